@@ -1,0 +1,149 @@
+using System;
+using Microsoft.CodeAnalysis;
+
+namespace FusedLayers.Generator.Diagnostics;
+
+/// <summary>
+/// Every diagnostic the generator reports. IDs: FL00xx declarations, FL01xx attribute arguments,
+/// FL02xx graph and shapes, FL03xx fusion (information).
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Declaration = "FusedLayers.Declaration";
+    private const string Arguments = "FusedLayers.Arguments";
+    private const string Graph = "FusedLayers.Graph";
+    private const string Fusion = "FusedLayers.Fusion";
+
+    /// <summary>FL0001: Model class '{0}' must be declared partial.</summary>
+    public static readonly DiagnosticDescriptor ModelNotPartial = Error(
+        "FL0001", Declaration, "Model class must be partial",
+        "Model class '{0}' must be declared partial so that the generator can add its forward and backward code");
+
+    /// <summary>FL0002: Model class '{0}' is {1}; only non-generic, non-static top-level classes are supported.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedModelClass = Error(
+        "FL0002", Declaration, "Unsupported model class",
+        "Model class '{0}' is {1}; the generator supports non-generic, non-static classes declared directly in a namespace");
+
+    /// <summary>FL0003: Model '{0}' has no input shape.</summary>
+    public static readonly DiagnosticDescriptor MissingInputShape = Error(
+        "FL0003", Declaration, "Missing input shape",
+        "Model '{0}' has no input shape: set InputShape on [FusedModel], for example InputShape = new[] {{ 3, 32, 32 }}");
+
+    /// <summary>FL0004: Model '{0}' declares no layers.</summary>
+    public static readonly DiagnosticDescriptor NoLayers = Error(
+        "FL0004", Declaration, "Model has no layers",
+        "Model '{0}' declares no layers: add partial properties with layer attributes such as [Conv2d], [Linear], [BatchNorm2d] or [ReLU]");
+
+    /// <summary>FL0005: Layer '{0}' must be a partial, non-static, get-only property.</summary>
+    public static readonly DiagnosticDescriptor LayerNotPartialProperty = Error(
+        "FL0005", Declaration, "Layer must be a partial get-only property",
+        "Layer '{0}' must be a partial, non-static, get-only property: partial {1} {0} {{ get; }}");
+
+    /// <summary>FL0006: Layer '{0}' has attribute [{1}] but type '{2}'; its type must be {3}.</summary>
+    public static readonly DiagnosticDescriptor LayerTypeMismatch = Error(
+        "FL0006", Declaration, "Layer property has the wrong type",
+        "Layer '{0}' has attribute [{1}] but type '{2}'; its type must be {3}");
+
+    /// <summary>FL0007: Layers of model '{0}' are declared in several partial declarations.</summary>
+    public static readonly DiagnosticDescriptor LayersInSeveralDeclarations = Error(
+        "FL0007", Declaration, "Layers spread over several partial declarations",
+        "Layers of model '{0}' are declared in {1} partial declarations; declaration order is the data flow, so declare every layer in one declaration ('{2}' is in another one)");
+
+    /// <summary>FL0008: Layer '{0}' has {1} layer attributes.</summary>
+    public static readonly DiagnosticDescriptor SeveralLayerAttributes = Error(
+        "FL0008", Declaration, "More than one layer attribute",
+        "Layer '{0}' has {1} layer attributes; a property declares exactly one layer");
+
+    /// <summary>FL0099: the generator failed unexpectedly.</summary>
+    public static readonly DiagnosticDescriptor GeneratorFailure = Error(
+        "FL0099", Declaration, "Generator failure",
+        "The FusedLayers generator failed on model '{0}': {1}. Please report this.");
+
+    /// <summary>FL0101: {0} '{1}': {2} must be positive, got {3}.</summary>
+    public static readonly DiagnosticDescriptor NonPositiveArgument = Error(
+        "FL0101", Arguments, "Argument must be positive",
+        "{0} '{1}': {2} must be positive, got {3}");
+
+    /// <summary>FL0102: {0} '{1}': padding must be zero or positive, got {2}.</summary>
+    public static readonly DiagnosticDescriptor NegativePadding = Error(
+        "FL0102", Arguments, "Padding must not be negative",
+        "{0} '{1}': padding must be zero or positive, got {2}");
+
+    /// <summary>FL0103: {0} '{1}': eps must be a positive finite number, got {2}.</summary>
+    public static readonly DiagnosticDescriptor InvalidEps = Error(
+        "FL0103", Arguments, "Invalid eps",
+        "{0} '{1}': eps must be a positive finite number, got {2}");
+
+    /// <summary>FL0104: {0} '{1}': momentum must lie in [0, 1], got {2}.</summary>
+    public static readonly DiagnosticDescriptor InvalidMomentum = Error(
+        "FL0104", Arguments, "Invalid momentum",
+        "{0} '{1}': momentum must lie in [0, 1], got {2}");
+
+    /// <summary>FL0105: {0} '{1}': Momentum = {2} contradicts CumulativeAverage = true.</summary>
+    public static readonly DiagnosticDescriptor ContradictoryMomentum = Error(
+        "FL0105", Arguments, "Contradictory momentum options",
+        "{0} '{1}': Momentum = {2} contradicts CumulativeAverage = true (PyTorch's momentum=None); set only one of them");
+
+    /// <summary>FL0106: Conv2d '{0}': kernel_size is required.</summary>
+    public static readonly DiagnosticDescriptor MissingKernelSize = Error(
+        "FL0106", Arguments, "Missing kernel size",
+        "Conv2d '{0}': kernel_size is required; write [Conv2d(in, out, kernelSize)] or set KernelSize");
+
+    /// <summary>FL0107: Model '{0}': input shape {1} is invalid.</summary>
+    public static readonly DiagnosticDescriptor InvalidInputShape = Error(
+        "FL0107", Arguments, "Invalid input shape",
+        "Model '{0}': input shape {1} must have one to three dimensions, all positive");
+
+    /// <summary>FL0108: {0} '{1}': CumulativeAverage = true has no effect when TrackRunningStats = false.</summary>
+    public static readonly DiagnosticDescriptor ContradictoryRunningStats = Error(
+        "FL0108", Arguments, "Contradictory running-statistics options",
+        "{0} '{1}': {2} has no effect when TrackRunningStats = false (no running statistics are kept); remove one of them");
+
+    /// <summary>FL0201: {0} '{1}' expects {2} {3}, but its input ({4}) has shape {5}.</summary>
+    public static readonly DiagnosticDescriptor ChannelMismatch = Error(
+        "FL0201", Graph, "Channel or feature count mismatch",
+        "{0} '{1}' expects {2} {3}, but its input ({4}) has shape {5}");
+
+    /// <summary>FL0202: {0} '{1}' needs a per-sample input of shape {2}, but its input ({3}) has shape {4}.</summary>
+    public static readonly DiagnosticDescriptor RankMismatch = Error(
+        "FL0202", Graph, "Input has the wrong number of dimensions",
+        "{0} '{1}' needs a per-sample input of shape {2}, but its input ({3}) has shape {4}{5}");
+
+    /// <summary>FL0203: Conv2d '{0}': kernel {1} does not fit the padded input.</summary>
+    public static readonly DiagnosticDescriptor KernelTooLarge = Error(
+        "FL0203", Graph, "Kernel larger than the padded input",
+        "Conv2d '{0}': kernel {1}x{1} does not fit the input plane {2}x{3} padded by {4} ({5}x{6})");
+
+    /// <summary>FL0301: Layer '{0}' runs as its own kernel: {1}.</summary>
+    public static readonly DiagnosticDescriptor LayerNotFused = new(
+        "FL0301",
+        "Layer runs as its own kernel",
+        "Layer '{0}' ({1}) runs as its own kernel: {2}",
+        Fusion,
+        DiagnosticSeverity.Info,
+        isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor[] All =
+    [
+        ModelNotPartial, UnsupportedModelClass, MissingInputShape, NoLayers, LayerNotPartialProperty, LayerTypeMismatch,
+        LayersInSeveralDeclarations, SeveralLayerAttributes, GeneratorFailure, NonPositiveArgument, NegativePadding, InvalidEps,
+        InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, ChannelMismatch,
+        RankMismatch, KernelTooLarge, LayerNotFused,
+    ];
+
+    public static DiagnosticDescriptor ById(string id)
+    {
+        foreach (DiagnosticDescriptor descriptor in All)
+        {
+            if (descriptor.Id == id)
+            {
+                return descriptor;
+            }
+        }
+
+        throw new ArgumentException("Unknown diagnostic " + id, nameof(id));
+    }
+
+    private static DiagnosticDescriptor Error(string id, string category, string title, string message) =>
+        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+}

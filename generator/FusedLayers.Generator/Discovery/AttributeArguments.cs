@@ -1,0 +1,63 @@
+using System.Collections.Generic;
+using FusedLayers.Generator.Model;
+using Microsoft.CodeAnalysis;
+
+namespace FusedLayers.Generator.Discovery;
+
+/// <summary>Copies a layer attribute's constructor and named arguments into a <see cref="LayerSpec"/>.</summary>
+internal static class AttributeArguments
+{
+    public static LayerSpec Apply(LayerSpec layer, AttributeData attribute)
+    {
+        var values = new Dictionary<string, object?>();
+        var parameters = attribute.AttributeConstructor?.Parameters;
+        for (int i = 0; parameters is not null && i < attribute.ConstructorArguments.Length && i < parameters.Value.Length; i++)
+        {
+            values[char.ToUpperInvariant(parameters.Value[i].Name[0]) + parameters.Value[i].Name.Substring(1)] = attribute.ConstructorArguments[i].Value;
+        }
+
+        foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
+        {
+            values[named.Key] = named.Value.Value;
+        }
+
+        return layer.Kind switch
+        {
+            LayerKind.Conv2d => layer with
+            {
+                InChannels = Int(values, "InChannels", 0),
+                OutChannels = Int(values, "OutChannels", 0),
+                KernelSize = Int(values, "KernelSize", 0),
+                Stride = Int(values, "Stride", 1),
+                Padding = Int(values, "Padding", 0),
+                Bias = Bool(values, "Bias", true),
+            },
+            LayerKind.Linear => layer with
+            {
+                InChannels = Int(values, "InFeatures", 0),
+                OutChannels = Int(values, "OutFeatures", 0),
+                Bias = Bool(values, "Bias", true),
+            },
+            LayerKind.BatchNorm1d or LayerKind.BatchNorm2d => layer with
+            {
+                NumFeatures = Int(values, "NumFeatures", 0),
+                Eps = Double(values, "Eps", 1e-5),
+                Momentum = Double(values, "Momentum", 0.1),
+                MomentumExplicit = values.ContainsKey("Momentum"),
+                CumulativeAverage = Bool(values, "CumulativeAverage", false),
+                Affine = Bool(values, "Affine", true),
+                TrackRunningStats = Bool(values, "TrackRunningStats", true),
+            },
+            _ => layer,
+        };
+    }
+
+    private static int Int(Dictionary<string, object?> values, string name, int fallback) =>
+        values.TryGetValue(name, out object? value) && value is int i ? i : fallback;
+
+    private static bool Bool(Dictionary<string, object?> values, string name, bool fallback) =>
+        values.TryGetValue(name, out object? value) && value is bool b ? b : fallback;
+
+    private static double Double(Dictionary<string, object?> values, string name, double fallback) =>
+        values.TryGetValue(name, out object? value) && value is double d ? d : fallback;
+}

@@ -1,0 +1,192 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace FusedLayers.Generator.Discovery;
+
+/// <summary>
+/// Stage 1: copies what the generator needs out of the <c>[FusedModel]</c> class symbol into a
+/// <see cref="ModelSpec"/>. Nothing Roslyn-specific survives this stage.
+/// </summary>
+internal static class ModelDiscovery
+{
+    public const string ModelAttributeName = "FusedLayers.FusedModelAttribute";
+
+    private const string AttributeNamespace = "FusedLayers";
+
+    private static readonly Dictionary<string, LayerKind> LayerAttributes = new()
+    {
+        ["Conv2dAttribute"] = LayerKind.Conv2d,
+        ["LinearAttribute"] = LayerKind.Linear,
+        ["BatchNorm1dAttribute"] = LayerKind.BatchNorm1d,
+        ["BatchNorm2dAttribute"] = LayerKind.BatchNorm2d,
+        ["ReLUAttribute"] = LayerKind.ReLU,
+        ["FlattenAttribute"] = LayerKind.Flatten,
+    };
+
+    /// <summary>Cheap syntax filter: only classes carry <c>[FusedModel]</c>.</summary>
+    public static bool IsCandidate(SyntaxNode node, CancellationToken cancellationToken) => node is ClassDeclarationSyntax;
+
+    public static ModelSpec Discover(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        var classSyntax = (ClassDeclarationSyntax)context.TargetNode;
+        AttributeData modelAttribute = context.Attributes[0];
+
+        ImmutableArray<SyntaxReference> declarations = type.DeclaringSyntaxReferences;
+        bool isPartial = declarations.All(r => r.GetSyntax(cancellationToken) is ClassDeclarationSyntax c &&
+                                               c.Modifiers.Any(SyntaxKind.PartialKeyword));
+
+        (bool specified, EquatableArray<int> inputShape) = ReadInputShape(modelAttribute);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        List<LayerSpec> layers = ReadLayers(type, declarations, cancellationToken);
+
+        return new ModelSpec
+        {
+            Namespace = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
+            ClassName = type.Name,
+            MetadataName = MetadataName(type),
+            IsPartial = isPartial,
+            IsNested = type.ContainingType is not null,
+            IsGeneric = type.TypeParameters.Length > 0,
+            IsStatic = type.IsStatic,
+            HasUserConstructors = type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared),
+            InputShape = inputShape,
+            InputShapeSpecified = specified,
+            ModelAttributeLocation = LocationInfo.From(modelAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
+            ClassLocation = LocationInfo.From(classSyntax.Identifier.GetLocation()),
+            Layers = layers.ToEquatableArray(),
+        };
+    }
+
+    private static string MetadataName(INamedTypeSymbol type)
+    {
+        string name = type.MetadataName;
+        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            name = outer.MetadataName + "+" + name;
+        }
+
+        return type.ContainingNamespace.IsGlobalNamespace ? name : type.ContainingNamespace.ToDisplayString() + "." + name;
+    }
+
+    private static (bool Specified, EquatableArray<int> Shape) ReadInputShape(AttributeData attribute)
+    {
+        foreach (KeyValuePair<string, TypedConstant> argument in attribute.NamedArguments)
+        {
+            if (argument.Key == "InputShape" && argument.Value.Kind == TypedConstantKind.Array && !argument.Value.IsNull)
+            {
+                return (true, argument.Value.Values.Select(v => v.Value is int i ? i : 0).ToEquatableArray());
+            }
+        }
+
+        return (false, EquatableArray<int>.Empty);
+    }
+
+    private static List<LayerSpec> ReadLayers(INamedTypeSymbol type, ImmutableArray<SyntaxReference> declarations, CancellationToken cancellationToken)
+    {
+        var found = new List<(int Declaration, int Position, LayerSpec Layer)>();
+        foreach (IPropertySymbol property in type.GetMembers().OfType<IPropertySymbol>())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var layerAttributes = property.GetAttributes()
+                .Where(a => a.AttributeClass is { } c && c.ContainingNamespace.ToDisplayString() == AttributeNamespace &&
+                            LayerAttributes.ContainsKey(c.Name))
+                .ToList();
+            if (layerAttributes.Count == 0 || property.DeclaringSyntaxReferences.Length == 0)
+            {
+                continue;
+            }
+
+            // The definition part (the user's), not a generated implementation part.
+            SyntaxReference reference = property.DeclaringSyntaxReferences[0];
+            if (reference.GetSyntax(cancellationToken) is not PropertyDeclarationSyntax syntax)
+            {
+                continue;
+            }
+
+            int declaration = DeclarationIndex(declarations, syntax, cancellationToken);
+            LayerSpec layer = ReadLayer(property, syntax, layerAttributes, cancellationToken);
+            found.Add((declaration, syntax.SpanStart, layer));
+        }
+
+        return found.OrderBy(f => f.Declaration).ThenBy(f => f.Position).Select(f => f.Layer with { DeclarationIndex = f.Declaration }).ToList();
+    }
+
+    private static int DeclarationIndex(ImmutableArray<SyntaxReference> declarations, PropertyDeclarationSyntax property, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < declarations.Length; i++)
+        {
+            if (declarations[i].SyntaxTree == property.SyntaxTree && declarations[i].Span.Contains(property.Span))
+            {
+                return i;
+            }
+        }
+
+        return declarations.Length;
+    }
+
+    private static LayerSpec ReadLayer(IPropertySymbol property, PropertyDeclarationSyntax syntax, List<AttributeData> attributes, CancellationToken cancellationToken)
+    {
+        AttributeData attribute = attributes[0];
+        LayerKind kind = LayerAttributes[attribute.AttributeClass!.Name];
+        var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+        var layer = new LayerSpec
+        {
+            Name = property.Name,
+            Kind = kind,
+            PropertyType = property.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            Modifiers = string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text)),
+            IsPartial = syntax.Modifiers.Any(SyntaxKind.PartialKeyword),
+            IsStatic = property.IsStatic,
+            HasSetter = property.SetMethod is not null || syntax.ExpressionBody is not null ||
+                        (syntax.AccessorList?.Accessors.Any(a => a.Body is not null || a.ExpressionBody is not null) ?? false),
+            LayerAttributeCount = attributes.Count,
+            FilePath = syntax.SyntaxTree.FilePath,
+            AttributeLocation = LocationInfo.From(attributeSyntax),
+            PropertyLocation = LocationInfo.From(syntax.Identifier.GetLocation()),
+            ArgumentLocations = ArgumentLocations(attribute, attributeSyntax).ToEquatableArray(),
+        };
+
+        return AttributeArguments.Apply(layer, attribute);
+    }
+
+    private static IEnumerable<NamedArgumentLocation> ArgumentLocations(AttributeData attribute, AttributeSyntax? syntax)
+    {
+        if (syntax?.ArgumentList is null)
+        {
+            yield break;
+        }
+
+        ImmutableArray<IParameterSymbol> parameters = attribute.AttributeConstructor?.Parameters ?? ImmutableArray<IParameterSymbol>.Empty;
+        int position = 0;
+        foreach (AttributeArgumentSyntax argument in syntax.ArgumentList.Arguments)
+        {
+            string? name = argument.NameEquals?.Name.Identifier.Text;
+            if (name is null && argument.NameColon is not null)
+            {
+                name = PropertyName(argument.NameColon.Name.Identifier.Text);
+            }
+            else if (name is null && position < parameters.Length)
+            {
+                name = PropertyName(parameters[position].Name);
+                position++;
+            }
+
+            if (name is not null)
+            {
+                yield return new NamedArgumentLocation(name, LocationInfo.From(argument));
+            }
+        }
+    }
+
+    private static string PropertyName(string parameterName) =>
+        parameterName.Length == 0 ? parameterName : char.ToUpperInvariant(parameterName[0]) + parameterName.Substring(1);
+}

@@ -1,0 +1,88 @@
+using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Model;
+using FusedLayers.Generator.Planning;
+
+namespace FusedLayers.Generator.Emit;
+
+/// <summary>
+/// Names and sizes of the generated members of one kernel, so the forward and backward emitters
+/// agree on them. Fields are prefixed <c>_fl</c> to stay out of the user's way.
+/// </summary>
+internal sealed class KernelNames
+{
+    public KernelNames(KernelPlan kernel, bool isLast)
+    {
+        Kernel = kernel;
+        IsLast = isLast;
+        string k = "K" + Shapes.Inv(kernel.Index);
+        Prefix = "_fl" + k;
+        Geometry = "s_fl" + k + (kernel.Anchor?.Kind == LayerKind.Conv2d ? "Conv" : "Linear");
+        NormShape = "s_fl" + k + "NormShape";
+        InputLength = Shapes.Length(kernel.InputShape);
+        NormLength = Shapes.Length(kernel.NormShape);
+        OutputLength = Shapes.Length(kernel.OutputShape);
+        Channels = kernel.NormShape.Count > 0 ? kernel.NormShape[0] : 1;
+        Spatial = Shapes.Spatial(kernel.NormShape);
+    }
+
+    public KernelPlan Kernel { get; }
+
+    public bool IsLast { get; }
+
+    public string Prefix { get; }
+
+    public string Geometry { get; }
+
+    public string NormShape { get; }
+
+    public int InputLength { get; }
+
+    public int NormLength { get; }
+
+    public int OutputLength { get; }
+
+    public int Channels { get; }
+
+    public int Spatial { get; }
+
+    /// <summary>Anchor output before BatchNorm, saved for backward (anchor + BatchNorm kernels).</summary>
+    public string Z => Prefix + "Z";
+
+    /// <summary>Kernel output (also the ReLU mask and the next kernel's input).</summary>
+    public string Y => Prefix + "Y";
+
+    /// <summary>Gradient of the kernel output, written by the next kernel's backward.</summary>
+    public string Dy => Prefix + "Dy";
+
+    /// <summary>Gradient of the anchor output.</summary>
+    public string Dz => Prefix + "Dz";
+
+    public string Mean => Prefix + "Mean";
+
+    public string Var => Prefix + "Var";
+
+    public string InvStd => Prefix + "InvStd";
+
+    public string Scale => Prefix + "Scale";
+
+    public string Shift => Prefix + "Shift";
+
+    public string SumDy => Prefix + "SumDy";
+
+    public string SumDyXhat => Prefix + "SumDyXhat";
+
+    public string FoldedWeight => Prefix + "FoldedWeight";
+
+    public string FoldedBias => Prefix + "FoldedBias";
+
+    public bool HasZ => Kernel.Anchor is not null && Kernel.Norm is not null;
+
+    public bool HasDz => Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.Relu is not null);
+
+    public bool HasDy => !IsLast;
+
+    public bool Folds => Kernel.Anchor is not null && Kernel.Norm is { TrackRunningStats: true };
+
+    /// <summary>Whether the kernel reads its input again in backward (so the model input must be copied when it is kernel 0).</summary>
+    public bool NeedsSavedInput => Kernel.Anchor is not null || Kernel.Norm is not null;
+}

@@ -1,0 +1,125 @@
+using System.Collections.Generic;
+using System.Linq;
+using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Model;
+using FusedLayers.Generator.Planning;
+
+namespace FusedLayers.Generator.Emit;
+
+/// <summary>The backward pass: kernels in reverse, each fusing the ReLU mask with the BatchNorm reductions.</summary>
+internal static partial class ModelEmitter
+{
+    private static void WriteBackward(CodeWriter w, FusionPlan plan, List<KernelNames> kernels)
+    {
+        w.Line("/// <inheritdoc />");
+        w.Line($"public void Backward({ReadOnlySpan} gradOutput, {Span} gradInput)");
+        w.OpenBrace();
+        w.Line("global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);");
+        w.Line("global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);");
+        w.Line("FlBackward(gradOutput, gradInput, true);");
+        w.CloseBrace();
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line($"public void Backward({ReadOnlySpan} gradOutput)");
+        w.OpenBrace();
+        w.Line("global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);");
+        w.Line("FlBackward(gradOutput, default, false);");
+        w.CloseBrace();
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);");
+        w.Line();
+        w.Line("/// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>");
+        w.Line($"private void FlBackward({ReadOnlySpan} gradOutput, {Span} gradInput, bool inputGradient)");
+        w.OpenBrace();
+        w.Line("int batch = _flSavedBatch;");
+        if (kernels.Count == 0)
+        {
+            w.Line("if (inputGradient)");
+            w.OpenBrace();
+            w.Line("gradOutput.CopyTo(gradInput);");
+            w.CloseBrace();
+        }
+
+        WriteBody(w, (w, scope) =>
+        {
+            for (int i = kernels.Count - 1; i >= 0; i--)
+            {
+                w.Line();
+                WriteKernelBackward(w, scope, kernels, i);
+            }
+        });
+
+        w.CloseBrace();
+        w.Line();
+    }
+
+    private static void WriteKernelBackward(CodeWriter w, SliceScope scope, List<KernelNames> kernels, int i)
+    {
+        KernelNames k = kernels[i];
+        KernelPlan kernel = k.Kernel;
+        LayerSpec? anchor = kernel.Anchor;
+        LayerSpec? norm = kernel.Norm;
+        string dy = k.IsLast ? "gradOutput" : scope.Get(k.Dy, k.OutputLength);
+        string x = i == 0 ? (k.NeedsSavedInput ? scope.Get("_flInput", k.InputLength) : "") : scope.Get(kernels[i - 1].Y, k.InputLength);
+        string dx = i == 0 ? "gradInput" : scope.Get(kernels[i - 1].Dy, k.InputLength);
+        string mask = kernel.Relu is null ? "default" : scope.Get(k.Y, k.OutputLength);
+        string c = Shapes.Inv(k.Channels);
+        string s = Shapes.Inv(k.Spatial);
+        w.Line($"// Kernel {Shapes.Inv(kernel.Index)} backward: {string.Join(" <- ", kernel.Layers().Reverse().Select(l => l.Name))}.");
+
+        // The gradient that reaches the anchor (or the kernel input when there is no anchor).
+        string normInput = anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
+        string dz = dy;
+        if (norm is not null)
+        {
+            string bn = Field(norm);
+            string gamma = norm.Affine ? $"{bn}.Weight!.Data" : "default";
+            w.Line($"// Pass 1: {(kernel.Relu is null ? "" : "ReLU mask + ")}{norm.Name} sums: sum dy (= d beta) and sum dy*xhat (= d gamma).");
+            w.Line($"{Kernels}BatchNormKernels.BackwardReduce(batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
+            if (norm.Affine)
+            {
+                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Weight!.Grad, {k.SumDyXhat});");
+                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Bias!.Grad, {k.SumDy});");
+            }
+
+            string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : dx;
+            string call = $"{Kernels}BatchNormKernels.BackwardInput(batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {gamma}, {k.SumDy}, {k.SumDyXhat}, {target});";
+            w.Line($"// Pass 2: gradient through {norm.Name}: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).");
+            WriteGuarded(w, anchor is null && i == 0, call);
+            dz = scope.Get(k.Dz, k.NormLength);
+        }
+        else if (kernel.Relu is not null)
+        {
+            string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : dx;
+            WriteGuarded(w, anchor is null && i == 0, $"{Kernels}ActivationKernels.ReluBackward({dy}, {mask}, {target});");
+            dz = target;
+        }
+
+        if (anchor is null)
+        {
+            return;
+        }
+
+        string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
+        string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.Grad" : "default";
+        w.Line($"// {anchor.Name}: weight and bias gradients, then the gradient of its input.");
+        w.Line($"{anchorKernels}.BackwardParameters(in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.Grad, {biasGrad});");
+        WriteGuarded(w, i == 0, $"{anchorKernels}.BackwardInput(in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
+    }
+
+    /// <summary>Writes <paramref name="statement"/>, inside <c>if (inputGradient)</c> when it writes the model's input gradient.</summary>
+    private static void WriteGuarded(CodeWriter w, bool guard, string statement)
+    {
+        if (!guard)
+        {
+            w.Line(statement);
+            return;
+        }
+
+        w.Line("if (inputGradient)");
+        w.OpenBrace();
+        w.Line(statement);
+        w.CloseBrace();
+    }
+}

@@ -1,0 +1,216 @@
+using System.Collections.Generic;
+using System.Linq;
+using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Model;
+using FusedLayers.Generator.Planning;
+
+namespace FusedLayers.Generator.Emit;
+
+/// <summary>The forward pass: argument checks, then training or inference orchestration of the kernels.</summary>
+internal static partial class ModelEmitter
+{
+    private static void WriteForward(CodeWriter w, FusionPlan plan, List<KernelNames> kernels)
+    {
+        w.Line("/// <inheritdoc />");
+        w.Line($"public void Forward({ReadOnlySpan} input, {Span} output)");
+        w.OpenBrace();
+        w.Line("int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);");
+        w.Line("global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);");
+        w.Line("if (_flTraining)");
+        w.OpenBrace();
+        foreach (KernelNames k in kernels.Where(k => k.Kernel.Norm is not null))
+        {
+            w.Line($"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Norm!.Name}\", batch, {k.NormShape});");
+        }
+
+        w.Line("FlForwardTraining(input, output, batch);");
+        w.CloseBrace();
+        w.Line("else");
+        w.OpenBrace();
+        foreach (KernelNames k in kernels.Where(k => k.Kernel.Norm is { TrackRunningStats: false }))
+        {
+            w.Line($"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Norm!.Name}\", batch, {k.NormShape});");
+        }
+
+        w.Line("FlForwardInference(input, output, batch);");
+        w.CloseBrace();
+        w.CloseBrace();
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);");
+        w.Line();
+        WriteForwardTraining(w, kernels);
+        WriteForwardInference(w, kernels);
+    }
+
+    private static void WriteForwardTraining(CodeWriter w, List<KernelNames> kernels)
+    {
+        w.Line("/// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>");
+        w.Line($"private void FlForwardTraining({ReadOnlySpan} input, {Span} output, int batch)");
+        w.OpenBrace();
+        w.Line("_flSavedBatch = 0;");
+        if (kernels.Count == 0)
+        {
+            w.Line("input.CopyTo(output);");
+            w.Line("_flSavedBatch = batch;");
+            w.CloseBrace();
+            w.Line();
+            return;
+        }
+
+        w.Line("FlEnsureCapacity(batch);");
+        WriteBody(w, (w, scope) =>
+        {
+            if (kernels[0].NeedsSavedInput)
+            {
+                w.Line("// The first kernel's backward reads the model input again: keep a copy.");
+                w.Line($"input.CopyTo({scope.Get("_flInput", kernels[0].InputLength)});");
+            }
+
+            foreach (KernelNames k in kernels)
+            {
+                w.Line();
+                string x = k.Kernel.Index == 0 ? (k.NeedsSavedInput ? scope.Get("_flInput", k.InputLength) : "input") : scope.Get(kernels[k.Kernel.Index - 1].Y, k.InputLength);
+                WriteKernelForward(w, scope, k, x, scope.Get(k.Y, k.OutputLength), batchStatistics: true);
+            }
+
+            WriteCommit(w, kernels);
+            w.Line();
+            w.Line($"{scope.Get(kernels[kernels.Count - 1].Y, kernels[kernels.Count - 1].OutputLength)}.CopyTo(output);");
+        });
+
+        w.Line("_flSavedBatch = batch;");
+        w.CloseBrace();
+        w.Line();
+    }
+
+    /// <summary>After every kernel succeeded: the finiteness check and the running-statistics updates.</summary>
+    private static void WriteCommit(CodeWriter w, List<KernelNames> kernels)
+    {
+        List<KernelNames> tracking = kernels.Where(k => k.Kernel.Norm is { TrackRunningStats: true }).ToList();
+        if (tracking.Count > 0)
+        {
+            w.Line();
+            w.Line("// Every kernel succeeded: check the batch statistics, then update the running statistics.");
+            w.Line("// Nothing the user can observe (weights, running statistics) changed before this point.");
+            foreach (KernelNames k in tracking)
+            {
+                w.Line($"{Kernels}BatchNormKernels.ThrowIfNotFinite(\"{k.Kernel.Norm!.Name}\", {k.Mean}, {k.Var});");
+            }
+
+            foreach (KernelNames k in tracking)
+            {
+                WriteRunningUpdate(w, k);
+            }
+        }
+    }
+
+    private static void WriteRunningUpdate(CodeWriter w, KernelNames k)
+    {
+        LayerSpec norm = k.Kernel.Norm!;
+        string bn = Field(norm);
+        string factor = norm.CumulativeAverage ? $"1.0 / {bn}.NumBatchesTracked" : Number(norm.Momentum);
+        string how = norm.CumulativeAverage ? "cumulative average (momentum=None)" : "momentum " + Number(norm.Momentum);
+        w.Line($"// {norm.Name}: running statistics, {how}; the variance enters unbiased (m / (m - 1)).");
+        w.Line($"{bn}.NumBatchesTracked++;");
+        w.Line($"{Kernels}BatchNormKernels.UpdateRunningStatistics({k.Mean}, {k.Var}, (long)batch * {Shapes.Inv(k.Spatial)}, {factor}, {bn}.RunningMean!, {bn}.RunningVar!);");
+    }
+
+    private static void WriteForwardInference(CodeWriter w, List<KernelNames> kernels)
+    {
+        w.Line("/// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>");
+        w.Line($"private void FlForwardInference({ReadOnlySpan} input, {Span} output, int batch)");
+        w.OpenBrace();
+        w.Line("_flSavedBatch = 0;");
+        if (kernels.Count == 0)
+        {
+            w.Line("input.CopyTo(output);");
+            w.CloseBrace();
+            w.Line();
+            return;
+        }
+
+        if (kernels.Count > 1 || kernels.Any(k => k.HasZ && !k.Folds))
+        {
+            w.Line("FlEnsureCapacity(batch);");
+        }
+
+        WriteBody(w, (w, scope) =>
+        {
+            foreach (KernelNames k in kernels)
+            {
+                w.Line();
+                string x = k.Kernel.Index == 0 ? "input" : scope.Get(kernels[k.Kernel.Index - 1].Y, k.InputLength);
+                string y = k.IsLast ? "output" : scope.Get(k.Y, k.OutputLength);
+                WriteKernelForward(w, scope, k, x, y, batchStatistics: k.Kernel.Norm is { TrackRunningStats: false });
+            }
+        });
+
+        w.CloseBrace();
+        w.Line();
+    }
+
+    /// <summary>One kernel's forward, reading <paramref name="x"/> and writing <paramref name="y"/>.</summary>
+    private static void WriteKernelForward(CodeWriter w, SliceScope scope, KernelNames k, string x, string y, bool batchStatistics)
+    {
+        KernelPlan kernel = k.Kernel;
+        LayerSpec? anchor = kernel.Anchor;
+        LayerSpec? norm = kernel.Norm;
+        string relu = Bool(kernel.Relu is not null);
+        w.Line($"// Kernel {Shapes.Inv(kernel.Index)}: {string.Join(" -> ", kernel.Layers().Select(l => l.Name))}.");
+        string gamma = norm is { Affine: true } ? $"{Field(norm)}.Weight!.Data" : "default";
+        string beta = norm is { Affine: true } ? $"{Field(norm)}.Bias!.Data" : "default";
+        string eps = norm is null ? "" : Number(norm.Eps);
+        string c = Shapes.Inv(k.Channels);
+        string s = Shapes.Inv(k.Spatial);
+
+        if (anchor is not null)
+        {
+            string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
+            string weight = $"{Field(anchor)}.Weight.Data";
+            string bias = anchor.Bias ? $"{Field(anchor)}.Bias!.Data" : "default";
+            if (norm is null)
+            {
+                w.Line($"// {anchor.Name}{(kernel.Relu is null ? "" : " with the ReLU epilogue")}, one pass.");
+                w.Line($"{anchorKernels}.Forward(in {k.Geometry}, batch, {x}, {weight}, {bias}, {y}, {relu}, default, default);");
+            }
+            else if (batchStatistics)
+            {
+                w.Line($"// Pass 1: {anchor.Name}, with {norm.Name}'s per-channel batch statistics taken in the epilogue.");
+                w.Line($"{anchorKernels}.Forward(in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, {k.Mean}, {k.Var});");
+                w.Line($"{Kernels}BatchNormKernels.ScaleShift({k.Mean}, {k.Var}, {gamma}, {beta}, {eps}, {k.InvStd}, {k.Scale}, {k.Shift});");
+                w.Line($"// Pass 2: {norm.Name} apply{(kernel.Relu is null ? "" : " + ReLU")}.");
+                w.Line($"{Kernels}BatchNormKernels.Apply(batch, {c}, {s}, {scope.Get(k.Z, k.NormLength)}, {k.Scale}, {k.Shift}, {relu}, {y});");
+            }
+            else
+            {
+                w.Line($"// {norm.Name} folded into {anchor.Name} from the running statistics (refolded every call, so later");
+                w.Line("// changes to weights or statistics are always seen), then one pass" + (kernel.Relu is null ? "." : " with the ReLU epilogue."));
+                w.Line($"{Kernels}BatchNormKernels.ScaleShift({Field(norm)}.RunningMean!, {Field(norm)}.RunningVar!, {gamma}, {beta}, {eps}, default, {k.Scale}, {k.Shift});");
+                w.Line($"{Kernels}BatchNormKernels.FoldIntoWeights({weight}, {bias}, {k.Scale}, {k.Shift}, {k.FoldedWeight}, {k.FoldedBias});");
+                w.Line($"{anchorKernels}.Forward(in {k.Geometry}, batch, {x}, {k.FoldedWeight}, {k.FoldedBias}, {y}, {relu}, default, default);");
+            }
+        }
+        else if (norm is not null)
+        {
+            if (batchStatistics)
+            {
+                w.Line($"// Pass 1: {norm.Name}'s per-channel batch statistics.");
+                w.Line($"{Kernels}BatchNormKernels.Statistics(batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
+                w.Line($"{Kernels}BatchNormKernels.ScaleShift({k.Mean}, {k.Var}, {gamma}, {beta}, {eps}, {k.InvStd}, {k.Scale}, {k.Shift});");
+            }
+            else
+            {
+                w.Line($"// {norm.Name} from the running statistics.");
+                w.Line($"{Kernels}BatchNormKernels.ScaleShift({Field(norm)}.RunningMean!, {Field(norm)}.RunningVar!, {gamma}, {beta}, {eps}, default, {k.Scale}, {k.Shift});");
+            }
+
+            w.Line($"// {(batchStatistics ? "Pass 2: " : "One pass: ")}{norm.Name} apply{(kernel.Relu is null ? "" : " + ReLU")}.");
+            w.Line($"{Kernels}BatchNormKernels.Apply(batch, {c}, {s}, {x}, {k.Scale}, {k.Shift}, {relu}, {y});");
+        }
+        else
+        {
+            w.Line($"{Kernels}ActivationKernels.Relu({x}, {y});");
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System.Collections.Generic;
+using System.Linq;
+using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Model;
+using FusedLayers.Generator.Planning;
+
+namespace FusedLayers.Generator.Emit;
+
+/// <summary>The fusion-plan comment at the top of each generated file.</summary>
+internal static partial class ModelEmitter
+{
+    private static void WriteHeader(CodeWriter w, FusionPlan plan)
+    {
+        ModelSpec spec = plan.Spec;
+        w.Line("//");
+        w.Line("// FusedLayers model " + (spec.Namespace.Length > 0 ? spec.Namespace + "." : "") + spec.ClassName);
+        w.Line("//");
+        w.Line("// Fusion plan");
+        w.Line("//   input per sample   " + Shapes.Format(spec.InputShape) + "   (the batch size N is chosen at run time)");
+        w.Line("//   output per sample  " + Shapes.Format(plan.OutputShape));
+        foreach (KernelPlan kernel in plan.Kernels)
+        {
+            w.Line("//");
+            foreach (string flatten in kernel.FlattensBefore)
+            {
+                w.Line($"//   {flatten}: Flatten, a reshape of the same buffer (no kernel, no data movement)");
+            }
+
+            string layers = string.Join(" -> ", kernel.Layers().Select(l => l.Name));
+            w.Line($"//   kernel {Shapes.Inv(kernel.Index)}  {layers}   {Shapes.Format(kernel.InputShape)} -> {Shapes.Format(kernel.OutputShape)}");
+            foreach (LayerSpec layer in kernel.Layers())
+            {
+                w.Line($"//     {layer.Name,-10} {Describe(layer)}");
+            }
+
+            foreach (string line in KernelSteps(kernel))
+            {
+                w.Line("//     " + line);
+            }
+        }
+
+        foreach (string flatten in plan.TrailingFlattens)
+        {
+            w.Line("//");
+            w.Line($"//   {flatten}: Flatten, a reshape of the same buffer (no kernel, no data movement)");
+        }
+
+        w.Line("//");
+        if (plan.Kernels.Count == 0)
+        {
+            w.Line("//   no kernels: the model only reshapes, so forward and backward copy.");
+            w.Line("//");
+        }
+
+        List<KernelPlan> unfused = plan.Kernels.Where(k => k.UnfusedReason is not null).ToList();
+        if (unfused.Count == 0)
+        {
+            w.Line("//   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.");
+        }
+        else
+        {
+            w.Line("//   not fused (FL0301):");
+            foreach (KernelPlan kernel in unfused)
+            {
+                LayerSpec first = kernel.Norm ?? kernel.Relu!;
+                w.Line($"//     {first.Name}: {kernel.UnfusedReason}");
+            }
+        }
+
+        w.Line("//");
+        w.Line("//   ISA paths: portable loops in FusedLayers.Kernels (the JIT may auto-vectorise them);");
+        w.Line("//   explicit AVX-512 / AVX2 kernels are not generated yet.");
+        w.Line("//");
+    }
+
+    /// <summary>The layer written the way PyTorch prints it.</summary>
+    private static string Describe(LayerSpec layer) => layer.Kind switch
+    {
+        LayerKind.Conv2d =>
+            $"Conv2d({Shapes.Inv(layer.InChannels)}, {Shapes.Inv(layer.OutChannels)}, kernel_size={Shapes.Inv(layer.KernelSize)}, " +
+            $"stride={Shapes.Inv(layer.Stride)}, padding={Shapes.Inv(layer.Padding)}, bias={Py(layer.Bias)})",
+        LayerKind.Linear =>
+            $"Linear(in_features={Shapes.Inv(layer.InChannels)}, out_features={Shapes.Inv(layer.OutChannels)}, bias={Py(layer.Bias)})",
+        LayerKind.BatchNorm1d or LayerKind.BatchNorm2d =>
+            $"{layer.Kind}({Shapes.Inv(layer.NumFeatures)}, eps={Number(layer.Eps)}, momentum={(layer.CumulativeAverage ? "None" : Number(layer.Momentum))}, " +
+            $"affine={Py(layer.Affine)}, track_running_stats={Py(layer.TrackRunningStats)})",
+        LayerKind.ReLU => "ReLU()",
+        _ => "Flatten()",
+    };
+
+    private static string Py(bool value) => value ? "True" : "False";
+
+    private static IEnumerable<string> KernelSteps(KernelPlan kernel)
+    {
+        string anchor = kernel.Anchor?.Kind == LayerKind.Conv2d ? "convolution" : "linear layer";
+        string relu = kernel.Relu is null ? "" : " + ReLU";
+        if (kernel.Anchor is not null && kernel.Norm is not null)
+        {
+            string stats = kernel.Anchor.Kind == LayerKind.Conv2d
+                ? "each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order"
+                : "per-feature Welford statistics are updated row by row as rows are produced";
+            yield return $"training forward   pass 1: {anchor}; {stats}";
+            yield return $"                   pass 2: BatchNorm apply{relu}";
+            if (kernel.Norm.TrackRunningStats)
+            {
+                yield return $"inference forward  pass 1: {anchor} with BatchNorm folded into weight and bias{(kernel.Relu is null ? "" : ", ReLU epilogue")}";
+                yield return "                           (refolded on every call from the current weights and running statistics)";
+            }
+            else
+            {
+                yield return "inference forward  as training (track_running_stats=False uses batch statistics), without running updates";
+            }
+
+            yield return $"backward           pass 1: {(kernel.Relu is null ? "" : "ReLU mask + ")}BatchNorm sums (sum dy, sum dy*xhat)";
+            yield return "                   pass 2: BatchNorm input gradient dz";
+            yield return $"                   then the {kernel.Anchor.Kind} weight/bias gradients and the input gradient";
+            yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}, {anchor} output {Shapes.Format(kernel.NormShape)},";
+            yield return $"                   kernel output {Shapes.Format(kernel.OutputShape)}{(kernel.Relu is null ? "" : " (ReLU mask)")}, batch mean and 1/sqrt(var + eps) [{Shapes.Inv(kernel.NormShape[0])}]";
+        }
+        else if (kernel.Anchor is not null)
+        {
+            yield return $"forward            pass 1: {anchor}{(kernel.Relu is null ? "" : " with ReLU epilogue")} (training and inference alike)";
+            yield return $"backward           {(kernel.Relu is null ? "" : "ReLU mask, then ")}the {kernel.Anchor.Kind} weight/bias gradients and the input gradient";
+            yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}, kernel output {Shapes.Format(kernel.OutputShape)}";
+        }
+        else if (kernel.Norm is not null)
+        {
+            yield return $"training forward   pass 1: per-channel statistics (two passes per plane, merged in sample order)";
+            yield return $"                   pass 2: BatchNorm apply{relu}";
+            yield return kernel.Norm.TrackRunningStats
+                ? $"inference forward  pass 1: BatchNorm apply{relu} from the running statistics"
+                : "inference forward  as training (track_running_stats=False uses batch statistics), without running updates";
+            yield return $"backward           pass 1: {(kernel.Relu is null ? "" : "ReLU mask + ")}BatchNorm sums; pass 2: input gradient";
+            yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}, kernel output, batch mean and 1/sqrt(var + eps)";
+        }
+        else
+        {
+            yield return "forward            pass 1: ReLU";
+            yield return "backward           pass 1: ReLU mask";
+            yield return $"saved for backward kernel output {Shapes.Format(kernel.OutputShape)}";
+        }
+    }
+}

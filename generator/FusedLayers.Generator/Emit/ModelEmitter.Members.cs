@@ -1,0 +1,272 @@
+using System.Collections.Generic;
+using System.Linq;
+using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Model;
+using FusedLayers.Generator.Planning;
+
+namespace FusedLayers.Generator.Emit;
+
+/// <summary>Shapes, layer state, workspace, constructors and the state-dict surface.</summary>
+internal static partial class ModelEmitter
+{
+    private const string ReadOnlyList = "global::System.Collections.Generic.IReadOnlyList";
+
+    private static void WriteShapeMembers(CodeWriter w, FusionPlan plan, List<KernelNames> kernels)
+    {
+        ModelSpec spec = plan.Spec;
+        w.Line($"private const string FlModelName = \"{spec.ClassName}\";");
+        w.Line($"private static readonly int[] s_flInputShape = new int[] {{ {string.Join(", ", spec.InputShape.Select(Shapes.Inv))} }};");
+        w.Line($"private static readonly int[] s_flOutputShape = new int[] {{ {string.Join(", ", plan.OutputShape.Select(Shapes.Inv))} }};");
+        foreach (KernelNames k in kernels)
+        {
+            LayerSpec? anchor = k.Kernel.Anchor;
+            if (anchor?.Kind == LayerKind.Conv2d)
+            {
+                EquatableArray<int> s = k.Kernel.InputShape;
+                w.Line($"private static readonly {Kernels}Conv2dGeometry {k.Geometry} = new({Shapes.Inv(anchor.InChannels)}, {Shapes.Inv(anchor.OutChannels)}, " +
+                       $"{Shapes.Inv(s[1])}, {Shapes.Inv(s[2])}, {Shapes.Inv(anchor.KernelSize)}, {Shapes.Inv(anchor.Stride)}, {Shapes.Inv(anchor.Padding)});");
+            }
+            else if (anchor?.Kind == LayerKind.Linear)
+            {
+                w.Line($"private static readonly {Kernels}LinearGeometry {k.Geometry} = new({Shapes.Inv(anchor.InChannels)}, {Shapes.Inv(anchor.OutChannels)});");
+            }
+
+            if (k.Kernel.Norm is not null)
+            {
+                w.Line($"private static readonly int[] {k.NormShape} = new int[] {{ {string.Join(", ", k.Kernel.NormShape.Select(Shapes.Inv))} }};");
+            }
+        }
+
+        w.Line();
+        w.Line($"/// <summary>Elements in one input sample, {Shapes.Format(spec.InputShape)}.</summary>");
+        w.Line($"public const int InputSampleLength = {Shapes.Inv(Shapes.Length(spec.InputShape))};");
+        w.Line();
+        w.Line($"/// <summary>Elements in one output sample, {Shapes.Format(plan.OutputShape)}.</summary>");
+        w.Line($"public const int OutputSampleLength = {Shapes.Inv(Shapes.Length(plan.OutputShape))};");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line($"public {ReadOnlyList}<int> InputShape => s_flInputShape;");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line($"public {ReadOnlyList}<int> OutputShape => s_flOutputShape;");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public int InputLength => InputSampleLength;");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public int OutputLength => OutputSampleLength;");
+        w.Line();
+    }
+
+    private static void WriteLayerMembers(CodeWriter w, ModelSpec spec)
+    {
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            LayerSpec layer = spec.Layers[i];
+            string type = "global::FusedLayers." + LayerKinds.RuntimeTypeName(layer.Kind);
+            string seed = $"global::FusedLayers.ModelSeeds.ForLayer(0, {Shapes.Inv(i)})";
+            string create = layer.Kind switch
+            {
+                LayerKind.Conv2d => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.InChannels)}, {Shapes.Inv(layer.OutChannels)}, {Shapes.Inv(layer.KernelSize)}, " +
+                                    $"{Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)}, {Bool(layer.Bias)}, {seed})",
+                LayerKind.Linear => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.InChannels)}, {Shapes.Inv(layer.OutChannels)}, {Bool(layer.Bias)}, {seed})",
+                LayerKind.BatchNorm1d or LayerKind.BatchNorm2d =>
+                    $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.NumFeatures)}, {Number(layer.Eps)}, {(layer.CumulativeAverage ? "null" : Number(layer.Momentum))}, " +
+                    $"{Bool(layer.Affine)}, {Bool(layer.TrackRunningStats)})",
+                _ => $"new {type}(\"{layer.Name}\")",
+            };
+            w.Line($"private readonly {type} {Field(layer)} = {create};");
+            w.Line();
+            w.Line($"/// <summary>Layer '{layer.Name}': {Describe(layer)}.</summary>");
+            w.Line($"{Modifiers(layer)}partial {layer.PropertyType} {layer.Name}");
+            w.OpenBrace();
+            w.Line($"get => {Field(layer)};");
+            w.CloseBrace();
+            w.Line();
+        }
+    }
+
+    private static void WriteWorkspace(CodeWriter w, FusionPlan plan, List<KernelNames> kernels)
+    {
+        w.Line("// Mode and saved state. _flSavedBatch is the batch of the last completed training forward (0: nothing saved).");
+        w.Line("private bool _flTraining = true;");
+        w.Line("private int _flSavedBatch;");
+        w.Line("private int _flCapacity;");
+        w.Line($"private global::FusedLayers.Parameter[]? _flParameters;");
+        w.Line($"private global::FusedLayers.Buffer[]? _flBuffers;");
+        if (kernels.Count > 0 && kernels[0].NeedsSavedInput)
+        {
+            w.Line("private float[] _flInput = global::System.Array.Empty<float>();");
+        }
+
+        foreach (KernelNames k in kernels)
+        {
+            w.Line();
+            w.Line($"// Kernel {Shapes.Inv(k.Kernel.Index)} workspace ({string.Join(" -> ", k.Kernel.Layers().Select(l => l.Name))}).");
+            w.Line($"private float[] {k.Y} = global::System.Array.Empty<float>();");
+            if (k.HasZ)
+            {
+                w.Line($"private float[] {k.Z} = global::System.Array.Empty<float>();");
+            }
+
+            if (k.HasDz)
+            {
+                w.Line($"private float[] {k.Dz} = global::System.Array.Empty<float>();");
+            }
+
+            if (k.HasDy)
+            {
+                w.Line($"private float[] {k.Dy} = global::System.Array.Empty<float>();");
+            }
+
+            if (k.Kernel.Norm is not null)
+            {
+                string c = Shapes.Inv(k.Channels);
+                foreach (string name in new[] { k.Mean, k.Var, k.InvStd, k.Scale, k.Shift, k.SumDy, k.SumDyXhat })
+                {
+                    w.Line($"private readonly float[] {name} = new float[{c}];");
+                }
+            }
+
+            if (k.Folds)
+            {
+                LayerSpec anchor = k.Kernel.Anchor!;
+                int weights = anchor.Kind == LayerKind.Conv2d
+                    ? anchor.OutChannels * anchor.InChannels * anchor.KernelSize * anchor.KernelSize
+                    : anchor.OutChannels * anchor.InChannels;
+                w.Line($"private readonly float[] {k.FoldedWeight} = new float[{Shapes.Inv(weights)}];");
+                w.Line($"private readonly float[] {k.FoldedBias} = new float[{Shapes.Inv(anchor.OutChannels)}];");
+            }
+        }
+
+        w.Line();
+    }
+
+    private static void WriteConstructors(CodeWriter w, ModelSpec spec)
+    {
+        if (spec.HasUserConstructors)
+        {
+            return;
+        }
+
+        w.Line("/// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>");
+        w.Line($"public {spec.ClassName}()");
+        w.OpenBrace();
+        w.CloseBrace();
+        w.Line();
+        w.Line("/// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name=\"seed\"/>.</summary>");
+        w.Line("/// <param name=\"seed\">Initialisation seed.</param>");
+        w.Line($"public {spec.ClassName}(int seed)");
+        w.OpenBrace();
+        w.Line("ResetParameters(seed);");
+        w.CloseBrace();
+        w.Line();
+    }
+
+    private static void WriteModeMembers(CodeWriter w)
+    {
+        w.Line("/// <inheritdoc />");
+        w.Line("public bool Training => _flTraining;");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public void Train(bool mode = true) => _flTraining = mode;");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public void Eval() => _flTraining = false;");
+        w.Line();
+    }
+
+    private static void WriteStateMembers(CodeWriter w, ModelSpec spec)
+    {
+        w.Line("/// <inheritdoc />");
+        w.Line($"public {ReadOnlyList}<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line($"public {ReadOnlyList}<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public void ZeroGrad()");
+        w.OpenBrace();
+        w.Line("foreach (global::FusedLayers.Parameter parameter in Parameters)");
+        w.OpenBrace();
+        w.Line("parameter.ZeroGrad();");
+        w.CloseBrace();
+        w.CloseBrace();
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public void ResetParameters(int seed)");
+        w.OpenBrace();
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            LayerSpec layer = spec.Layers[i];
+            if (LayerKinds.IsAnchor(layer.Kind))
+            {
+                w.Line($"{Field(layer)}.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, {Shapes.Inv(i)}));");
+            }
+            else if (LayerKinds.IsBatchNorm(layer.Kind))
+            {
+                w.Line($"{Field(layer)}.ResetParameters();");
+                w.Line($"{Field(layer)}.ResetRunningStats();");
+            }
+        }
+
+        w.Line("_flSavedBatch = 0;");
+        w.CloseBrace();
+        w.Line();
+        WriteCollector(w, spec, "Parameter", "Parameters", l => LayerKinds.IsAnchor(l.Kind) || (LayerKinds.IsBatchNorm(l.Kind) && l.Affine));
+        WriteCollector(w, spec, "Buffer", "Buffers", l => LayerKinds.IsBatchNorm(l.Kind) && l.TrackRunningStats);
+    }
+
+    private static void WriteCollector(CodeWriter w, ModelSpec spec, string type, string method, System.Func<LayerSpec, bool> include)
+    {
+        w.Line($"private global::FusedLayers.{type}[] FlCollect{method}()");
+        w.OpenBrace();
+        w.Line($"var list = new global::System.Collections.Generic.List<global::FusedLayers.{type}>();");
+        foreach (LayerSpec layer in spec.Layers.Where(include))
+        {
+            w.Line($"list.AddRange({Field(layer)}.{method}());");
+        }
+
+        w.Line("return list.ToArray();");
+        w.CloseBrace();
+        w.Line();
+    }
+
+    private static void WriteEnsureCapacity(CodeWriter w, List<KernelNames> kernels)
+    {
+        w.Line("/// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>");
+        w.Line("private void FlEnsureCapacity(int batch)");
+        w.OpenBrace();
+        w.Line("if (batch <= _flCapacity)");
+        w.OpenBrace();
+        w.Line("return;");
+        w.CloseBrace();
+        w.Line();
+        if (kernels.Count > 0 && kernels[0].NeedsSavedInput)
+        {
+            w.Line($"_flInput = new float[checked(batch * InputSampleLength)];");
+        }
+
+        foreach (KernelNames k in kernels)
+        {
+            w.Line($"{k.Y} = new float[checked(batch * {Shapes.Inv(k.OutputLength)})];");
+            if (k.HasZ)
+            {
+                w.Line($"{k.Z} = new float[checked(batch * {Shapes.Inv(k.NormLength)})];");
+            }
+
+            if (k.HasDz)
+            {
+                w.Line($"{k.Dz} = new float[checked(batch * {Shapes.Inv(k.NormLength)})];");
+            }
+
+            if (k.HasDy)
+            {
+                w.Line($"{k.Dy} = new float[checked(batch * {Shapes.Inv(k.OutputLength)})];");
+            }
+        }
+
+        w.Line("_flCapacity = batch;");
+        w.CloseBrace();
+    }
+}

@@ -1,0 +1,84 @@
+using System;
+using FusedLayers.Generator.Diagnostics;
+using FusedLayers.Generator.Discovery;
+using FusedLayers.Generator.Emit;
+using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Planning;
+using FusedLayers.Generator.Validation;
+using Microsoft.CodeAnalysis;
+
+namespace FusedLayers.Generator;
+
+/// <summary>
+/// The FusedLayers incremental generator: discover <c>[FusedModel]</c> classes, validate them (shape
+/// inference, diagnostics), plan the fused kernels, emit one source file per model. Plain data flows
+/// between the stages; nothing here throws (failures become FL0099).
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class FusedModelGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc />
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        IncrementalValuesProvider<ValidationResult> validated = context.SyntaxProvider
+            .ForAttributeWithMetadataName(ModelDiscovery.ModelAttributeName, ModelDiscovery.IsCandidate, ModelDiscovery.Discover)
+            .WithTrackingName(TrackingNames.Discover)
+            .Select((spec, cancellationToken) => Guard(spec.ClassName, () => ModelValidator.Validate(spec), spec))
+            .WithTrackingName(TrackingNames.Validate);
+
+        IncrementalValuesProvider<FusionPlan> plans = validated
+            .Select((result, cancellationToken) => FusionPlanner.Plan(result))
+            .WithTrackingName(TrackingNames.Plan);
+
+        IncrementalValuesProvider<GeneratedSource?> sources = plans
+            .Select((plan, cancellationToken) => SafeEmit(plan))
+            .WithTrackingName(TrackingNames.Emit);
+
+        context.RegisterSourceOutput(validated, static (spc, result) => Report(spc, result.Diagnostics));
+        context.RegisterSourceOutput(plans, static (spc, plan) => Report(spc, plan.Notes));
+        context.RegisterSourceOutput(sources, static (spc, source) =>
+        {
+            if (source is not null)
+            {
+                spc.AddSource(source.HintName, source.Text);
+            }
+        });
+    }
+
+    private static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)
+    {
+        foreach (DiagnosticInfo diagnostic in diagnostics)
+        {
+            context.ReportDiagnostic(diagnostic.ToDiagnostic());
+        }
+    }
+
+    private static ValidationResult Guard(string model, Func<ValidationResult> validate, Model.ModelSpec spec)
+    {
+        try
+        {
+            return validate();
+        }
+#pragma warning disable CA1031 // The generator must never throw: report instead.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            var failure = DiagnosticInfo.Create(DiagnosticDescriptors.GeneratorFailure, spec.ClassLocation, model, exception.GetType().Name + ": " + exception.Message);
+            return new ValidationResult(spec, EmitKind.None, EquatableArray<LayerShape>.Empty, new[] { failure }.ToEquatableArray());
+        }
+    }
+
+    private static GeneratedSource? SafeEmit(FusionPlan plan)
+    {
+        try
+        {
+            return ModelEmitter.Emit(plan);
+        }
+#pragma warning disable CA1031 // The generator must never throw; the FL0099 diagnostic comes from the plan stage.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return null;
+        }
+    }
+}

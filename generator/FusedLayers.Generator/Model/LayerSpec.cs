@@ -1,0 +1,87 @@
+namespace FusedLayers.Generator.Model;
+
+/// <summary>
+/// One layer property as declared: its attribute's arguments copied out as plain values, plus the
+/// facts about the property that validation needs. Value-equatable.
+/// </summary>
+internal sealed record LayerSpec
+{
+    public string Name { get; init; } = "";
+
+    public LayerKind Kind { get; init; }
+
+    /// <summary>Fully qualified type of the property as declared.</summary>
+    public string PropertyType { get; init; } = "";
+
+    /// <summary>Accessibility modifiers as written (<c>private</c>, <c>public</c>, ...), copied onto the implementation.</summary>
+    public string Modifiers { get; init; } = "";
+
+    public bool IsPartial { get; init; }
+
+    public bool IsStatic { get; init; }
+
+    public bool HasSetter { get; init; }
+
+    /// <summary>Number of layer attributes on the property (more than one is an error).</summary>
+    public int LayerAttributeCount { get; init; } = 1;
+
+    /// <summary>Index of the partial class declaration that holds the property.</summary>
+    public int DeclarationIndex { get; init; }
+
+    /// <summary>Path of the file that declares the property.</summary>
+    public string FilePath { get; init; } = "";
+
+    /// <summary>Location of the layer attribute.</summary>
+    public LocationInfo? AttributeLocation { get; init; }
+
+    /// <summary>Location of the property's name.</summary>
+    public LocationInfo? PropertyLocation { get; init; }
+
+    // Conv2d (channels) and Linear (features: InChannels = in_features, OutChannels = out_features)
+    public int InChannels { get; init; }
+
+    public int OutChannels { get; init; }
+
+    public int KernelSize { get; init; }
+
+    public int Stride { get; init; } = 1;
+
+    public int Padding { get; init; }
+
+    public bool Bias { get; init; } = true;
+
+    // BatchNorm
+    public int NumFeatures { get; init; }
+
+    public double Eps { get; init; } = 1e-5;
+
+    public double Momentum { get; init; } = 0.1;
+
+    public bool MomentumExplicit { get; init; }
+
+    public bool CumulativeAverage { get; init; }
+
+    public bool Affine { get; init; } = true;
+
+    public bool TrackRunningStats { get; init; } = true;
+
+    /// <summary>Location of a named argument by property name, when one was written (for argument diagnostics).</summary>
+    public Helpers.EquatableArray<NamedArgumentLocation> ArgumentLocations { get; init; } = Helpers.EquatableArray<NamedArgumentLocation>.Empty;
+
+    /// <summary>The location of argument <paramref name="name"/> if written, else the attribute's.</summary>
+    public LocationInfo? LocationOf(string name)
+    {
+        foreach (NamedArgumentLocation argument in ArgumentLocations)
+        {
+            if (argument.Name == name)
+            {
+                return argument.Location;
+            }
+        }
+
+        return AttributeLocation;
+    }
+}
+
+/// <summary>Where one attribute argument (positional by parameter name, or named) was written.</summary>
+internal sealed record NamedArgumentLocation(string Name, LocationInfo? Location);

@@ -1,0 +1,70 @@
+using FusedLayers.Generator.Diagnostics;
+using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Model;
+using FusedLayers.Generator.Validation;
+
+namespace FusedLayers.Generator.Planning;
+
+/// <summary>
+/// One fused kernel: an optional anchor (Conv2d or Linear) followed by an optional BatchNorm and an
+/// optional ReLU epilogue, like a oneDNN primitive with post-ops. At least one of the three is present.
+/// </summary>
+internal sealed record KernelPlan
+{
+    public int Index { get; init; }
+
+    public LayerSpec? Anchor { get; init; }
+
+    public LayerSpec? Norm { get; init; }
+
+    public LayerSpec? Relu { get; init; }
+
+    /// <summary>Per-sample shape entering the kernel.</summary>
+    public EquatableArray<int> InputShape { get; init; } = EquatableArray<int>.Empty;
+
+    /// <summary>Per-sample shape after the anchor (the BatchNorm input); equals <see cref="InputShape"/> without an anchor.</summary>
+    public EquatableArray<int> NormShape { get; init; } = EquatableArray<int>.Empty;
+
+    /// <summary>Per-sample shape leaving the kernel.</summary>
+    public EquatableArray<int> OutputShape { get; init; } = EquatableArray<int>.Empty;
+
+    /// <summary>Why a BatchNorm or ReLU starts its own kernel instead of joining the previous one; null otherwise.</summary>
+    public string? UnfusedReason { get; init; }
+
+    /// <summary>Flatten layers (no data movement) applied just before this kernel.</summary>
+    public EquatableArray<string> FlattensBefore { get; init; } = EquatableArray<string>.Empty;
+
+    public bool HasBatchNormStatisticsInAnchor => Anchor is not null && Norm is not null;
+
+    /// <summary>The layers of the kernel, in order.</summary>
+    public System.Collections.Generic.IEnumerable<LayerSpec> Layers()
+    {
+        if (Anchor is not null)
+        {
+            yield return Anchor;
+        }
+
+        if (Norm is not null)
+        {
+            yield return Norm;
+        }
+
+        if (Relu is not null)
+        {
+            yield return Relu;
+        }
+    }
+}
+
+/// <summary>Stage 3's output: the model, its kernels in order, and the fusion notes (FL0301).</summary>
+internal sealed record FusionPlan(
+    ValidationResult Validation,
+    EquatableArray<KernelPlan> Kernels,
+    EquatableArray<string> TrailingFlattens,
+    EquatableArray<DiagnosticInfo> Notes)
+{
+    public ModelSpec Spec => Validation.Spec;
+
+    public EquatableArray<int> OutputShape =>
+        Validation.Shapes.Count == 0 ? Spec.InputShape : Validation.Shapes[Validation.Shapes.Count - 1].Output;
+}

@@ -1,0 +1,110 @@
+using System.Collections.Generic;
+using FusedLayers.Generator.Diagnostics;
+using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Model;
+using FusedLayers.Generator.Validation;
+
+namespace FusedLayers.Generator.Planning;
+
+/// <summary>
+/// Stage 3: groups the validated chain into kernels. Rules, in order of the data flow:
+/// <list type="bullet">
+/// <item>Conv2d or Linear opens a kernel; a directly following BatchNorm joins it (statistics in the
+/// anchor's epilogue in training, folded into its weights in inference); a ReLU after that joins too.</item>
+/// <item>A BatchNorm without an anchor right before it opens its own kernel; a following ReLU joins it.</item>
+/// <item>A ReLU that follows no open kernel runs alone.</item>
+/// <item>Flatten moves no data and ends the open kernel (the channel axis changes meaning).</item>
+/// </list>
+/// </summary>
+internal static class FusionPlanner
+{
+    public static FusionPlan Plan(ValidationResult validation)
+    {
+        var kernels = new List<KernelPlan>();
+        var notes = new List<DiagnosticInfo>();
+        var flattens = new List<string>();
+        if (validation.Emit != EmitKind.Model)
+        {
+            return new FusionPlan(validation, kernels.ToEquatableArray(), flattens.ToEquatableArray(), notes.ToEquatableArray());
+        }
+
+        EquatableArray<LayerSpec> layers = validation.Spec.Layers;
+        int i = 0;
+        while (i < layers.Count)
+        {
+            LayerSpec layer = layers[i];
+            LayerShape shape = validation.Shapes[i];
+            if (layer.Kind == LayerKind.Flatten)
+            {
+                flattens.Add(layer.Name);
+                i++;
+                continue;
+            }
+
+            var kernel = new KernelPlan
+            {
+                Index = kernels.Count,
+                InputShape = shape.Input,
+                NormShape = shape.Input,
+                FlattensBefore = flattens.ToEquatableArray(),
+            };
+            flattens.Clear();
+
+            if (LayerKinds.IsAnchor(layer.Kind))
+            {
+                kernel = kernel with { Anchor = layer, NormShape = shape.Output, OutputShape = shape.Output };
+                i++;
+                if (i < layers.Count && LayerKinds.IsBatchNorm(layers[i].Kind))
+                {
+                    kernel = kernel with { Norm = layers[i], OutputShape = validation.Shapes[i].Output };
+                    i++;
+                }
+            }
+            else if (LayerKinds.IsBatchNorm(layer.Kind))
+            {
+                kernel = kernel with { Norm = layer, OutputShape = shape.Output, UnfusedReason = Reason(layers, i) };
+                i++;
+            }
+
+            if (i < layers.Count && layers[i].Kind == LayerKind.ReLU)
+            {
+                kernel = kernel with
+                {
+                    Relu = layers[i],
+                    OutputShape = validation.Shapes[i].Output,
+                    UnfusedReason = kernel.Anchor is null && kernel.Norm is null ? Reason(layers, i) : kernel.UnfusedReason,
+                };
+                i++;
+            }
+
+            if (kernel.UnfusedReason is not null)
+            {
+                LayerSpec first = kernel.Norm ?? kernel.Relu!;
+                notes.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.LayerNotFused, first.AttributeLocation, first.Name, LayerKinds.AttributeName(first.Kind), kernel.UnfusedReason));
+            }
+
+            kernels.Add(kernel);
+        }
+
+        return new FusionPlan(validation, kernels.ToEquatableArray(), flattens.ToEquatableArray(), notes.ToEquatableArray());
+    }
+
+    /// <summary>Why layer <paramref name="index"/> (a BatchNorm or ReLU) cannot join the previous kernel; null when it is first.</summary>
+    private static string? Reason(EquatableArray<LayerSpec> layers, int index)
+    {
+        if (index == 0)
+        {
+            return null;
+        }
+
+        LayerSpec previous = layers[index - 1];
+        return previous.Kind switch
+        {
+            LayerKind.Flatten => $"it follows Flatten '{previous.Name}', which changes what a channel is, so it cannot ride on the previous kernel's epilogue",
+            LayerKind.ReLU => $"it follows ReLU '{previous.Name}', which ends a kernel (a kernel is [Conv2d|Linear] -> BatchNorm -> ReLU)",
+            _ when LayerKinds.IsBatchNorm(previous.Kind) => $"it follows BatchNorm '{previous.Name}', which already closed its kernel",
+            _ => $"it follows '{previous.Name}', which already closed its kernel",
+        };
+    }
+}

@@ -1,0 +1,89 @@
+using System.Collections.Generic;
+using System.Globalization;
+using FusedLayers.Generator.Diagnostics;
+using FusedLayers.Generator.Model;
+
+namespace FusedLayers.Generator.Validation;
+
+/// <summary>FL01xx: checks of one layer attribute's arguments in isolation.</summary>
+internal static class ArgumentChecks
+{
+    public static void Check(LayerSpec layer, List<DiagnosticInfo> diagnostics)
+    {
+        switch (layer.Kind)
+        {
+            case LayerKind.Conv2d:
+                Positive(layer, "InChannels", "in_channels", layer.InChannels, diagnostics);
+                Positive(layer, "OutChannels", "out_channels", layer.OutChannels, diagnostics);
+                if (layer.KernelSize == 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingKernelSize, layer.AttributeLocation, layer.Name));
+                }
+                else
+                {
+                    Positive(layer, "KernelSize", "kernel_size", layer.KernelSize, diagnostics);
+                }
+
+                Positive(layer, "Stride", "stride", layer.Stride, diagnostics);
+                if (layer.Padding < 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.NegativePadding, layer.LocationOf("Padding"), "Conv2d", layer.Name, layer.Padding));
+                }
+
+                break;
+            case LayerKind.Linear:
+                Positive(layer, "InFeatures", "in_features", layer.InChannels, diagnostics);
+                Positive(layer, "OutFeatures", "out_features", layer.OutChannels, diagnostics);
+                break;
+            case LayerKind.BatchNorm1d:
+            case LayerKind.BatchNorm2d:
+                CheckBatchNorm(layer, diagnostics);
+                break;
+        }
+    }
+
+    private static void CheckBatchNorm(LayerSpec layer, List<DiagnosticInfo> diagnostics)
+    {
+        string kind = LayerKinds.AttributeName(layer.Kind);
+        Positive(layer, "NumFeatures", "num_features", layer.NumFeatures, diagnostics);
+        if (!(layer.Eps > 0) || double.IsInfinity(layer.Eps))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidEps, layer.LocationOf("Eps"), kind, layer.Name, Number(layer.Eps)));
+        }
+
+        if (!(layer.Momentum >= 0 && layer.Momentum <= 1))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.InvalidMomentum, layer.LocationOf("Momentum"), kind, layer.Name, Number(layer.Momentum)));
+        }
+        else if (layer.CumulativeAverage && layer.MomentumExplicit)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.ContradictoryMomentum, layer.LocationOf("Momentum"), kind, layer.Name, Number(layer.Momentum)));
+        }
+
+        if (!layer.TrackRunningStats && (layer.CumulativeAverage || layer.MomentumExplicit))
+        {
+            string option = layer.CumulativeAverage ? "CumulativeAverage" : "Momentum";
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.ContradictoryRunningStats, layer.LocationOf(option), kind, layer.Name, option));
+        }
+    }
+
+    private static void Positive(LayerSpec layer, string property, string pytorchName, int value, List<DiagnosticInfo> diagnostics)
+    {
+        if (value <= 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.NonPositiveArgument,
+                layer.LocationOf(property),
+                LayerKinds.AttributeName(layer.Kind),
+                layer.Name,
+                pytorchName,
+                value));
+        }
+    }
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,129 @@
+using System.Collections.Generic;
+using System.Linq;
+using FusedLayers.Generator.Diagnostics;
+using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Model;
+
+namespace FusedLayers.Generator.Validation;
+
+/// <summary>FL02xx: per-sample shapes through the chain; stops at the first mismatch to avoid cascades.</summary>
+internal static class ShapeInference
+{
+    public static List<LayerShape>? Infer(ModelSpec spec, List<DiagnosticInfo> diagnostics)
+    {
+        var shapes = new List<LayerShape>();
+        int[] current = spec.InputShape.ToArray();
+        string source = "the model input";
+        foreach (LayerSpec layer in spec.Layers)
+        {
+            int[]? next = Next(layer, current, source, diagnostics);
+            if (next is null)
+            {
+                return null;
+            }
+
+            shapes.Add(new LayerShape(current.ToEquatableArray(), next.ToEquatableArray()));
+            current = next;
+            source = "output of '" + layer.Name + "'";
+        }
+
+        return shapes;
+    }
+
+    private static int[]? Next(LayerSpec layer, int[] input, string source, List<DiagnosticInfo> diagnostics)
+    {
+        switch (layer.Kind)
+        {
+            case LayerKind.Conv2d:
+                if (!Rank(layer, input, source, 3, "[C, H, W]", "", diagnostics) ||
+                    !Channels(layer, input, source, layer.InChannels, "input channels", diagnostics))
+                {
+                    return null;
+                }
+
+                int oh = ShapeMath.ConvOutputSize(input[1], layer.KernelSize, layer.Stride, layer.Padding);
+                int ow = ShapeMath.ConvOutputSize(input[2], layer.KernelSize, layer.Stride, layer.Padding);
+                if (oh < 1 || ow < 1)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.KernelTooLarge,
+                        layer.AttributeLocation,
+                        layer.Name,
+                        layer.KernelSize,
+                        input[1],
+                        input[2],
+                        layer.Padding,
+                        input[1] + (2 * layer.Padding),
+                        input[2] + (2 * layer.Padding)));
+                    return null;
+                }
+
+                return new[] { layer.OutChannels, oh, ow };
+            case LayerKind.Linear:
+                string hint = input.Length > 1 ? "; add a [Flatten] layer before it" : "";
+                if (!Rank(layer, input, source, 1, "[in_features]", hint, diagnostics) ||
+                    !Channels(layer, input, source, layer.InChannels, "input features", diagnostics))
+                {
+                    return null;
+                }
+
+                return new[] { layer.OutChannels };
+            case LayerKind.BatchNorm1d:
+                if (input.Length > 2)
+                {
+                    Rank(layer, input, source, 2, "[C] or [C, L]", "; use [BatchNorm2d] for [C, H, W] inputs", diagnostics);
+                    return null;
+                }
+
+                return Channels(layer, input, source, layer.NumFeatures, "features (channels)", diagnostics) ? input : null;
+            case LayerKind.BatchNorm2d:
+                string bnHint = input.Length < 3 ? "; use [BatchNorm1d] for [C] or [C, L] inputs" : "";
+                return Rank(layer, input, source, 3, "[C, H, W]", bnHint, diagnostics) &&
+                       Channels(layer, input, source, layer.NumFeatures, "channels", diagnostics)
+                    ? input
+                    : null;
+            case LayerKind.Flatten:
+                return new[] { input.Aggregate(1, (a, b) => a * b) };
+            default:
+                return input;
+        }
+    }
+
+    private static bool Rank(LayerSpec layer, int[] input, string source, int rank, string expected, string hint, List<DiagnosticInfo> diagnostics)
+    {
+        if (input.Length == rank)
+        {
+            return true;
+        }
+
+        diagnostics.Add(DiagnosticInfo.Create(
+            DiagnosticDescriptors.RankMismatch,
+            layer.AttributeLocation,
+            LayerKinds.AttributeName(layer.Kind),
+            layer.Name,
+            expected,
+            source,
+            Shapes.Format(input),
+            hint));
+        return false;
+    }
+
+    private static bool Channels(LayerSpec layer, int[] input, string source, int expected, string what, List<DiagnosticInfo> diagnostics)
+    {
+        if (input[0] == expected)
+        {
+            return true;
+        }
+
+        diagnostics.Add(DiagnosticInfo.Create(
+            DiagnosticDescriptors.ChannelMismatch,
+            layer.AttributeLocation,
+            LayerKinds.AttributeName(layer.Kind),
+            layer.Name,
+            expected,
+            what,
+            source,
+            Shapes.Format(input)));
+        return false;
+    }
+}

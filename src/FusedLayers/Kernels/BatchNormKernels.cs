@@ -1,0 +1,299 @@
+using System;
+using System.Globalization;
+
+namespace FusedLayers.Kernels;
+
+/// <summary>
+/// BatchNorm building blocks over activations laid out as <c>[N, C, S]</c> (S = spatial positions per
+/// channel, 1 after a linear layer). Per channel, with <c>m = N * S</c>:
+/// <c>xhat = (x - mean) / sqrt(var + eps)</c>, <c>y = gamma * xhat + beta</c>, written as
+/// <c>y = x * scale + shift</c> with <c>scale = gamma / sqrt(var + eps)</c>, <c>shift = beta - mean * scale</c>.
+/// Empty <c>gamma</c>/<c>beta</c> spans mean a non-affine layer (gamma = 1, beta = 0).
+/// </summary>
+public static class BatchNormKernels
+{
+    /// <summary>
+    /// Per-channel mean and biased variance of <paramref name="x"/> (stable: two passes per plane, Chan merge
+    /// in sample order). Used when BatchNorm has no convolution or linear layer to ride on.
+    /// </summary>
+    /// <param name="batch">N.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S.</param>
+    /// <param name="x">Input, <c>N * C * S</c>.</param>
+    /// <param name="mean">Receives the mean per channel.</param>
+    /// <param name="variance">Receives the biased variance per channel.</param>
+    public static void Statistics(int batch, int channels, int spatial, ReadOnlySpan<float> x, Span<float> mean, Span<float> variance)
+    {
+        using var scratch = new MomentsScratch(channels);
+        ChannelMoments moments = scratch.Create();
+        for (int n = 0; n < batch; n++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                moments.AddBlock(c, x.Slice(((n * channels) + c) * spatial, spatial));
+            }
+        }
+
+        moments.WriteMeanAndBiasedVariance(mean, variance);
+    }
+
+    /// <summary>
+    /// From batch (or running) statistics: <c>invStd = 1/sqrt(var + eps)</c>, <c>scale = gamma * invStd</c>,
+    /// <c>shift = beta - mean * scale</c>, computed in float64.
+    /// </summary>
+    /// <param name="mean">Mean per channel.</param>
+    /// <param name="variance">Variance per channel (biased batch variance in training, running variance in inference).</param>
+    /// <param name="gamma">Gamma, or empty.</param>
+    /// <param name="beta">Beta, or empty.</param>
+    /// <param name="eps">Epsilon.</param>
+    /// <param name="invStd">Receives <c>1/sqrt(var + eps)</c>; may be empty when not needed.</param>
+    /// <param name="scale">Receives the scale.</param>
+    /// <param name="shift">Receives the shift.</param>
+    public static void ScaleShift(
+        ReadOnlySpan<float> mean,
+        ReadOnlySpan<float> variance,
+        ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> beta,
+        double eps,
+        Span<float> invStd,
+        Span<float> scale,
+        Span<float> shift)
+    {
+        for (int c = 0; c < mean.Length; c++)
+        {
+            double inv = 1.0 / Math.Sqrt(variance[c] + eps);
+            double s = (gamma.IsEmpty ? 1.0 : gamma[c]) * inv;
+            if (!invStd.IsEmpty)
+            {
+                invStd[c] = (float)inv;
+            }
+
+            scale[c] = (float)s;
+            shift[c] = (float)((beta.IsEmpty ? 0.0 : beta[c]) - (mean[c] * s));
+        }
+    }
+
+    /// <summary>
+    /// The BatchNorm-apply (+ ReLU) pass: <c>y = x * scale[c] + shift[c]</c>, then <c>max(0, .)</c> when
+    /// <paramref name="relu"/> is set. <paramref name="y"/> may be <paramref name="x"/>.
+    /// </summary>
+    /// <param name="batch">N.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S.</param>
+    /// <param name="x">Input.</param>
+    /// <param name="scale">Scale per channel.</param>
+    /// <param name="shift">Shift per channel.</param>
+    /// <param name="relu">Apply ReLU.</param>
+    /// <param name="y">Output.</param>
+    public static void Apply(
+        int batch, int channels, int spatial, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu, Span<float> y)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                int offset = ((n * channels) + c) * spatial;
+                float s = scale[c];
+                float t = shift[c];
+                for (int i = offset; i < offset + spatial; i++)
+                {
+                    float v = (x[i] * s) + t;
+                    y[i] = relu && v < 0f ? 0f : v;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Folds inference-mode BatchNorm into the preceding convolution or linear layer:
+    /// <c>foldedWeight[o, :] = weight[o, :] * scale[o]</c>, <c>foldedBias[o] = bias[o] * scale[o] + shift[o]</c>
+    /// (bias 0 when empty), with scale and shift from the running statistics.
+    /// </summary>
+    /// <param name="weight">Weight, <c>out * rest</c>.</param>
+    /// <param name="bias">Bias, or empty.</param>
+    /// <param name="scale">Scale per output channel.</param>
+    /// <param name="shift">Shift per output channel.</param>
+    /// <param name="foldedWeight">Receives the folded weight.</param>
+    /// <param name="foldedBias">Receives the folded bias.</param>
+    public static void FoldIntoWeights(
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> foldedWeight, Span<float> foldedBias)
+    {
+        int outChannels = scale.Length;
+        int row = weight.Length / outChannels;
+        for (int o = 0; o < outChannels; o++)
+        {
+            float s = scale[o];
+            ReadOnlySpan<float> w = weight.Slice(o * row, row);
+            Span<float> fw = foldedWeight.Slice(o * row, row);
+            for (int i = 0; i < row; i++)
+            {
+                fw[i] = w[i] * s;
+            }
+
+            foldedBias[o] = (float)(((bias.IsEmpty ? 0.0 : bias[o]) * s) + shift[o]);
+        }
+    }
+
+    /// <summary>
+    /// Running-statistics update, as PyTorch: <c>running_mean = (1 - f) * running_mean + f * mean</c>,
+    /// <c>running_var = (1 - f) * running_var + f * var * m / (m - 1)</c> (unbiased), with <c>f</c> the momentum
+    /// or <c>1 / num_batches_tracked</c> for a cumulative average.
+    /// </summary>
+    /// <param name="mean">Batch mean.</param>
+    /// <param name="biasedVariance">Biased batch variance.</param>
+    /// <param name="count">Values per channel, <c>m = N * S</c> (at least 2).</param>
+    /// <param name="factor">Averaging factor <c>f</c>.</param>
+    /// <param name="runningMean">Running mean to update.</param>
+    /// <param name="runningVar">Running variance to update.</param>
+    public static void UpdateRunningStatistics(
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> biasedVariance, long count, double factor, Span<float> runningMean, Span<float> runningVar)
+    {
+        double unbias = count > 1 ? count / (double)(count - 1) : 1.0;
+        for (int c = 0; c < mean.Length; c++)
+        {
+            runningMean[c] = (float)(((1.0 - factor) * runningMean[c]) + (factor * mean[c]));
+            runningVar[c] = (float)(((1.0 - factor) * runningVar[c]) + (factor * biasedVariance[c] * unbias));
+        }
+    }
+
+    /// <summary>
+    /// Throws when a batch statistic is NaN or infinite, before any running statistic is touched.
+    /// </summary>
+    /// <param name="layerName">BatchNorm layer name.</param>
+    /// <param name="mean">Batch mean.</param>
+    /// <param name="variance">Batch variance.</param>
+    /// <exception cref="ArgumentException">A statistic is not finite.</exception>
+    public static void ThrowIfNotFinite(string layerName, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance)
+    {
+        for (int c = 0; c < mean.Length; c++)
+        {
+            if (!float.IsFinite(mean[c]) || !float.IsFinite(variance[c]))
+            {
+                throw new ArgumentException(
+                    string.Format(
+                        CultureInfo.InvariantCulture,
+                        "BatchNorm layer '{0}': the batch statistics of channel {1} are not finite (mean {2}, variance {3}); " +
+                        "the input holds NaN or infinity. Weights and running statistics were left unchanged.",
+                        layerName,
+                        c,
+                        mean[c],
+                        variance[c]),
+                    "input");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The fused first backward pass: applies the ReLU mask (<c>output &gt; 0</c>, skipped when
+    /// <paramref name="output"/> is empty) to <paramref name="gradOutput"/> and reduces per channel
+    /// <c>sumDy = sum dy</c> and <c>sumDyXhat = sum dy * xhat</c> with <c>xhat = (x - mean) * invStd</c> (float64 sums).
+    /// These are also <c>dbeta</c> and <c>dgamma</c>.
+    /// </summary>
+    /// <param name="batch">N.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S.</param>
+    /// <param name="gradOutput">Gradient of the block output.</param>
+    /// <param name="output">Block output (ReLU mask), or empty when there is no ReLU.</param>
+    /// <param name="x">BatchNorm input saved by the forward pass.</param>
+    /// <param name="mean">Batch mean.</param>
+    /// <param name="invStd">Batch <c>1/sqrt(var + eps)</c>.</param>
+    /// <param name="sumDy">Receives <c>sum dy</c> per channel.</param>
+    /// <param name="sumDyXhat">Receives <c>sum dy * xhat</c> per channel.</param>
+    public static void BackwardReduce(
+        int batch,
+        int channels,
+        int spatial,
+        ReadOnlySpan<float> gradOutput,
+        ReadOnlySpan<float> output,
+        ReadOnlySpan<float> x,
+        ReadOnlySpan<float> mean,
+        ReadOnlySpan<float> invStd,
+        Span<float> sumDy,
+        Span<float> sumDyXhat)
+    {
+        bool relu = !output.IsEmpty;
+        for (int c = 0; c < channels; c++)
+        {
+            double sd = 0;
+            double sdx = 0;
+            float mu = mean[c];
+            float inv = invStd[c];
+            for (int n = 0; n < batch; n++)
+            {
+                int offset = ((n * channels) + c) * spatial;
+                for (int i = offset; i < offset + spatial; i++)
+                {
+                    float dy = relu && !(output[i] > 0f) ? 0f : gradOutput[i];
+                    sd += dy;
+                    sdx += dy * ((x[i] - mu) * inv);
+                }
+            }
+
+            sumDy[c] = (float)sd;
+            sumDyXhat[c] = (float)sdx;
+        }
+    }
+
+    /// <summary>
+    /// The fused second backward pass (training statistics): with the ReLU mask applied to <c>dy</c>,
+    /// <c>dx = gamma * invStd * (dy - sumDy / m - xhat * sumDyXhat / m)</c>, <c>m = N * S</c>.
+    /// </summary>
+    /// <param name="batch">N.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S.</param>
+    /// <param name="gradOutput">Gradient of the block output.</param>
+    /// <param name="output">Block output (ReLU mask), or empty.</param>
+    /// <param name="x">BatchNorm input.</param>
+    /// <param name="mean">Batch mean.</param>
+    /// <param name="invStd">Batch inverse standard deviation.</param>
+    /// <param name="gamma">Gamma, or empty.</param>
+    /// <param name="sumDy">From <see cref="BackwardReduce"/>.</param>
+    /// <param name="sumDyXhat">From <see cref="BackwardReduce"/>.</param>
+    /// <param name="gradInput">Receives the gradient of the BatchNorm input.</param>
+    public static void BackwardInput(
+        int batch,
+        int channels,
+        int spatial,
+        ReadOnlySpan<float> gradOutput,
+        ReadOnlySpan<float> output,
+        ReadOnlySpan<float> x,
+        ReadOnlySpan<float> mean,
+        ReadOnlySpan<float> invStd,
+        ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> sumDy,
+        ReadOnlySpan<float> sumDyXhat,
+        Span<float> gradInput)
+    {
+        bool relu = !output.IsEmpty;
+        double m = (double)batch * spatial;
+        for (int c = 0; c < channels; c++)
+        {
+            float mu = mean[c];
+            float inv = invStd[c];
+            float k = (float)((gamma.IsEmpty ? 1.0 : gamma[c]) * inv);
+            float meanDy = (float)(sumDy[c] / m);
+            float meanDyXhat = (float)(sumDyXhat[c] / m);
+            for (int n = 0; n < batch; n++)
+            {
+                int offset = ((n * channels) + c) * spatial;
+                for (int i = offset; i < offset + spatial; i++)
+                {
+                    float dy = relu && !(output[i] > 0f) ? 0f : gradOutput[i];
+                    float xhat = (x[i] - mu) * inv;
+                    gradInput[i] = k * (dy - meanDy - (xhat * meanDyXhat));
+                }
+            }
+        }
+    }
+
+    /// <summary>Adds per-channel sums to a gradient: <c>grad[c] += sums[c]</c>.</summary>
+    /// <param name="grad">Gradient to accumulate into.</param>
+    /// <param name="sums">Values to add.</param>
+    public static void Accumulate(Span<float> grad, ReadOnlySpan<float> sums)
+    {
+        for (int c = 0; c < grad.Length; c++)
+        {
+            grad[c] += sums[c];
+        }
+    }
+}

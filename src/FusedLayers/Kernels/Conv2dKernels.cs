@@ -1,0 +1,270 @@
+using System;
+
+namespace FusedLayers.Kernels;
+
+/// <summary>
+/// Portable direct 2-D convolution (cross-correlation, as PyTorch) over NCHW tensors, with two fused
+/// epilogues: ReLU, or per-channel BatchNorm statistics taken while each output plane is hot in cache.
+/// SIMD-specialised paths replace these loops without changing the signatures.
+/// </summary>
+public static class Conv2dKernels
+{
+    /// <summary>
+    /// <c>output[n,co,oy,ox] = bias[co] + sum_{ci,ky,kx} weight[co,ci,ky,kx] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c>
+    /// (zero outside the input), then <c>max(0, .)</c> when <paramref name="relu"/> is set (not allowed together with statistics). When
+    /// <paramref name="mean"/> is non-empty, also writes each output channel's mean and biased variance
+    /// over the batch and plane (stable: two passes per hot plane, Chan merge in sample order).
+    /// </summary>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size N.</param>
+    /// <param name="input">Input, <c>N * Cin * H * W</c>.</param>
+    /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
+    /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
+    /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
+    /// <param name="relu">Apply ReLU as the epilogue.</param>
+    /// <param name="mean">Per-channel batch mean (<c>Cout</c>), or empty to skip statistics.</param>
+    /// <param name="variance">Per-channel biased batch variance (<c>Cout</c>), or empty.</param>
+    public static void Forward(
+        in Conv2dGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias,
+        Span<float> output,
+        bool relu,
+        Span<float> mean,
+        Span<float> variance)
+    {
+        Conv2dGeometry g = geometry;
+        int plane = g.OutputPlaneLength;
+        int inPlane = g.InHeight * g.InWidth;
+        int k = g.KernelSize;
+        bool statistics = !mean.IsEmpty;
+        if (statistics && relu)
+        {
+            throw new ArgumentException("ReLU and statistics cannot both be the epilogue: BatchNorm sits between them.", nameof(relu));
+        }
+
+        using var scratch = new MomentsScratch(statistics ? g.OutChannels : 0);
+        ChannelMoments moments = scratch.Create();
+
+        for (int n = 0; n < batch; n++)
+        {
+            ReadOnlySpan<float> x = input.Slice(n * g.InputSampleLength, g.InputSampleLength);
+            for (int co = 0; co < g.OutChannels; co++)
+            {
+                Span<float> y = output.Slice(((n * g.OutChannels) + co) * plane, plane);
+                y.Fill(bias.IsEmpty ? 0f : bias[co]);
+                for (int ci = 0; ci < g.InChannels; ci++)
+                {
+                    ReadOnlySpan<float> xPlane = x.Slice(ci * inPlane, inPlane);
+                    ReadOnlySpan<float> w = weight.Slice(((co * g.InChannels) + ci) * k * k, k * k);
+                    AccumulatePlane(g, xPlane, w, y);
+                }
+
+                if (statistics)
+                {
+                    moments.AddBlock(co, y);
+                }
+                else if (relu)
+                {
+                    ActivationKernels.Relu(y, y);
+                }
+            }
+        }
+
+        if (statistics)
+        {
+            moments.WriteMeanAndBiasedVariance(mean, variance);
+        }
+    }
+
+    /// <summary>
+    /// Input gradient: <c>gradInput[n,ci,iy,ix] = sum over (co,ky,kx) with iy = oy*s-p+ky, ix = ox*s-p+kx of
+    /// weight[co,ci,ky,kx] * gradOutput[n,co,oy,ox]</c>. Overwrites <paramref name="gradInput"/>.
+    /// </summary>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size.</param>
+    /// <param name="gradOutput">Gradient of the output, <c>N * Cout * H_out * W_out</c>.</param>
+    /// <param name="weight">Weight.</param>
+    /// <param name="gradInput">Receives the input gradient, <c>N * Cin * H * W</c>.</param>
+    public static void BackwardInput(
+        in Conv2dGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> gradOutput,
+        ReadOnlySpan<float> weight,
+        Span<float> gradInput)
+    {
+        Conv2dGeometry g = geometry;
+        int plane = g.OutputPlaneLength;
+        int inPlane = g.InHeight * g.InWidth;
+        int k = g.KernelSize;
+        gradInput.Slice(0, batch * g.InputSampleLength).Clear();
+        for (int n = 0; n < batch; n++)
+        {
+            Span<float> dx = gradInput.Slice(n * g.InputSampleLength, g.InputSampleLength);
+            for (int co = 0; co < g.OutChannels; co++)
+            {
+                ReadOnlySpan<float> dy = gradOutput.Slice(((n * g.OutChannels) + co) * plane, plane);
+                for (int ci = 0; ci < g.InChannels; ci++)
+                {
+                    ReadOnlySpan<float> w = weight.Slice(((co * g.InChannels) + ci) * k * k, k * k);
+                    ScatterPlane(g, dy, w, dx.Slice(ci * inPlane, inPlane));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Parameter gradients, accumulated (<c>+=</c>) as PyTorch does until zeroed:
+    /// <c>gradWeight[co,ci,ky,kx] += sum_{n,oy,ox} gradOutput[n,co,oy,ox] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c> and
+    /// <c>gradBias[co] += sum_{n,oy,ox} gradOutput[n,co,oy,ox]</c>. Sums run in float64.
+    /// </summary>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size.</param>
+    /// <param name="input">The forward input.</param>
+    /// <param name="gradOutput">Gradient of the output.</param>
+    /// <param name="gradWeight">Weight gradient to accumulate into.</param>
+    /// <param name="gradBias">Bias gradient to accumulate into, or empty.</param>
+    public static void BackwardParameters(
+        in Conv2dGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> gradOutput,
+        Span<float> gradWeight,
+        Span<float> gradBias)
+    {
+        Conv2dGeometry g = geometry;
+        int plane = g.OutputPlaneLength;
+        int inPlane = g.InHeight * g.InWidth;
+        int k = g.KernelSize;
+        int oh = g.OutHeight;
+        int ow = g.OutWidth;
+        for (int co = 0; co < g.OutChannels; co++)
+        {
+            if (!gradBias.IsEmpty)
+            {
+                double sum = 0;
+                for (int n = 0; n < batch; n++)
+                {
+                    ReadOnlySpan<float> dy = gradOutput.Slice(((n * g.OutChannels) + co) * plane, plane);
+                    for (int i = 0; i < dy.Length; i++)
+                    {
+                        sum += dy[i];
+                    }
+                }
+
+                gradBias[co] += (float)sum;
+            }
+
+            for (int ci = 0; ci < g.InChannels; ci++)
+            {
+                for (int ky = 0; ky < k; ky++)
+                {
+                    for (int kx = 0; kx < k; kx++)
+                    {
+                        double sum = 0;
+                        for (int n = 0; n < batch; n++)
+                        {
+                            ReadOnlySpan<float> dy = gradOutput.Slice(((n * g.OutChannels) + co) * plane, plane);
+                            ReadOnlySpan<float> x = input.Slice((n * g.InputSampleLength) + (ci * inPlane), inPlane);
+                            for (int oy = 0; oy < oh; oy++)
+                            {
+                                int iy = (oy * g.Stride) - g.Padding + ky;
+                                if ((uint)iy >= (uint)g.InHeight)
+                                {
+                                    continue;
+                                }
+
+                                ColumnRange(g, kx, out int oxStart, out int oxEnd);
+                                for (int ox = oxStart; ox < oxEnd; ox++)
+                                {
+                                    int ix = (ox * g.Stride) - g.Padding + kx;
+                                    sum += dy[(oy * ow) + ox] * x[(iy * g.InWidth) + ix];
+                                }
+                            }
+                        }
+
+                        gradWeight[(((((co * g.InChannels) + ci) * k) + ky) * k) + kx] += (float)sum;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary><c>y[oy,ox] += sum_{ky,kx} w[ky,kx] * x[oy*s-p+ky, ox*s-p+kx]</c> for one (co, ci) pair.</summary>
+    private static void AccumulatePlane(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y)
+    {
+        int k = g.KernelSize;
+        int ow = g.OutWidth;
+        for (int ky = 0; ky < k; ky++)
+        {
+            for (int kx = 0; kx < k; kx++)
+            {
+                float wv = w[(ky * k) + kx];
+                ColumnRange(g, kx, out int oxStart, out int oxEnd);
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    int iy = (oy * g.Stride) - g.Padding + ky;
+                    if ((uint)iy >= (uint)g.InHeight)
+                    {
+                        continue;
+                    }
+
+                    Span<float> yRow = y.Slice(oy * ow, ow);
+                    ReadOnlySpan<float> xRow = x.Slice(iy * g.InWidth, g.InWidth);
+                    int ix = (oxStart * g.Stride) - g.Padding + kx;
+                    for (int ox = oxStart; ox < oxEnd; ox++, ix += g.Stride)
+                    {
+                        yRow[ox] += wv * xRow[ix];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary><c>dx[oy*s-p+ky, ox*s-p+kx] += w[ky,kx] * dy[oy,ox]</c> for one (co, ci) pair.</summary>
+    private static void ScatterPlane(in Conv2dGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
+    {
+        int k = g.KernelSize;
+        int ow = g.OutWidth;
+        for (int ky = 0; ky < k; ky++)
+        {
+            for (int kx = 0; kx < k; kx++)
+            {
+                float wv = w[(ky * k) + kx];
+                ColumnRange(g, kx, out int oxStart, out int oxEnd);
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                {
+                    int iy = (oy * g.Stride) - g.Padding + ky;
+                    if ((uint)iy >= (uint)g.InHeight)
+                    {
+                        continue;
+                    }
+
+                    ReadOnlySpan<float> dyRow = dy.Slice(oy * ow, ow);
+                    Span<float> dxRow = dx.Slice(iy * g.InWidth, g.InWidth);
+                    int ix = (oxStart * g.Stride) - g.Padding + kx;
+                    for (int ox = oxStart; ox < oxEnd; ox++, ix += g.Stride)
+                    {
+                        dxRow[ix] += wv * dyRow[ox];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The output columns <c>[start, end)</c> whose tap <paramref name="kx"/> lands inside the input row.</summary>
+    private static void ColumnRange(in Conv2dGeometry g, int kx, out int start, out int end)
+    {
+        // ix = ox*s - p + kx must satisfy 0 <= ix < W.
+        int low = g.Padding - kx;
+        start = low <= 0 ? 0 : (low + g.Stride - 1) / g.Stride;
+        int high = g.InWidth - 1 + g.Padding - kx;
+        end = high < 0 ? 0 : Math.Min(g.OutWidth, (high / g.Stride) + 1);
+        if (end < start)
+        {
+            end = start;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System;
+using System.Collections.Generic;
+
+namespace FusedLayers;
+
+/// <summary>
+/// The surface every generated model implements, modelled on PyTorch's <c>nn.Module</c>:
+/// forward and backward, a training/inference switch, named parameters and buffers, <c>zero_grad</c>.
+/// Activations are flat float spans in NCHW order with the batch dimension first.
+/// </summary>
+public interface IFusedModel
+{
+    /// <summary>Shape of one input sample (without the batch dimension).</summary>
+    IReadOnlyList<int> InputShape { get; }
+
+    /// <summary>Shape of one output sample (without the batch dimension).</summary>
+    IReadOnlyList<int> OutputShape { get; }
+
+    /// <summary>Elements in one input sample.</summary>
+    int InputLength { get; }
+
+    /// <summary>Elements in one output sample.</summary>
+    int OutputLength { get; }
+
+    /// <summary>True in training mode (batch statistics, running-average updates), false in inference mode.</summary>
+    bool Training { get; }
+
+    /// <summary>Switches to training mode (<paramref name="mode"/> = true) or inference mode, like <c>module.train(mode)</c>.</summary>
+    /// <param name="mode">True for training.</param>
+    void Train(bool mode = true);
+
+    /// <summary>Switches to inference mode, like <c>module.eval()</c>.</summary>
+    void Eval();
+
+    /// <summary>
+    /// Runs the model on <c>input.Length / InputLength</c> samples and writes <c>batch * OutputLength</c>
+    /// values to <paramref name="output"/>. Allocates nothing once the batch size has been seen.
+    /// </summary>
+    /// <param name="input">Input, <c>[N, ...InputShape]</c> flattened.</param>
+    /// <param name="output">Output, <c>[N, ...OutputShape]</c> flattened.</param>
+    void Forward(ReadOnlySpan<float> input, Span<float> output);
+
+    /// <summary>Allocating convenience overload of <see cref="Forward(ReadOnlySpan{float}, Span{float})"/>.</summary>
+    /// <param name="input">Input of shape <c>[N, ...InputShape]</c>.</param>
+    /// <returns>Output of shape <c>[N, ...OutputShape]</c>.</returns>
+    Tensor Forward(Tensor input);
+
+    /// <summary>
+    /// Back-propagates <paramref name="gradOutput"/> through the last training-mode forward pass,
+    /// accumulates parameter gradients and writes the input gradient.
+    /// </summary>
+    /// <param name="gradOutput">Gradient of the loss with respect to the output.</param>
+    /// <param name="gradInput">Receives the gradient with respect to the input.</param>
+    void Backward(ReadOnlySpan<float> gradOutput, Span<float> gradInput);
+
+    /// <summary>As <see cref="Backward(ReadOnlySpan{float}, Span{float})"/>, without computing the input gradient.</summary>
+    /// <param name="gradOutput">Gradient of the loss with respect to the output.</param>
+    void Backward(ReadOnlySpan<float> gradOutput);
+
+    /// <summary>Allocating convenience overload; returns the input gradient.</summary>
+    /// <param name="gradOutput">Gradient with the output's shape.</param>
+    /// <returns>The input gradient.</returns>
+    Tensor Backward(Tensor gradOutput);
+
+    /// <summary>Sets every parameter gradient to zero.</summary>
+    void ZeroGrad();
+
+    /// <summary>Learnable parameters in declaration order, named like PyTorch's <c>named_parameters()</c>.</summary>
+    IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>Buffers (running statistics) in declaration order, named like PyTorch's <c>named_buffers()</c>.</summary>
+    IReadOnlyList<Buffer> Buffers { get; }
+
+    /// <summary>Re-initialises every parameter as PyTorch does by default, from <paramref name="seed"/>, and resets running statistics.</summary>
+    /// <param name="seed">Seed.</param>
+    void ResetParameters(int seed);
+}

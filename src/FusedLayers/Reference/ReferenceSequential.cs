@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+
+namespace FusedLayers.Reference;
+
+/// <summary>
+/// A chain of reference layers (PyTorch's <c>nn.Sequential</c>): <see cref="Forward"/> runs them in
+/// order, <see cref="Backward"/> in reverse. Parameters keep their own state-dict keys
+/// (<c>Conv.weight</c>), concatenated in layer order.
+/// </summary>
+public sealed class ReferenceSequential : IReferenceLayer
+{
+    private readonly IReferenceLayer[] layers;
+    private readonly ReferenceParameter[] parameters;
+    private bool training = true;
+
+    /// <summary>Creates the chain. The layers' own <see cref="IReferenceLayer.Training"/> flags are left as they are.</summary>
+    /// <param name="name">Name of the chain.</param>
+    /// <param name="layers">The layers, in data-flow order.</param>
+    public ReferenceSequential(string name, params IReferenceLayer[] layers)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(layers);
+        var all = new List<ReferenceParameter>();
+        for (int i = 0; i < layers.Length; i++)
+        {
+            if (layers[i] is null)
+            {
+                throw new ArgumentException($"{name}: layer {i} is null.", nameof(layers));
+            }
+
+            all.AddRange(layers[i].Parameters);
+        }
+
+        Name = name;
+        this.layers = (IReferenceLayer[])layers.Clone();
+        parameters = [.. all];
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <summary>Training mode; setting it sets every layer's mode.</summary>
+    public bool Training
+    {
+        get => training;
+        set
+        {
+            training = value;
+            foreach (IReferenceLayer layer in layers)
+            {
+                layer.Training = value;
+            }
+        }
+    }
+
+    /// <summary>The layers, in data-flow order.</summary>
+    public IReadOnlyList<IReferenceLayer> Layers => layers;
+
+    /// <summary>All layers' parameters, concatenated in layer order.</summary>
+    public IReadOnlyList<ReferenceParameter> Parameters => parameters;
+
+    /// <inheritdoc />
+    public ReferenceTensor Forward(ReferenceTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ReferenceTensor current = input;
+        foreach (IReferenceLayer layer in layers)
+        {
+            current = layer.Forward(current);
+        }
+
+        return current;
+    }
+
+    /// <inheritdoc />
+    public ReferenceTensor Backward(ReferenceTensor gradOutput)
+    {
+        ArgumentNullException.ThrowIfNull(gradOutput);
+        ReferenceTensor current = gradOutput;
+        for (int i = layers.Length - 1; i >= 0; i--)
+        {
+            current = layers[i].Backward(current);
+        }
+
+        return current;
+    }
+
+    /// <summary>Sets every parameter's gradient to zero.</summary>
+    public void ZeroGrad()
+    {
+        foreach (ReferenceParameter parameter in parameters)
+        {
+            parameter.ZeroGrad();
+        }
+    }
+
+    /// <summary>Finds a parameter by its state-dict key (<c>Conv.weight</c>); null when there is none.</summary>
+    /// <param name="name">The state-dict key.</param>
+    public ReferenceParameter? FindParameter(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (ReferenceParameter parameter in parameters)
+        {
+            if (parameter.Name == name)
+            {
+                return parameter;
+            }
+        }
+
+        return null;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name}: ReferenceSequential({layers.Length} layers)";
+}
