@@ -69,10 +69,10 @@ internal static partial class ModelEmitter
         w.Line($"// Kernel {Shapes.Inv(kernel.Index)} backward: {string.Join(" <- ", kernel.Layers().Reverse().Select(l => l.Name))}.");
 
         // The gradient that reaches the anchor (or the kernel input when there is no anchor).
-        string normInput = anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
         string dz = dy;
         if (norm is not null)
         {
+            string normInput = anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
             string bn = Field(norm);
             string gamma = norm.Affine ? $"{bn}.Weight!.Data" : "default";
             w.Line($"// Pass 1: {(kernel.Relu is null ? "" : "ReLU mask + ")}{norm.Name} sums: sum dy (= d beta) and sum dy*xhat (= d gamma).");
@@ -87,7 +87,7 @@ internal static partial class ModelEmitter
             string call = $"{Kernels}BatchNormKernels.BackwardInput(batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {gamma}, {k.SumDy}, {k.SumDyXhat}, {target});";
             w.Line($"// Pass 2: gradient through {norm.Name}: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).");
             WriteGuarded(w, anchor is null && i == 0, call);
-            dz = scope.Get(k.Dz, k.NormLength);
+            dz = target;
         }
         else if (kernel.Relu is not null)
         {

@@ -1,0 +1,146 @@
+using FusedLayers;
+
+// The models the numeric tests run. Each is mirrored by a ReferenceSequential in ModelCases.cs.
+// Every one of them is also pinned by a snapshot test in the generator test project.
+namespace FusedLayers.Tests.Models;
+
+/// <summary>The seed: Conv2d(3, 64, 3, 1, 1) -> BatchNorm2d(64) -> ReLU.</summary>
+[FusedModel(InputShape = new[] { 3, 32, 32 })]
+public partial class SeedModel
+{
+    [Conv2d(3, 64, KernelSize = 3, Stride = 1, Padding = 1)]
+    public partial Conv2dLayer Conv { get; }
+
+    [BatchNorm2d(64)]
+    public partial BatchNorm2dLayer Bn { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu { get; }
+}
+
+/// <summary>Linear(20, 16) -> BatchNorm1d(16) -> ReLU.</summary>
+[FusedModel(InputShape = new[] { 20 })]
+public partial class LinearBnReluModel
+{
+    [Linear(20, 16)]
+    public partial LinearLayer Fc { get; }
+
+    [BatchNorm1d(16)]
+    public partial BatchNorm1dLayer Bn { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu { get; }
+}
+
+/// <summary>Conv2d(3, 8, 3, stride 2, padding 1) -> ReLU, no BatchNorm.</summary>
+[FusedModel(InputShape = new[] { 3, 9, 9 })]
+public partial class ConvReluModel
+{
+    [Conv2d(3, 8, 3, Stride = 2, Padding = 1)]
+    public partial Conv2dLayer Conv { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu { get; }
+}
+
+/// <summary>A standalone BatchNorm2d(4) -> ReLU.</summary>
+[FusedModel(InputShape = new[] { 4, 6, 6 })]
+public partial class BnReluModel
+{
+    [BatchNorm2d(4)]
+    public partial BatchNorm2dLayer Bn { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu { get; }
+}
+
+/// <summary>Two conv blocks, Flatten and a classifier.</summary>
+[FusedModel(InputShape = new[] { 3, 8, 8 })]
+public partial class TwoBlockCnn
+{
+    [Conv2d(3, 8, 3, Padding = 1)]
+    public partial Conv2dLayer Conv1 { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer Bn1 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu1 { get; }
+
+    [Conv2d(8, 16, 3, Stride = 2, Padding = 1, Bias = false)]
+    public partial Conv2dLayer Conv2 { get; }
+
+    [BatchNorm2d(16)]
+    public partial BatchNorm2dLayer Bn2 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu2 { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(256, 10)]
+    public partial LinearLayer Fc { get; }
+}
+
+/// <summary>
+/// BatchNorm options: momentum=None (cumulative average), affine=False, track_running_stats=False,
+/// and a BatchNorm after a ReLU (its own kernel).
+/// </summary>
+[FusedModel(InputShape = new[] { 2, 5, 5 })]
+public partial class BatchNormOptionsModel
+{
+    [Conv2d(2, 6, 3, Padding = 1)]
+    public partial Conv2dLayer Conv { get; }
+
+    [BatchNorm2d(6, CumulativeAverage = true)]
+    public partial BatchNorm2dLayer BnCumulative { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu { get; }
+
+    [BatchNorm2d(6, Affine = false, Momentum = 0.3)]
+    public partial BatchNorm2dLayer BnPlain { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(150, 8)]
+    public partial LinearLayer Fc { get; }
+
+    [BatchNorm1d(8, TrackRunningStats = false, Eps = 1e-3)]
+    public partial BatchNorm1dLayer BnBatchOnly { get; }
+}
+
+/// <summary>BatchNorm1d over [C, L] samples, then ReLU.</summary>
+[FusedModel(InputShape = new[] { 4, 7 })]
+public partial class SequenceBnModel
+{
+    [BatchNorm1d(4)]
+    public partial BatchNorm1dLayer Bn { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu { get; }
+}
+
+/// <summary>Flatten -> ReLU -> Linear: a ReLU-only kernel first, a bare Linear last.</summary>
+[FusedModel(InputShape = new[] { 3, 4, 4 })]
+public partial class FlattenReluLinearModel
+{
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu { get; }
+
+    [Linear(48, 5)]
+    public partial LinearLayer Fc { get; }
+}
+
+/// <summary>A lone BatchNorm2d, for the stability test.</summary>
+[FusedModel(InputShape = new[] { 4, 8, 8 })]
+public partial class StandaloneBnModel
+{
+    [BatchNorm2d(4)]
+    public partial BatchNorm2dLayer Bn { get; }
+}

@@ -1,0 +1,90 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using FusedLayers.Reference;
+using FusedLayers.Tests.Models;
+
+namespace FusedLayers.Tests.Numerics;
+
+/// <summary>A generated model, its naive reference twin and a training batch size.</summary>
+/// <param name="Name">Case name (the model type).</param>
+/// <param name="Create">Creates the generated model from a seed.</param>
+/// <param name="Reference">Creates the reference chain with the same layer names (weights copied in later).</param>
+/// <param name="Batch">Batch size used in the tests.</param>
+public sealed record ModelCase(string Name, Func<int, IFusedModel> Create, Func<ReferenceSequential> Reference, int Batch)
+{
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    /// <summary>Every model of the numeric suite.</summary>
+    public static IReadOnlyList<ModelCase> All { get; } =
+    [
+        new(nameof(SeedModel), s => new SeedModel(s), () => new ReferenceSequential(
+            "seed",
+            new ReferenceConv2d("Conv", 3, 64, 3, 1, 1),
+            new ReferenceBatchNorm("Bn", 64),
+            new ReferenceReLU("Relu")), 2),
+        new(nameof(LinearBnReluModel), s => new LinearBnReluModel(s), () => new ReferenceSequential(
+            "linear",
+            new ReferenceLinear("Fc", 20, 16),
+            new ReferenceBatchNorm("Bn", 16),
+            new ReferenceReLU("Relu")), 6),
+        new(nameof(ConvReluModel), s => new ConvReluModel(s), () => new ReferenceSequential(
+            "convrelu",
+            new ReferenceConv2d("Conv", 3, 8, 3, 2, 1),
+            new ReferenceReLU("Relu")), 3),
+        new(nameof(BnReluModel), s => new BnReluModel(s), () => new ReferenceSequential(
+            "bnrelu",
+            new ReferenceBatchNorm("Bn", 4),
+            new ReferenceReLU("Relu")), 3),
+        new(nameof(TwoBlockCnn), s => new TwoBlockCnn(s), () => new ReferenceSequential(
+            "cnn",
+            new ReferenceConv2d("Conv1", 3, 8, 3, 1, 1),
+            new ReferenceBatchNorm("Bn1", 8),
+            new ReferenceReLU("Relu1"),
+            new ReferenceConv2d("Conv2", 8, 16, 3, 2, 1, bias: false),
+            new ReferenceBatchNorm("Bn2", 16),
+            new ReferenceReLU("Relu2"),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc", 256, 10)), 4),
+        new(nameof(BatchNormOptionsModel), s => new BatchNormOptionsModel(s), () => new ReferenceSequential(
+            "options",
+            new ReferenceConv2d("Conv", 2, 6, 3, 1, 1),
+            new ReferenceBatchNorm("BnCumulative", 6, momentum: null),
+            new ReferenceReLU("Relu"),
+            new ReferenceBatchNorm("BnPlain", 6, momentum: 0.3, affine: false),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc", 150, 8),
+            new ReferenceBatchNorm("BnBatchOnly", 8, eps: 1e-3, trackRunningStats: false)), 5),
+        new(nameof(SequenceBnModel), s => new SequenceBnModel(s), () => new ReferenceSequential(
+            "sequence",
+            new ReferenceBatchNorm("Bn", 4),
+            new ReferenceReLU("Relu")), 3),
+        new(nameof(FlattenReluLinearModel), s => new FlattenReluLinearModel(s), () => new ReferenceSequential(
+            "flatrelu",
+            new ReferenceFlatten("Flat"),
+            new ReferenceReLU("Relu"),
+            new ReferenceLinear("Fc", 48, 5)), 3),
+        new(nameof(StandaloneBnModel), s => new StandaloneBnModel(s), () => new ReferenceSequential(
+            "bn",
+            new ReferenceBatchNorm("Bn", 4)), 2),
+    ];
+
+    /// <summary>The case names, for <c>[MemberData]</c>.</summary>
+    public static TheoryData<string> Names
+    {
+        get
+        {
+            var data = new TheoryData<string>();
+            foreach (ModelCase c in All)
+            {
+                data.Add(c.Name);
+            }
+
+            return data;
+        }
+    }
+
+    /// <summary>Looks a case up by name.</summary>
+    public static ModelCase Get(string name) => All.Single(c => c.Name == name);
+}
