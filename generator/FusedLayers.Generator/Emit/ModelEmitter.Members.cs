@@ -187,7 +187,7 @@ internal static partial class ModelEmitter
         w.Line("/// <inheritdoc />");
         w.Line("public void ZeroGrad()");
         w.OpenBrace();
-        w.Line("foreach (global::FusedLayers.Parameter parameter in Parameters)");
+        w.Line("foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())");
         w.OpenBrace();
         w.Line("parameter.ZeroGrad();");
         w.CloseBrace();
