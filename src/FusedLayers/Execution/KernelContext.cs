@@ -1,0 +1,39 @@
+using System;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FusedLayers.Kernels;
+
+/// <summary>
+/// What a kernel call may use: the instruction-set path (already resolved against the CPU) and the
+/// number of threads. Passed by value into every kernel; creating one allocates nothing.
+/// </summary>
+/// <param name="Isa">The path to run; never wider than the CPU supports.</param>
+/// <param name="Threads">Degree of parallelism, at least 1.</param>
+public readonly record struct KernelContext(KernelIsa Isa, int Threads)
+{
+    /// <summary>The widest path this process can run (honours <c>DOTNET_EnableAVX512=0</c> and similar).</summary>
+    public static KernelIsa BestSupported { get; } = Detect();
+
+    /// <summary>Single-threaded scalar code: the portable reference path of the kernels.</summary>
+    public static KernelContext Portable => new(KernelIsa.Scalar, 1);
+
+    /// <summary>The widest supported path on all cores.</summary>
+    public static KernelContext Default => Create(KernelIsa.Avx512, Environment.ProcessorCount);
+
+    /// <summary>Clamps <paramref name="maxIsa"/> to what the CPU supports and <paramref name="threads"/> to at least 1.</summary>
+    /// <param name="maxIsa">The widest path the caller allows.</param>
+    /// <param name="threads">Requested degree of parallelism.</param>
+    public static KernelContext Create(KernelIsa maxIsa, int threads) =>
+        new(maxIsa < BestSupported ? maxIsa : BestSupported, Math.Max(1, threads));
+
+    private static KernelIsa Detect()
+    {
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+        {
+            return KernelIsa.Avx512;
+        }
+
+        return Avx2.IsSupported && Fma.IsSupported && Vector256.IsHardwareAccelerated ? KernelIsa.Avx2 : KernelIsa.Scalar;
+    }
+}
