@@ -76,7 +76,7 @@ internal static partial class ModelEmitter
             string bn = Field(norm);
             string gamma = norm.Affine ? $"{bn}.Weight!.Data" : "default";
             w.Line($"// Pass 1: {(kernel.Relu is null ? "" : "ReLU mask + ")}{norm.Name} sums: sum dy (= d beta) and sum dy*xhat (= d gamma).");
-            w.Line($"{Kernels}BatchNormKernels.BackwardReduce(batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
+            w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
             if (norm.Affine)
             {
                 w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Weight!.Grad, {k.SumDyXhat});");
@@ -84,7 +84,7 @@ internal static partial class ModelEmitter
             }
 
             string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : dx;
-            string call = $"{Kernels}BatchNormKernels.BackwardInput(batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {gamma}, {k.SumDy}, {k.SumDyXhat}, {target});";
+            string call = $"{Kernels}BatchNormKernels.BackwardInput(in context, batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {gamma}, {k.SumDy}, {k.SumDyXhat}, {target});";
             w.Line($"// Pass 2: gradient through {norm.Name}: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).");
             WriteGuarded(w, anchor is null && i == 0, call);
             dz = target;
@@ -92,7 +92,7 @@ internal static partial class ModelEmitter
         else if (kernel.Relu is not null)
         {
             string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : dx;
-            WriteGuarded(w, anchor is null && i == 0, $"{Kernels}ActivationKernels.ReluBackward({dy}, {mask}, {target});");
+            WriteGuarded(w, anchor is null && i == 0, $"{Kernels}ActivationKernels.ReluBackward(in context, {dy}, {mask}, {target});");
             dz = target;
         }
 

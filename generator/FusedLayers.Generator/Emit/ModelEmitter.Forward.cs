@@ -180,7 +180,7 @@ internal static partial class ModelEmitter
                 w.Line($"{anchorKernels}.Forward(in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, {k.Mean}, {k.Var});");
                 w.Line($"{Kernels}BatchNormKernels.ScaleShift({k.Mean}, {k.Var}, {gamma}, {beta}, {eps}, {k.InvStd}, {k.Scale}, {k.Shift});");
                 w.Line($"// Pass 2: {norm.Name} apply{(kernel.Relu is null ? "" : " + ReLU")}.");
-                w.Line($"{Kernels}BatchNormKernels.Apply(batch, {c}, {s}, {scope.Get(k.Z, k.NormLength)}, {k.Scale}, {k.Shift}, {relu}, {y});");
+                w.Line($"{Kernels}BatchNormKernels.Apply(in context, batch, {c}, {s}, {scope.Get(k.Z, k.NormLength)}, {k.Scale}, {k.Shift}, {relu}, {y});");
             }
             else
             {
@@ -196,7 +196,7 @@ internal static partial class ModelEmitter
             if (batchStatistics)
             {
                 w.Line($"// Pass 1: {norm.Name}'s per-channel batch statistics.");
-                w.Line($"{Kernels}BatchNormKernels.Statistics(batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
+                w.Line($"{Kernels}BatchNormKernels.Statistics(in context, batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
                 w.Line($"{Kernels}BatchNormKernels.ScaleShift({k.Mean}, {k.Var}, {gamma}, {beta}, {eps}, {k.InvStd}, {k.Scale}, {k.Shift});");
             }
             else
@@ -206,11 +206,11 @@ internal static partial class ModelEmitter
             }
 
             w.Line($"// {(batchStatistics ? "Pass 2: " : "One pass: ")}{norm.Name} apply{(kernel.Relu is null ? "" : " + ReLU")}.");
-            w.Line($"{Kernels}BatchNormKernels.Apply(batch, {c}, {s}, {x}, {k.Scale}, {k.Shift}, {relu}, {y});");
+            w.Line($"{Kernels}BatchNormKernels.Apply(in context, batch, {c}, {s}, {x}, {k.Scale}, {k.Shift}, {relu}, {y});");
         }
         else
         {
-            w.Line($"{Kernels}ActivationKernels.Relu({x}, {y});");
+            w.Line($"{Kernels}ActivationKernels.Relu(in context, {x}, {y});");
         }
     }
 }

@@ -88,6 +88,11 @@ internal static partial class ModelEmitter
 
     private static void WriteWorkspace(CodeWriter w, FusionPlan plan, List<KernelNames> kernels)
     {
+        w.Line("private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public global::FusedLayers.ExecutionOptions Execution => _flExecution;");
+        w.Line();
         w.Line("// Mode and saved state. _flSavedBatch is the batch of the last completed training forward (0: nothing saved).");
         w.Line("private bool _flTraining = true;");
         w.Line("private int _flSavedBatch;");

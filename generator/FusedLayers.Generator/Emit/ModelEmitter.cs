@@ -116,6 +116,7 @@ internal static partial class ModelEmitter
         var scope = new SliceScope();
         var inner = new CodeWriter(w.Indentation);
         body(inner, scope);
+        w.Line("global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;");
         scope.WriteDeclarations(w);
         w.Append(inner);
     }

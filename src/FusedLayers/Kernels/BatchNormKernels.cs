@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Globalization;
 
 namespace FusedLayers.Kernels;
@@ -9,28 +10,64 @@ namespace FusedLayers.Kernels;
 /// <c>xhat = (x - mean) / sqrt(var + eps)</c>, <c>y = gamma * xhat + beta</c>, written as
 /// <c>y = x * scale + shift</c> with <c>scale = gamma / sqrt(var + eps)</c>, <c>shift = beta - mean * scale</c>.
 /// Empty <c>gamma</c>/<c>beta</c> spans mean a non-affine layer (gamma = 1, beta = 0).
+/// Every pass runs on the context's ISA path (<see cref="PlaneOps"/>) and splits samples over its
+/// threads; per-channel reductions are combined in sample order, so results are bit-identical from
+/// run to run at a given thread count.
 /// </summary>
-public static class BatchNormKernels
+public static unsafe partial class BatchNormKernels
 {
     /// <summary>
-    /// Per-channel mean and biased variance of <paramref name="x"/> (stable: two passes per plane, Chan merge
-    /// in sample order). Used when BatchNorm has no convolution or linear layer to ride on.
+    /// Per-channel mean and biased variance of <paramref name="x"/>: each plane's mean and squared
+    /// deviations (stable two-pass), merged per channel in sample order (Chan et al.). Used when
+    /// BatchNorm has no convolution or linear layer to ride on.
     /// </summary>
+    /// <param name="context">ISA path and threads.</param>
     /// <param name="batch">N.</param>
     /// <param name="channels">C.</param>
     /// <param name="spatial">S.</param>
     /// <param name="x">Input, <c>N * C * S</c>.</param>
     /// <param name="mean">Receives the mean per channel.</param>
     /// <param name="variance">Receives the biased variance per channel.</param>
-    public static void Statistics(int batch, int channels, int spatial, ReadOnlySpan<float> x, Span<float> mean, Span<float> variance)
+    public static void Statistics(
+        in KernelContext context, int batch, int channels, int spatial, ReadOnlySpan<float> x, Span<float> mean, Span<float> variance)
     {
         using var scratch = new MomentsScratch(channels);
         ChannelMoments moments = scratch.Create();
-        for (int n = 0; n < batch; n++)
+        if (spatial == 1)
         {
-            for (int c = 0; c < channels; c++)
+            for (int n = 0; n < batch; n++)
             {
-                moments.AddBlock(c, x.Slice(((n * channels) + c) * spatial, spatial));
+                for (int c = 0; c < channels; c++)
+                {
+                    moments.AddValue(c, x[(n * channels) + c]);
+                }
+            }
+        }
+        else
+        {
+            int planes = batch * channels;
+            double[] partial = ArrayPool<double>.Shared.Rent(2 * planes);
+            try
+            {
+                fixed (float* px = x)
+                fixed (double* pp = partial)
+                {
+                    PlaneMomentsWork work = PlaneMomentsWork.Instance;
+                    work.Set(context.Isa, channels, spatial, px, pp);
+                    KernelThreadPool.Run(work, batch, context.Threads);
+                }
+                for (int n = 0; n < batch; n++)
+                {
+                    for (int c = 0; c < channels; c++)
+                    {
+                        int p = (n * channels) + c;
+                        moments.AddBlock(c, spatial, partial[2 * p], partial[(2 * p) + 1]);
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<double>.Shared.Return(partial);
             }
         }
 
@@ -77,6 +114,7 @@ public static class BatchNormKernels
     /// The BatchNorm-apply (+ ReLU) pass: <c>y = x * scale[c] + shift[c]</c>, then <c>max(0, .)</c> when
     /// <paramref name="relu"/> is set. <paramref name="y"/> may be <paramref name="x"/>.
     /// </summary>
+    /// <param name="context">ISA path and threads.</param>
     /// <param name="batch">N.</param>
     /// <param name="channels">C.</param>
     /// <param name="spatial">S.</param>
@@ -86,21 +124,16 @@ public static class BatchNormKernels
     /// <param name="relu">Apply ReLU.</param>
     /// <param name="y">Output.</param>
     public static void Apply(
-        int batch, int channels, int spatial, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu, Span<float> y)
+        in KernelContext context, int batch, int channels, int spatial, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool relu, Span<float> y)
     {
-        for (int n = 0; n < batch; n++)
+        fixed (float* px = x)
+        fixed (float* pscale = scale)
+        fixed (float* pshift = shift)
+        fixed (float* py = y)
         {
-            for (int c = 0; c < channels; c++)
-            {
-                int offset = ((n * channels) + c) * spatial;
-                float s = scale[c];
-                float t = shift[c];
-                for (int i = offset; i < offset + spatial; i++)
-                {
-                    float v = (x[i] * s) + t;
-                    y[i] = relu && v < 0f ? 0f : v;
-                }
-            }
+            ApplyWork work = ApplyWork.Instance;
+            work.Set(context.Isa, channels, spatial, px, pscale, pshift, relu, py);
+            KernelThreadPool.Run(work, batch, spatial == 1 ? 1 : context.Threads);
         }
     }
 
@@ -122,15 +155,8 @@ public static class BatchNormKernels
         int row = weight.Length / outChannels;
         for (int o = 0; o < outChannels; o++)
         {
-            float s = scale[o];
-            ReadOnlySpan<float> w = weight.Slice(o * row, row);
-            Span<float> fw = foldedWeight.Slice(o * row, row);
-            for (int i = 0; i < row; i++)
-            {
-                fw[i] = w[i] * s;
-            }
-
-            foldedBias[o] = (float)(((bias.IsEmpty ? 0.0 : bias[o]) * s) + shift[o]);
+            PlaneOps.Affine(KernelContext.BestSupported, weight.Slice(o * row, row), scale[o], 0f, relu: false, foldedWeight.Slice(o * row, row));
+            foldedBias[o] = (float)(((bias.IsEmpty ? 0.0 : bias[o]) * scale[o]) + shift[o]);
         }
     }
 
@@ -156,9 +182,7 @@ public static class BatchNormKernels
         }
     }
 
-    /// <summary>
-    /// Throws when a batch statistic is NaN or infinite, before any running statistic is touched.
-    /// </summary>
+    /// <summary>Throws when a batch statistic is NaN or infinite, before any running statistic is touched.</summary>
     /// <param name="layerName">BatchNorm layer name.</param>
     /// <param name="mean">Batch mean.</param>
     /// <param name="variance">Batch variance.</param>
@@ -186,9 +210,10 @@ public static class BatchNormKernels
     /// <summary>
     /// The fused first backward pass: applies the ReLU mask (<c>output &gt; 0</c>, skipped when
     /// <paramref name="output"/> is empty) to <paramref name="gradOutput"/> and reduces per channel
-    /// <c>sumDy = sum dy</c> and <c>sumDyXhat = sum dy * xhat</c> with <c>xhat = (x - mean) * invStd</c> (float64 sums).
-    /// These are also <c>dbeta</c> and <c>dgamma</c>.
+    /// <c>sumDy = sum dy</c> and <c>sumDyXhat = sum dy * xhat</c> with <c>xhat = (x - mean) * invStd</c>.
+    /// These are also <c>dbeta</c> and <c>dgamma</c>. Plane sums are combined in float64 in sample order.
     /// </summary>
+    /// <param name="context">ISA path and threads.</param>
     /// <param name="batch">N.</param>
     /// <param name="channels">C.</param>
     /// <param name="spatial">S.</param>
@@ -200,6 +225,7 @@ public static class BatchNormKernels
     /// <param name="sumDy">Receives <c>sum dy</c> per channel.</param>
     /// <param name="sumDyXhat">Receives <c>sum dy * xhat</c> per channel.</param>
     public static void BackwardReduce(
+        in KernelContext context,
         int batch,
         int channels,
         int spatial,
@@ -211,26 +237,37 @@ public static class BatchNormKernels
         Span<float> sumDy,
         Span<float> sumDyXhat)
     {
-        bool relu = !output.IsEmpty;
-        for (int c = 0; c < channels; c++)
+        int planes = batch * channels;
+        double[] partial = ArrayPool<double>.Shared.Rent(2 * planes);
+        try
         {
-            double sd = 0;
-            double sdx = 0;
-            float mu = mean[c];
-            float inv = invStd[c];
-            for (int n = 0; n < batch; n++)
+            fixed (float* pdy = gradOutput)
+            fixed (float* py = output)
+            fixed (float* px = x)
+            fixed (float* pmean = mean)
+            fixed (double* pp = partial)
             {
-                int offset = ((n * channels) + c) * spatial;
-                for (int i = offset; i < offset + spatial; i++)
-                {
-                    float dy = relu && !(output[i] > 0f) ? 0f : gradOutput[i];
-                    sd += dy;
-                    sdx += dy * ((x[i] - mu) * inv);
-                }
+                ReduceWork work = ReduceWork.Instance;
+                work.Set(context.Isa, channels, spatial, pdy, py, px, pmean, pp);
+                KernelThreadPool.Run(work, batch, spatial == 1 ? 1 : context.Threads);
             }
+            for (int c = 0; c < channels; c++)
+            {
+                double sd = 0, sdx = 0;
+                for (int n = 0; n < batch; n++)
+                {
+                    int p = (n * channels) + c;
+                    sd += partial[2 * p];
+                    sdx += partial[(2 * p) + 1];
+                }
 
-            sumDy[c] = (float)sd;
-            sumDyXhat[c] = (float)sdx;
+                sumDy[c] = (float)sd;
+                sumDyXhat[c] = (float)(sdx * invStd[c]);
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partial);
         }
     }
 
@@ -238,6 +275,7 @@ public static class BatchNormKernels
     /// The fused second backward pass (training statistics): with the ReLU mask applied to <c>dy</c>,
     /// <c>dx = gamma * invStd * (dy - sumDy / m - xhat * sumDyXhat / m)</c>, <c>m = N * S</c>.
     /// </summary>
+    /// <param name="context">ISA path and threads.</param>
     /// <param name="batch">N.</param>
     /// <param name="channels">C.</param>
     /// <param name="spatial">S.</param>
@@ -247,10 +285,11 @@ public static class BatchNormKernels
     /// <param name="mean">Batch mean.</param>
     /// <param name="invStd">Batch inverse standard deviation.</param>
     /// <param name="gamma">Gamma, or empty.</param>
-    /// <param name="sumDy">From <see cref="BackwardReduce"/>.</param>
-    /// <param name="sumDyXhat">From <see cref="BackwardReduce"/>.</param>
+    /// <param name="sumDy">From <see cref="BackwardReduce(in KernelContext, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float})"/>.</param>
+    /// <param name="sumDyXhat">From the same.</param>
     /// <param name="gradInput">Receives the gradient of the BatchNorm input.</param>
     public static void BackwardInput(
+        in KernelContext context,
         int batch,
         int channels,
         int spatial,
@@ -264,25 +303,34 @@ public static class BatchNormKernels
         ReadOnlySpan<float> sumDyXhat,
         Span<float> gradInput)
     {
-        bool relu = !output.IsEmpty;
-        double m = (double)batch * spatial;
-        for (int c = 0; c < channels; c++)
+        // dx = k * dy - k * mean(dy) - k * invStd * mean(dy * xhat) * (x - mu), k = gamma * invStd.
+        float[] coefficients = ArrayPool<float>.Shared.Rent(3 * channels);
+        try
         {
-            float mu = mean[c];
-            float inv = invStd[c];
-            float k = (float)((gamma.IsEmpty ? 1.0 : gamma[c]) * inv);
-            float meanDy = (float)(sumDy[c] / m);
-            float meanDyXhat = (float)(sumDyXhat[c] / m);
-            for (int n = 0; n < batch; n++)
+            double m = (double)batch * spatial;
+            for (int c = 0; c < channels; c++)
             {
-                int offset = ((n * channels) + c) * spatial;
-                for (int i = offset; i < offset + spatial; i++)
-                {
-                    float dy = relu && !(output[i] > 0f) ? 0f : gradOutput[i];
-                    float xhat = (x[i] - mu) * inv;
-                    gradInput[i] = k * (dy - meanDy - (xhat * meanDyXhat));
-                }
+                double k = (gamma.IsEmpty ? 1.0 : gamma[c]) * invStd[c];
+                coefficients[3 * c] = (float)k;
+                coefficients[(3 * c) + 1] = (float)(-k * sumDy[c] / m);
+                coefficients[(3 * c) + 2] = (float)(-k * invStd[c] * sumDyXhat[c] / m);
             }
+
+            fixed (float* pdy = gradOutput)
+            fixed (float* py = output)
+            fixed (float* px = x)
+            fixed (float* pmean = mean)
+            fixed (float* pk = coefficients)
+            fixed (float* pdx = gradInput)
+            {
+                InputGradientWork work = InputGradientWork.Instance;
+                work.Set(context.Isa, channels, spatial, pdy, py, px, pmean, pk, pdx);
+                KernelThreadPool.Run(work, batch, spatial == 1 ? 1 : context.Threads);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(coefficients);
         }
     }
 

@@ -54,6 +54,15 @@ internal ref struct ChannelMoments
         Merge(channel, nb, blockMean, blockM2);
     }
 
+    /// <summary>Merges a block already reduced to its count, mean and M2 (computed elsewhere, e.g. on a SIMD path).</summary>
+    public void AddBlock(int channel, long blockCount, double blockMean, double blockM2)
+    {
+        if (blockCount > 0)
+        {
+            Merge(channel, blockCount, blockMean, blockM2);
+        }
+    }
+
     /// <summary>Welford update of channel <paramref name="channel"/> with one value.</summary>
     public void AddValue(int channel, float value)
     {

@@ -22,6 +22,12 @@ public interface IFusedModel
     /// <summary>Elements in one output sample.</summary>
     int OutputLength { get; }
 
+    /// <summary>
+    /// The instruction-set path (AVX-512, AVX2 or scalar, capped to the CPU) and the number of threads
+    /// this model's kernels use; change it between calls to compare paths or limit cores.
+    /// </summary>
+    ExecutionOptions Execution { get; }
+
     /// <summary>True in training mode (batch statistics, running-average updates), false in inference mode.</summary>
     bool Training { get; }
 

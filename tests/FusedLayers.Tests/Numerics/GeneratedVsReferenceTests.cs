@@ -12,11 +12,13 @@ namespace FusedLayers.Tests.Numerics;
 public class GeneratedVsReferenceTests
 {
     [Theory]
-    [MemberData(nameof(ModelCase.Names), MemberType = typeof(ModelCase))]
-    public void Training_steps_match_the_reference(string name)
+    [MemberData(nameof(ModelCase.NamesOnEveryPath), MemberType = typeof(ModelCase))]
+    public void Training_steps_match_the_reference(string name, KernelIsa isa, int threads)
     {
         ModelCase c = ModelCase.Get(name);
         IFusedModel model = c.Create(11);
+        model.Execution.MaxIsa = isa;
+        model.Execution.MaxDegreeOfParallelism = threads;
         ReferenceSequential reference = c.Reference();
         Compare.CopyParameters(model, reference);
         var random = new Random(5);
@@ -37,11 +39,13 @@ public class GeneratedVsReferenceTests
     }
 
     [Theory]
-    [MemberData(nameof(ModelCase.Names), MemberType = typeof(ModelCase))]
-    public void Inference_uses_running_statistics_and_sees_later_weight_changes(string name)
+    [MemberData(nameof(ModelCase.NamesOnEveryPath), MemberType = typeof(ModelCase))]
+    public void Inference_uses_running_statistics_and_sees_later_weight_changes(string name, KernelIsa isa, int threads)
     {
         ModelCase c = ModelCase.Get(name);
         IFusedModel model = c.Create(3);
+        model.Execution.MaxIsa = isa;
+        model.Execution.MaxDegreeOfParallelism = threads;
         ReferenceSequential reference = c.Reference();
         Compare.CopyParameters(model, reference);
         var random = new Random(9);

@@ -85,6 +85,28 @@ public sealed record ModelCase(string Name, Func<int, IFusedModel> Create, Func<
         }
     }
 
+    /// <summary>
+    /// Every case on every ISA path (AVX-512, AVX2, scalar; a path the CPU lacks falls back to the widest
+    /// it has, which the path tests check) at 1 and 2 threads.
+    /// </summary>
+    public static TheoryData<string, KernelIsa, int> NamesOnEveryPath
+    {
+        get
+        {
+            var data = new TheoryData<string, KernelIsa, int>();
+            foreach (ModelCase c in All)
+            {
+                foreach (KernelIsa isa in Enum.GetValues<KernelIsa>())
+                {
+                    data.Add(c.Name, isa, 1);
+                    data.Add(c.Name, isa, 2);
+                }
+            }
+
+            return data;
+        }
+    }
+
     /// <summary>Looks a case up by name.</summary>
     public static ModelCase Get(string name) => All.Single(c => c.Name == name);
 }
