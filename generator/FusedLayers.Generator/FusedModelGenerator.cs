@@ -34,22 +34,35 @@ public sealed class FusedModelGenerator : IIncrementalGenerator
             .Select((plan, cancellationToken) => SafeEmit(plan))
             .WithTrackingName(TrackingNames.Emit);
 
-        context.RegisterSourceOutput(validated, static (spc, result) => Report(spc, result.Diagnostics));
-        context.RegisterSourceOutput(plans, static (spc, plan) => Report(spc, plan.Notes));
+        // Diagnostics are materialised against the current compilation's syntax trees (so they are real
+        // source locations); only this reporting step sees the compilation, the tracked steps never do.
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics = validated
+            .Select(static (result, _) => result.Diagnostics)
+            .Where(static d => d.Count > 0);
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> notes = plans
+            .Select(static (plan, _) => plan.Notes)
+            .Where(static d => d.Count > 0);
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> emitFailures = sources
+            .Select(static (source, _) => source?.Failure is { } failure ? new[] { failure }.ToEquatableArray() : EquatableArray<DiagnosticInfo>.Empty)
+            .Where(static d => d.Count > 0);
+
+        context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider), static (spc, pair) => Report(spc, pair.Left, pair.Right));
+        context.RegisterSourceOutput(notes.Combine(context.CompilationProvider), static (spc, pair) => Report(spc, pair.Left, pair.Right));
+        context.RegisterSourceOutput(emitFailures.Combine(context.CompilationProvider), static (spc, pair) => Report(spc, pair.Left, pair.Right));
         context.RegisterSourceOutput(sources, static (spc, source) =>
         {
-            if (source is not null)
+            if (source is { Text.Length: > 0 })
             {
                 spc.AddSource(source.HintName, source.Text);
             }
         });
     }
 
-    private static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)
+    private static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics, Compilation compilation)
     {
         foreach (DiagnosticInfo diagnostic in diagnostics)
         {
-            context.ReportDiagnostic(diagnostic.ToDiagnostic());
+            context.ReportDiagnostic(diagnostic.ToDiagnostic(compilation));
         }
     }
 
@@ -74,11 +87,13 @@ public sealed class FusedModelGenerator : IIncrementalGenerator
         {
             return ModelEmitter.Emit(plan);
         }
-#pragma warning disable CA1031 // The generator must never throw; the FL0099 diagnostic comes from the plan stage.
-        catch (Exception)
+#pragma warning disable CA1031 // The generator must never throw: the failure becomes FL0099.
+        catch (Exception exception)
 #pragma warning restore CA1031
         {
-            return null;
+            var failure = DiagnosticInfo.Create(
+                DiagnosticDescriptors.GeneratorFailure, plan.Spec.ClassLocation, plan.Spec.ClassName, exception.GetType().Name + ": " + exception.Message);
+            return new GeneratedSource(plan.Spec.MetadataName + ".g.cs", "", failure);
         }
     }
 }

@@ -92,7 +92,7 @@ internal static class DiagnosticDescriptors
     /// <summary>FL0107: Model '{0}': input shape {1} is invalid.</summary>
     public static readonly DiagnosticDescriptor InvalidInputShape = Error(
         "FL0107", Arguments, "Invalid input shape",
-        "Model '{0}': input shape {1} must have one to three dimensions, all positive");
+        "Model '{0}': input shape {1} must have one to three dimensions, all positive, with at most 2^30 elements");
 
     /// <summary>FL0108: {0} '{1}': CumulativeAverage = true has no effect when TrackRunningStats = false.</summary>
     public static readonly DiagnosticDescriptor ContradictoryRunningStats = Error(
@@ -114,6 +114,11 @@ internal static class DiagnosticDescriptors
         "FL0203", Graph, "Kernel larger than the padded input",
         "Conv2d '{0}': kernel {1}x{1} does not fit the input plane {2}x{3} padded by {4} ({5}x{6})");
 
+    /// <summary>FL0204: Layer '{0}' produces {1} elements per sample.</summary>
+    public static readonly DiagnosticDescriptor ActivationTooLarge = Error(
+        "FL0204", Graph, "Activation too large",
+        "Layer '{0}' produces {1} elements per sample ({2}); at most 2^30 are supported");
+
     /// <summary>FL0301: Layer '{0}' runs as its own kernel: {1}.</summary>
     public static readonly DiagnosticDescriptor LayerNotFused = new(
         "FL0301",
@@ -128,7 +133,7 @@ internal static class DiagnosticDescriptors
         ModelNotPartial, UnsupportedModelClass, MissingInputShape, NoLayers, LayerNotPartialProperty, LayerTypeMismatch,
         LayersInSeveralDeclarations, SeveralLayerAttributes, GeneratorFailure, NonPositiveArgument, NegativePadding, InvalidEps,
         InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, ChannelMismatch,
-        RankMismatch, KernelTooLarge, LayerNotFused,
+        RankMismatch, KernelTooLarge, ActivationTooLarge, LayerNotFused,
     ];
 
     public static DiagnosticDescriptor ById(string id)

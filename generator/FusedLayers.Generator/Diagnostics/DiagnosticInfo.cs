@@ -21,7 +21,12 @@ internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, Equatab
         return new DiagnosticInfo(descriptor.Id, location, texts.ToEquatableArray());
     }
 
-    public Diagnostic ToDiagnostic()
+    /// <summary>
+    /// Materialises the diagnostic. When the compilation still has the syntax tree the location points
+    /// into, the location is a real source location (so <c>#pragma warning disable</c> and editors work);
+    /// otherwise it falls back to a file location.
+    /// </summary>
+    public Diagnostic ToDiagnostic(Compilation? compilation = null)
     {
         DiagnosticDescriptor descriptor = DiagnosticDescriptors.ById(Id);
         var args = new object[Arguments.Count];
@@ -30,6 +35,24 @@ internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, Equatab
             args[i] = Arguments[i];
         }
 
-        return Diagnostic.Create(descriptor, Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None, args);
+        Microsoft.CodeAnalysis.Location location = Microsoft.CodeAnalysis.Location.None;
+        if (Location is not null)
+        {
+            SyntaxTree? tree = null;
+            foreach (SyntaxTree candidate in compilation?.SyntaxTrees ?? System.Linq.Enumerable.Empty<SyntaxTree>())
+            {
+                if (candidate.FilePath == Location.FilePath)
+                {
+                    tree = candidate;
+                    break;
+                }
+            }
+
+            location = tree is not null && Location.TextSpan.End <= tree.Length
+                ? Microsoft.CodeAnalysis.Location.Create(tree, Location.TextSpan)
+                : Location.ToLocation();
+        }
+
+        return Diagnostic.Create(descriptor, location, args);
     }
 }

@@ -20,6 +20,10 @@ internal static class ModelDiscovery
 
     private const string AttributeNamespace = "FusedLayers";
 
+    /// <summary>Fully qualified, keeping a nullable annotation (<c>Conv2dLayer?</c> is not a layer type: FL0006).</summary>
+    private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
     private static readonly Dictionary<string, LayerKind> LayerAttributes = new()
     {
         ["Conv2dAttribute"] = LayerKind.Conv2d,
@@ -30,17 +34,18 @@ internal static class ModelDiscovery
         ["FlattenAttribute"] = LayerKind.Flatten,
     };
 
-    /// <summary>Cheap syntax filter: only classes carry <c>[FusedModel]</c>.</summary>
-    public static bool IsCandidate(SyntaxNode node, CancellationToken cancellationToken) => node is ClassDeclarationSyntax;
+    /// <summary>Cheap syntax filter: classes and record classes carry <c>[FusedModel]</c> (records get FL0002).</summary>
+    public static bool IsCandidate(SyntaxNode node, CancellationToken cancellationToken) =>
+        node is ClassDeclarationSyntax or RecordDeclarationSyntax;
 
     public static ModelSpec Discover(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
-        var classSyntax = (ClassDeclarationSyntax)context.TargetNode;
+        var classSyntax = (TypeDeclarationSyntax)context.TargetNode;
         AttributeData modelAttribute = context.Attributes[0];
 
         ImmutableArray<SyntaxReference> declarations = type.DeclaringSyntaxReferences;
-        bool isPartial = declarations.All(r => r.GetSyntax(cancellationToken) is ClassDeclarationSyntax c &&
+        bool isPartial = declarations.All(r => r.GetSyntax(cancellationToken) is TypeDeclarationSyntax c &&
                                                c.Modifiers.Any(SyntaxKind.PartialKeyword));
 
         (bool specified, EquatableArray<int> inputShape) = ReadInputShape(modelAttribute);
@@ -57,6 +62,8 @@ internal static class ModelDiscovery
             IsNested = type.ContainingType is not null,
             IsGeneric = type.TypeParameters.Length > 0,
             IsStatic = type.IsStatic,
+            IsRecord = type.IsRecord,
+            IsDuplicate = !IsFirstAnnotatedDeclaration(type, classSyntax, cancellationToken),
             HasUserConstructors = type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared),
             InputShape = inputShape,
             InputShapeSpecified = specified,
@@ -64,6 +71,23 @@ internal static class ModelDiscovery
             ClassLocation = LocationInfo.From(classSyntax.Identifier.GetLocation()),
             Layers = layers.ToEquatableArray(),
         };
+    }
+
+    /// <summary>
+    /// <c>[FusedModel]</c> on two partial declarations (the compiler's CS0579) reaches the generator twice;
+    /// only the first annotated declaration produces the model, so the hint name stays unique.
+    /// </summary>
+    private static bool IsFirstAnnotatedDeclaration(INamedTypeSymbol type, TypeDeclarationSyntax target, CancellationToken cancellationToken)
+    {
+        foreach (AttributeData attribute in type.GetAttributes())
+        {
+            if (attribute.AttributeClass?.ToDisplayString() == ModelAttributeName && attribute.ApplicationSyntaxReference is { } reference)
+            {
+                return reference.SyntaxTree == target.SyntaxTree && target.Span.Contains(reference.Span);
+            }
+        }
+
+        return true;
     }
 
     private static string MetadataName(INamedTypeSymbol type)
@@ -142,7 +166,7 @@ internal static class ModelDiscovery
         {
             Name = property.Name,
             Kind = kind,
-            PropertyType = property.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            PropertyType = property.Type.ToDisplayString(TypeFormat),
             Modifiers = string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text)),
             IsPartial = syntax.Modifiers.Any(SyntaxKind.PartialKeyword),
             IsStatic = property.IsStatic,

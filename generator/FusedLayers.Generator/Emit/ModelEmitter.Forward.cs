@@ -113,7 +113,8 @@ internal static partial class ModelEmitter
         string how = norm.CumulativeAverage ? "cumulative average (momentum=None)" : "momentum " + Number(norm.Momentum);
         w.Line($"// {norm.Name}: running statistics, {how}; the variance enters unbiased (m / (m - 1)).");
         w.Line($"{bn}.NumBatchesTracked++;");
-        w.Line($"{Kernels}BatchNormKernels.UpdateRunningStatistics({k.Mean}, {k.Var}, (long)batch * {Shapes.Inv(k.Spatial)}, {factor}, {bn}.RunningMean!, {bn}.RunningVar!);");
+        string count = k.Spatial == 1 ? "batch" : $"(long)batch * {Shapes.Inv(k.Spatial)}";
+        w.Line($"{Kernels}BatchNormKernels.UpdateRunningStatistics({k.Mean}, {k.Var}, {count}, {factor}, {bn}.RunningMean!, {bn}.RunningVar!);");
     }
 
     private static void WriteForwardInference(CodeWriter w, List<KernelNames> kernels)

@@ -30,6 +30,14 @@ internal static partial class ModelEmitter
             w.Line($"//   kernel {Shapes.Inv(kernel.Index)}  {layers}   {Shapes.Format(kernel.InputShape)} -> {Shapes.Format(kernel.OutputShape)}");
             foreach (LayerSpec layer in kernel.Layers())
             {
+                if (layer == kernel.Relu)
+                {
+                    foreach (string flatten in kernel.FlattensInside)
+                    {
+                        w.Line($"//     {flatten,-10} Flatten() (a reshape; the ReLU after it still runs in this kernel's epilogue)");
+                    }
+                }
+
                 w.Line($"//     {layer.Name,-10} {Describe(layer)}");
             }
 
@@ -113,14 +121,14 @@ internal static partial class ModelEmitter
 
             yield return $"backward           pass 1: {(kernel.Relu is null ? "" : "ReLU mask + ")}BatchNorm sums (sum dy, sum dy*xhat)";
             yield return "                   pass 2: BatchNorm input gradient dz";
-            yield return $"                   then the {kernel.Anchor.Kind} weight/bias gradients and the input gradient";
+            yield return $"                   then the {kernel.Anchor.Kind} {(kernel.Anchor.Bias ? "weight/bias gradients" : "weight gradient")} and the input gradient";
             yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}, {anchor} output {Shapes.Format(kernel.NormShape)},";
             yield return $"                   kernel output {Shapes.Format(kernel.OutputShape)}{(kernel.Relu is null ? "" : " (ReLU mask)")}, batch mean and 1/sqrt(var + eps) [{Shapes.Inv(kernel.NormShape[0])}]";
         }
         else if (kernel.Anchor is not null)
         {
             yield return $"forward            pass 1: {anchor}{(kernel.Relu is null ? "" : " with ReLU epilogue")} (training and inference alike)";
-            yield return $"backward           {(kernel.Relu is null ? "" : "ReLU mask, then ")}the {kernel.Anchor.Kind} weight/bias gradients and the input gradient";
+            yield return $"backward           {(kernel.Relu is null ? "" : "ReLU mask, then ")}the {kernel.Anchor.Kind} {(kernel.Anchor.Bias ? "weight/bias gradients" : "weight gradient")} and the input gradient";
             yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}, kernel output {Shapes.Format(kernel.OutputShape)}";
         }
         else if (kernel.Norm is not null)

@@ -78,7 +78,7 @@ internal static partial class ModelEmitter
             w.Line($"private readonly {type} {Field(layer)} = {create};");
             w.Line();
             w.Line($"/// <summary>Layer '{layer.Name}': {Describe(layer)}.</summary>");
-            w.Line($"{Modifiers(layer)}partial {layer.PropertyType} {layer.Name}");
+            w.Line($"{Modifiers(layer)}partial {layer.PropertyType} {Identifiers.Escape(layer.Name)}");
             w.OpenBrace();
             w.Line($"get => {Field(layer)};");
             w.CloseBrace();
@@ -155,13 +155,13 @@ internal static partial class ModelEmitter
         }
 
         w.Line("/// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>");
-        w.Line($"public {spec.ClassName}()");
+        w.Line($"public {Identifiers.Escape(spec.ClassName)}()");
         w.OpenBrace();
         w.CloseBrace();
         w.Line();
         w.Line("/// <summary>Creates the model with PyTorch's default initialisation drawn from <paramref name=\"seed\"/>.</summary>");
         w.Line("/// <param name=\"seed\">Initialisation seed.</param>");
-        w.Line($"public {spec.ClassName}(int seed)");
+        w.Line($"public {Identifiers.Escape(spec.ClassName)}(int seed)");
         w.OpenBrace();
         w.Line("ResetParameters(seed);");
         w.CloseBrace();

@@ -47,7 +47,7 @@ internal static partial class ModelEmitter
         bool hasNamespace = spec.Namespace.Length > 0;
         if (hasNamespace)
         {
-            w.Line("namespace " + spec.Namespace);
+            w.Line("namespace " + Identifiers.EscapeNamespace(spec.Namespace));
             w.OpenBrace();
         }
 
@@ -76,7 +76,7 @@ internal static partial class ModelEmitter
         w.Line("/// FusedLayers model generated from the layer attributes of " + spec.ClassName + "; see the fusion plan at the top of this file.");
         w.Line("/// </summary>");
         w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"FusedLayers.Generator\", \"{GeneratorVersion}\")]");
-        w.Line($"partial class {spec.ClassName} : global::FusedLayers.IFusedModel");
+        w.Line($"partial {(spec.IsRecord ? "record" : "class")} {Identifiers.Escape(spec.ClassName)} : global::FusedLayers.IFusedModel");
         w.OpenBrace();
         WriteShapeMembers(w, plan, kernels);
         WriteLayerMembers(w, spec);
@@ -92,11 +92,11 @@ internal static partial class ModelEmitter
 
     private static void WriteStubs(CodeWriter w, ModelSpec spec)
     {
-        w.Line($"partial class {spec.ClassName}");
+        w.Line($"partial {(spec.IsRecord ? "record" : "class")} {Identifiers.Escape(spec.ClassName)}");
         w.OpenBrace();
-        foreach (LayerSpec layer in spec.Layers.Where(l => l.IsPartial && !l.IsStatic && !l.HasSetter))
+        foreach (LayerSpec layer in spec.Layers.Where(l => l.IsPartial && !l.HasSetter))
         {
-            w.Line($"{Modifiers(layer)}partial {layer.PropertyType} {layer.Name}");
+            w.Line($"{Modifiers(layer)}partial {layer.PropertyType} {Identifiers.Escape(layer.Name)}");
             w.OpenBrace();
             w.Line($"get => throw new global::System.InvalidOperationException(\"Model '{spec.ClassName}' has declaration errors (see the FusedLayers FLxxxx diagnostics).\");");
             w.CloseBrace();
@@ -116,14 +116,19 @@ internal static partial class ModelEmitter
         var scope = new SliceScope();
         var inner = new CodeWriter(w.Indentation);
         body(inner, scope);
-        w.Line("global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;");
+        if (inner.ToString().Contains("in context"))
+        {
+            w.Line("global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;");
+        }
+
         scope.WriteDeclarations(w);
         w.Append(inner);
     }
 
     private static string Field(LayerSpec layer) => "_fl" + layer.Name;
 
-    private static string Number(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>A double as C# and Python both read it: round-trip digits, lower-case exponent (<c>1e-05</c>).</summary>
+    private static string Number(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Replace("E", "e");
 
     private static string Bool(bool value) => value ? "true" : "false";
 }

@@ -13,6 +13,12 @@ internal static class Shapes
 
     public static int Length(IEnumerable<int> shape) => shape.Aggregate(1, (a, b) => a * b);
 
+    /// <summary>Element count without overflow.</summary>
+    public static long LongLength(IEnumerable<int> shape) => shape.Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>Largest per-sample activation the generated code supports (2^30 elements).</summary>
+    public const long MaxSampleLength = 1L << 30;
+
     /// <summary>Positions per channel: the product of all dimensions after the first.</summary>
     public static int Spatial(IReadOnlyList<int> shape) => shape.Skip(1).Aggregate(1, (a, b) => a * b);
 

@@ -24,6 +24,11 @@ internal sealed record ModelSpec
 
     public bool IsStatic { get; init; }
 
+    public bool IsRecord { get; init; }
+
+    /// <summary>A second declaration that also carries <c>[FusedModel]</c> (CS0579); it emits nothing.</summary>
+    public bool IsDuplicate { get; init; }
+
     /// <summary>True when the user declared an instance constructor (then the generator adds none).</summary>
     public bool HasUserConstructors { get; init; }
 

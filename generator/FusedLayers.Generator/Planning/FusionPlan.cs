@@ -34,7 +34,8 @@ internal sealed record KernelPlan
     /// <summary>Flatten layers (no data movement) applied just before this kernel.</summary>
     public EquatableArray<string> FlattensBefore { get; init; } = EquatableArray<string>.Empty;
 
-    public bool HasBatchNormStatisticsInAnchor => Anchor is not null && Norm is not null;
+    /// <summary>Flatten layers between the kernel's BatchNorm/anchor and its ReLU (no data movement).</summary>
+    public EquatableArray<string> FlattensInside { get; init; } = EquatableArray<string>.Empty;
 
     /// <summary>The layers of the kernel, in order.</summary>
     public System.Collections.Generic.IEnumerable<LayerSpec> Layers()

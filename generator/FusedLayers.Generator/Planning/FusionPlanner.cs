@@ -66,6 +66,27 @@ internal static class FusionPlanner
                 i++;
             }
 
+            // ReLU is element-wise and Flatten moves no data, so a ReLU behind Flatten layers still rides
+            // on this kernel's epilogue.
+            int next = i;
+            while (kernel.Relu is null && (kernel.Anchor is not null || kernel.Norm is not null) &&
+                   next < layers.Count && layers[next].Kind == LayerKind.Flatten)
+            {
+                next++;
+            }
+
+            if (next > i && next < layers.Count && layers[next].Kind == LayerKind.ReLU)
+            {
+                var inside = new List<string>();
+                for (int f = i; f < next; f++)
+                {
+                    inside.Add(layers[f].Name);
+                }
+
+                kernel = kernel with { FlattensInside = inside.ToEquatableArray() };
+                i = next;
+            }
+
             if (i < layers.Count && layers[i].Kind == LayerKind.ReLU)
             {
                 kernel = kernel with
@@ -99,6 +120,14 @@ internal static class FusionPlanner
         }
 
         LayerSpec previous = layers[index - 1];
+        LayerSpec current = layers[index];
+        if (current.Kind == LayerKind.ReLU)
+        {
+            return previous.Kind == LayerKind.ReLU
+                ? $"it follows ReLU '{previous.Name}' (a second ReLU changes nothing; consider removing it)"
+                : $"the layers before it ('{previous.Name}') end in a kernel that already has a ReLU epilogue, or there is no kernel to ride on";
+        }
+
         return previous.Kind switch
         {
             LayerKind.Flatten => $"it follows Flatten '{previous.Name}', which changes what a channel is, so it cannot ride on the previous kernel's epilogue",

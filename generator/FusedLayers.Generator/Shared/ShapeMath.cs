@@ -12,13 +12,14 @@ namespace FusedLayers
         /// </summary>
         public static int ConvOutputSize(int input, int kernel, int stride, int padding)
         {
-            int padded = input + (2 * padding) - kernel;
+            // long: a huge padding must not wrap around.
+            long padded = input + (2L * padding) - kernel;
             if (padded < 0 || stride <= 0)
             {
                 return 0;
             }
 
-            return (padded / stride) + 1;
+            return (int)System.Math.Min(int.MaxValue, (padded / stride) + 1);
         }
     }
 }

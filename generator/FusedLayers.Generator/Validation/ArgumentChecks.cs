@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Globalization;
 using FusedLayers.Generator.Diagnostics;
 using FusedLayers.Generator.Model;
@@ -15,7 +16,7 @@ internal static class ArgumentChecks
             case LayerKind.Conv2d:
                 Positive(layer, "InChannels", "in_channels", layer.InChannels, diagnostics);
                 Positive(layer, "OutChannels", "out_channels", layer.OutChannels, diagnostics);
-                if (layer.KernelSize == 0)
+                if (layer.KernelSize == 0 && !layer.ArgumentLocations.Any(a => a.Name == "KernelSize"))
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingKernelSize, layer.AttributeLocation, layer.Name));
                 }

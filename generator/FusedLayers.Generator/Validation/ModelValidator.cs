@@ -46,13 +46,18 @@ internal static class ModelValidator
 
     private static EmitKind CheckClass(ModelSpec spec, List<DiagnosticInfo> diagnostics)
     {
+        if (spec.IsDuplicate)
+        {
+            return EmitKind.None;
+        }
+
         if (!spec.IsPartial)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelNotPartial, spec.ClassLocation, spec.ClassName));
             return EmitKind.None;
         }
 
-        string? problem = spec.IsNested ? "nested in another type" : spec.IsGeneric ? "generic" : spec.IsStatic ? "static" : null;
+        string? problem = spec.IsRecord ? "a record" : spec.IsNested ? "nested in another type" : spec.IsGeneric ? "generic" : spec.IsStatic ? "static" : null;
         if (problem is not null)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedModelClass, spec.ClassLocation, spec.ClassName, problem));
@@ -70,7 +75,7 @@ internal static class ModelValidator
             return false;
         }
 
-        if (spec.InputShape.Count > 3 || spec.InputShape.Any(d => d <= 0))
+        if (spec.InputShape.Count > 3 || spec.InputShape.Any(d => d <= 0) || Shapes.LongLength(spec.InputShape) > Shapes.MaxSampleLength)
         {
             diagnostics.Add(DiagnosticInfo.Create(
                 DiagnosticDescriptors.InvalidInputShape, spec.ModelAttributeLocation, spec.ClassName, Shapes.Format(spec.InputShape)));

@@ -22,6 +22,13 @@ internal static class ShapeInference
                 return null;
             }
 
+            if (Shapes.LongLength(next) > Shapes.MaxSampleLength)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.ActivationTooLarge, layer.AttributeLocation, layer.Name, Shapes.LongLength(next), Shapes.Format(next)));
+                return null;
+            }
+
             shapes.Add(new LayerShape(current.ToEquatableArray(), next.ToEquatableArray()));
             current = next;
             source = "output of '" + layer.Name + "'";
@@ -53,8 +60,8 @@ internal static class ShapeInference
                         input[1],
                         input[2],
                         layer.Padding,
-                        input[1] + (2 * layer.Padding),
-                        input[2] + (2 * layer.Padding)));
+                        input[1] + (2L * layer.Padding),
+                        input[2] + (2L * layer.Padding)));
                     return null;
                 }
 
@@ -83,7 +90,7 @@ internal static class ShapeInference
                     ? input
                     : null;
             case LayerKind.Flatten:
-                return new[] { input.Aggregate(1, (a, b) => a * b) };
+                return new[] { (int)System.Math.Min(int.MaxValue, Shapes.LongLength(input)) };
             default:
                 return input;
         }

@@ -43,5 +43,14 @@ public sealed class ExecutionOptions
     public KernelIsa EffectiveIsa => Context.Isa;
 
     /// <summary>The context passed to the kernels.</summary>
-    public KernelContext Context => KernelContext.Create(maxIsa, maxDegreeOfParallelism);
+    public KernelContext Context => EmulatedIsa is { } forced
+        ? new KernelContext(forced, maxDegreeOfParallelism)
+        : KernelContext.Create(maxIsa, maxDegreeOfParallelism);
+
+    /// <summary>
+    /// Tests only: run this path even when the CPU lacks it. The kernels use the cross-platform
+    /// <c>Vector512</c>/<c>Vector256</c> APIs, which the runtime emulates in software when the hardware is
+    /// missing, so the logic of every path (blocking, remainders, reductions) is checked on any machine.
+    /// </summary>
+    internal KernelIsa? EmulatedIsa { get; set; }
 }

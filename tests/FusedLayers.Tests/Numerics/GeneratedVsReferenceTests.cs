@@ -17,8 +17,7 @@ public class GeneratedVsReferenceTests
     {
         ModelCase c = ModelCase.Get(name);
         IFusedModel model = c.Create(11);
-        model.Execution.MaxIsa = isa;
-        model.Execution.MaxDegreeOfParallelism = threads;
+        Paths.Use(model, isa, threads);
         ReferenceSequential reference = c.Reference();
         Compare.CopyParameters(model, reference);
         var random = new Random(5);
@@ -44,8 +43,7 @@ public class GeneratedVsReferenceTests
     {
         ModelCase c = ModelCase.Get(name);
         IFusedModel model = c.Create(3);
-        model.Execution.MaxIsa = isa;
-        model.Execution.MaxDegreeOfParallelism = threads;
+        Paths.Use(model, isa, threads);
         ReferenceSequential reference = c.Reference();
         Compare.CopyParameters(model, reference);
         var random = new Random(9);

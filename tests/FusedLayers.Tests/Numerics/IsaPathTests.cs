@@ -57,8 +57,7 @@ public class IsaPathTests
     private static float[] Run(ModelCase c, KernelIsa isa, int threads)
     {
         IFusedModel model = c.Create(21);
-        model.Execution.MaxIsa = isa;
-        model.Execution.MaxDegreeOfParallelism = threads;
+        Paths.Use(model, isa, threads);
         var random = new Random(21);
         float[] input = RandomData.Uniform(random, c.Batch * model.InputLength);
         var output = new float[c.Batch * model.OutputLength];

@@ -86,8 +86,8 @@ public sealed record ModelCase(string Name, Func<int, IFusedModel> Create, Func<
     }
 
     /// <summary>
-    /// Every case on every ISA path (AVX-512, AVX2, scalar; a path the CPU lacks falls back to the widest
-    /// it has, which the path tests check) at 1 and 2 threads.
+    /// Every case on every ISA path (AVX-512, AVX2, scalar; a path the CPU lacks runs emulated, see
+    /// <see cref="Paths"/>) at 1 and 2 threads.
     /// </summary>
     public static TheoryData<string, KernelIsa, int> NamesOnEveryPath
     {

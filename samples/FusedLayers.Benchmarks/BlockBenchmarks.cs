@@ -1,0 +1,141 @@
+using System;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using FusedLayers.Reference;
+
+namespace FusedLayers.Benchmarks;
+
+/// <summary>
+/// The generated code against the naive float64 reference on blocks S, R and L, in three modes:
+/// training forward, a training step (forward + backward with input and parameter gradients) and
+/// inference forward; at 1 thread and at all cores. The FMA-peak microbenchmark runs in the same
+/// process at the same thread count for the "% of peak" column.
+/// </summary>
+[MemoryDiagnoser]
+[CategoriesColumn]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
+public class BlockBenchmarks
+{
+    private IFusedModel model = null!;
+    private ReferenceSequential reference = null!;
+    private ReferenceTensor referenceInput = null!;
+    private ReferenceTensor referenceGradOutput = null!;
+    private float[] input = [];
+    private float[] output = [];
+    private float[] gradOutput = [];
+    private float[] gradInput = [];
+    private readonly FmaPeak peak = new();
+
+    /// <summary>Reference block: S, R or L (DESIGN.md).</summary>
+    [ParamsSource(nameof(Blocks))]
+    public string Block { get; set; } = "S";
+
+    /// <summary>
+    /// Set by <c>--smoke</c> (CI): only blocks S and L, whose naive-reference rows take seconds; block R's
+    /// reference takes minutes. The generated code for R is the same kernels at other sizes.
+    /// </summary>
+    public static bool Smoke { get; set; }
+
+    /// <summary>The blocks of this run.</summary>
+    public static string[] Blocks => Smoke ? ["S", "L"] : ["S", "R", "L"];
+
+    /// <summary>Threads for the generated kernels (the reference is single-threaded).</summary>
+    [ParamsSource(nameof(ThreadCounts))]
+    public int Threads { get; set; } = 1;
+
+    /// <summary>1 and all cores.</summary>
+    public static int[] ThreadCounts => Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1];
+
+    /// <summary>Creates the model, its reference twin and the data.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        model = BlockShapes.CreateModel(Block);
+        model.Execution.MaxDegreeOfParallelism = Threads;
+        reference = BlockShapes.CreateReference(Block, model);
+        int batch = BlockShapes.Batch(Block);
+        var random = new Random(1);
+        input = new float[batch * model.InputLength];
+        gradOutput = new float[batch * model.OutputLength];
+        for (int i = 0; i < input.Length; i++)
+        {
+            input[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        for (int i = 0; i < gradOutput.Length; i++)
+        {
+            gradOutput[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        output = new float[gradOutput.Length];
+        gradInput = new float[input.Length];
+        int[] inputShape = [batch, .. model.InputShape];
+        int[] outputShape = [batch, .. model.OutputShape];
+        referenceInput = ReferenceTensor.FromFloats(input, inputShape);
+        referenceGradOutput = ReferenceTensor.FromFloats(gradOutput, outputShape);
+    }
+
+    /// <summary>Naive reference, training forward.</summary>
+    [Benchmark(Baseline = true, Description = "Reference")]
+    [BenchmarkCategory("TrainForward")]
+    public ReferenceTensor ReferenceTrainForward()
+    {
+        reference.Training = true;
+        return reference.Forward(referenceInput);
+    }
+
+    /// <summary>Generated code, training forward.</summary>
+    [Benchmark(Description = "FusedLayers")]
+    [BenchmarkCategory("TrainForward")]
+    public float[] FusedTrainForward()
+    {
+        model.Train();
+        model.Forward(input, output);
+        return output;
+    }
+
+    /// <summary>Naive reference, forward + backward.</summary>
+    [Benchmark(Baseline = true, Description = "Reference")]
+    [BenchmarkCategory("TrainStep")]
+    public ReferenceTensor ReferenceTrainStep()
+    {
+        reference.Training = true;
+        reference.Forward(referenceInput);
+        return reference.Backward(referenceGradOutput);
+    }
+
+    /// <summary>Generated code, forward + backward (input and parameter gradients).</summary>
+    [Benchmark(Description = "FusedLayers")]
+    [BenchmarkCategory("TrainStep")]
+    public float[] FusedTrainStep()
+    {
+        model.Train();
+        model.Forward(input, output);
+        model.Backward(gradOutput, gradInput);
+        return gradInput;
+    }
+
+    /// <summary>Naive reference, inference forward.</summary>
+    [Benchmark(Baseline = true, Description = "Reference")]
+    [BenchmarkCategory("InferForward")]
+    public ReferenceTensor ReferenceInferForward()
+    {
+        reference.Training = false;
+        return reference.Forward(referenceInput);
+    }
+
+    /// <summary>Generated code, inference forward (BatchNorm folded, ReLU epilogue).</summary>
+    [Benchmark(Description = "FusedLayers")]
+    [BenchmarkCategory("InferForward")]
+    public float[] FusedInferForward()
+    {
+        model.Eval();
+        model.Forward(input, output);
+        return output;
+    }
+
+    /// <summary>The FMA peak at this thread count.</summary>
+    [Benchmark(Description = "FMA peak")]
+    [BenchmarkCategory("FmaPeak")]
+    public void FmaPeakChains() => peak.Run(Threads);
+}

@@ -1,0 +1,63 @@
+using System;
+using FusedLayers.Reference;
+
+namespace FusedLayers.Benchmarks;
+
+/// <summary>The three reference blocks: names, batch sizes, FLOP counts, model and reference factories.</summary>
+public static class BlockShapes
+{
+    /// <summary>Batch size of a block.</summary>
+    public static int Batch(string block) => block switch
+    {
+        "S" => 8,
+        "R" => 32,
+        "L" => 256,
+        _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
+    };
+
+    /// <summary>
+    /// Multiply-add FLOPs (2 per MAC) of the convolution or linear layer's forward pass for the whole
+    /// batch. BatchNorm and ReLU are not counted (they are a few FLOPs per element, memory-bound).
+    /// </summary>
+    public static double ForwardFlops(string block) => block switch
+    {
+        "S" => 2.0 * 8 * 64 * 3 * 9 * 32 * 32,
+        "R" => 2.0 * 32 * 64 * 64 * 9 * 56 * 56,
+        "L" => 2.0 * 256 * 784 * 256,
+        _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
+    };
+
+    /// <summary>FLOPs of one benchmark mode: a training step is forward + input gradient + weight gradient.</summary>
+    public static double Flops(string block, string mode) => mode switch
+    {
+        "TrainStep" => 3 * ForwardFlops(block),
+        _ => ForwardFlops(block),
+    };
+
+    /// <summary>A new generated model for the block.</summary>
+    public static IFusedModel CreateModel(string block) => block switch
+    {
+        "S" => new BlockS(1),
+        "R" => new BlockR(1),
+        "L" => new BlockL(1),
+        _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
+    };
+
+    /// <summary>The naive float64 reference of the block, with the model's weights copied in.</summary>
+    public static ReferenceSequential CreateReference(string block, IFusedModel model)
+    {
+        ReferenceSequential reference = block switch
+        {
+            "S" => new ReferenceSequential("S", new ReferenceConv2d("Conv", 3, 64, 3, 1, 1), new ReferenceBatchNorm("Bn", 64), new ReferenceReLU("Relu")),
+            "R" => new ReferenceSequential("R", new ReferenceConv2d("Conv", 64, 64, 3, 1, 1, bias: false), new ReferenceBatchNorm("Bn", 64), new ReferenceReLU("Relu")),
+            "L" => new ReferenceSequential("L", new ReferenceLinear("Fc", 784, 256), new ReferenceBatchNorm("Bn", 256), new ReferenceReLU("Relu")),
+            _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
+        };
+        foreach (Parameter parameter in model.Parameters)
+        {
+            reference.FindParameter(parameter.Name)!.CopyFrom(parameter.Data);
+        }
+
+        return reference;
+    }
+}

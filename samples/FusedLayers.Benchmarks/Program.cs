@@ -1,0 +1,32 @@
+using System;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using FusedLayers.Benchmarks;
+using Perfolizer.Horology;
+
+// The benchmark suite. Examples (Release only):
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --filter '*BlockBenchmarks*'
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --filter '*' --job dry --inProcess   (smoke run)
+// Without --job, a job tuned for the mix of millisecond and multi-second cases is used.
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --smoke   (CI: every benchmark once, blocks S and L, in process)
+if (Array.IndexOf(args, "--smoke") >= 0)
+{
+    BlockBenchmarks.Smoke = true;
+    args = [.. Array.FindAll(args, a => a != "--smoke"), "--filter", "*", "--job", "dry", "--inProcess"];
+}
+
+bool explicitJob = Array.Exists(args, a => a == "--job" || a.StartsWith("--job=", StringComparison.Ordinal));
+IConfig config = DefaultConfig.Instance
+    .AddColumn(PerformanceColumn.Gflops, PerformanceColumn.PeakFraction)
+    .WithOptions(ConfigOptions.JoinSummary);
+if (!explicitJob)
+{
+    config = config.AddJob(Job.Default
+        .WithWarmupCount(2)
+        .WithIterationCount(8)
+        .WithIterationTime(TimeInterval.FromMilliseconds(250))
+        .AsDefault());
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(BlockBenchmarks).Assembly).Run(args, config);

@@ -1,0 +1,1335 @@
+using System;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using FusedLayers.Generator.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+
+namespace FusedLayers.Generator.Tests;
+
+/// <summary>
+/// One test (at least) per diagnostic ID. Every test asserts the full set of generator diagnostics
+/// (ID and exact span, marked <c>[|...|]</c> in the source), the key facts of the message, and what the
+/// output compilation reports besides: for a model the generator can still take a partial part of, it
+/// emits throwing layer stubs, so there must be no C# errors at all (no CS9248 cascade).
+/// </summary>
+public sealed class DiagnosticTests
+{
+    // ---------------------------------------------------------------- FL00xx: declarations
+
+    [Fact]
+    public void FL0001_model_class_not_partial()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public class [|Net|]
+            {
+                [ReLU] public ReLULayer? Relu { get; }
+            }
+            """,
+            ("FL0001", 0));
+
+        Assert.Contains("Model class 'Net' must be declared partial", Message(run, "FL0001"), StringComparison.Ordinal);
+        Assert.Empty(run.GeneratedSources);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
+    public void FL0001_model_class_not_partial_with_partial_layer_properties()
+    {
+        // The user's partial properties are errors of their own (CS0751); nothing can be generated into a non-partial class.
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public class [|Net|]
+            {
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            ("FL0001", 0));
+
+        Assert.Empty(run.GeneratedSources);
+        AssertCompilerDiagnostics(run, "CS0751", "CS9248");
+    }
+
+    [Fact]
+    public void FL0002_nested_model_class()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            public partial class Outer
+            {
+                [FusedModel(InputShape = new[] { 3, 32, 32 })]
+                public partial class [|Net|]
+                {
+                    [ReLU] public partial ReLULayer Relu { get; }
+                }
+            }
+            """,
+            ("FL0002", 0));
+
+        Assert.Contains("Model class 'Net' is nested in another type", Message(run, "FL0002"), StringComparison.Ordinal);
+        Assert.Empty(run.GeneratedSources);
+        AssertCompilerDiagnostics(run, "CS9248");
+    }
+
+    [Fact]
+    public void FL0002_generic_model_class()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class [|Net|]<T>
+            {
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            ("FL0002", 0));
+
+        Assert.Contains("Model class 'Net' is generic", Message(run, "FL0002"), StringComparison.Ordinal);
+        Assert.Empty(run.GeneratedSources);
+        AssertCompilerDiagnostics(run, "CS9248");
+    }
+
+    [Fact]
+    public void FL0002_static_model_class()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public static partial class [|Net|]
+            {
+                [ReLU] public static partial ReLULayer Relu { get; }
+            }
+            """,
+            ("FL0002", 0));
+
+        Assert.Contains("Model class 'Net' is static", Message(run, "FL0002"), StringComparison.Ordinal);
+        Assert.Empty(run.GeneratedSources);
+        AssertCompilerDiagnostics(run, "CS9248");
+    }
+
+    [Fact]
+    public void FL0003_missing_input_shape()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [[|FusedModel|]]
+            public partial class Net
+            {
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            ("FL0003", 0));
+
+        Assert.Contains("Model 'Net' has no input shape", Message(run, "FL0003"), StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0003_empty_argument_list()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [[|FusedModel()|]]
+            public partial class Net
+            {
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            ("FL0003", 0));
+
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0003_empty_input_shape_array()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [[|FusedModel(InputShape = new int[0])|]]
+            public partial class Net
+            {
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            ("FL0003", 0));
+
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0004_no_layers()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class [|Net|]
+            {
+                public int NotALayer { get; }
+            }
+            """,
+            ("FL0004", 0));
+
+        Assert.Contains("Model 'Net' declares no layers", Message(run, "FL0004"), StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0005_layer_property_not_partial()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [ReLU] public ReLULayer? [|Relu|] { get; }
+            }
+            """,
+            ("FL0005", 0));
+
+        string message = Message(run, "FL0005");
+        Assert.Contains("Layer 'Relu' must be a partial, non-static, get-only property", message, StringComparison.Ordinal);
+        Assert.Contains("partial ReLULayer Relu { get; }", message, StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0005_static_layer_property()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [ReLU] public static partial ReLULayer [|Relu|] { get; }
+            }
+            """,
+            ("FL0005", 0));
+
+        Assert.Contains("Layer 'Relu'", Message(run, "FL0005"), StringComparison.Ordinal);
+
+        // A throwing stub is generated for the static property too, so C# adds no CS9248 on top.
+        Assert.Equal("Demo.Net.g.cs", run.SingleSource.HintName);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
+    public void FL0005_layer_property_with_setter()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer [|Conv|] { get; set; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            ("FL0005", 0));
+
+        Assert.Contains("partial Conv2dLayer Conv { get; }", Message(run, "FL0005"), StringComparison.Ordinal);
+
+        // Cascade: no stub is generated for a partial property with a setter, so C# adds CS9248 for it.
+        Assert.Equal("Demo.Net.g.cs", run.SingleSource.HintName);
+        AssertCompilerDiagnostics(run, "CS9248");
+    }
+
+    [Fact]
+    public void FL0006_layer_property_of_the_wrong_type()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial BatchNorm2dLayer [|Conv|] { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            ("FL0006", 0));
+
+        Assert.Equal(
+            "Layer 'Conv' has attribute [Conv2d] but type 'FusedLayers.BatchNorm2dLayer'; its type must be Conv2dLayer",
+            Message(run, "FL0006"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0007_layers_in_two_partial_declarations_in_two_files()
+    {
+        MarkupSource other = MarkupSource.Parse(
+            """
+            using FusedLayers;
+            namespace Demo;
+            public partial class Net
+            {
+                [[|BatchNorm2d(64)|]] public partial BatchNorm2dLayer Bn { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """);
+        SyntaxTree otherTree = GeneratorHarness.Parse(other.Source, "Net.Layers.cs");
+
+        GeneratorRunOutput run = GeneratorHarness.Run(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+            }
+            """,
+            otherTree);
+
+        Assert.Equal([GeneratorHarness.Format("FL0007", otherTree, other.Spans[0])], FormatAll(run));
+        Assert.Equal("FL0007@Net.Layers.cs:5:6-5:21", FormatAll(run)[0]);
+        Assert.Equal(
+            "Layers of model 'Net' are declared in 2 partial declarations; declaration order is the data flow, "
+            + "so declare every layer in one declaration ('Bn' is in another one)",
+            Message(run, "FL0007"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0007_layers_in_two_partial_declarations_in_one_file()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+            }
+
+            public partial class Net
+            {
+                public int Unrelated { get; }
+                [[|ReLU|]] public partial ReLULayer Relu { get; }
+                [BatchNorm2d(64)] public partial BatchNorm2dLayer Bn { get; }
+            }
+            """,
+            ("FL0007", 0));
+
+        Assert.Contains("('Relu' is in another one)", Message(run, "FL0007"), StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0007_a_declaration_without_layers_is_fine()
+    {
+        GeneratorRunOutput run = GeneratorHarness.Run(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+            }
+
+            public partial class Net
+            {
+                public int Unrelated { get; }
+            }
+            """);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
+    public void FL0008_two_layer_attributes_on_one_property()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [BatchNorm2d(64), ReLU] public partial BatchNorm2dLayer [|Bn|] { get; }
+            }
+            """,
+            ("FL0008", 0));
+
+        Assert.Equal("Layer 'Bn' has 2 layer attributes; a property declares exactly one layer", Message(run, "FL0008"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0008_two_layer_attribute_lists_on_one_property()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)]
+                [ReLU]
+                public partial Conv2dLayer [|Conv|] { get; }
+            }
+            """,
+            ("FL0008", 0));
+
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    // ---------------------------------------------------------------- FL01xx: arguments
+
+    [Fact]
+    public void FL0101_non_positive_conv_channels_and_stride()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d([|0|], [|-64|], 3, [|Stride = 0|])] public partial Conv2dLayer Conv { get; }
+            }
+            """,
+            ("FL0101", 0),
+            ("FL0101", 1),
+            ("FL0101", 2));
+
+        string[] messages = Messages(run, "FL0101");
+        Assert.Equal(
+            [
+                "Conv2d 'Conv': in_channels must be positive, got 0",
+                "Conv2d 'Conv': out_channels must be positive, got -64",
+                "Conv2d 'Conv': stride must be positive, got 0",
+            ],
+            messages);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0101_negative_kernel_size()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, [|-3|])] public partial Conv2dLayer Conv { get; }
+                [Conv2d(64, 64, [|KernelSize = -1|])] public partial Conv2dLayer Conv2 { get; }
+            }
+            """,
+            ("FL0101", 0),
+            ("FL0101", 1));
+
+        Assert.Equal(
+            ["Conv2d 'Conv': kernel_size must be positive, got -3", "Conv2d 'Conv2': kernel_size must be positive, got -1"],
+            Messages(run, "FL0101"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0101_non_positive_linear_features_and_batchnorm_num_features()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 784 })]
+            public partial class Net
+            {
+                [Linear(784, [|0|])] public partial LinearLayer Fc { get; }
+                [BatchNorm1d([|-1|])] public partial BatchNorm1dLayer Bn { get; }
+                [Linear([|inFeatures: 0|], outFeatures: 10)] public partial LinearLayer Head { get; }
+                [BatchNorm2d([|0|])] public partial BatchNorm2dLayer Bn2 { get; }
+            }
+            """,
+            ("FL0101", 0),
+            ("FL0101", 1),
+            ("FL0101", 2),
+            ("FL0101", 3));
+
+        Assert.Equal(
+            [
+                "Linear 'Fc': out_features must be positive, got 0",
+                "BatchNorm1d 'Bn': num_features must be positive, got -1",
+                "Linear 'Head': in_features must be positive, got 0",
+                "BatchNorm2d 'Bn2': num_features must be positive, got 0",
+            ],
+            Messages(run, "FL0101"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0102_negative_padding()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, [|Padding = -1|])] public partial Conv2dLayer Conv { get; }
+            }
+            """,
+            ("FL0102", 0));
+
+        Assert.Equal("Conv2d 'Conv': padding must be zero or positive, got -1", Message(run, "FL0102"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Theory]
+    [InlineData("Eps = 0", "0")]
+    [InlineData("Eps = -1e-5", "-1E-05")]
+    [InlineData("Eps = double.NaN", "NaN")]
+    [InlineData("Eps = double.PositiveInfinity", "Infinity")]
+    public void FL0103_invalid_eps(string argument, string shown)
+    {
+        GeneratorRunOutput run = Check(
+            $$"""
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [BatchNorm1d(16, [|{{argument}}|])] public partial BatchNorm1dLayer Bn { get; }
+            }
+            """,
+            ("FL0103", 0));
+
+        Assert.Equal("BatchNorm1d 'Bn': eps must be a positive finite number, got " + shown, Message(run, "FL0103"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Theory]
+    [InlineData("Momentum = 1.5", "1.5")]
+    [InlineData("Momentum = -0.1", "-0.1")]
+    [InlineData("Momentum = double.NaN", "NaN")]
+    public void FL0104_momentum_outside_zero_to_one(string argument, string shown)
+    {
+        GeneratorRunOutput run = Check(
+            $$"""
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class Net
+            {
+                [BatchNorm2d(3, [|{{argument}}|])] public partial BatchNorm2dLayer Bn { get; }
+            }
+            """,
+            ("FL0104", 0));
+
+        Assert.Equal("BatchNorm2d 'Bn': momentum must lie in [0, 1], got " + shown, Message(run, "FL0104"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1")]
+    public void FL0104_is_not_reported_for_the_bounds(string momentum)
+    {
+        GeneratorRunOutput run = GeneratorHarness.Run(
+            $$"""
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class Net
+            {
+                [BatchNorm2d(3, Momentum = {{momentum}})] public partial BatchNorm2dLayer Bn { get; }
+            }
+            """);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
+    public void FL0105_momentum_with_cumulative_average()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class Net
+            {
+                [BatchNorm2d(3, [|Momentum = 0.2|], CumulativeAverage = true)] public partial BatchNorm2dLayer Bn { get; }
+            }
+            """,
+            ("FL0105", 0));
+
+        string message = Message(run, "FL0105");
+        Assert.StartsWith("BatchNorm2d 'Bn': Momentum = 0.2 contradicts CumulativeAverage = true", message, StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0105_even_when_the_momentum_is_the_default_value()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [BatchNorm1d(16, CumulativeAverage = true, [|Momentum = 0.1|])] public partial BatchNorm1dLayer Bn { get; }
+            }
+            """,
+            ("FL0105", 0));
+
+        Assert.StartsWith("BatchNorm1d 'Bn': Momentum = 0.1 contradicts", Message(run, "FL0105"), StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0106_conv_without_kernel_size()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [[|Conv2d(3, 64, Padding = 1)|]] public partial Conv2dLayer Conv { get; }
+            }
+            """,
+            ("FL0106", 0));
+
+        Assert.StartsWith("Conv2d 'Conv': kernel_size is required", Message(run, "FL0106"), StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Theory]
+    [InlineData("3, 0, 32", "[3, 0, 32]")]
+    [InlineData("-1", "[-1]")]
+    [InlineData("1, 3, 32, 32", "[1, 3, 32, 32]")]
+    public void FL0107_invalid_input_shape(string dimensions, string shown)
+    {
+        GeneratorRunOutput run = Check(
+            $$"""
+            using FusedLayers;
+            namespace Demo;
+            [[|FusedModel(InputShape = new[] { {{dimensions}} })|]]
+            public partial class Net
+            {
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            ("FL0107", 0));
+
+        Assert.Equal($"Model 'Net': input shape {shown} must have one to three dimensions, all positive, with at most 2^30 elements", Message(run, "FL0107"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0108_cumulative_average_without_running_stats()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class Net
+            {
+                [BatchNorm2d(3, TrackRunningStats = false, [|CumulativeAverage = true|])] public partial BatchNorm2dLayer Bn { get; }
+            }
+            """,
+            ("FL0108", 0));
+
+        Assert.StartsWith(
+            "BatchNorm2d 'Bn': CumulativeAverage has no effect when TrackRunningStats = false",
+            Message(run, "FL0108"),
+            StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0108_momentum_without_running_stats()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [BatchNorm1d(16, [|Momentum = 0.3|], TrackRunningStats = false)] public partial BatchNorm1dLayer Bn { get; }
+            }
+            """,
+            ("FL0108", 0));
+
+        Assert.StartsWith("BatchNorm1d 'Bn': Momentum has no effect", Message(run, "FL0108"), StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0105_and_FL0108_together()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [BatchNorm1d(16, [|Momentum = 0.3|], [|CumulativeAverage = true|], TrackRunningStats = false)] public partial BatchNorm1dLayer Bn { get; }
+            }
+            """,
+            ("FL0105", 0),
+            ("FL0108", 1));
+
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    // ---------------------------------------------------------------- FL02xx: graph and shapes
+
+    [Fact]
+    public void FL0201_conv_in_channels_do_not_match_the_previous_layer()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, KernelSize = 3, Stride = 1, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [BatchNorm2d(64)] public partial BatchNorm2dLayer Bn { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+                [[|Conv2d(3, 64, 3)|]] public partial Conv2dLayer Conv2 { get; }
+            }
+            """,
+            ("FL0201", 0));
+
+        Assert.Equal(
+            "Conv2d 'Conv2' expects 3 input channels, but its input (output of 'Relu') has shape [64, 32, 32]",
+            Message(run, "FL0201"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0201_conv_in_channels_do_not_match_the_model_input()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 1, 28, 28 })]
+            public partial class Net
+            {
+                [[|Conv2d(3, 8, 3)|]] public partial Conv2dLayer Conv { get; }
+            }
+            """,
+            ("FL0201", 0));
+
+        Assert.Equal(
+            "Conv2d 'Conv' expects 3 input channels, but its input (the model input) has shape [1, 28, 28]",
+            Message(run, "FL0201"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0201_linear_in_features_mismatch()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 784 })]
+            public partial class Net
+            {
+                [Linear(784, 256)] public partial LinearLayer Fc1 { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+                [[|Linear(128, 10)|]] public partial LinearLayer Fc2 { get; }
+            }
+            """,
+            ("FL0201", 0));
+
+        Assert.Equal(
+            "Linear 'Fc2' expects 128 input features, but its input (output of 'Relu') has shape [256]",
+            Message(run, "FL0201"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0201_linear_after_flatten_with_the_wrong_feature_count()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 1, 8, 8 })]
+            public partial class Net
+            {
+                [Conv2d(1, 4, 3, Stride = 2, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [[|Linear(256, 10)|]] public partial LinearLayer Head { get; }
+            }
+            """,
+            ("FL0201", 0));
+
+        Assert.Equal(
+            "Linear 'Head' expects 256 input features, but its input (output of 'Flat') has shape [64]",
+            Message(run, "FL0201"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0201_batchnorm_num_features_mismatch()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, KernelSize = 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [[|BatchNorm2d(32)|]] public partial BatchNorm2dLayer Bn { get; }
+            }
+            """,
+            ("FL0201", 0));
+
+        Assert.Equal(
+            "BatchNorm2d 'Bn' expects 32 channels, but its input (output of 'Conv') has shape [64, 32, 32]",
+            Message(run, "FL0201"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0201_batchnorm1d_num_features_mismatch()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 784 })]
+            public partial class Net
+            {
+                [Linear(784, 256)] public partial LinearLayer Fc { get; }
+                [[|BatchNorm1d(128)|]] public partial BatchNorm1dLayer Bn { get; }
+            }
+            """,
+            ("FL0201", 0));
+
+        Assert.Contains("expects 128 features (channels)", Message(run, "FL0201"), StringComparison.Ordinal);
+        Assert.Contains("[256]", Message(run, "FL0201"), StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0201_shape_inference_stops_at_the_first_mismatch()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [[|Conv2d(1, 64, 3)|]] public partial Conv2dLayer Conv { get; }
+                [BatchNorm2d(32)] public partial BatchNorm2dLayer Bn { get; }
+                [Linear(7, 10)] public partial LinearLayer Head { get; }
+            }
+            """,
+            ("FL0201", 0));
+
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0202_linear_after_conv_without_flatten()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [[|Linear(65536, 10)|]] public partial LinearLayer Head { get; }
+            }
+            """,
+            ("FL0202", 0));
+
+        Assert.Equal(
+            "Linear 'Head' needs a per-sample input of shape [in_features], but its input (output of 'Conv') has shape [64, 32, 32]; "
+            + "add a [Flatten] layer before it",
+            Message(run, "FL0202"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0202_conv_after_flatten()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class Net
+            {
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [[|Conv2d(3, 8, 3)|]] public partial Conv2dLayer Conv { get; }
+            }
+            """,
+            ("FL0202", 0));
+
+        Assert.Equal(
+            "Conv2d 'Conv' needs a per-sample input of shape [C, H, W], but its input (output of 'Flat') has shape [192]",
+            Message(run, "FL0202"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0202_conv_on_a_feature_vector_input()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 784 })]
+            public partial class Net
+            {
+                [[|Conv2d(1, 8, 3)|]] public partial Conv2dLayer Conv { get; }
+            }
+            """,
+            ("FL0202", 0));
+
+        Assert.Contains("(the model input) has shape [784]", Message(run, "FL0202"), StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0202_batchnorm2d_on_a_feature_vector()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 784 })]
+            public partial class Net
+            {
+                [Linear(784, 256)] public partial LinearLayer Fc { get; }
+                [[|BatchNorm2d(256)|]] public partial BatchNorm2dLayer Bn { get; }
+            }
+            """,
+            ("FL0202", 0));
+
+        Assert.Equal(
+            "BatchNorm2d 'Bn' needs a per-sample input of shape [C, H, W], but its input (output of 'Fc') has shape [256]; "
+            + "use [BatchNorm1d] for [C] or [C, L] inputs",
+            Message(run, "FL0202"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0202_batchnorm1d_on_an_image()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [[|BatchNorm1d(64)|]] public partial BatchNorm1dLayer Bn { get; }
+            }
+            """,
+            ("FL0202", 0));
+
+        Assert.Equal(
+            "BatchNorm1d 'Bn' needs a per-sample input of shape [C] or [C, L], but its input (output of 'Conv') has shape [64, 32, 32]; "
+            + "use [BatchNorm2d] for [C, H, W] inputs",
+            Message(run, "FL0202"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0203_kernel_larger_than_the_padded_input()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 1, 3, 3 })]
+            public partial class Net
+            {
+                [[|Conv2d(1, 4, 7, Padding = 0)|]] public partial Conv2dLayer Conv { get; }
+            }
+            """,
+            ("FL0203", 0));
+
+        Assert.Equal("Conv2d 'Conv': kernel 7x7 does not fit the input plane 3x3 padded by 0 (3x3)", Message(run, "FL0203"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0203_is_not_reported_when_padding_makes_the_kernel_fit()
+    {
+        GeneratorRunOutput run = GeneratorHarness.Run(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 1, 3, 3 })]
+            public partial class Net
+            {
+                [Conv2d(1, 4, 7, Padding = 2)] public partial Conv2dLayer Conv { get; }
+            }
+            """);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
+    public void FL0203_after_a_strided_conv_shrinks_the_plane()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 1, 8, 6 })]
+            public partial class Net
+            {
+                [Conv2d(1, 4, 3, Stride = 2)] public partial Conv2dLayer Conv1 { get; }
+                [[|Conv2d(4, 4, 5, Padding = 1)|]] public partial Conv2dLayer Conv2 { get; }
+            }
+            """,
+            ("FL0203", 0));
+
+        // Conv1: 8x6 -> 3x2; Conv2's 5x5 kernel does not fit 3x2 padded by 1 (5x4).
+        Assert.Equal("Conv2d 'Conv2': kernel 5x5 does not fit the input plane 3x2 padded by 1 (5x4)", Message(run, "FL0203"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    // ---------------------------------------------------------------- FL03xx: fusion (information)
+
+    [Fact]
+    public void FL0301_batchnorm_after_relu_runs_as_its_own_kernel()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+                [[|BatchNorm2d(64)|]] public partial BatchNorm2dLayer Bn { get; }
+            }
+            """,
+            ("FL0301", 0));
+
+        Diagnostic note = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal(DiagnosticSeverity.Info, note.Severity);
+        Assert.Equal(
+            "Layer 'Bn' (BatchNorm2d) runs as its own kernel: it follows ReLU 'Relu', which ends a kernel "
+            + "(a kernel is [Conv2d|Linear] -> BatchNorm -> ReLU)",
+            Message(run, "FL0301"));
+        Assert.Equal("Demo.Net.g.cs", run.SingleSource.HintName);
+        Assert.Contains("partial class Net : global::FusedLayers.IFusedModel", run.SingleSource.Text, StringComparison.Ordinal);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
+    public void FL0301_relu_after_flatten_behind_a_relu_kernel_runs_as_its_own_kernel()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 1, 8, 8 })]
+            public partial class Net
+            {
+                [Conv2d(1, 4, 3, Stride = 2, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [ReLU] public partial ReLULayer Relu1 { get; }
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [[|ReLU|]] public partial ReLULayer Relu2 { get; }
+                [Linear(64, 10)] public partial LinearLayer Head { get; }
+            }
+            """,
+            ("FL0301", 0));
+
+        Assert.Equal(DiagnosticSeverity.Info, Assert.Single(run.GeneratorDiagnostics).Severity);
+        Assert.StartsWith("Layer 'Relu2' (ReLU) runs as its own kernel", Message(run, "FL0301"), StringComparison.Ordinal);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
+    public void ReLU_behind_a_flatten_still_rides_on_the_batchnorm_kernel()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 1, 8, 8 })]
+            public partial class Net
+            {
+                [Conv2d(1, 4, 3, Stride = 2, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [BatchNorm2d(4)] public partial BatchNorm2dLayer Bn { get; }
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+                [Linear(64, 10)] public partial LinearLayer Head { get; }
+            }
+            """);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Contains("kernel 0  Conv -> Bn -> Relu", run.SingleSource.Text, StringComparison.Ordinal);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
+    public void FL0301_second_batchnorm_in_a_row()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 784 })]
+            public partial class Net
+            {
+                [Linear(784, 256)] public partial LinearLayer Fc { get; }
+                [BatchNorm1d(256)] public partial BatchNorm1dLayer Bn1 { get; }
+                [[|BatchNorm1d(256)|]] public partial BatchNorm1dLayer Bn2 { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            ("FL0301", 0));
+
+        Assert.Contains("it follows BatchNorm 'Bn1', which already closed its kernel", Message(run, "FL0301"), StringComparison.Ordinal);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
+    public void FL0301_is_not_reported_for_a_model_that_starts_with_batchnorm_or_relu()
+    {
+        GeneratorRunOutput run = GeneratorHarness.Run(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class Net
+            {
+                [BatchNorm2d(3)] public partial BatchNorm2dLayer Bn { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
+    public void Valid_seed_model_reports_nothing()
+    {
+        GeneratorRunOutput run = GeneratorHarness.Run(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, KernelSize = 3, Stride = 1, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [BatchNorm2d(64)] public partial BatchNorm2dLayer Bn { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
+    public void Several_declaration_errors_are_reported_together()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, [|Padding = -2|])] public partial BatchNorm2dLayer [|Conv|] { get; }
+                [BatchNorm2d([|0|], [|Eps = 0|])] public partial BatchNorm2dLayer Bn { get; }
+            }
+            """,
+            ("FL0102", 0),
+            ("FL0006", 1),
+            ("FL0101", 2),
+            ("FL0103", 3));
+
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0204_activation_too_large()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 64, 4096, 4096 })]
+            public partial class Net
+            {
+                [[|Conv2d(64, 128, 3, Padding = 1)|]] public partial Conv2dLayer Conv { get; }
+            }
+            """,
+            ("FL0204", 0));
+
+        Assert.Equal("Layer 'Conv' produces 2147483648 elements per sample ([128, 4096, 4096]); at most 2^30 are supported", Message(run, "FL0204"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void Diagnostics_are_reported_at_source_locations()
+    {
+        GeneratorRunOutput run = GeneratorHarness.Run(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+                [[|BatchNorm2d(64)|]] public partial BatchNorm2dLayer Bn { get; }
+            }
+            """);
+
+        Diagnostic note = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal(LocationKind.SourceFile, note.Location.Kind);
+        Assert.Same(run.MainTree, note.Location.SourceTree);
+        Assert.Equal([run.Expected("FL0301")], run.FormattedGeneratorDiagnostics.ToArray());
+    }
+
+    [Fact]
+    public void Every_descriptor_id_is_tested_here()
+    {
+        string[] ids = [.. System.Text.RegularExpressions.Regex.Matches(
+                System.IO.File.ReadAllText(ThisFile()), @"void (FL\d{4})_")
+            .Select(m => m.Groups[1].Value)
+            .Distinct()
+            .Order(StringComparer.Ordinal)];
+
+        // FL0099 is the generator-failure fallback; GeneratorRobustnessTests asserts that it never appears.
+        Assert.Equal(
+            [
+                "FL0001", "FL0002", "FL0003", "FL0004", "FL0005", "FL0006", "FL0007", "FL0008",
+                "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108",
+                "FL0201", "FL0202", "FL0203", "FL0204", "FL0301",
+            ],
+            ids);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /// <summary>
+    /// Runs the generator on <paramref name="markup"/> and asserts that its diagnostics are exactly
+    /// <paramref name="expected"/>: each ID at the markup span with the given index.
+    /// </summary>
+    private static GeneratorRunOutput Check(string markup, params (string Id, int Span)[] expected)
+    {
+        GeneratorRunOutput run = GeneratorHarness.Run(markup);
+        Assert.Equal(
+            expected.Select(e => run.Expected(e.Id, e.Span)).Order(StringComparer.Ordinal).ToArray(),
+            FormatAll(run));
+        Assert.DoesNotContain(run.GeneratorDiagnostics, d => d.Id == "FL0099");
+        return run;
+    }
+
+    /// <summary>
+    /// The generator's diagnostics as <c>ID@line:col-line:col</c> (file name in front outside
+    /// <see cref="GeneratorHarness.MainPath"/>), ordered. Unlike <see cref="GeneratorRunOutput.FormattedGeneratorDiagnostics"/>
+    /// this reads the line span of any location kind: the generator reports its diagnostics with
+    /// <see cref="LocationKind.ExternalFile"/> locations (path + span, so that no syntax tree is kept in the
+    /// pipeline), which the harness formats as <c>@none</c>.
+    /// </summary>
+    private static string[] FormatAll(GeneratorRunOutput run) =>
+        [.. run.GeneratorDiagnostics.Select(FormatLocation).Order(StringComparer.Ordinal)];
+
+    private static string FormatLocation(Diagnostic diagnostic)
+    {
+        FileLinePositionSpan span = diagnostic.Location.GetLineSpan();
+        if (!span.IsValid)
+        {
+            return diagnostic.Id + "@none";
+        }
+
+        string file = span.Path == GeneratorHarness.MainPath ? string.Empty : System.IO.Path.GetFileName(span.Path) + ":";
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{diagnostic.Id}@{file}{span.StartLinePosition.Line + 1}:{span.StartLinePosition.Character + 1}-{span.EndLinePosition.Line + 1}:{span.EndLinePosition.Character + 1}");
+    }
+
+    /// <summary>The message of the single diagnostic with <paramref name="id"/>.</summary>
+    private static string Message(GeneratorRunOutput run, string id) =>
+        Assert.Single(run.GeneratorDiagnostics, d => d.Id == id).GetMessage(CultureInfo.InvariantCulture);
+
+    /// <summary>The messages of the diagnostics with <paramref name="id"/>, in source order.</summary>
+    private static string[] Messages(GeneratorRunOutput run, string id) =>
+        [.. GeneratorHarness.Sort(run.GeneratorDiagnostics).Where(d => d.Id == id).Select(d => d.GetMessage(CultureInfo.InvariantCulture))];
+
+    /// <summary>
+    /// For an invalid model the generator can still add a partial part to: one source (<paramref name="hintName"/>)
+    /// with throwing stubs, and an output compilation without any C# error or warning.
+    /// </summary>
+    private static void AssertStubsCompile(GeneratorRunOutput run, string hintName)
+    {
+        Assert.Equal(hintName, run.SingleSource.HintName);
+        Assert.DoesNotContain("IFusedModel", run.SingleSource.Text, StringComparison.Ordinal);
+        AssertCompilerDiagnostics(run);
+    }
+
+    /// <summary>Asserts the IDs of the output compilation's errors and warnings (order-insensitive, with multiplicity).</summary>
+    private static void AssertCompilerDiagnostics(GeneratorRunOutput run, params string[] expectedIds)
+    {
+        ImmutableArray<string> actual = run.FormattedCompilationDiagnostics;
+        Assert.True(
+            expectedIds.Order(StringComparer.Ordinal).SequenceEqual(
+                run.CompilationDiagnostics.Select(d => d.Id).Order(StringComparer.Ordinal)),
+            $"Expected C# diagnostics [{string.Join(", ", expectedIds)}], got {actual.Length}:\n  " + string.Join("\n  ", actual));
+    }
+
+    private static string ThisFile([System.Runtime.CompilerServices.CallerFilePath] string file = "") => file;
+}

@@ -1,0 +1,250 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading.Tasks;
+using FusedLayers.Generator.Tests.Infrastructure;
+
+namespace FusedLayers.Generator.Tests;
+
+/// <summary>
+/// Snapshots of the generated source, one model per test (<c>_snapshots/SnapshotTests.{Model}#{HintName}.verified.cs</c>).
+/// Each model is valid: the generator reports nothing, adds exactly one source named
+/// <c>{Namespace}.{Class}.g.cs</c>, and the output compilation has no error and no warning.
+/// To accept changed output: <c>FUSEDLAYERS_ACCEPT_SNAPSHOTS=1 dotnet test tests/FusedLayers.Generator.Tests</c>, then review the diff.
+/// </summary>
+public sealed class SnapshotTests
+{
+    [Fact]
+    public Task ConvBnRelu()
+    {
+        // The seed model: Conv2d(3, 64, 3, stride 1, padding 1) -> BatchNorm2d(64) -> ReLU on 3x32x32.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class ConvBnRelu
+            {
+                [Conv2d(3, 64, KernelSize = 3, Stride = 1, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [BatchNorm2d(64)] public partial BatchNorm2dLayer Bn { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            "Snapshots.ConvBnRelu.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
+    public Task LinearBnRelu()
+    {
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 784 })]
+            public partial class LinearBnRelu
+            {
+                [Linear(784, 256)] public partial LinearLayer Fc { get; }
+                [BatchNorm1d(256)] public partial BatchNorm1dLayer Bn { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            "Snapshots.LinearBnRelu.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
+    public Task ConvRelu()
+    {
+        // No BatchNorm: the ReLU rides on the convolution's epilogue.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 3, 16, 16 })]
+            public partial class ConvRelu
+            {
+                [Conv2d(3, 8, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            "Snapshots.ConvRelu.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
+    public Task BnRelu()
+    {
+        // A BatchNorm with no anchor before it opens its own kernel (no FL0301: it is the first layer).
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 4, 8, 8 })]
+            public partial class BnRelu
+            {
+                [BatchNorm2d(4)] public partial BatchNorm2dLayer Bn { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            "Snapshots.BnRelu.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
+    public Task TwoBlockCnn()
+    {
+        // Conv-BN-ReLU, Conv(stride 2, no bias)-BN-ReLU, Flatten, Linear: 3x16x16 -> 16x16x16 -> 32x8x8 -> 2048 -> 10.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 3, 16, 16 })]
+            public partial class TwoBlockCnn
+            {
+                [Conv2d(3, 16, 3, Padding = 1)] public partial Conv2dLayer Conv1 { get; }
+                [BatchNorm2d(16)] public partial BatchNorm2dLayer Bn1 { get; }
+                [ReLU] public partial ReLULayer Relu1 { get; }
+                [Conv2d(16, 32, 3, Stride = 2, Padding = 1, Bias = false)] public partial Conv2dLayer Conv2 { get; }
+                [BatchNorm2d(32)] public partial BatchNorm2dLayer Bn2 { get; }
+                [ReLU] public partial ReLULayer Relu2 { get; }
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [Linear(2048, 10)] public partial LinearLayer Head { get; }
+            }
+            """,
+            "Snapshots.TwoBlockCnn.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
+    public Task BatchNormOptions()
+    {
+        // Every non-default BatchNorm option once: cumulative average (momentum=None), no affine, no running stats,
+        // plus a custom eps and momentum, and private / internal layer properties.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class BatchNormOptions
+            {
+                [Conv2d(3, 8, 3, Padding = 1)] private partial Conv2dLayer Conv1 { get; }
+                [BatchNorm2d(8, CumulativeAverage = true)] private partial BatchNorm2dLayer Bn1 { get; }
+                [ReLU] private partial ReLULayer Relu1 { get; }
+                [Conv2d(8, 8, 3, Padding = 1)] internal partial Conv2dLayer Conv2 { get; }
+                [BatchNorm2d(8, Affine = false, Eps = 1e-3, Momentum = 0.01)] internal partial BatchNorm2dLayer Bn2 { get; }
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [Linear(512, 10)] public partial LinearLayer Head { get; }
+                [BatchNorm1d(10, TrackRunningStats = false)] public partial BatchNorm1dLayer Bn3 { get; }
+            }
+            """,
+            "Snapshots.BatchNormOptions.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
+    public Task GlobalNamespaceModel()
+    {
+        // No namespace: no namespace block in the output and the hint name is just the class name.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class GlobalNamespaceModel
+            {
+                [Linear(16, 8)] public partial LinearLayer Fc { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+            """,
+            "GlobalNamespaceModel.g.cs");
+
+        Assert.DoesNotContain("namespace", run.SingleSource.Text.Split('\n').Where(l => !l.TrimStart().StartsWith("//", StringComparison.Ordinal)), StringComparer.Ordinal);
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
+    public Task UserConstructor()
+    {
+        // The user declares a constructor: the generator must not add a parameterless one of its own.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 1, 8, 8 })]
+            public partial class UserConstructor
+            {
+                public UserConstructor(string name)
+                {
+                    Name = name;
+                }
+
+                public string Name { get; }
+
+                [Conv2d(1, 4, 3)] public partial Conv2dLayer Conv { get; }
+                [BatchNorm2d(4)] public partial BatchNorm2dLayer Bn { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+            }
+
+            public static class Use
+            {
+                public static UserConstructor Create() => new("net");
+            }
+            """,
+            "Snapshots.UserConstructor.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
+    public Task NestedNamespace()
+    {
+        // A dotted, block-scoped namespace, a sealed model and a file with other types in it.
+        GeneratorRunOutput run = RunValid(
+            """
+            namespace Company.Vision.Models
+            {
+                using FusedLayers;
+
+                internal sealed partial class NestedNamespace
+                {
+                }
+
+                [FusedModel(InputShape = new[] { 2, 5, 5 })]
+                internal sealed partial class NestedNamespace
+                {
+                    [Conv2d(2, 3, 2)] partial Conv2dLayer Conv { get; }
+                    [ReLU] partial ReLULayer Relu { get; }
+                    [Flatten] partial FlattenLayer Flat { get; }
+                    [Linear(48, 4, Bias = false)] partial LinearLayer Head { get; }
+                }
+            }
+            """,
+            "Company.Vision.Models.NestedNamespace.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    /// <summary>Runs the generator and asserts the invariants every valid model shares.</summary>
+    private static GeneratorRunOutput RunValid(string source, string hintName)
+    {
+        GeneratorRunOutput run = GeneratorHarness.Run(source);
+
+        Assert.Equal(hintName, run.SingleSource.HintName);
+        Assert.Empty(run.GeneratorDiagnostics);
+
+        const int shown = 25;
+        ImmutableArray<string> problems = run.FormattedCompilationDiagnostics;
+        Assert.True(
+            problems.IsEmpty,
+            $"The output compilation has {problems.Length} error(s) or warning(s):\n  "
+            + string.Join("\n  ", problems.Take(shown))
+            + (problems.Length > shown ? $"\n  ... and {problems.Length - shown} more" : string.Empty));
+        return run;
+    }
+}
