@@ -1,15 +1,14 @@
 using System;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using FusedLayers.Reference;
 
 namespace FusedLayers.Benchmarks;
 
 /// <summary>
-/// The generated code against the naive float64 reference on blocks S, R and L, in three modes:
-/// training forward, a training step (forward + backward with input and parameter gradients) and
-/// inference forward; at 1 thread and at all cores. The FMA-peak microbenchmark runs in the same
-/// process at the same thread count for the "% of peak" column.
+/// The generated code on blocks S, R and L, in three modes: training forward, a training step (forward +
+/// backward with input and parameter gradients) and inference forward; at 1 thread and at all cores.
+/// The FMA-peak microbenchmark runs in the same process at the same thread count for the "% of peak"
+/// column; <see cref="ReferenceBenchmarks"/> gives the naive reference's time for the speed-up column.
 /// </summary>
 [MemoryDiagnoser]
 [CategoriesColumn]
@@ -17,9 +16,6 @@ namespace FusedLayers.Benchmarks;
 public class BlockBenchmarks
 {
     private IFusedModel model = null!;
-    private ReferenceSequential reference = null!;
-    private ReferenceTensor referenceInput = null!;
-    private ReferenceTensor referenceGradOutput = null!;
     private float[] input = [];
     private float[] output = [];
     private float[] gradOutput = [];
@@ -52,7 +48,6 @@ public class BlockBenchmarks
     {
         model = BlockShapes.CreateModel(Block);
         model.Execution.MaxDegreeOfParallelism = Threads;
-        reference = BlockShapes.CreateReference(Block, model);
         int batch = BlockShapes.Batch(Block);
         var random = new Random(1);
         input = new float[batch * model.InputLength];
@@ -69,23 +64,10 @@ public class BlockBenchmarks
 
         output = new float[gradOutput.Length];
         gradInput = new float[input.Length];
-        int[] inputShape = [batch, .. model.InputShape];
-        int[] outputShape = [batch, .. model.OutputShape];
-        referenceInput = ReferenceTensor.FromFloats(input, inputShape);
-        referenceGradOutput = ReferenceTensor.FromFloats(gradOutput, outputShape);
-    }
-
-    /// <summary>Naive reference, training forward.</summary>
-    [Benchmark(Baseline = true, Description = "Reference")]
-    [BenchmarkCategory("TrainForward")]
-    public ReferenceTensor ReferenceTrainForward()
-    {
-        reference.Training = true;
-        return reference.Forward(referenceInput);
     }
 
     /// <summary>Generated code, training forward.</summary>
-    [Benchmark(Description = "FusedLayers")]
+    [Benchmark]
     [BenchmarkCategory("TrainForward")]
     public float[] FusedTrainForward()
     {
@@ -94,18 +76,8 @@ public class BlockBenchmarks
         return output;
     }
 
-    /// <summary>Naive reference, forward + backward.</summary>
-    [Benchmark(Baseline = true, Description = "Reference")]
-    [BenchmarkCategory("TrainStep")]
-    public ReferenceTensor ReferenceTrainStep()
-    {
-        reference.Training = true;
-        reference.Forward(referenceInput);
-        return reference.Backward(referenceGradOutput);
-    }
-
     /// <summary>Generated code, forward + backward (input and parameter gradients).</summary>
-    [Benchmark(Description = "FusedLayers")]
+    [Benchmark]
     [BenchmarkCategory("TrainStep")]
     public float[] FusedTrainStep()
     {
@@ -115,17 +87,8 @@ public class BlockBenchmarks
         return gradInput;
     }
 
-    /// <summary>Naive reference, inference forward.</summary>
-    [Benchmark(Baseline = true, Description = "Reference")]
-    [BenchmarkCategory("InferForward")]
-    public ReferenceTensor ReferenceInferForward()
-    {
-        reference.Training = false;
-        return reference.Forward(referenceInput);
-    }
-
     /// <summary>Generated code, inference forward (BatchNorm folded, ReLU epilogue).</summary>
-    [Benchmark(Description = "FusedLayers")]
+    [Benchmark]
     [BenchmarkCategory("InferForward")]
     public float[] FusedInferForward()
     {

@@ -10,20 +10,28 @@ namespace FusedLayers.Benchmarks;
 public sealed class PerformanceColumn : IColumn
 {
     private readonly bool fraction;
+    private readonly bool speedUp;
 
-    private PerformanceColumn(bool fraction) => this.fraction = fraction;
+    private PerformanceColumn(bool fraction, bool speedUp)
+    {
+        this.fraction = fraction;
+        this.speedUp = speedUp;
+    }
 
     /// <summary>GFLOP/s.</summary>
-    public static PerformanceColumn Gflops { get; } = new(false);
+    public static PerformanceColumn Gflops { get; } = new(false, false);
 
     /// <summary>Percent of the measured FMA peak at the same thread count.</summary>
-    public static PerformanceColumn PeakFraction { get; } = new(true);
+    public static PerformanceColumn PeakFraction { get; } = new(true, false);
+
+    /// <summary>How many times faster than the naive reference of the same block and mode.</summary>
+    public static PerformanceColumn SpeedUpOverReference { get; } = new(false, true);
 
     /// <inheritdoc />
-    public string Id => fraction ? "PeakFraction" : "Gflops";
+    public string Id => speedUp ? "SpeedUp" : fraction ? "PeakFraction" : "Gflops";
 
     /// <inheritdoc />
-    public string ColumnName => fraction ? "% of FMA peak" : "GFLOP/s";
+    public string ColumnName => speedUp ? "x vs reference" : fraction ? "% of FMA peak" : "GFLOP/s";
 
     /// <inheritdoc />
     public bool AlwaysShow => true;
@@ -32,7 +40,7 @@ public sealed class PerformanceColumn : IColumn
     public ColumnCategory Category => ColumnCategory.Custom;
 
     /// <inheritdoc />
-    public int PriorityInCategory => fraction ? 1 : 0;
+    public int PriorityInCategory => speedUp ? -1 : fraction ? 1 : 0;
 
     /// <inheritdoc />
     public bool IsNumeric => true;
@@ -41,7 +49,9 @@ public sealed class PerformanceColumn : IColumn
     public UnitType UnitType => UnitType.Dimensionless;
 
     /// <inheritdoc />
-    public string Legend => fraction
+    public string Legend => speedUp
+        ? "Mean of the naive float64 reference (ReferenceBenchmarks, same block and mode) divided by this row's mean"
+        : fraction
         ? "GFLOP/s divided by the FMA microbenchmark's GFLOP/s at the same thread count, same run"
         : "Conv/linear multiply-add FLOPs (training step = 3x forward) per second";
 
@@ -51,6 +61,11 @@ public sealed class PerformanceColumn : IColumn
     /// <inheritdoc />
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
+        if (speedUp)
+        {
+            return SpeedUp(summary, benchmarkCase);
+        }
+
         double? gflops = MeasuredGflops(summary, benchmarkCase);
         if (gflops is null)
         {
@@ -62,7 +77,7 @@ public sealed class PerformanceColumn : IColumn
             return gflops.Value.ToString("F1", CultureInfo.InvariantCulture);
         }
 
-        double? peak = PeakGflops(summary, (int)benchmarkCase.Parameters["Threads"]);
+        double? peak = benchmarkCase.Descriptor.Type == typeof(BlockBenchmarks) ? PeakGflops(summary, (int)benchmarkCase.Parameters["Threads"]) : null;
         return peak is null || benchmarkCase.Descriptor.WorkloadMethod.Name == nameof(BlockBenchmarks.FmaPeakChains)
             ? "-"
             : (100 * gflops.Value / peak.Value).ToString("F0", CultureInfo.InvariantCulture) + "%";
@@ -74,6 +89,24 @@ public sealed class PerformanceColumn : IColumn
     /// <inheritdoc />
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
 
+    private static string SpeedUp(Summary summary, BenchmarkCase benchmarkCase)
+    {
+        if (benchmarkCase.Descriptor.Type != typeof(BlockBenchmarks) || benchmarkCase.Descriptor.WorkloadMethod.Name == nameof(BlockBenchmarks.FmaPeakChains))
+        {
+            return "-";
+        }
+
+        string block = (string)benchmarkCase.Parameters["Block"];
+        string mode = benchmarkCase.Descriptor.Categories.First();
+        BenchmarkCase? reference = summary.BenchmarksCases.FirstOrDefault(b =>
+            b.Descriptor.Type == typeof(ReferenceBenchmarks) && (string)b.Parameters["Block"] == block && b.Descriptor.Categories.Contains(mode));
+        double? mine = summary[benchmarkCase]?.ResultStatistics?.Mean;
+        double? theirs = reference is null ? null : summary[reference]?.ResultStatistics?.Mean;
+        return mine is > 0 && theirs is > 0
+            ? (theirs.Value / mine.Value).ToString("F1", CultureInfo.InvariantCulture) + "x"
+            : "-";
+    }
+
     private static double? MeasuredGflops(Summary summary, BenchmarkCase benchmarkCase)
     {
         BenchmarkReport? report = summary[benchmarkCase];
@@ -84,10 +117,9 @@ public sealed class PerformanceColumn : IColumn
         }
 
         string method = benchmarkCase.Descriptor.WorkloadMethod.Name;
-        int threads = (int)benchmarkCase.Parameters["Threads"];
         if (method == nameof(BlockBenchmarks.FmaPeakChains))
         {
-            return FmaPeak.FlopsPerThread * threads / nanoseconds.Value;
+            return FmaPeak.FlopsPerThread * (int)benchmarkCase.Parameters["Threads"] / nanoseconds.Value;
         }
 
         string block = (string)benchmarkCase.Parameters["Block"];

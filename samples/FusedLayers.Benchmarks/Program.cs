@@ -18,7 +18,7 @@ if (Array.IndexOf(args, "--smoke") >= 0)
 
 bool explicitJob = Array.Exists(args, a => a == "--job" || a.StartsWith("--job=", StringComparison.Ordinal));
 IConfig config = DefaultConfig.Instance
-    .AddColumn(PerformanceColumn.Gflops, PerformanceColumn.PeakFraction)
+    .AddColumn(PerformanceColumn.SpeedUpOverReference, PerformanceColumn.Gflops, PerformanceColumn.PeakFraction)
     .WithOptions(ConfigOptions.JoinSummary);
 if (!explicitJob)
 {

@@ -1,0 +1,148 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using FusedLayers.TorchParity.Tests.Models;
+using FusedLayers.Tests.Models;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using TorchTensor = TorchSharp.torch.Tensor;
+
+namespace FusedLayers.TorchParity.Tests;
+
+/// <summary>
+/// A generated model and its PyTorch twin: the same layers, in a <c>nn.Sequential</c> with the same
+/// names, so that <c>named_parameters()</c> / <c>named_buffers()</c> give the generated model's
+/// state-dict keys (<c>Conv.weight</c>, <c>Bn.running_mean</c>, ...). The twin is written by hand from
+/// the attributes, not derived from the generated code, so it also checks how the generator read them.
+/// </summary>
+/// <param name="Name">The model type's name.</param>
+/// <param name="Create">Creates the generated model from an initialisation seed.</param>
+/// <param name="Torch">Creates the PyTorch module (its weights are overwritten by the generated model's).</param>
+/// <param name="Batch">Training batch size used by the tests.</param>
+/// <param name="BiasesBeforeTrainingBatchNorm">
+/// Conv/Linear biases that feed a BatchNorm using batch statistics, with the BatchNorm's values per
+/// channel and sample (H x W, or 1): their gradient is exactly zero in theory (BatchNorm subtracts the
+/// batch mean, so a per-channel shift does not change the output) and float32 cancellation noise in
+/// practice, on both sides; compared absolutely (<see cref="ParityAssert.BiasBeforeBatchNormPerValue"/>).
+/// </param>
+/// <param name="InferenceNeedsMoreThanOneSample">
+/// True when a BatchNorm with <c>track_running_stats=False</c> sees one value per channel per sample:
+/// it normalises with batch statistics in inference too, so a batch of one is refused there as well.
+/// </param>
+public sealed record ParityCase(
+    string Name,
+    Func<int, IFusedModel> Create,
+    Func<Sequential> Torch,
+    int Batch,
+    IReadOnlyDictionary<string, int> BiasesBeforeTrainingBatchNorm,
+    bool InferenceNeedsMoreThanOneSample = false)
+{
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    /// <summary>Every model of the shared numeric suite (tests/FusedLayers.TestModels).</summary>
+    public static IReadOnlyList<ParityCase> Shared { get; } =
+    [
+        new(nameof(SeedModel), s => new SeedModel(s), () => Seq(
+            ("Conv", nn.Conv2d(3, 64, 3, stride: 1, padding: 1)),
+            ("Bn", nn.BatchNorm2d(64)),
+            ("Relu", nn.ReLU())), 4, Biases(("Conv.bias", 32 * 32))),
+        new(nameof(LinearBnReluModel), s => new LinearBnReluModel(s), () => Seq(
+            ("Fc", nn.Linear(20, 16)),
+            ("Bn", nn.BatchNorm1d(16)),
+            ("Relu", nn.ReLU())), 6, Biases(("Fc.bias", 1))),
+        new(nameof(ConvReluModel), s => new ConvReluModel(s), () => Seq(
+            ("Conv", nn.Conv2d(3, 8, 3, stride: 2, padding: 1)),
+            ("Relu", nn.ReLU())), 3, Biases()),
+        new(nameof(BnReluModel), s => new BnReluModel(s), () => Seq(
+            ("Bn", nn.BatchNorm2d(4)),
+            ("Relu", nn.ReLU())), 3, Biases()),
+        new(nameof(TwoBlockCnn), s => new TwoBlockCnn(s), () => Seq(
+            ("Conv1", nn.Conv2d(3, 8, 3, padding: 1)),
+            ("Bn1", nn.BatchNorm2d(8)),
+            ("Relu1", nn.ReLU()),
+            ("Conv2", nn.Conv2d(8, 16, 3, stride: 2, padding: 1, bias: false)),
+            ("Bn2", nn.BatchNorm2d(16)),
+            ("Relu2", nn.ReLU()),
+            ("Flat", nn.Flatten()),
+            ("Fc", nn.Linear(256, 10))), 4, Biases(("Conv1.bias", 8 * 8))),
+        new(nameof(BatchNormOptionsModel), s => new BatchNormOptionsModel(s), () => Seq(
+            ("Conv", nn.Conv2d(2, 6, 3, padding: 1)),
+            ("BnCumulative", MomentumNone(nn.BatchNorm2d(6))),
+            ("Relu", nn.ReLU()),
+            ("BnPlain", nn.BatchNorm2d(6, momentum: 0.3, affine: false)),
+            ("Flat", nn.Flatten()),
+            ("Fc", nn.Linear(150, 8)),
+            ("BnBatchOnly", nn.BatchNorm1d(8, eps: 1e-3, track_running_stats: false))), 5, Biases(("Conv.bias", 5 * 5), ("Fc.bias", 1)), InferenceNeedsMoreThanOneSample: true),
+        new(nameof(SequenceBnModel), s => new SequenceBnModel(s), () => Seq(
+            ("Bn", nn.BatchNorm1d(4)),
+            ("Relu", nn.ReLU())), 3, Biases()),
+        new(nameof(FlattenReluLinearModel), s => new FlattenReluLinearModel(s), () => Seq(
+            ("Flat", nn.Flatten()),
+            ("Relu", nn.ReLU()),
+            ("Fc", nn.Linear(48, 5))), 3, Biases()),
+        new(nameof(StandaloneBnModel), s => new StandaloneBnModel(s), () => Seq(
+            ("Bn", nn.BatchNorm2d(4))), 2, Biases()),
+    ];
+
+    /// <summary>The trap models of this project (ExtraModels.cs).</summary>
+    public static IReadOnlyList<ParityCase> Traps { get; } =
+    [
+        new(nameof(BatchStatsOnlyBnModel), s => new BatchStatsOnlyBnModel(s), () => Seq(
+            ("Bn", nn.BatchNorm2d(3, track_running_stats: false))), 4, Biases()),
+        new(nameof(FeatureBnModel), s => new FeatureBnModel(s), () => Seq(
+            ("Bn", nn.BatchNorm1d(3))), 2, Biases()),
+        new(nameof(CumulativeBnModel), s => new CumulativeBnModel(s), () => Seq(
+            ("Bn", MomentumNone(nn.BatchNorm2d(2)))), 3, Biases()),
+    ];
+
+    /// <summary>All cases.</summary>
+    public static IEnumerable<ParityCase> All => Shared.Concat(Traps);
+
+    /// <summary>The shared models on every ISA path, for <c>[MemberData]</c>.</summary>
+    public static TheoryData<string, KernelIsa> SharedModelsOnEveryPath
+    {
+        get
+        {
+            var data = new TheoryData<string, KernelIsa>();
+            foreach (ParityCase c in Shared)
+            {
+                foreach (KernelIsa isa in Enum.GetValues<KernelIsa>())
+                {
+                    data.Add(c.Name, isa);
+                }
+            }
+
+            return data;
+        }
+    }
+
+    /// <summary>Every ISA path, for <c>[MemberData]</c>.</summary>
+    public static TheoryData<KernelIsa> EveryPath => new(Enum.GetValues<KernelIsa>());
+
+    /// <summary>Looks a case up by name.</summary>
+    public static ParityCase Get(string name) => All.Single(c => c.Name == name);
+
+    /// <summary>Creates the generated model with seed <paramref name="seed"/> on path <paramref name="isa"/>.</summary>
+    public IFusedModel CreateOn(KernelIsa isa, int seed)
+    {
+        IFusedModel model = Create(seed);
+        model.Execution.MaxIsa = isa;
+        return model;
+    }
+
+    /// <summary>
+    /// PyTorch's <c>momentum=None</c> (cumulative average). TorchSharp 0.107's BatchNorm constructors take
+    /// a plain double; the module's nullable <c>momentum</c> property is set after construction.
+    /// </summary>
+    private static BatchNorm MomentumNone(BatchNorm bn)
+    {
+        bn.momentum = null;
+        return bn;
+    }
+
+    private static Dictionary<string, int> Biases(params (string Name, int ValuesPerSample)[] biases) =>
+        biases.ToDictionary(b => b.Name, b => b.ValuesPerSample);
+
+    private static Sequential Seq(params (string Name, nn.Module<TorchTensor, TorchTensor> Module)[] layers) => nn.Sequential(layers);
+}
