@@ -1,0 +1,155 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace FusedLayers.Training;
+
+/// <summary>
+/// Adam with PyTorch's <c>torch.optim.Adam</c> update (single-tensor CPU path), element by element in
+/// float32, at step <c>t</c> (1, 2, ...):
+/// <code>
+/// g = grad + weight_decay * p                     (Adam; AdamW instead: p = p * (1 - lr * weight_decay))
+/// m = lerp(m, g, 1 - beta1)                       (m + (1 - beta1) * (g - m))
+/// v = beta2 * v + (1 - beta2) * g * g
+/// vmax = max(vmax, v); use vmax for v            (amsgrad only)
+/// denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+/// p = p - (lr / (1 - beta1^t)) * m / denom
+/// </code>
+/// The bias corrections are computed in float64 from the step count, as torch.optim does in Python; the
+/// step count is the optimizer's (<see cref="Optimizer.StepCount"/>), PyTorch's per-parameter <c>step</c>
+/// when every parameter takes part in every step, as here.
+/// </summary>
+public class Adam : Optimizer
+{
+    private readonly float[][] expAvg;
+    private readonly float[][] expAvgSq;
+    private readonly float[][] maxExpAvgSq;
+
+    /// <summary>Creates Adam; PyTorch's defaults.</summary>
+    /// <param name="parameters">Parameters to update.</param>
+    /// <param name="learningRate">Learning rate (default 1e-3).</param>
+    /// <param name="beta1">Decay of the first moment (default 0.9), in [0, 1).</param>
+    /// <param name="beta2">Decay of the second moment (default 0.999), in [0, 1).</param>
+    /// <param name="eps">Added to the denominator (default 1e-8), at least 0.</param>
+    /// <param name="weightDecay">L2 penalty added to the gradient (default 0).</param>
+    /// <param name="amsGrad">Use the running maximum of the second moment (AMSGrad).</param>
+    /// <exception cref="ArgumentException">An argument PyTorch rejects.</exception>
+    public Adam(
+        IReadOnlyList<Parameter> parameters,
+        double learningRate = 1e-3,
+        double beta1 = 0.9,
+        double beta2 = 0.999,
+        double eps = 1e-8,
+        double weightDecay = 0.0,
+        bool amsGrad = false)
+        : this(parameters, learningRate, beta1, beta2, eps, weightDecay, amsGrad, decoupledWeightDecay: false)
+    {
+    }
+
+    /// <summary>Creates Adam or, with <paramref name="decoupledWeightDecay"/>, AdamW.</summary>
+    /// <param name="parameters">Parameters to update.</param>
+    /// <param name="learningRate">Learning rate.</param>
+    /// <param name="beta1">Decay of the first moment, in [0, 1).</param>
+    /// <param name="beta2">Decay of the second moment, in [0, 1).</param>
+    /// <param name="eps">Added to the denominator, at least 0.</param>
+    /// <param name="weightDecay">Weight decay, at least 0.</param>
+    /// <param name="amsGrad">AMSGrad.</param>
+    /// <param name="decoupledWeightDecay">True for AdamW's decoupled weight decay.</param>
+    /// <exception cref="ArgumentException">An argument PyTorch rejects.</exception>
+    protected Adam(
+        IReadOnlyList<Parameter> parameters,
+        double learningRate,
+        double beta1,
+        double beta2,
+        double eps,
+        double weightDecay,
+        bool amsGrad,
+        bool decoupledWeightDecay)
+        : base(parameters, learningRate)
+    {
+        RequireNonNegative(eps, "epsilon value", nameof(eps));
+        RequireBeta(beta1, 0, nameof(beta1));
+        RequireBeta(beta2, 1, nameof(beta2));
+        RequireNonNegative(weightDecay, "weight_decay value", nameof(weightDecay));
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Eps = eps;
+        WeightDecay = weightDecay;
+        AmsGrad = amsGrad;
+        DecoupledWeightDecay = decoupledWeightDecay;
+        expAvg = Allocate(Parameters, true);
+        expAvgSq = Allocate(Parameters, true);
+        maxExpAvgSq = Allocate(Parameters, amsGrad);
+    }
+
+    /// <summary>Decay of the first moment.</summary>
+    public double Beta1 { get; }
+
+    /// <summary>Decay of the second moment.</summary>
+    public double Beta2 { get; }
+
+    /// <summary>Added to the denominator.</summary>
+    public double Eps { get; }
+
+    /// <summary>Weight decay: an L2 term in the gradient (Adam) or a decoupled shrink of the weights (AdamW).</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>Whether AMSGrad is used.</summary>
+    public bool AmsGrad { get; }
+
+    /// <summary>True for AdamW (decoupled weight decay).</summary>
+    public bool DecoupledWeightDecay { get; }
+
+    /// <summary>First moment of parameter <paramref name="index"/>, PyTorch's <c>exp_avg</c>.</summary>
+    /// <param name="index">Index in <see cref="Optimizer.Parameters"/>.</param>
+    public ReadOnlySpan<float> ExpAvg(int index) => expAvg[index];
+
+    /// <summary>Second moment of parameter <paramref name="index"/>, PyTorch's <c>exp_avg_sq</c>.</summary>
+    /// <param name="index">Index in <see cref="Optimizer.Parameters"/>.</param>
+    public ReadOnlySpan<float> ExpAvgSq(int index) => expAvgSq[index];
+
+    /// <summary>Running maximum of the second moment (AMSGrad; empty otherwise), PyTorch's <c>max_exp_avg_sq</c>.</summary>
+    /// <param name="index">Index in <see cref="Optimizer.Parameters"/>.</param>
+    public ReadOnlySpan<float> MaxExpAvgSq(int index) => maxExpAvgSq[index];
+
+    /// <inheritdoc />
+    protected override void Update(int index, Parameter parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        double t = StepCount;
+        double lr = LearningRate;
+        double biasCorrection1 = 1.0 - Math.Pow(Beta1, t);
+        double biasCorrection2 = 1.0 - Math.Pow(Beta2, t);
+        var step = new OptimizerKernels.AdamStep(
+            Decay: DecoupledWeightDecay && WeightDecay != 0 ? (float)(1.0 - (lr * WeightDecay)) : 1f,
+            L2: DecoupledWeightDecay ? 0f : (float)WeightDecay,
+            OneMinusBeta1: (float)(1.0 - Beta1),
+            Beta2: (float)Beta2,
+            OneMinusBeta2: (float)(1.0 - Beta2),
+            BiasCorrection2Sqrt: (float)Math.Sqrt(biasCorrection2),
+            Eps: (float)Eps,
+            NegativeStepSize: (float)(-(lr / biasCorrection1)),
+            AmsGrad: AmsGrad);
+        OptimizerKernels.Adam(step, parameter.Data, parameter.Grad, expAvg[index], expAvgSq[index], maxExpAvgSq[index]);
+    }
+
+    private static float[][] Allocate(IReadOnlyList<Parameter> parameters, bool needed)
+    {
+        var state = new float[parameters.Count][];
+        for (int i = 0; i < state.Length; i++)
+        {
+            state[i] = needed ? new float[parameters[i].Length] : [];
+        }
+
+        return state;
+    }
+
+    private static void RequireBeta(double beta, int index, string argument)
+    {
+        if (!(beta >= 0.0 && beta < 1.0))
+        {
+            throw new ArgumentOutOfRangeException(
+                argument, beta, string.Create(CultureInfo.InvariantCulture, $"Invalid beta parameter at index {index}: {beta}"));
+        }
+    }
+}
