@@ -104,8 +104,8 @@ internal static partial class ModelEmitter
         string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
         string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.Grad" : "default";
         w.Line($"// {anchor.Name}: {(anchor.Bias ? "weight and bias gradients" : "weight gradient (no bias)")}, then the gradient of its input.");
-        w.Line($"{anchorKernels}.BackwardParameters(in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.Grad, {biasGrad});");
-        WriteGuarded(w, i == 0, $"{anchorKernels}.BackwardInput(in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
+        w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.Grad, {biasGrad});");
+        WriteGuarded(w, i == 0, $"{anchorKernels}.BackwardInput(in context, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
     }
 
     /// <summary>Writes <paramref name="statement"/>, inside <c>if (inputGradient)</c> when it writes the model's input gradient.</summary>

@@ -173,12 +173,12 @@ internal static partial class ModelEmitter
             if (norm is null)
             {
                 w.Line($"// {anchor.Name}{(kernel.Relu is null ? "" : " with the ReLU epilogue")}, one pass.");
-                w.Line($"{anchorKernels}.Forward(in {k.Geometry}, batch, {x}, {weight}, {bias}, {y}, {relu}, default, default);");
+                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {y}, {relu}, default, default);");
             }
             else if (batchStatistics)
             {
                 w.Line($"// Pass 1: {anchor.Name}, with {norm.Name}'s per-channel batch statistics taken in the epilogue.");
-                w.Line($"{anchorKernels}.Forward(in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, {k.Mean}, {k.Var});");
+                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, {k.Mean}, {k.Var});");
                 w.Line($"{Kernels}BatchNormKernels.ScaleShift({k.Mean}, {k.Var}, {gamma}, {beta}, {eps}, {k.InvStd}, {k.Scale}, {k.Shift});");
                 w.Line($"// Pass 2: {norm.Name} apply{(kernel.Relu is null ? "" : " + ReLU")}.");
                 w.Line($"{Kernels}BatchNormKernels.Apply(in context, batch, {c}, {s}, {scope.Get(k.Z, k.NormLength)}, {k.Scale}, {k.Shift}, {relu}, {y});");
@@ -189,7 +189,7 @@ internal static partial class ModelEmitter
                 w.Line("// changes to weights or statistics are always seen), then one pass" + (kernel.Relu is null ? "." : " with the ReLU epilogue."));
                 w.Line($"{Kernels}BatchNormKernels.ScaleShift({Field(norm)}.RunningMean!, {Field(norm)}.RunningVar!, {gamma}, {beta}, {eps}, default, {k.Scale}, {k.Shift});");
                 w.Line($"{Kernels}BatchNormKernels.FoldIntoWeights({weight}, {bias}, {k.Scale}, {k.Shift}, {k.FoldedWeight}, {k.FoldedBias});");
-                w.Line($"{anchorKernels}.Forward(in {k.Geometry}, batch, {x}, {k.FoldedWeight}, {k.FoldedBias}, {y}, {relu}, default, default);");
+                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {k.FoldedWeight}, {k.FoldedBias}, {y}, {relu}, default, default);");
             }
         }
         else if (norm is not null)

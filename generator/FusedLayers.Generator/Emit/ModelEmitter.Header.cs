@@ -41,6 +41,11 @@ internal static partial class ModelEmitter
                 w.Line($"//     {layer.Name,-10} {Describe(layer)}");
             }
 
+            if (kernel.Anchor is not null)
+            {
+                w.Line("//     algorithm          " + Algorithm(kernel.Anchor));
+            }
+
             foreach (string line in KernelSteps(kernel))
             {
                 w.Line("//     " + line);
@@ -76,8 +81,10 @@ internal static partial class ModelEmitter
         }
 
         w.Line("//");
-        w.Line("//   ISA paths: portable loops in FusedLayers.Kernels (the JIT may auto-vectorise them);");
-        w.Line("//   explicit AVX-512 / AVX2 kernels are not generated yet.");
+        w.Line("//   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from");
+        w.Line("//   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads");
+        w.Line("//   (default: all cores); per-channel sums are combined in a fixed order, so results are");
+        w.Line("//   bit-identical run to run at a given thread count.");
         w.Line("//");
     }
 
@@ -98,6 +105,19 @@ internal static partial class ModelEmitter
 
     private static string Py(bool value) => value ? "True" : "False";
 
+    /// <summary>Which convolution/linear algorithm runs for this shape, and why.</summary>
+    private static string Algorithm(LayerSpec anchor)
+    {
+        if (anchor.Kind == LayerKind.Linear)
+        {
+            return "GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))";
+        }
+
+        return anchor.Stride == 1
+            ? "implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy"
+            : $"im2col + GEMM: stride {Shapes.Inv(anchor.Stride)} breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel";
+    }
+
     private static IEnumerable<string> KernelSteps(KernelPlan kernel)
     {
         string anchor = kernel.Anchor?.Kind == LayerKind.Conv2d ? "convolution" : "linear layer";
@@ -106,7 +126,7 @@ internal static partial class ModelEmitter
         {
             string stats = kernel.Anchor.Kind == LayerKind.Conv2d
                 ? "each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order"
-                : "per-feature Welford statistics are updated row by row as rows are produced";
+                : "per-feature mean and variance over the batch (float64, stable) taken from the rows just written";
             yield return $"training forward   pass 1: {anchor}; {stats}";
             yield return $"                   pass 2: BatchNorm apply{relu}";
             if (kernel.Norm.TrackRunningStats)

@@ -1,14 +1,283 @@
 using System;
+using FusedLayers.Kernels.Conv;
+using FusedLayers.Kernels.Gemm;
 
 namespace FusedLayers.Kernels;
 
 /// <summary>
-/// Portable direct 2-D convolution (cross-correlation, as PyTorch) over NCHW tensors, with two fused
-/// epilogues: ReLU, or per-channel BatchNorm statistics taken while each output plane is hot in cache.
-/// SIMD-specialised paths replace these loops without changing the signatures.
+/// 2-D convolution (cross-correlation, as PyTorch) over NCHW tensors with weights <c>[Cout, Cin, k, k]</c>,
+/// zero padding and two fused epilogues: ReLU, or per-channel BatchNorm statistics taken while each output
+/// plane is hot in cache.
 /// </summary>
+/// <remarks>
+/// <para><see cref="KernelContext.Isa"/> selects the path (capped again to what this process supports):
+/// <see cref="KernelIsa.Avx512"/> runs Vector512 code, <see cref="KernelIsa.Avx2"/> Vector256 + FMA, and
+/// <see cref="KernelIsa.Scalar"/> the portable direct loops, which are also the reference the vector paths
+/// are tested against.</para>
+/// <para>The vector paths lower each sample to a GEMM (<c>M = Cout</c>, <c>K = Cin * k * k</c>,
+/// <c>N</c> = output positions) computed by one register-blocked micro-kernel (see <see cref="IGemmPath"/>).
+/// With stride 1 there is no im2col: the sample is copied once into zero-padded planes and row
+/// <c>(ci, ky, kx)</c> of the GEMM's right operand is that buffer shifted by <c>ky * Wp + kx</c>
+/// (see <see cref="ConvLowering"/>). The input gradient of any stride is the same forward engine applied to the
+/// output gradient, dilated by the stride and padded by <c>k - 1 - p</c>, with the kernel rotated 180 degrees.
+/// The weight gradient is the GEMM <c>dW^T = B dZ^T</c> over output positions with the same shifted planes.
+/// Stride &gt; 1 forward and weight gradient fall back to an explicit im2col buffer fed to the same micro-kernel.</para>
+/// <para>Work is split over (sample x channel group) tiles on <see cref="KernelThreadPool"/>. Every reduction
+/// that crosses tiles is combined afterwards in a fixed order (BatchNorm moments per plane, merged per
+/// channel in sample order; weight-gradient partials per sample group, added in group order), so results
+/// are bit-identical run to run for a given thread count. Scratch comes from the shared array pools: a
+/// steady-state call allocates nothing.</para>
+/// </remarks>
 public static class Conv2dKernels
 {
+    /// <summary>
+    /// <c>output[n,co,oy,ox] = bias[co] + sum_{ci,ky,kx} weight[co,ci,ky,kx] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c>
+    /// (zero outside the input), then <c>max(0, .)</c> when <paramref name="relu"/> is set (not allowed together
+    /// with statistics). When <paramref name="mean"/> is non-empty, also writes each output channel's mean and
+    /// biased variance over the batch and plane (stable: float64 two-pass moments per plane, merged with
+    /// Chan's formula in sample order).
+    /// </summary>
+    /// <param name="context">Instruction-set path and threads.</param>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size N.</param>
+    /// <param name="input">Input, <c>N * Cin * H * W</c>.</param>
+    /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
+    /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
+    /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
+    /// <param name="relu">Apply ReLU as the epilogue.</param>
+    /// <param name="mean">Per-channel batch mean (<c>Cout</c>), or empty to skip statistics.</param>
+    /// <param name="variance">Per-channel biased batch variance (<c>Cout</c>), or empty.</param>
+    /// <exception cref="ArgumentException">A span is too short, or both epilogues were requested.</exception>
+    public static void Forward(
+        in KernelContext context,
+        in Conv2dGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias,
+        Span<float> output,
+        bool relu,
+        Span<float> mean,
+        Span<float> variance)
+    {
+        Conv2dGeometry g = geometry;
+        CheckGeometry(g, batch);
+        bool statistics = !mean.IsEmpty;
+        if (statistics && relu)
+        {
+            throw new ArgumentException("ReLU and statistics cannot both be the epilogue: BatchNorm sits between them.", nameof(relu));
+        }
+
+        CheckLength(input, (long)batch * g.InputSampleLength, nameof(input));
+        CheckLength(weight, g.WeightLength, nameof(weight));
+        CheckOptional(bias, g.OutChannels, nameof(bias));
+        CheckLength(output, (long)batch * g.OutputSampleLength, nameof(output));
+        if (statistics)
+        {
+            CheckLength(mean, g.OutChannels, nameof(mean));
+            CheckLength(variance, g.OutChannels, nameof(variance));
+        }
+
+        ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, relu, mean, variance);
+    }
+
+    /// <summary>
+    /// Input gradient: <c>gradInput[n,ci,iy,ix] = sum over (co,ky,kx) with iy = oy*s-p+ky, ix = ox*s-p+kx of
+    /// weight[co,ci,ky,kx] * gradOutput[n,co,oy,ox]</c>. Overwrites <paramref name="gradInput"/>.
+    /// </summary>
+    /// <param name="context">Instruction-set path and threads.</param>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size.</param>
+    /// <param name="gradOutput">Gradient of the output, <c>N * Cout * H_out * W_out</c>.</param>
+    /// <param name="weight">Weight.</param>
+    /// <param name="gradInput">Receives the input gradient, <c>N * Cin * H * W</c>.</param>
+    /// <exception cref="ArgumentException">A span is too short.</exception>
+    public static void BackwardInput(
+        in KernelContext context,
+        in Conv2dGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> gradOutput,
+        ReadOnlySpan<float> weight,
+        Span<float> gradInput)
+    {
+        Conv2dGeometry g = geometry;
+        CheckGeometry(g, batch);
+        CheckLength(gradOutput, (long)batch * g.OutputSampleLength, nameof(gradOutput));
+        CheckLength(weight, g.WeightLength, nameof(weight));
+        CheckLength(gradInput, (long)batch * g.InputSampleLength, nameof(gradInput));
+        BackwardInputOn(Resolve(context.Isa), context.Threads, g, batch, gradOutput, weight, gradInput);
+    }
+
+    /// <summary>
+    /// Parameter gradients, accumulated (<c>+=</c>) as PyTorch does until zeroed:
+    /// <c>gradWeight[co,ci,ky,kx] += sum_{n,oy,ox} gradOutput[n,co,oy,ox] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c> and
+    /// <c>gradBias[co] += sum_{n,oy,ox} gradOutput[n,co,oy,ox]</c>. The scalar path sums in float64; the vector
+    /// paths sum each sample in float32 micro-tiles and across samples in float64.
+    /// </summary>
+    /// <param name="context">Instruction-set path and threads.</param>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size.</param>
+    /// <param name="input">The forward input.</param>
+    /// <param name="gradOutput">Gradient of the output.</param>
+    /// <param name="gradWeight">Weight gradient to accumulate into.</param>
+    /// <param name="gradBias">Bias gradient to accumulate into, or empty.</param>
+    /// <exception cref="ArgumentException">A span is too short.</exception>
+    public static void BackwardParameters(
+        in KernelContext context,
+        in Conv2dGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> gradOutput,
+        Span<float> gradWeight,
+        Span<float> gradBias)
+    {
+        Conv2dGeometry g = geometry;
+        CheckGeometry(g, batch);
+        CheckLength(input, (long)batch * g.InputSampleLength, nameof(input));
+        CheckLength(gradOutput, (long)batch * g.OutputSampleLength, nameof(gradOutput));
+        CheckLength(gradWeight, g.WeightLength, nameof(gradWeight));
+        CheckOptional(gradBias, g.OutChannels, nameof(gradBias));
+        BackwardParametersOn(Resolve(context.Isa), context.Threads, g, batch, input, gradOutput, gradWeight, gradBias);
+    }
+
+    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size N.</param>
+    /// <param name="input">Input, <c>N * Cin * H * W</c>.</param>
+    /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
+    /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
+    /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
+    /// <param name="relu">Apply ReLU as the epilogue.</param>
+    /// <param name="mean">Per-channel batch mean (<c>Cout</c>), or empty to skip statistics.</param>
+    /// <param name="variance">Per-channel biased batch variance (<c>Cout</c>), or empty.</param>
+    public static void Forward(
+        in Conv2dGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias,
+        Span<float> output,
+        bool relu,
+        Span<float> mean,
+        Span<float> variance) =>
+        Forward(KernelContext.Portable, geometry, batch, input, weight, bias, output, relu, mean, variance);
+
+    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size.</param>
+    /// <param name="gradOutput">Gradient of the output, <c>N * Cout * H_out * W_out</c>.</param>
+    /// <param name="weight">Weight.</param>
+    /// <param name="gradInput">Receives the input gradient, <c>N * Cin * H * W</c>.</param>
+    public static void BackwardInput(
+        in Conv2dGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> gradOutput,
+        ReadOnlySpan<float> weight,
+        Span<float> gradInput) =>
+        BackwardInput(KernelContext.Portable, geometry, batch, gradOutput, weight, gradInput);
+
+    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size.</param>
+    /// <param name="input">The forward input.</param>
+    /// <param name="gradOutput">Gradient of the output.</param>
+    /// <param name="gradWeight">Weight gradient to accumulate into.</param>
+    /// <param name="gradBias">Bias gradient to accumulate into, or empty.</param>
+    public static void BackwardParameters(
+        in Conv2dGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> gradOutput,
+        Span<float> gradWeight,
+        Span<float> gradBias) =>
+        BackwardParameters(KernelContext.Portable, geometry, batch, input, gradOutput, gradWeight, gradBias);
+
+    /// <summary>Forward on an explicit path, without capping it to the CPU (tests use this to run the Vector512 code in software).</summary>
+    internal static void ForwardOn(
+        KernelIsa isa, int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool relu, Span<float> mean, Span<float> variance)
+    {
+        switch (isa)
+        {
+            case KernelIsa.Avx512:
+                ConvEngine<Avx512Path>.Forward(threads, g, batch, input, weight, bias, output, relu, mean, variance);
+                break;
+            case KernelIsa.Avx2:
+                ConvEngine<Avx2Path>.Forward(threads, g, batch, input, weight, bias, output, relu, mean, variance);
+                break;
+            default:
+                ForwardPortable(g, batch, input, weight, bias, output, relu, mean, variance);
+                break;
+        }
+    }
+
+    /// <summary>Input gradient on an explicit path (not capped to the CPU).</summary>
+    internal static void BackwardInputOn(
+        KernelIsa isa, int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> weight, Span<float> gradInput)
+    {
+        switch (isa)
+        {
+            case KernelIsa.Avx512:
+                ConvEngine<Avx512Path>.BackwardInput(threads, g, batch, gradOutput, weight, gradInput);
+                break;
+            case KernelIsa.Avx2:
+                ConvEngine<Avx2Path>.BackwardInput(threads, g, batch, gradOutput, weight, gradInput);
+                break;
+            default:
+                BackwardInputPortable(g, batch, gradOutput, weight, gradInput);
+                break;
+        }
+    }
+
+    /// <summary>Parameter gradients on an explicit path (not capped to the CPU).</summary>
+    internal static void BackwardParametersOn(
+        KernelIsa isa, int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> gradOutput,
+        Span<float> gradWeight, Span<float> gradBias)
+    {
+        switch (isa)
+        {
+            case KernelIsa.Avx512:
+                ConvEngine<Avx512Path>.BackwardParameters(threads, g, batch, input, gradOutput, gradWeight, gradBias);
+                break;
+            case KernelIsa.Avx2:
+                ConvEngine<Avx2Path>.BackwardParameters(threads, g, batch, input, gradOutput, gradWeight, gradBias);
+                break;
+            default:
+                BackwardParametersPortable(g, batch, input, gradOutput, gradWeight, gradBias);
+                break;
+        }
+    }
+
+    /// <summary>The requested path, capped to what this process supports (a context built by hand may ask for more).</summary>
+    private static KernelIsa Resolve(KernelIsa isa) => isa > KernelContext.BestSupported ? KernelContext.BestSupported : isa;
+
+    private static void CheckGeometry(in Conv2dGeometry geometry, int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        Conv2dGeometry g = geometry;
+        if (g.InChannels < 1 || g.OutChannels < 1 || g.KernelSize < 1 || g.Stride < 1 || g.Padding < 0
+            || g.InHeight < 1 || g.InWidth < 1 || g.OutHeight < 1 || g.OutWidth < 1)
+        {
+            throw new ArgumentException($"Invalid convolution geometry {g}.", nameof(geometry));
+        }
+    }
+
+    private static void CheckLength(ReadOnlySpan<float> span, long required, string name)
+    {
+        if (span.Length < required)
+        {
+            throw new ArgumentException($"{name}: expected at least {required} elements, got {span.Length}.", name);
+        }
+    }
+
+    private static void CheckOptional(ReadOnlySpan<float> span, int required, string name)
+    {
+        if (!span.IsEmpty && span.Length < required)
+        {
+            throw new ArgumentException($"{name}: expected {required} elements or none, got {span.Length}.", name);
+        }
+    }
+
     /// <summary>
     /// <c>output[n,co,oy,ox] = bias[co] + sum_{ci,ky,kx} weight[co,ci,ky,kx] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c>
     /// (zero outside the input), then <c>max(0, .)</c> when <paramref name="relu"/> is set (not allowed together with statistics). When
@@ -24,7 +293,7 @@ public static class Conv2dKernels
     /// <param name="relu">Apply ReLU as the epilogue.</param>
     /// <param name="mean">Per-channel batch mean (<c>Cout</c>), or empty to skip statistics.</param>
     /// <param name="variance">Per-channel biased batch variance (<c>Cout</c>), or empty.</param>
-    public static void Forward(
+    private static void ForwardPortable(
         in Conv2dGeometry geometry,
         int batch,
         ReadOnlySpan<float> input,
@@ -88,7 +357,7 @@ public static class Conv2dKernels
     /// <param name="gradOutput">Gradient of the output, <c>N * Cout * H_out * W_out</c>.</param>
     /// <param name="weight">Weight.</param>
     /// <param name="gradInput">Receives the input gradient, <c>N * Cin * H * W</c>.</param>
-    public static void BackwardInput(
+    private static void BackwardInputPortable(
         in Conv2dGeometry geometry,
         int batch,
         ReadOnlySpan<float> gradOutput,
@@ -126,7 +395,7 @@ public static class Conv2dKernels
     /// <param name="gradOutput">Gradient of the output.</param>
     /// <param name="gradWeight">Weight gradient to accumulate into.</param>
     /// <param name="gradBias">Bias gradient to accumulate into, or empty.</param>
-    public static void BackwardParameters(
+    private static void BackwardParametersPortable(
         in Conv2dGeometry geometry,
         int batch,
         ReadOnlySpan<float> input,

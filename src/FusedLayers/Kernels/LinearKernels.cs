@@ -1,13 +1,263 @@
 using System;
+using FusedLayers.Kernels.Gemm;
 
 namespace FusedLayers.Kernels;
 
 /// <summary>
-/// Portable fully connected layer over <c>[N, F]</c> tensors, <c>y = x W^T + b</c> with <c>W</c> of shape
+/// Fully connected layer over <c>[N, F]</c> tensors, <c>y = x W^T + b</c> with <c>W</c> of shape
 /// <c>[out, in]</c> as PyTorch, with the same fused epilogues as <see cref="Conv2dKernels"/>.
 /// </summary>
+/// <remarks>
+/// <see cref="KernelContext.Isa"/> selects the path (capped to what this process supports): the vector
+/// paths run all three products through the register-blocked GEMM micro-kernel (see
+/// <see cref="IGemmPath"/>): the forward pass packs <c>W^T</c> once per call (<c>O(weights)</c>, small next to
+/// the <c>O(batch * weights)</c> product), the input and weight gradients read <c>W</c>, <c>X</c> and
+/// <c>dY</c> in place. Rows of <c>C</c> are split over threads; each element has one owner and a fixed
+/// summation order, and BatchNorm statistics are two float64 passes over the finished output in row order,
+/// so results are bit-identical for any thread count. <see cref="KernelIsa.Scalar"/> runs the portable loops.
+/// </remarks>
 public static class LinearKernels
 {
+    /// <summary>
+    /// <c>output[n,o] = bias[o] + sum_i input[n,i] * weight[o,i]</c>, then ReLU when <paramref name="relu"/> is
+    /// set. When <paramref name="mean"/> is non-empty, also writes each feature's mean and biased variance
+    /// over the batch (float64; Welford on the scalar path, two passes on the vector paths).
+    /// </summary>
+    /// <param name="context">Instruction-set path and threads.</param>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size N.</param>
+    /// <param name="input">Input, <c>N * in</c>.</param>
+    /// <param name="weight">Weight, <c>out * in</c>.</param>
+    /// <param name="bias">Bias, <c>out</c>, or empty.</param>
+    /// <param name="output">Output, <c>N * out</c>.</param>
+    /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
+    /// <param name="mean">Per-feature batch mean, or empty to skip statistics.</param>
+    /// <param name="variance">Per-feature biased batch variance, or empty.</param>
+    /// <exception cref="ArgumentException">A span is too short, or both epilogues were requested.</exception>
+    public static void Forward(
+        in KernelContext context,
+        in LinearGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias,
+        Span<float> output,
+        bool relu,
+        Span<float> mean,
+        Span<float> variance)
+    {
+        LinearGeometry g = geometry;
+        CheckGeometry(g, batch);
+        bool statistics = !mean.IsEmpty;
+        if (statistics && relu)
+        {
+            throw new ArgumentException("ReLU and statistics cannot both be the epilogue: BatchNorm sits between them.", nameof(relu));
+        }
+
+        CheckLength(input, (long)batch * g.InFeatures, nameof(input));
+        CheckLength(weight, (long)g.OutFeatures * g.InFeatures, nameof(weight));
+        CheckOptional(bias, g.OutFeatures, nameof(bias));
+        CheckLength(output, (long)batch * g.OutFeatures, nameof(output));
+        if (statistics)
+        {
+            CheckLength(mean, g.OutFeatures, nameof(mean));
+            CheckLength(variance, g.OutFeatures, nameof(variance));
+        }
+
+        ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, relu, mean, variance);
+    }
+
+    /// <summary><c>gradInput[n,i] = sum_o gradOutput[n,o] * weight[o,i]</c>; overwrites <paramref name="gradInput"/>.</summary>
+    /// <param name="context">Instruction-set path and threads.</param>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size.</param>
+    /// <param name="gradOutput">Gradient of the output.</param>
+    /// <param name="weight">Weight.</param>
+    /// <param name="gradInput">Receives the input gradient.</param>
+    /// <exception cref="ArgumentException">A span is too short.</exception>
+    public static void BackwardInput(
+        in KernelContext context,
+        in LinearGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> gradOutput,
+        ReadOnlySpan<float> weight,
+        Span<float> gradInput)
+    {
+        LinearGeometry g = geometry;
+        CheckGeometry(g, batch);
+        CheckLength(gradOutput, (long)batch * g.OutFeatures, nameof(gradOutput));
+        CheckLength(weight, (long)g.OutFeatures * g.InFeatures, nameof(weight));
+        CheckLength(gradInput, (long)batch * g.InFeatures, nameof(gradInput));
+        BackwardInputOn(Resolve(context.Isa), context.Threads, g, batch, gradOutput, weight, gradInput);
+    }
+
+    /// <summary>
+    /// Accumulates <c>gradWeight[o,i] += sum_n gradOutput[n,o] * input[n,i]</c> and
+    /// <c>gradBias[o] += sum_n gradOutput[n,o]</c> (float64 on the scalar path; float32 micro-tiles for the
+    /// weight and float64 column sums for the bias on the vector paths).
+    /// </summary>
+    /// <param name="context">Instruction-set path and threads.</param>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size.</param>
+    /// <param name="input">The forward input.</param>
+    /// <param name="gradOutput">Gradient of the output.</param>
+    /// <param name="gradWeight">Weight gradient to accumulate into.</param>
+    /// <param name="gradBias">Bias gradient to accumulate into, or empty.</param>
+    /// <exception cref="ArgumentException">A span is too short.</exception>
+    public static void BackwardParameters(
+        in KernelContext context,
+        in LinearGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> gradOutput,
+        Span<float> gradWeight,
+        Span<float> gradBias)
+    {
+        LinearGeometry g = geometry;
+        CheckGeometry(g, batch);
+        CheckLength(input, (long)batch * g.InFeatures, nameof(input));
+        CheckLength(gradOutput, (long)batch * g.OutFeatures, nameof(gradOutput));
+        CheckLength(gradWeight, (long)g.OutFeatures * g.InFeatures, nameof(gradWeight));
+        CheckOptional(gradBias, g.OutFeatures, nameof(gradBias));
+        BackwardParametersOn(Resolve(context.Isa), context.Threads, g, batch, input, gradOutput, gradWeight, gradBias);
+    }
+
+    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size N.</param>
+    /// <param name="input">Input, <c>N * in</c>.</param>
+    /// <param name="weight">Weight, <c>out * in</c>.</param>
+    /// <param name="bias">Bias, <c>out</c>, or empty.</param>
+    /// <param name="output">Output, <c>N * out</c>.</param>
+    /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
+    /// <param name="mean">Per-feature batch mean, or empty to skip statistics.</param>
+    /// <param name="variance">Per-feature biased batch variance, or empty.</param>
+    public static void Forward(
+        in LinearGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias,
+        Span<float> output,
+        bool relu,
+        Span<float> mean,
+        Span<float> variance) =>
+        Forward(KernelContext.Portable, geometry, batch, input, weight, bias, output, relu, mean, variance);
+
+    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size.</param>
+    /// <param name="gradOutput">Gradient of the output.</param>
+    /// <param name="weight">Weight.</param>
+    /// <param name="gradInput">Receives the input gradient.</param>
+    public static void BackwardInput(
+        in LinearGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> gradOutput,
+        ReadOnlySpan<float> weight,
+        Span<float> gradInput) =>
+        BackwardInput(KernelContext.Portable, geometry, batch, gradOutput, weight, gradInput);
+
+    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size.</param>
+    /// <param name="input">The forward input.</param>
+    /// <param name="gradOutput">Gradient of the output.</param>
+    /// <param name="gradWeight">Weight gradient to accumulate into.</param>
+    /// <param name="gradBias">Bias gradient to accumulate into, or empty.</param>
+    public static void BackwardParameters(
+        in LinearGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> gradOutput,
+        Span<float> gradWeight,
+        Span<float> gradBias) =>
+        BackwardParameters(KernelContext.Portable, geometry, batch, input, gradOutput, gradWeight, gradBias);
+
+    /// <summary>Forward on an explicit path, without capping it to the CPU (tests use this to run the Vector512 code in software).</summary>
+    internal static void ForwardOn(
+        KernelIsa isa, int threads, in LinearGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool relu, Span<float> mean, Span<float> variance)
+    {
+        switch (isa)
+        {
+            case KernelIsa.Avx512:
+                LinearEngine<Avx512Path>.Forward(threads, g, batch, input, weight, bias, output, relu, mean, variance);
+                break;
+            case KernelIsa.Avx2:
+                LinearEngine<Avx2Path>.Forward(threads, g, batch, input, weight, bias, output, relu, mean, variance);
+                break;
+            default:
+                ForwardPortable(g, batch, input, weight, bias, output, relu, mean, variance);
+                break;
+        }
+    }
+
+    /// <summary>Input gradient on an explicit path (not capped to the CPU).</summary>
+    internal static void BackwardInputOn(
+        KernelIsa isa, int threads, in LinearGeometry g, int batch, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> weight, Span<float> gradInput)
+    {
+        switch (isa)
+        {
+            case KernelIsa.Avx512:
+                LinearEngine<Avx512Path>.BackwardInput(threads, g, batch, gradOutput, weight, gradInput);
+                break;
+            case KernelIsa.Avx2:
+                LinearEngine<Avx2Path>.BackwardInput(threads, g, batch, gradOutput, weight, gradInput);
+                break;
+            default:
+                BackwardInputPortable(g, batch, gradOutput, weight, gradInput);
+                break;
+        }
+    }
+
+    /// <summary>Parameter gradients on an explicit path (not capped to the CPU).</summary>
+    internal static void BackwardParametersOn(
+        KernelIsa isa, int threads, in LinearGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> gradOutput,
+        Span<float> gradWeight, Span<float> gradBias)
+    {
+        switch (isa)
+        {
+            case KernelIsa.Avx512:
+                LinearEngine<Avx512Path>.BackwardParameters(threads, g, batch, input, gradOutput, gradWeight, gradBias);
+                break;
+            case KernelIsa.Avx2:
+                LinearEngine<Avx2Path>.BackwardParameters(threads, g, batch, input, gradOutput, gradWeight, gradBias);
+                break;
+            default:
+                BackwardParametersPortable(g, batch, input, gradOutput, gradWeight, gradBias);
+                break;
+        }
+    }
+
+    /// <summary>The requested path, capped to what this process supports.</summary>
+    private static KernelIsa Resolve(KernelIsa isa) => isa > KernelContext.BestSupported ? KernelContext.BestSupported : isa;
+
+    private static void CheckGeometry(in LinearGeometry geometry, int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        if (geometry.InFeatures < 1 || geometry.OutFeatures < 1)
+        {
+            throw new ArgumentException($"Invalid linear geometry {geometry}.", nameof(geometry));
+        }
+    }
+
+    private static void CheckLength(ReadOnlySpan<float> span, long required, string name)
+    {
+        if (span.Length < required)
+        {
+            throw new ArgumentException($"{name}: expected at least {required} elements, got {span.Length}.", name);
+        }
+    }
+
+    private static void CheckOptional(ReadOnlySpan<float> span, int required, string name)
+    {
+        if (!span.IsEmpty && span.Length < required)
+        {
+            throw new ArgumentException($"{name}: expected {required} elements or none, got {span.Length}.", name);
+        }
+    }
+
     /// <summary>
     /// <c>output[n,o] = bias[o] + sum_i input[n,i] * weight[o,i]</c>, then ReLU when <paramref name="relu"/> is
     /// set. When <paramref name="mean"/> is non-empty, also writes each feature's mean and biased variance
@@ -22,7 +272,7 @@ public static class LinearKernels
     /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
     /// <param name="mean">Per-feature batch mean, or empty to skip statistics.</param>
     /// <param name="variance">Per-feature biased batch variance, or empty.</param>
-    public static void Forward(
+    private static void ForwardPortable(
         in LinearGeometry geometry,
         int batch,
         ReadOnlySpan<float> input,
@@ -81,7 +331,7 @@ public static class LinearKernels
     /// <param name="gradOutput">Gradient of the output.</param>
     /// <param name="weight">Weight.</param>
     /// <param name="gradInput">Receives the input gradient.</param>
-    public static void BackwardInput(
+    private static void BackwardInputPortable(
         in LinearGeometry geometry,
         int batch,
         ReadOnlySpan<float> gradOutput,
@@ -117,7 +367,7 @@ public static class LinearKernels
     /// <param name="gradOutput">Gradient of the output.</param>
     /// <param name="gradWeight">Weight gradient to accumulate into.</param>
     /// <param name="gradBias">Bias gradient to accumulate into, or empty.</param>
-    public static void BackwardParameters(
+    private static void BackwardParametersPortable(
         in LinearGeometry geometry,
         int batch,
         ReadOnlySpan<float> input,

@@ -17,8 +17,10 @@
 //
 //   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.
 //
-//   ISA paths: portable loops in FusedLayers.Kernels (the JIT may auto-vectorise them);
-//   explicit AVX-512 / AVX2 kernels are not generated yet.
+//   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
+//   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads
+//   (default: all cores); per-channel sums are combined in a fixed order, so results are
+//   bit-identical run to run at a given thread count.
 //
 #nullable enable
 

@@ -9,14 +9,17 @@
 //   kernel 0  Conv -> Relu   [3, 16, 16] -> [8, 16, 16]
 //     Conv       Conv2d(3, 8, kernel_size=3, stride=1, padding=1, bias=True)
 //     Relu       ReLU()
+//     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     forward            pass 1: convolution with ReLU epilogue (training and inference alike)
 //     backward           ReLU mask, then the Conv2d weight/bias gradients and the input gradient
 //     saved for backward kernel input [3, 16, 16], kernel output [8, 16, 16]
 //
 //   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.
 //
-//   ISA paths: portable loops in FusedLayers.Kernels (the JIT may auto-vectorise them);
-//   explicit AVX-512 / AVX2 kernels are not generated yet.
+//   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
+//   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads
+//   (default: all cores); per-channel sums are combined in a fixed order, so results are
+//   bit-identical run to run at a given thread count.
 //
 #nullable enable
 
@@ -128,6 +131,7 @@ namespace Snapshots
         {
             _flSavedBatch = 0;
             FlEnsureCapacity(batch);
+            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 768);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 2048);
             // The first kernel's backward reads the model input again: keep a copy.
@@ -135,7 +139,7 @@ namespace Snapshots
 
             // Kernel 0: Conv -> Relu.
             // Conv with the ReLU epilogue, one pass.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in s_flK0Conv, batch, savedInput, _flConv.Weight.Data, _flConv.Bias!.Data, k0Y, true, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flConv.Weight.Data, _flConv.Bias!.Data, k0Y, true, default, default);
 
             k0Y.CopyTo(output);
             _flSavedBatch = batch;
@@ -145,10 +149,11 @@ namespace Snapshots
         private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
+            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
             // Kernel 0: Conv -> Relu.
             // Conv with the ReLU epilogue, one pass.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in s_flK0Conv, batch, input, _flConv.Weight.Data, _flConv.Bias!.Data, output, true, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flConv.Weight.Data, _flConv.Bias!.Data, output, true, default, default);
         }
 
         /// <inheritdoc />
@@ -181,10 +186,10 @@ namespace Snapshots
             // Kernel 0 backward: Relu <- Conv.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, gradOutput, k0Y, k0Dz);
             // Conv: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in s_flK0Conv, batch, savedInput, k0Dz, _flConv.Weight.Grad, _flConv.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flConv.Weight.Grad, _flConv.Bias!.Grad);
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in s_flK0Conv, batch, k0Dz, _flConv.Weight.Data, gradInput);
+                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flConv.Weight.Data, gradInput);
             }
         }
 

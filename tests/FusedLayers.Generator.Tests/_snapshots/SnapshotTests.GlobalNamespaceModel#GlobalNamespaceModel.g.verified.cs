@@ -9,14 +9,17 @@
 //   kernel 0  Fc -> Relu   [16] -> [8]
 //     Fc         Linear(in_features=16, out_features=8, bias=True)
 //     Relu       ReLU()
+//     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
 //     forward            pass 1: linear layer with ReLU epilogue (training and inference alike)
 //     backward           ReLU mask, then the Linear weight/bias gradients and the input gradient
 //     saved for backward kernel input [16], kernel output [8]
 //
 //   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.
 //
-//   ISA paths: portable loops in FusedLayers.Kernels (the JIT may auto-vectorise them);
-//   explicit AVX-512 / AVX2 kernels are not generated yet.
+//   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
+//   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads
+//   (default: all cores); per-channel sums are combined in a fixed order, so results are
+//   bit-identical run to run at a given thread count.
 //
 #nullable enable
 
@@ -126,6 +129,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     {
         _flSavedBatch = 0;
         FlEnsureCapacity(batch);
+        global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
         global::System.Span<float> savedInput = new(_flInput, 0, batch * 16);
         global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 8);
         // The first kernel's backward reads the model input again: keep a copy.
@@ -133,7 +137,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
 
         // Kernel 0: Fc -> Relu.
         // Fc with the ReLU epilogue, one pass.
-        global::FusedLayers.Kernels.LinearKernels.Forward(in s_flK0Linear, batch, savedInput, _flFc.Weight.Data, _flFc.Bias!.Data, k0Y, true, default, default);
+        global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, savedInput, _flFc.Weight.Data, _flFc.Bias!.Data, k0Y, true, default, default);
 
         k0Y.CopyTo(output);
         _flSavedBatch = batch;
@@ -143,10 +147,11 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         _flSavedBatch = 0;
+        global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
         // Kernel 0: Fc -> Relu.
         // Fc with the ReLU epilogue, one pass.
-        global::FusedLayers.Kernels.LinearKernels.Forward(in s_flK0Linear, batch, input, _flFc.Weight.Data, _flFc.Bias!.Data, output, true, default, default);
+        global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, input, _flFc.Weight.Data, _flFc.Bias!.Data, output, true, default, default);
     }
 
     /// <inheritdoc />
@@ -179,10 +184,10 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
         // Kernel 0 backward: Relu <- Fc.
         global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, gradOutput, k0Y, k0Dz);
         // Fc: weight and bias gradients, then the gradient of its input.
-        global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in s_flK0Linear, batch, savedInput, k0Dz, _flFc.Weight.Grad, _flFc.Bias!.Grad);
+        global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dz, _flFc.Weight.Grad, _flFc.Bias!.Grad);
         if (inputGradient)
         {
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in s_flK0Linear, batch, k0Dz, _flFc.Weight.Data, gradInput);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK0Linear, batch, k0Dz, _flFc.Weight.Data, gradInput);
         }
     }
 

@@ -10,7 +10,8 @@
 //     Fc         Linear(in_features=784, out_features=256, bias=True)
 //     Bn         BatchNorm1d(256, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu       ReLU()
-//     training forward   pass 1: linear layer; per-feature Welford statistics are updated row by row as rows are produced
+//     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
+//     training forward   pass 1: linear layer; per-feature mean and variance over the batch (float64, stable) taken from the rows just written
 //                        pass 2: BatchNorm apply + ReLU
 //     inference forward  pass 1: linear layer with BatchNorm folded into weight and bias, ReLU epilogue
 //                                (refolded on every call from the current weights and running statistics)
@@ -22,8 +23,10 @@
 //
 //   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.
 //
-//   ISA paths: portable loops in FusedLayers.Kernels (the JIT may auto-vectorise them);
-//   explicit AVX-512 / AVX2 kernels are not generated yet.
+//   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
+//   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads
+//   (default: all cores); per-channel sums are combined in a fixed order, so results are
+//   bit-identical run to run at a given thread count.
 //
 #nullable enable
 
@@ -164,7 +167,7 @@ namespace Snapshots
 
             // Kernel 0: Fc -> Bn -> Relu.
             // Pass 1: Fc, with Bn's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in s_flK0Linear, batch, savedInput, _flFc.Weight.Data, _flFc.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, savedInput, _flFc.Weight.Data, _flFc.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flBn.Weight!.Data, _flBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 256, 1, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
@@ -184,13 +187,14 @@ namespace Snapshots
         private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
+            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
             // Kernel 0: Fc -> Bn -> Relu.
             // Bn folded into Fc from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn.RunningMean!, _flBn.RunningVar!, _flBn.Weight!.Data, _flBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flFc.Weight.Data, _flFc.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
-            global::FusedLayers.Kernels.LinearKernels.Forward(in s_flK0Linear, batch, input, _flK0FoldedWeight, _flK0FoldedBias, output, true, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, input, _flK0FoldedWeight, _flK0FoldedBias, output, true, default, default);
         }
 
         /// <inheritdoc />
@@ -229,10 +233,10 @@ namespace Snapshots
             // Pass 2: gradient through Bn: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 256, 1, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Fc: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in s_flK0Linear, batch, savedInput, k0Dz, _flFc.Weight.Grad, _flFc.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dz, _flFc.Weight.Grad, _flFc.Bias!.Grad);
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.LinearKernels.BackwardInput(in s_flK0Linear, batch, k0Dz, _flFc.Weight.Data, gradInput);
+                global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK0Linear, batch, k0Dz, _flFc.Weight.Data, gradInput);
             }
         }
 

@@ -9,6 +9,7 @@
 //   kernel 0  Conv -> Relu   [2, 5, 5] -> [3, 4, 4]
 //     Conv       Conv2d(2, 3, kernel_size=2, stride=1, padding=0, bias=True)
 //     Relu       ReLU()
+//     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     forward            pass 1: convolution with ReLU epilogue (training and inference alike)
 //     backward           ReLU mask, then the Conv2d weight/bias gradients and the input gradient
 //     saved for backward kernel input [2, 5, 5], kernel output [3, 4, 4]
@@ -16,14 +17,17 @@
 //   Flat: Flatten, a reshape of the same buffer (no kernel, no data movement)
 //   kernel 1  Head   [48] -> [4]
 //     Head       Linear(in_features=48, out_features=4, bias=False)
+//     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
 //     forward            pass 1: linear layer (training and inference alike)
 //     backward           the Linear weight gradient and the input gradient
 //     saved for backward kernel input [48], kernel output [4]
 //
 //   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.
 //
-//   ISA paths: portable loops in FusedLayers.Kernels (the JIT may auto-vectorise them);
-//   explicit AVX-512 / AVX2 kernels are not generated yet.
+//   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
+//   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads
+//   (default: all cores); per-channel sums are combined in a fixed order, so results are
+//   bit-identical run to run at a given thread count.
 //
 #nullable enable
 
@@ -156,6 +160,7 @@ namespace Company.Vision.Models
         {
             _flSavedBatch = 0;
             FlEnsureCapacity(batch);
+            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 50);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 48);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 4);
@@ -164,11 +169,11 @@ namespace Company.Vision.Models
 
             // Kernel 0: Conv -> Relu.
             // Conv with the ReLU epilogue, one pass.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in s_flK0Conv, batch, savedInput, _flConv.Weight.Data, _flConv.Bias!.Data, k0Y, true, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flConv.Weight.Data, _flConv.Bias!.Data, k0Y, true, default, default);
 
             // Kernel 1: Head.
             // Head, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in s_flK1Linear, batch, k0Y, _flHead.Weight.Data, default, k1Y, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK1Linear, batch, k0Y, _flHead.Weight.Data, default, k1Y, false, default, default);
 
             k1Y.CopyTo(output);
             _flSavedBatch = batch;
@@ -179,15 +184,16 @@ namespace Company.Vision.Models
         {
             _flSavedBatch = 0;
             FlEnsureCapacity(batch);
+            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 48);
 
             // Kernel 0: Conv -> Relu.
             // Conv with the ReLU epilogue, one pass.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in s_flK0Conv, batch, input, _flConv.Weight.Data, _flConv.Bias!.Data, k0Y, true, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flConv.Weight.Data, _flConv.Bias!.Data, k0Y, true, default, default);
 
             // Kernel 1: Head.
             // Head, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in s_flK1Linear, batch, k0Y, _flHead.Weight.Data, default, output, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK1Linear, batch, k0Y, _flHead.Weight.Data, default, output, false, default, default);
         }
 
         /// <inheritdoc />
@@ -220,16 +226,16 @@ namespace Company.Vision.Models
 
             // Kernel 1 backward: Head.
             // Head: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in s_flK1Linear, batch, k0Y, gradOutput, _flHead.Weight.Grad, default);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in s_flK1Linear, batch, gradOutput, _flHead.Weight.Data, k0Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK1Linear, batch, k0Y, gradOutput, _flHead.Weight.Grad, default);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK1Linear, batch, gradOutput, _flHead.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Relu <- Conv.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, k0Dy, k0Y, k0Dz);
             // Conv: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in s_flK0Conv, batch, savedInput, k0Dz, _flConv.Weight.Grad, _flConv.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flConv.Weight.Grad, _flConv.Bias!.Grad);
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in s_flK0Conv, batch, k0Dz, _flConv.Weight.Data, gradInput);
+                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flConv.Weight.Data, gradInput);
             }
         }
 

@@ -10,6 +10,7 @@
 //     Conv1      Conv2d(3, 16, kernel_size=3, stride=1, padding=1, bias=True)
 //     Bn1        BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu1      ReLU()
+//     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
 //                        pass 2: BatchNorm apply + ReLU
 //     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
@@ -24,6 +25,7 @@
 //     Conv2      Conv2d(16, 32, kernel_size=3, stride=2, padding=1, bias=False)
 //     Bn2        BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu2      ReLU()
+//     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
 //     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
 //                        pass 2: BatchNorm apply + ReLU
 //     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
@@ -37,14 +39,17 @@
 //   Flat: Flatten, a reshape of the same buffer (no kernel, no data movement)
 //   kernel 2  Head   [2048] -> [10]
 //     Head       Linear(in_features=2048, out_features=10, bias=True)
+//     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
 //     forward            pass 1: linear layer (training and inference alike)
 //     backward           the Linear weight/bias gradients and the input gradient
 //     saved for backward kernel input [2048], kernel output [10]
 //
 //   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.
 //
-//   ISA paths: portable loops in FusedLayers.Kernels (the JIT may auto-vectorise them);
-//   explicit AVX-512 / AVX2 kernels are not generated yet.
+//   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
+//   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads
+//   (default: all cores); per-channel sums are combined in a fixed order, so results are
+//   bit-identical run to run at a given thread count.
 //
 #nullable enable
 
@@ -251,21 +256,21 @@ namespace Snapshots
 
             // Kernel 0: Conv1 -> Bn1 -> Relu1.
             // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in s_flK0Conv, batch, savedInput, _flConv1.Weight.Data, _flConv1.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flConv1.Weight.Data, _flConv1.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 16, 256, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
 
             // Kernel 1: Conv2 -> Bn2 -> Relu2.
             // Pass 1: Conv2, with Bn2's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in s_flK1Conv, batch, k0Y, _flConv2.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv2.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flBn2.Weight!.Data, _flBn2.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn2 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 32, 64, k1Z, _flK1Scale, _flK1Shift, true, k1Y);
 
             // Kernel 2: Head.
             // Head, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in s_flK2Linear, batch, k1Y, _flHead.Weight.Data, _flHead.Bias!.Data, k2Y, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flHead.Weight.Data, _flHead.Bias!.Data, k2Y, false, default, default);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
@@ -287,6 +292,7 @@ namespace Snapshots
         {
             _flSavedBatch = 0;
             FlEnsureCapacity(batch);
+            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 4096);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 2048);
 
@@ -295,18 +301,18 @@ namespace Snapshots
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn1.RunningMean!, _flBn1.RunningVar!, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flConv1.Weight.Data, _flConv1.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, k0Y, true, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, k0Y, true, default, default);
 
             // Kernel 1: Conv2 -> Bn2 -> Relu2.
             // Bn2 folded into Conv2 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn2.RunningMean!, _flBn2.RunningVar!, _flBn2.Weight!.Data, _flBn2.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flConv2.Weight.Data, default, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, true, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, true, default, default);
 
             // Kernel 2: Head.
             // Head, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in s_flK2Linear, batch, k1Y, _flHead.Weight.Data, _flHead.Bias!.Data, output, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flHead.Weight.Data, _flHead.Bias!.Data, output, false, default, default);
         }
 
         /// <inheritdoc />
@@ -344,8 +350,8 @@ namespace Snapshots
 
             // Kernel 2 backward: Head.
             // Head: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in s_flK2Linear, batch, k1Y, gradOutput, _flHead.Weight.Grad, _flHead.Bias!.Grad);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in s_flK2Linear, batch, gradOutput, _flHead.Weight.Data, k1Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, gradOutput, _flHead.Weight.Grad, _flHead.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, gradOutput, _flHead.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Relu2 <- Bn2 <- Conv2.
             // Pass 1: ReLU mask + Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
@@ -355,8 +361,8 @@ namespace Snapshots
             // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flBn2.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv2: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in s_flK1Conv, batch, k0Y, k1Dz, _flConv2.Weight.Grad, default);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in s_flK1Conv, batch, k1Dz, _flConv2.Weight.Data, k0Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flConv2.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flConv2.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Relu1 <- Bn1 <- Conv1.
             // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
@@ -366,10 +372,10 @@ namespace Snapshots
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in s_flK0Conv, batch, savedInput, k0Dz, _flConv1.Weight.Grad, _flConv1.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flConv1.Weight.Grad, _flConv1.Bias!.Grad);
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in s_flK0Conv, batch, k0Dz, _flConv1.Weight.Data, gradInput);
+                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flConv1.Weight.Data, gradInput);
             }
         }
 

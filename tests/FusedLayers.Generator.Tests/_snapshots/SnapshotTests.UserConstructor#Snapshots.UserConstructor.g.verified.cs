@@ -10,6 +10,7 @@
 //     Conv       Conv2d(1, 4, kernel_size=3, stride=1, padding=0, bias=True)
 //     Bn         BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu       ReLU()
+//     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
 //                        pass 2: BatchNorm apply + ReLU
 //     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
@@ -22,8 +23,10 @@
 //
 //   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.
 //
-//   ISA paths: portable loops in FusedLayers.Kernels (the JIT may auto-vectorise them);
-//   explicit AVX-512 / AVX2 kernels are not generated yet.
+//   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
+//   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads
+//   (default: all cores); per-channel sums are combined in a fixed order, so results are
+//   bit-identical run to run at a given thread count.
 //
 #nullable enable
 
@@ -152,7 +155,7 @@ namespace Snapshots
 
             // Kernel 0: Conv -> Bn -> Relu.
             // Pass 1: Conv, with Bn's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in s_flK0Conv, batch, savedInput, _flConv.Weight.Data, _flConv.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flConv.Weight.Data, _flConv.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flBn.Weight!.Data, _flBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 4, 36, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
@@ -172,13 +175,14 @@ namespace Snapshots
         private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
+            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
             // Kernel 0: Conv -> Bn -> Relu.
             // Bn folded into Conv from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn.RunningMean!, _flBn.RunningVar!, _flBn.Weight!.Data, _flBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flConv.Weight.Data, _flConv.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, output, true, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, output, true, default, default);
         }
 
         /// <inheritdoc />
@@ -217,10 +221,10 @@ namespace Snapshots
             // Pass 2: gradient through Bn: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 4, 36, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in s_flK0Conv, batch, savedInput, k0Dz, _flConv.Weight.Grad, _flConv.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flConv.Weight.Grad, _flConv.Bias!.Grad);
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in s_flK0Conv, batch, k0Dz, _flConv.Weight.Data, gradInput);
+                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flConv.Weight.Data, gradInput);
             }
         }
 

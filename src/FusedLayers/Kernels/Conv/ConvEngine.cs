@@ -1,0 +1,206 @@
+using System;
+using System.Buffers;
+using FusedLayers.Kernels.Gemm;
+
+namespace FusedLayers.Kernels.Conv;
+
+/// <summary>
+/// The vectorised convolution kernels of one instruction-set path: argument checks are done by
+/// <see cref="Conv2dKernels"/>; this pins the spans, rents scratch from <see cref="ArrayPool{T}.Shared"/>
+/// (nothing is allocated in steady state), runs the parallel tiles and combines their results in a fixed
+/// order.
+/// </summary>
+/// <typeparam name="TPath">The instruction-set path.</typeparam>
+internal static unsafe class ConvEngine<TPath>
+    where TPath : struct, IGemmPath
+{
+    /// <summary>Forward pass with the ReLU or statistics epilogue (see <see cref="Conv2dKernels.Forward(in KernelContext, in Conv2dGeometry, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool, Span{float}, Span{float})"/>).</summary>
+    public static void Forward(
+        int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool relu, Span<float> mean, Span<float> variance)
+    {
+        ConvLowering lowering = ConvLowering.Forward(g, TPath.Width);
+        bool statistics = !mean.IsEmpty;
+        int planes = batch * g.OutChannels;
+        int[] offsetArray = ArrayPool<int>.Shared.Rent(lowering.Depth);
+        double[] momentArray = ArrayPool<double>.Shared.Rent(statistics ? 2 * planes : 0);
+        try
+        {
+            lowering.WriteRowOffsets(offsetArray);
+            fixed (float* x = input)
+            fixed (float* w = weight)
+            fixed (float* b = bias)
+            fixed (float* y = output)
+            fixed (int* offsets = offsetArray)
+            fixed (double* moments = momentArray)
+            {
+                ConvGemmWork<TPath>.Instance.Run(
+                    threads, lowering, g.OutChannels, batch, x, w, bias.IsEmpty ? null : b, y, offsets, relu,
+                    statistics ? moments : null, statistics ? moments + planes : null);
+            }
+
+            if (statistics)
+            {
+                MergePlaneMoments(momentArray, g.OutChannels, batch, g.OutputPlaneLength, mean, variance);
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(momentArray);
+            ArrayPool<int>.Shared.Return(offsetArray);
+        }
+    }
+
+    /// <summary>Input gradient, overwriting <paramref name="gradInput"/>: the forward engine on the dilated, padded output gradient with rotated weights.</summary>
+    public static void BackwardInput(
+        int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> weight, Span<float> gradInput)
+    {
+        ConvLowering lowering = ConvLowering.BackwardInput(g, TPath.Width);
+        int k = g.KernelSize, kk = k * k, cin = g.InChannels, cout = g.OutChannels;
+        int[] offsetArray = ArrayPool<int>.Shared.Rent(lowering.Depth);
+        float[] rotatedArray = ArrayPool<float>.Shared.Rent(g.WeightLength);
+        try
+        {
+            lowering.WriteRowOffsets(offsetArray);
+
+            // rotated[ci, co, ky, kx] = weight[co, ci, k-1-ky, k-1-kx]: row ci is the transposed convolution's filter.
+            Span<float> rotated = rotatedArray.AsSpan(0, g.WeightLength);
+            for (int co = 0; co < cout; co++)
+            {
+                for (int ci = 0; ci < cin; ci++)
+                {
+                    ReadOnlySpan<float> src = weight.Slice(((co * cin) + ci) * kk, kk);
+                    Span<float> dst = rotated.Slice(((ci * cout) + co) * kk, kk);
+                    for (int t = 0; t < kk; t++)
+                    {
+                        dst[kk - 1 - t] = src[t];
+                    }
+                }
+            }
+
+            fixed (float* dz = gradOutput)
+            fixed (float* w = rotatedArray)
+            fixed (float* dx = gradInput)
+            fixed (int* offsets = offsetArray)
+            {
+                ConvGemmWork<TPath>.Instance.Run(threads, lowering, cin, batch, dz, w, null, dx, offsets, false, null, null);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rotatedArray);
+            ArrayPool<int>.Shared.Return(offsetArray);
+        }
+    }
+
+    /// <summary>Weight (and bias) gradients, accumulated into the spans.</summary>
+    public static void BackwardParameters(
+        int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> gradOutput,
+        Span<float> gradWeight, Span<float> gradBias)
+    {
+        if (batch == 0)
+        {
+            return;
+        }
+
+        ConvLowering lowering = ConvLowering.Forward(g, TPath.Width);
+        int cout = g.OutChannels;
+        int outPad = GemmDriver<TPath>.PadColumns(cout);
+        int depth = lowering.Depth;
+        int depthPad = GemmDriver<TPath>.PadRows(depth);
+        int groups = ConvWeightGradWork<TPath>.GroupCount(batch, threads);
+        bool hasBias = !gradBias.IsEmpty;
+        int[] intOffsets = ArrayPool<int>.Shared.Rent(depth);
+        nint[] tapArray = ArrayPool<nint>.Shared.Rent(depth);
+        int[] dzOffsetArray = ArrayPool<int>.Shared.Rent(lowering.PaddedColumns);
+        double[] partialArray = ArrayPool<double>.Shared.Rent(groups * depthPad * outPad);
+        double[] biasArray = ArrayPool<double>.Shared.Rent(hasBias ? groups * cout : 0);
+        try
+        {
+            lowering.WriteRowOffsets(intOffsets);
+            for (int t = 0; t < depth; t++)
+            {
+                tapArray[t] = intOffsets[t];
+            }
+
+            GemmPacking<TPath>.WritePanelOffsets(dzOffsetArray, lowering.PaddedColumns);
+
+            Span<double> partials = partialArray.AsSpan(0, groups * depthPad * outPad);
+            partials.Clear();
+            Span<double> biasPartials = biasArray.AsSpan(0, hasBias ? groups * cout : 0);
+            biasPartials.Clear();
+            fixed (float* x = input)
+            fixed (float* dz = gradOutput)
+            fixed (nint* taps = tapArray)
+            fixed (int* dzOffsets = dzOffsetArray)
+            fixed (double* partial = partialArray)
+            fixed (double* biasPartial = biasArray)
+            {
+                ConvWeightGradWork<TPath>.Instance.Run(
+                    threads, lowering, cout, outPad, batch, x, dz, taps, dzOffsets, partial, hasBias ? biasPartial : null);
+            }
+
+            // Fixed-order combination: groups in index order, then one rounding to float.
+            for (int co = 0; co < cout; co++)
+            {
+                Span<float> row = gradWeight.Slice(co * depth, depth);
+                for (int t = 0; t < depth; t++)
+                {
+                    double sum = 0;
+                    for (int gi = 0; gi < groups; gi++)
+                    {
+                        sum += partials[(((gi * depthPad) + t) * outPad) + co];
+                    }
+
+                    row[t] += (float)sum;
+                }
+
+                if (hasBias)
+                {
+                    double sum = 0;
+                    for (int gi = 0; gi < groups; gi++)
+                    {
+                        sum += biasPartials[(gi * cout) + co];
+                    }
+
+                    gradBias[co] += (float)sum;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(biasArray);
+            ArrayPool<double>.Shared.Return(partialArray);
+            ArrayPool<int>.Shared.Return(dzOffsetArray);
+            ArrayPool<nint>.Shared.Return(tapArray);
+            ArrayPool<int>.Shared.Return(intOffsets);
+        }
+    }
+
+    /// <summary>
+    /// Chan et al.'s merge of per-plane (mean, M2) pairs, channel by channel in sample order, then mean and
+    /// biased variance. The order is fixed, so the statistics do not depend on threads or scheduling.
+    /// </summary>
+    private static void MergePlaneMoments(double[] moments, int channels, int batch, int planeLength, Span<float> mean, Span<float> variance)
+    {
+        int planes = batch * channels;
+        for (int c = 0; c < channels; c++)
+        {
+            double m = 0, m2 = 0;
+            long count = 0;
+            for (int n = 0; n < batch; n++)
+            {
+                double blockMean = moments[(n * channels) + c];
+                double blockM2 = moments[planes + (n * channels) + c];
+                long total = count + planeLength;
+                double delta = blockMean - m;
+                m += delta * planeLength / total;
+                m2 += blockM2 + (delta * delta * count * planeLength / total);
+                count = total;
+            }
+
+            mean[c] = (float)m;
+            variance[c] = count > 0 ? (float)(m2 / count) : 0f;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System;
+using System.Buffers;
+using FusedLayers.Kernels.Gemm;
+
+namespace FusedLayers.Kernels.Conv;
+
+/// <summary>
+/// One tile of a lowered convolution (see <see cref="ConvLowering"/>): sample <c>n</c> times a group of
+/// output channels. It builds the sample's <c>B</c> buffer, runs the GEMM into a plane buffer that is
+/// <see cref="ConvLowering.RowWidth"/> wide, then, while that is hot, runs the epilogue per channel:
+/// compact to <c>Wo</c>-wide NCHW rows with bias and ReLU, and for BatchNorm statistics the plane's own
+/// mean and sum of squared deviations in float64 (two passes over the fresh plane).
+/// Used for the forward pass and, with the rotated weights, for the input gradient.
+/// </summary>
+/// <typeparam name="TPath">The instruction-set path.</typeparam>
+internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
+    where TPath : struct, IGemmPath
+{
+    /// <summary>
+    /// Depth per block, split evenly (576 = 3 x 192): with 3 x 3 taps a block of 192 steps touches 21 channels x
+    /// 3 rows x 2 cache lines of the padded planes for one 24-column tile (~8 KiB) plus 4 x 192 weights (3 KiB),
+    /// which stay in L1 while every row block reuses them. (One block of 576 overflows L1 and measured ~20 % slower.)
+    /// </summary>
+    private const int DepthBlockTarget = 256;
+
+    [ThreadStatic]
+    private static ConvGemmWork<TPath>? cached;
+
+    private ConvLowering lowering;
+    private int outChannels;
+    private int groups;
+    private int groupRows;
+    private float* source;
+    private float* weight;
+    private float* bias;
+    private float* output;
+    private int* offsets;
+    private bool relu;
+    private double* planeMean;
+    private double* planeM2;
+
+    /// <summary>The calling thread's instance (one per call site and thread, so a call allocates nothing).</summary>
+    public static ConvGemmWork<TPath> Instance => cached ??= new ConvGemmWork<TPath>();
+
+    /// <summary>
+    /// Runs every (sample, channel group) tile on up to <paramref name="threads"/> threads.
+    /// <paramref name="weight"/> is row-major <c>[outChannels][Depth]</c>; <paramref name="bias"/> may be null;
+    /// <paramref name="planeMean"/> / <paramref name="planeM2"/> (<c>batch * outChannels</c>, or null) receive
+    /// per-plane statistics.
+    /// </summary>
+    public void Run(
+        int threads, in ConvLowering lowering, int outChannels, int batch, float* source, float* weight, float* bias,
+        float* output, int* offsets, bool relu, double* planeMean, double* planeM2)
+    {
+        this.lowering = lowering;
+        this.outChannels = outChannels;
+        this.source = source;
+        this.weight = weight;
+        this.bias = bias;
+        this.output = output;
+        this.offsets = offsets;
+        this.relu = relu;
+        this.planeMean = planeMean;
+        this.planeM2 = planeM2;
+
+        if (batch == 0)
+        {
+            return;
+        }
+
+        // One tile per sample when the batch alone keeps every thread busy (the padded sample is then built
+        // once); otherwise the channels are split too, each tile building its own copy of the sample.
+        int blocks = GemmDriver<TPath>.RowBlockCount(outChannels);
+        int wanted = threads == 1 || batch >= 4 * threads ? 1 : Math.Min(blocks, ((4 * threads) + batch - 1) / batch);
+        int blocksPerGroup = (blocks + wanted - 1) / wanted;
+        groupRows = blocksPerGroup * TPath.Rows;
+        groups = (blocks + blocksPerGroup - 1) / blocksPerGroup;
+        KernelThreadPool.Run(this, batch * groups, threads);
+        this.source = this.weight = this.bias = this.output = null;
+        this.offsets = null;
+        this.planeMean = this.planeM2 = null;
+    }
+
+    /// <inheritdoc />
+    public override void Execute(int index)
+    {
+        ConvLowering l = lowering;
+        int n = index / groups;
+        int row0 = index % groups * groupRows;
+        int rows = Math.Min(outChannels - row0, groupRows);
+        int ldc = l.PaddedColumns;
+        float[] bufferArray = ArrayPool<float>.Shared.Rent(l.BufferLength);
+        float[] planesArray = ArrayPool<float>.Shared.Rent(GemmDriver<TPath>.PadRows(rows) * ldc);
+        try
+        {
+            fixed (float* buffer = bufferArray)
+            fixed (float* planes = planesArray)
+            {
+                l.Fill(new ReadOnlySpan<float>(source + ((nint)n * l.SourceSampleLength), l.SourceSampleLength), bufferArray);
+                var operands = new GemmOperands
+                {
+                    A = weight + ((nint)row0 * l.Depth),
+                    ARowStride = l.Depth,
+                    AColumnStride = 1,
+                    M = rows,
+                    B = buffer,
+                    BOffsets = offsets,
+                    N = l.Columns,
+                    K = l.Depth,
+                    KBlock = GemmDriver<TPath>.DepthBlock(l.Depth, DepthBlockTarget),
+                    C = planes,
+                    Ldc = ldc,
+                };
+                GemmDriver<TPath>.Run(operands, 0, GemmDriver<TPath>.RowBlockCount(rows), 0, GemmDriver<TPath>.TileCount(l.Columns));
+                Epilogue(n, row0, rows, planes, ldc);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(planesArray);
+            ArrayPool<float>.Shared.Return(bufferArray);
+        }
+    }
+
+    private void Epilogue(int n, int row0, int rows, float* planes, int ldc)
+    {
+        ConvLowering l = lowering;
+        int oh = l.OutHeight, ow = l.OutWidth, rw = l.RowWidth;
+        int planeLength = oh * ow;
+
+        // Rows that are contiguous on both sides (no wrap-around columns) are stored as one long row.
+        bool contiguous = rw == ow;
+        int storeRows = contiguous ? 1 : oh;
+        int storeLength = contiguous ? planeLength : ow;
+        for (int r = 0; r < rows; r++)
+        {
+            int co = row0 + r;
+            float b = bias != null ? bias[co] : 0f;
+            float* src = planes + ((nint)r * ldc);
+            float* dst = output + ((((nint)n * outChannels) + co) * planeLength);
+            if (planeMean == null)
+            {
+                TPath.StoreRows(src, rw, dst, ow, storeRows, storeLength, b, relu);
+            }
+            else
+            {
+                // Two passes per plane: the sum while storing, the squared deviations over the fresh plane.
+                double mean = TPath.StoreRowsAndSum(src, rw, dst, ow, storeRows, storeLength, b) / planeLength;
+                planeMean[(n * outChannels) + co] = mean;
+                planeM2[(n * outChannels) + co] = TPath.SquaredDeviations(dst, planeLength, mean);
+            }
+        }
+    }
+}

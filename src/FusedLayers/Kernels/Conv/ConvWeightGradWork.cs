@@ -1,0 +1,175 @@
+using System;
+using System.Buffers;
+using FusedLayers.Kernels.Gemm;
+
+namespace FusedLayers.Kernels.Conv;
+
+/// <summary>
+/// Weight and bias gradients of a convolution as a GEMM over output positions:
+/// <c>dW^T[(ci,ky,kx), co] = sum_q B[(ci,ky,kx), q] * dZt[q, co]</c>, where <c>B</c> is the forward lowering's
+/// buffer (shifted padded planes, or im2col) and <c>dZt</c> the sample's output gradient transposed to
+/// <c>[q][co]</c>, written straight into column-tile panels (16 channels x all positions, contiguous), with its
+/// wrap-around columns zeroed. The micro-kernel then broadcasts from the shifted
+/// planes (rows of <c>A</c> through the tap offsets table) and reads <c>dZt</c> rows contiguously, the same
+/// engine as the forward pass; the depth <c>q</c> is walked in L1-sized blocks.
+/// </summary>
+/// <remarks>
+/// Samples are split into a fixed number of groups (a function of batch and thread count only); each group
+/// sums its samples in order into its own float64 partial, and the partials are added in group order
+/// afterwards, so the result is bit-identical run to run for a given thread count whatever the scheduling.
+/// When the batch is smaller than the thread count the taps are split as well.
+/// </remarks>
+/// <typeparam name="TPath">The instruction-set path.</typeparam>
+internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
+    where TPath : struct, IGemmPath
+{
+    /// <summary>Output positions per depth block: keeps a 16-column tile of <c>dZt</c> (16 KiB) in L1.</summary>
+    private const int DepthBlock = 256;
+
+    [ThreadStatic]
+    private static ConvWeightGradWork<TPath>? cached;
+
+    private ConvLowering lowering;
+    private int outChannels;
+    private int outPad;
+    private int batch;
+    private int samplesPerGroup;
+    private int parts;
+    private int tapsPerPart;
+    private float* input;
+    private float* gradOutput;
+    private nint* tapOffsets;
+    private int* dzOffsets;
+    private double* partial;
+    private double* biasPartial;
+
+    /// <summary>The calling thread's instance.</summary>
+    public static ConvWeightGradWork<TPath> Instance => cached ??= new ConvWeightGradWork<TPath>();
+
+    /// <summary>Number of sample groups (partials) for a batch and thread count.</summary>
+    public static int GroupCount(int batch, int threads) => Math.Max(1, Math.Min(batch, threads));
+
+    /// <summary>
+    /// Runs the sample groups. <paramref name="partial"/> holds <c>groups * DepthPad * outPad</c> doubles laid out
+    /// <c>[group][tap][co]</c> and <paramref name="biasPartial"/> <c>groups * outChannels</c> (or null); both
+    /// zeroed by the caller. <paramref name="tapOffsets"/> are the lowering's row offsets;
+    /// <paramref name="dzOffsets"/> holds <c>q * TileWidth</c> for <c>q &lt; PaddedColumns</c> (rows of a panel).
+    /// </summary>
+    public void Run(
+        int threads, in ConvLowering lowering, int outChannels, int outPad, int batch, float* input, float* gradOutput,
+        nint* tapOffsets, int* dzOffsets, double* partial, double* biasPartial)
+    {
+        this.lowering = lowering;
+        this.outChannels = outChannels;
+        this.outPad = outPad;
+        this.batch = batch;
+        this.input = input;
+        this.gradOutput = gradOutput;
+        this.tapOffsets = tapOffsets;
+        this.dzOffsets = dzOffsets;
+        this.partial = partial;
+        this.biasPartial = biasPartial;
+        int groups = GroupCount(batch, threads);
+        samplesPerGroup = (batch + groups - 1) / groups;
+        int tapBlocks = GemmDriver<TPath>.RowBlockCount(lowering.Depth);
+        int wantedParts = Math.Min(tapBlocks, (threads + groups - 1) / groups);
+        int blocksPerPart = (tapBlocks + wantedParts - 1) / wantedParts;
+        tapsPerPart = blocksPerPart * TPath.Rows;
+        parts = (tapBlocks + blocksPerPart - 1) / blocksPerPart;
+        KernelThreadPool.Run(this, groups * parts, threads);
+        this.input = this.gradOutput = null;
+        this.tapOffsets = null;
+        this.dzOffsets = null;
+        this.partial = this.biasPartial = null;
+    }
+
+    /// <inheritdoc />
+    public override void Execute(int index)
+    {
+        ConvLowering l = lowering;
+        int group = index / parts;
+        int tap0 = index % parts * tapsPerPart;
+        int taps = Math.Min(l.Depth - tap0, tapsPerPart);
+        int first = group * samplesPerGroup;
+        int last = Math.Min(batch, first + samplesPerGroup);
+        int depthPad = GemmDriver<TPath>.PadRows(l.Depth);
+        int outPlane = l.OutHeight * l.OutWidth;
+        float[] bufferArray = ArrayPool<float>.Shared.Rent(l.BufferLength);
+        float[] dztArray = ArrayPool<float>.Shared.Rent(GemmPacking<TPath>.BPackedLength(l.PaddedColumns, outPad));
+        float[] sampleArray = ArrayPool<float>.Shared.Rent(GemmDriver<TPath>.PadRows(taps) * outPad);
+        try
+        {
+            fixed (float* buffer = bufferArray)
+            fixed (float* dzt = dztArray)
+            fixed (float* sampleGrad = sampleArray)
+            {
+                double* groupPartial = partial + ((nint)group * depthPad * outPad) + ((nint)tap0 * outPad);
+
+                // Zero once: the transposes below only ever write the valid (position, channel) entries, so the
+                // wrap-around columns, the tail and the padding channels stay zero for every sample.
+                new Span<float>(dzt, GemmPacking<TPath>.BPackedLength(l.PaddedColumns, outPad)).Clear();
+                for (int n = first; n < last; n++)
+                {
+                    l.Fill(new ReadOnlySpan<float>(input + ((nint)n * l.SourceSampleLength), l.SourceSampleLength), bufferArray);
+                    float* dz = gradOutput + ((nint)n * outChannels * outPlane);
+                    Transpose(dz, dzt);
+                    if (biasPartial != null && tap0 == 0)
+                    {
+                        for (int co = 0; co < outChannels; co++)
+                        {
+                            biasPartial[(group * outChannels) + co] += TPath.Sum(dz + ((nint)co * outPlane), outPlane);
+                        }
+                    }
+
+                    var operands = new GemmOperands
+                    {
+                        A = buffer,
+                        ARowOffsets = tapOffsets + tap0,
+                        AColumnStride = 1,
+                        M = taps,
+                        B = dzt,
+                        BOffsets = dzOffsets,
+                        BPanelStride = GemmPacking<TPath>.BPanelStride(l.PaddedColumns),
+                        N = outPad,
+                        K = l.PaddedColumns,
+                        KBlock = DepthBlock,
+                        C = sampleGrad,
+                        Ldc = outPad,
+                    };
+                    GemmDriver<TPath>.Run(operands, 0, GemmDriver<TPath>.RowBlockCount(taps), 0, GemmDriver<TPath>.TileCount(outPad));
+                    TPath.AddRowToDouble(sampleGrad, groupPartial, taps * outPad);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(sampleArray);
+            ArrayPool<float>.Shared.Return(dztArray);
+            ArrayPool<float>.Shared.Return(bufferArray);
+        }
+    }
+
+    /// <summary>
+    /// <c>dZt[q, co] = dz[co, oy, ox]</c> with <c>q = oy * RowWidth + ox</c>, stored as panels of <c>TileWidth</c>
+    /// channels: <c>dzt[(co / TileWidth) * panel + q * TileWidth + co % TileWidth]</c>. Wrap-around columns, the
+    /// positions past <c>N</c> and the channels past <c>outChannels</c> are never written here and stay zero (the
+    /// caller clears the buffer once), so they add nothing.
+    /// </summary>
+    private void Transpose(float* dz, float* dzt)
+    {
+        ConvLowering l = lowering;
+        int oh = l.OutHeight, ow = l.OutWidth, rw = l.RowWidth, cout = outChannels;
+        int width = GemmDriver<TPath>.TileWidth;
+        nint panel = GemmPacking<TPath>.BPanelStride(l.PaddedColumns);
+        int outPlane = oh * ow;
+        for (int co0 = 0; co0 < cout; co0 += width)
+        {
+            int channels = Math.Min(width, cout - co0);
+            float* panelBase = dzt + (co0 / width * panel);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                Transposer.Transpose(dz + ((nint)co0 * outPlane) + ((nint)oy * ow), outPlane, panelBase + ((nint)oy * rw * width), width, channels, ow);
+            }
+        }
+    }
+}

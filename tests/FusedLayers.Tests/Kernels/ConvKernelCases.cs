@@ -1,0 +1,161 @@
+using System;
+using System.Threading;
+using FusedLayers.Kernels;
+using FusedLayers.Reference;
+using FusedLayers.Tests.Numerics;
+
+namespace FusedLayers.Tests.Kernels;
+
+/// <summary>A convolution test shape, with its data and float64 reference results.</summary>
+public sealed class ConvKernelCase
+{
+    private static readonly Lazy<ConvKernelCase>[] Cases =
+    [
+        Make(0, 3, 5, 7, 9, 3, 1, 1, 2, bias: true),      // odd channels and plane
+        Make(1, 17, 24, 13, 13, 3, 1, 1, 1, bias: false), // batch 1, no bias
+        Make(2, 5, 17, 13, 13, 5, 1, 2, 2, bias: true),   // 5x5, padding 2
+        Make(3, 24, 3, 7, 9, 1, 1, 0, 2, bias: true),     // 1x1, padding 0
+        Make(4, 3, 17, 13, 13, 3, 2, 1, 2, bias: true),   // stride 2
+        Make(5, 5, 5, 7, 9, 1, 1, 2, 1, bias: false),     // padding > k - 1
+        Make(6, 5, 24, 9, 7, 5, 2, 2, 2, bias: true),     // stride 2, 5x5, padding 2
+        Make(7, 17, 5, 8, 8, 3, 2, 0, 1, bias: false),    // stride 2, padding 0
+        Make(8, 3, 64, 32, 32, 3, 1, 1, 2, bias: true),   // the seed's layer
+    ];
+
+    private ConvKernelCase(Conv2dGeometry geometry, int batch, bool bias, int seed)
+    {
+        Geometry = geometry;
+        Batch = batch;
+        var random = new Random(seed);
+        Input = RandomData.Uniform(random, batch * geometry.InputSampleLength);
+        Weight = RandomData.Uniform(random, geometry.WeightLength, scale: 0.5);
+        Bias = bias ? RandomData.Uniform(random, geometry.OutChannels) : [];
+        GradOutput = RandomData.Uniform(random, batch * geometry.OutputSampleLength);
+        GradWeightStart = RandomData.Uniform(random, geometry.WeightLength, scale: 0.1);
+        GradBiasStart = bias ? RandomData.Uniform(random, geometry.OutChannels, scale: 0.1) : [];
+
+        var layer = new ReferenceConv2d("conv", geometry.InChannels, geometry.OutChannels, geometry.KernelSize, geometry.Stride, geometry.Padding, bias);
+        layer.Weight.CopyFrom(Weight);
+        layer.Bias?.CopyFrom(Bias);
+        ReferenceTensor y = layer.Forward(ReferenceTensor.FromFloats(Input, batch, geometry.InChannels, geometry.InHeight, geometry.InWidth));
+        Output = y.Data;
+        ReferenceTensor dx = layer.Backward(ReferenceTensor.FromFloats(GradOutput, y.Shape));
+        GradInput = dx.Data;
+        GradWeight = new double[geometry.WeightLength];
+        for (int i = 0; i < GradWeight.Length; i++)
+        {
+            GradWeight[i] = GradWeightStart[i] + layer.Weight.Grad[i];
+        }
+
+        GradBias = new double[GradBiasStart.Length];
+        for (int i = 0; i < GradBias.Length; i++)
+        {
+            GradBias[i] = GradBiasStart[i] + layer.Bias!.Grad[i];
+        }
+
+        int plane = geometry.OutputPlaneLength;
+        ReluOutput = new double[Output.Length];
+        for (int i = 0; i < Output.Length; i++)
+        {
+            ReluOutput[i] = Math.Max(0, Output[i]);
+        }
+
+        Statistics.PerChannel(Output, batch, geometry.OutChannels, plane, out double[] mean, out double[] variance);
+        Mean = mean;
+        Variance = variance;
+    }
+
+    /// <summary>Number of cases.</summary>
+    public static int Count => Cases.Length;
+
+    /// <summary>Shapes.</summary>
+    public Conv2dGeometry Geometry { get; }
+
+    /// <summary>Batch size.</summary>
+    public int Batch { get; }
+
+    /// <summary>Input.</summary>
+    public float[] Input { get; }
+
+    /// <summary>Weight.</summary>
+    public float[] Weight { get; }
+
+    /// <summary>Bias, or empty.</summary>
+    public float[] Bias { get; }
+
+    /// <summary>Output gradient.</summary>
+    public float[] GradOutput { get; }
+
+    /// <summary>Initial content of the weight gradient (accumulation is checked).</summary>
+    public float[] GradWeightStart { get; }
+
+    /// <summary>Initial content of the bias gradient, or empty.</summary>
+    public float[] GradBiasStart { get; }
+
+    /// <summary>Reference output (with bias).</summary>
+    public double[] Output { get; }
+
+    /// <summary>Reference output after ReLU.</summary>
+    public double[] ReluOutput { get; }
+
+    /// <summary>Per-channel mean of <see cref="Output"/>.</summary>
+    public double[] Mean { get; }
+
+    /// <summary>Per-channel biased variance of <see cref="Output"/>.</summary>
+    public double[] Variance { get; }
+
+    /// <summary>Reference input gradient.</summary>
+    public double[] GradInput { get; }
+
+    /// <summary>Start plus reference weight gradient.</summary>
+    public double[] GradWeight { get; }
+
+    /// <summary>Start plus reference bias gradient.</summary>
+    public double[] GradBias { get; }
+
+    /// <summary>The case with index <paramref name="index"/> (built once, shared by the tests).</summary>
+    public static ConvKernelCase Get(int index) => Cases[index].Value;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Geometry} batch {Batch} bias {Bias.Length > 0}";
+
+    private static Lazy<ConvKernelCase> Make(int seed, int cin, int cout, int h, int w, int k, int s, int p, int batch, bool bias) =>
+        new(() => new ConvKernelCase(new Conv2dGeometry(cin, cout, h, w, k, s, p), batch, bias, 100 + seed), LazyThreadSafetyMode.ExecutionAndPublication);
+}
+
+/// <summary>Float64 BatchNorm statistics of reference tensors.</summary>
+public static class Statistics
+{
+    /// <summary>Per-channel mean and biased variance of an <c>[N, C, plane]</c> tensor (two passes, float64).</summary>
+    public static void PerChannel(double[] values, int batch, int channels, int plane, out double[] mean, out double[] variance)
+    {
+        mean = new double[channels];
+        variance = new double[channels];
+        double count = (double)batch * plane;
+        for (int c = 0; c < channels; c++)
+        {
+            double sum = 0;
+            for (int n = 0; n < batch; n++)
+            {
+                for (int i = 0; i < plane; i++)
+                {
+                    sum += values[((((n * channels) + c) * plane) + i)];
+                }
+            }
+
+            double m = sum / count;
+            double m2 = 0;
+            for (int n = 0; n < batch; n++)
+            {
+                for (int i = 0; i < plane; i++)
+                {
+                    double d = values[((((n * channels) + c) * plane) + i)] - m;
+                    m2 += d * d;
+                }
+            }
+
+            mean[c] = m;
+            variance[c] = m2 / count;
+        }
+    }
+}
