@@ -15,18 +15,21 @@ namespace FusedLayers.Kernels;
 /// <see cref="KernelIsa.Scalar"/> the portable direct loops, which are also the reference the vector paths
 /// are tested against.</para>
 /// <para>The vector paths lower each sample to a GEMM (<c>M = Cout</c>, <c>K = Cin * k * k</c>,
-/// <c>N</c> = output positions) computed by one register-blocked micro-kernel (see <see cref="IGemmPath"/>).
-/// With stride 1 there is no im2col: the sample is copied once into zero-padded planes and row
-/// <c>(ci, ky, kx)</c> of the GEMM's right operand is that buffer shifted by <c>ky * Wp + kx</c>
-/// (see <see cref="ConvLowering"/>). The input gradient of any stride is the same forward engine applied to the
-/// output gradient, dilated by the stride and padded by <c>k - 1 - p</c>, with the kernel rotated 180 degrees.
-/// The weight gradient is the GEMM <c>dW^T = B dZ^T</c> over output positions with the same shifted planes.
-/// Stride &gt; 1 forward and weight gradient fall back to an explicit im2col buffer fed to the same micro-kernel.</para>
-/// <para>Work is split over (sample x channel group) tiles on <see cref="KernelThreadPool"/>. Every reduction
-/// that crosses tiles is combined afterwards in a fixed order (BatchNorm moments per plane, merged per
-/// channel in sample order; weight-gradient partials per sample group, added in group order), so results
-/// are bit-identical run to run for a given thread count. Scratch comes from the shared array pools: a
-/// steady-state call allocates nothing.</para>
+/// <c>N</c> = output positions) computed by one register-blocked micro-kernel (see <see cref="IGemmPath"/>:
+/// 4 x 24 with AVX2, 8 x 48 with AVX-512). With stride 1 there is no im2col: the input rows are copied once
+/// into zero-padded planes and row <c>(ci, ky, kx)</c> of the GEMM's right operand is that buffer shifted by
+/// <c>ky * Wp + kx</c> (see <see cref="ConvLowering"/>). The input gradient of any stride is the same forward
+/// engine applied to the output gradient, dilated by the stride and padded by <c>k - 1 - p</c>, with the kernel
+/// rotated 180 degrees. The weight gradient is the GEMM <c>dW^T = B dZ^T</c> over output positions with the
+/// same shifted planes as <c>A</c> and the output gradient transposed into column panels as <c>B</c>.
+/// Stride &gt; 1 forward and weight gradient fall back to an explicit im2col buffer fed to the same
+/// micro-kernel (vectorised, but with a <c>k * k</c> times larger buffer to build).</para>
+/// <para>Work is split over (sample x channel group) tiles on <see cref="KernelThreadPool"/>, and each tile
+/// walks its sample in bands of output rows whose buffers stay in L2 when threads share L3. Every reduction
+/// that crosses tiles or bands is combined in a fixed order (BatchNorm moments per band, merged per plane in
+/// band order and per channel in sample order; weight-gradient partials per sample group, added in group
+/// order), so results are bit-identical run to run for a given thread count. Scratch comes from the shared
+/// array pools and the parallel-loop bodies are cached per thread: a steady-state call allocates nothing.</para>
 /// </remarks>
 public static class Conv2dKernels
 {

@@ -20,6 +20,8 @@ public sealed class ConvKernelCase
         Make(6, 5, 24, 9, 7, 5, 2, 2, 2, bias: true),     // stride 2, 5x5, padding 2
         Make(7, 17, 5, 8, 8, 3, 2, 0, 1, bias: false),    // stride 2, padding 0
         Make(8, 3, 64, 32, 32, 3, 1, 1, 2, bias: true),   // the seed's layer
+        Make(9, 17, 24, 61, 61, 3, 1, 1, 1, bias: true),  // 2 threads: 2 row bands (31, 30); input gradient in 3 (21, 21, 19)
+        Make(10, 17, 24, 61, 61, 3, 2, 1, 2, bias: false), // stride 2: 3 im2col bands (2 threads), dilated input gradient in bands
     ];
 
     private ConvKernelCase(Conv2dGeometry geometry, int batch, bool bias, int seed)

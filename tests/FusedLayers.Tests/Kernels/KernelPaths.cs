@@ -35,10 +35,14 @@ public static class KernelPaths
         };
     }
 
-    /// <summary>Whether the code of <paramref name="isa"/> can be forced here.</summary>
+    /// <summary>
+    /// Whether the code of <paramref name="isa"/> can be forced here. The Vector512 path is written with the
+    /// cross-platform API, so without AVX-512 it runs on the software fallback; that is only done where 256-bit
+    /// vectors are accelerated (the fallback is built from them), to keep the no-intrinsics runs short.
+    /// </summary>
     public static bool CanForce(KernelIsa isa) => isa switch
     {
-        KernelIsa.Avx512 => true, // cross-platform Vector512 API: software fallback without AVX-512
+        KernelIsa.Avx512 => Vector256.IsHardwareAccelerated,
         KernelIsa.Avx2 => Avx2.IsSupported && Fma.IsSupported,
         _ => true,
     };

@@ -19,7 +19,7 @@ internal static unsafe class ConvEngine<TPath>
         int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, bool relu, Span<float> mean, Span<float> variance)
     {
-        ConvLowering lowering = ConvLowering.Forward(g, TPath.Width);
+        ConvLowering lowering = ConvLowering.Forward(g, TPath.Width, threads);
         bool statistics = !mean.IsEmpty;
         int planes = batch * g.OutChannels;
         int[] offsetArray = ArrayPool<int>.Shared.Rent(lowering.Depth);
@@ -55,7 +55,7 @@ internal static unsafe class ConvEngine<TPath>
     public static void BackwardInput(
         int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> weight, Span<float> gradInput)
     {
-        ConvLowering lowering = ConvLowering.BackwardInput(g, TPath.Width);
+        ConvLowering lowering = ConvLowering.BackwardInput(g, TPath.Width, threads);
         int k = g.KernelSize, kk = k * k, cin = g.InChannels, cout = g.OutChannels;
         int[] offsetArray = ArrayPool<int>.Shared.Rent(lowering.Depth);
         float[] rotatedArray = ArrayPool<float>.Shared.Rent(g.WeightLength);
@@ -103,7 +103,7 @@ internal static unsafe class ConvEngine<TPath>
             return;
         }
 
-        ConvLowering lowering = ConvLowering.Forward(g, TPath.Width);
+        ConvLowering lowering = ConvLowering.Forward(g, TPath.Width, threads);
         int cout = g.OutChannels;
         int outPad = GemmDriver<TPath>.PadColumns(cout);
         int depth = lowering.Depth;
@@ -112,7 +112,7 @@ internal static unsafe class ConvEngine<TPath>
         bool hasBias = !gradBias.IsEmpty;
         int[] intOffsets = ArrayPool<int>.Shared.Rent(depth);
         nint[] tapArray = ArrayPool<nint>.Shared.Rent(depth);
-        int[] dzOffsetArray = ArrayPool<int>.Shared.Rent(lowering.PaddedColumns);
+        int[] dzOffsetArray = ArrayPool<int>.Shared.Rent(lowering.MaxPaddedColumns);
         double[] partialArray = ArrayPool<double>.Shared.Rent(groups * depthPad * outPad);
         double[] biasArray = ArrayPool<double>.Shared.Rent(hasBias ? groups * cout : 0);
         try
@@ -123,7 +123,7 @@ internal static unsafe class ConvEngine<TPath>
                 tapArray[t] = intOffsets[t];
             }
 
-            GemmPacking<TPath>.WritePanelOffsets(dzOffsetArray, lowering.PaddedColumns);
+            GemmPacking<TPath>.WritePanelOffsets(dzOffsetArray, lowering.MaxPaddedColumns);
 
             Span<double> partials = partialArray.AsSpan(0, groups * depthPad * outPad);
             partials.Clear();

@@ -6,10 +6,11 @@ namespace FusedLayers.Kernels.Conv;
 
 /// <summary>
 /// One tile of a lowered convolution (see <see cref="ConvLowering"/>): sample <c>n</c> times a group of
-/// output channels. It builds the sample's <c>B</c> buffer, runs the GEMM into a plane buffer that is
-/// <see cref="ConvLowering.RowWidth"/> wide, then, while that is hot, runs the epilogue per channel:
-/// compact to <c>Wo</c>-wide NCHW rows with bias and ReLU, and for BatchNorm statistics the plane's own
-/// mean and sum of squared deviations in float64 (two passes over the fresh plane).
+/// output channels, walked in bands of output rows. Per band it builds the band's <c>B</c> buffer, runs the
+/// GEMM into a block of <c>C</c> that is <see cref="ConvLowering.RowWidth"/> wide, then, while both are in L2,
+/// runs the epilogue per channel: compact to <c>Wo</c>-wide NCHW rows with bias and ReLU, or, for BatchNorm
+/// statistics, the band's sum (taken while storing) and sum of squared deviations (over the fresh rows) in
+/// float64, merged into the plane's moments band after band (Chan's formula, fixed order).
 /// Used for the forward pass and, with the rotated weights, for the input gradient.
 /// </summary>
 /// <typeparam name="TPath">The instruction-set path.</typeparam>
@@ -84,35 +85,40 @@ internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
     /// <inheritdoc />
     public override void Execute(int index)
     {
-        ConvLowering l = lowering;
+        ConvLowering nominal = lowering;
         int n = index / groups;
         int row0 = index % groups * groupRows;
         int rows = Math.Min(outChannels - row0, groupRows);
-        int ldc = l.PaddedColumns;
-        float[] bufferArray = ArrayPool<float>.Shared.Rent(l.BufferLength);
+        int ldc = nominal.MaxPaddedColumns;
+        float[] bufferArray = ArrayPool<float>.Shared.Rent(nominal.BufferLength);
         float[] planesArray = ArrayPool<float>.Shared.Rent(GemmDriver<TPath>.PadRows(rows) * ldc);
         try
         {
             fixed (float* buffer = bufferArray)
             fixed (float* planes = planesArray)
             {
-                l.Fill(new ReadOnlySpan<float>(source + ((nint)n * l.SourceSampleLength), l.SourceSampleLength), bufferArray);
-                var operands = new GemmOperands
+                var sample = new ReadOnlySpan<float>(source + ((nint)n * nominal.SourceSampleLength), nominal.SourceSampleLength);
+                for (int band = 0; band < nominal.BandCount; band++)
                 {
-                    A = weight + ((nint)row0 * l.Depth),
-                    ARowStride = l.Depth,
-                    AColumnStride = 1,
-                    M = rows,
-                    B = buffer,
-                    BOffsets = offsets,
-                    N = l.Columns,
-                    K = l.Depth,
-                    KBlock = GemmDriver<TPath>.DepthBlock(l.Depth, DepthBlockTarget),
-                    C = planes,
-                    Ldc = ldc,
-                };
-                GemmDriver<TPath>.Run(operands, 0, GemmDriver<TPath>.RowBlockCount(rows), 0, GemmDriver<TPath>.TileCount(l.Columns));
-                Epilogue(n, row0, rows, planes, ldc);
+                    ConvLowering l = nominal.Band(band);
+                    l.Fill(sample, bufferArray);
+                    var operands = new GemmOperands
+                    {
+                        A = weight + ((nint)row0 * l.Depth),
+                        ARowStride = l.Depth,
+                        AColumnStride = 1,
+                        M = rows,
+                        B = buffer,
+                        BOffsets = offsets,
+                        N = l.Columns,
+                        K = l.Depth,
+                        KBlock = GemmDriver<TPath>.DepthBlock(l.Depth, DepthBlockTarget),
+                        C = planes,
+                        Ldc = ldc,
+                    };
+                    GemmDriver<TPath>.Run(operands, 0, GemmDriver<TPath>.RowBlockCount(rows), 0, GemmDriver<TPath>.TileCount(l.Columns));
+                    Epilogue(l, n, row0, rows, planes, ldc);
+                }
             }
         }
         finally
@@ -122,32 +128,45 @@ internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
         }
     }
 
-    private void Epilogue(int n, int row0, int rows, float* planes, int ldc)
+    private void Epilogue(in ConvLowering l, int n, int row0, int rows, float* planes, int ldc)
     {
-        ConvLowering l = lowering;
         int oh = l.OutHeight, ow = l.OutWidth, rw = l.RowWidth;
-        int planeLength = oh * ow;
+        int planeLength = l.TotalOutHeight * ow;
+        int bandLength = oh * ow;
 
         // Rows that are contiguous on both sides (no wrap-around columns) are stored as one long row.
         bool contiguous = rw == ow;
         int storeRows = contiguous ? 1 : oh;
-        int storeLength = contiguous ? planeLength : ow;
+        int storeLength = contiguous ? bandLength : ow;
         for (int r = 0; r < rows; r++)
         {
             int co = row0 + r;
             float b = bias != null ? bias[co] : 0f;
             float* src = planes + ((nint)r * ldc);
-            float* dst = output + ((((nint)n * outChannels) + co) * planeLength);
+            float* dst = output + ((((nint)n * outChannels) + co) * planeLength) + ((nint)l.RowStart * ow);
             if (planeMean == null)
             {
                 TPath.StoreRows(src, rw, dst, ow, storeRows, storeLength, b, relu);
+                continue;
+            }
+
+            // Two passes per band (the sum while storing, the squared deviations over the fresh rows), then
+            // Chan's merge into the plane's moments, bands in order.
+            double bandMean = TPath.StoreRowsAndSum(src, rw, dst, ow, storeRows, storeLength, b) / bandLength;
+            double bandM2 = TPath.SquaredDeviations(dst, bandLength, bandMean);
+            int at = (n * outChannels) + co;
+            if (l.RowStart == 0)
+            {
+                planeMean[at] = bandMean;
+                planeM2[at] = bandM2;
             }
             else
             {
-                // Two passes per plane: the sum while storing, the squared deviations over the fresh plane.
-                double mean = TPath.StoreRowsAndSum(src, rw, dst, ow, storeRows, storeLength, b) / planeLength;
-                planeMean[(n * outChannels) + co] = mean;
-                planeM2[(n * outChannels) + co] = TPath.SquaredDeviations(dst, planeLength, mean);
+                double before = (double)l.RowStart * ow;
+                double total = before + bandLength;
+                double delta = bandMean - planeMean[at];
+                planeMean[at] += delta * bandLength / total;
+                planeM2[at] += bandM2 + (delta * delta * before * bandLength / total);
             }
         }
     }

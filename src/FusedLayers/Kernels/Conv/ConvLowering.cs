@@ -3,14 +3,14 @@ using System;
 namespace FusedLayers.Kernels.Conv;
 
 /// <summary>
-/// How one sample of a convolution becomes a GEMM <c>C[M x N] = W[M x K] B[K x N]</c> with
-/// <c>K = channels * k * k</c>, without materialising <c>B</c> when the stride is 1.
+/// How a band of output rows of one sample of a convolution becomes a GEMM <c>C[M x N] = W[M x K] B[K x N]</c>
+/// with <c>K = channels * k * k</c>, without materialising <c>B</c> when the stride is 1.
 /// </summary>
 /// <remarks>
-/// <para><b>Plane mode</b> (stride 1). The sample's channels are copied into a buffer of zero-padded planes
-/// <c>PlaneHeight x PlaneWidth</c> (<c>Wp</c> wide). Output position <c>(oy, ox)</c> becomes column
+/// <para><b>Plane mode</b> (stride 1). The input rows a band needs are copied into a buffer of zero-padded
+/// planes <c>(rows + k - 1) x Wp</c>. Output position <c>(oy, ox)</c> of the band becomes column
 /// <c>q = oy * Wp + ox</c>; it reads <c>plane[q + ky * Wp + kx]</c> for tap <c>(ky, kx)</c>, so row
-/// <c>(c, ky, kx)</c> of <c>B</c> is the buffer itself starting at <c>c * P + ky * Wp + kx</c>, contiguous
+/// <c>(c, ky, kx)</c> of <c>B</c> is the buffer itself starting at <c>c * stride + ky * Wp + kx</c>, contiguous
 /// along <c>q</c>. Each output row is computed <c>Wp</c> wide; its last <c>k - 1</c> columns wrap into the
 /// next row and are discarded by the epilogue (the price: <c>(k - 1) / Wp</c> of the FLOPs, 3.4 % for
 /// 56 x 56 with padding 1). The same mode serves the input gradient of any stride, as a stride-1
@@ -18,41 +18,72 @@ namespace FusedLayers.Kernels.Conv;
 /// by <c>k - 1 - p</c>, with the kernel rotated by 180 degrees and the channel roles swapped; a negative
 /// padding (when <c>p &gt; k - 1</c>) simply crops.</para>
 /// <para><b>Column mode</b> (forward and weight gradient with stride &gt; 1). <c>B</c> is built explicitly
-/// (im2col, <c>K x Ho*Wo</c>, scalar loops) and fed to the same micro-kernel: a correct vectorised
+/// (im2col, <c>K x rows*Wo</c>, scalar loops) and fed to the same micro-kernel: a correct vectorised
 /// fallback whose cost is one extra pass over a <c>k * k</c> times larger buffer.</para>
+/// <para><b>Bands.</b> With several threads a sample is processed in bands of output rows sized so that the
+/// band's <c>B</c> buffer and its block of <c>C</c> together take about 320 KiB: they are built, multiplied and
+/// consumed by the epilogue inside L2 (512 KiB on Zen 3), so the only traffic beyond L2 is the input read once
+/// and the output written once. With whole 56 x 56 planes (860 KiB per sample for each of the two) every pass
+/// goes to L3, and on two cores sharing it the convolution of block R measured about 10 % slower than with
+/// bands. A single thread has L3 to itself; there the halo rows (<c>k - 1</c> per band, copied again) and the
+/// extra edge tiles made bands ~4 % slower, so it uses bands of up to 2 MiB, i.e. whole planes for block R,
+/// which still bounds the scratch for large images. Band boundaries change only how BatchNorm moments and
+/// weight-gradient partial sums are grouped, so results stay bit-identical for a given thread count.
+/// All bands of a call share the strides of the nominal band, so one offsets table serves them all.</para>
 /// </remarks>
 internal readonly struct ConvLowering
 {
+    /// <summary>Bytes of <c>B</c> buffer plus <c>C</c> block one band aims at when several threads share L3.</summary>
+    private const int SharedBandBudget = 320 * 1024;
+
+    /// <summary>Bytes per band for a single thread, which has L3 to itself: bands only to bound the scratch.</summary>
+    private const int SingleBandBudget = 2 * 1024 * 1024;
+
     private ConvLowering(
-        int channels, int sourceHeight, int sourceWidth, int kernel, int outHeight, int outWidth,
-        bool columnMode, int stride, int padding, int planeHeight, int planeWidth, int origin, int dilation, int vectorWidth)
+        int channels, int sourceHeight, int sourceWidth, int kernel, int totalOutHeight, int outWidth, int outChannels,
+        bool columnMode, int stride, int padding, int planeWidth, int origin, int dilation, int vectorWidth, int threads)
     {
         Channels = channels;
         SourceHeight = sourceHeight;
         SourceWidth = sourceWidth;
         Kernel = kernel;
-        OutHeight = outHeight;
+        TotalOutHeight = totalOutHeight;
         OutWidth = outWidth;
         ColumnMode = columnMode;
         Stride = stride;
         Padding = padding;
-        PlaneHeight = planeHeight;
         PlaneWidth = planeWidth;
         Origin = origin;
         Dilation = dilation;
+        VectorWidth = vectorWidth;
         Depth = channels * kernel * kernel;
         RowWidth = columnMode ? outWidth : planeWidth;
-        Columns = outHeight * RowWidth;
-        PaddedColumns = (Columns + vectorWidth - 1) / vectorWidth * vectorWidth;
 
-        ChannelStride = CacheFriendlyStride(PlaneLength);
-        ColumnRowStride = CacheFriendlyStride(PaddedColumns);
+        // Band height: B rows per output row (plane: one padded row per channel; columns: K values per
+        // position) plus C (outChannels rounded up) per output row, in the budget; then evened out.
+        long perRow = 4L * ((columnMode ? (long)Depth * outWidth : (long)channels * planeWidth) + ((long)((outChannels + 7) & ~7) * RowWidth));
+        int budget = threads > 1 ? SharedBandBudget : SingleBandBudget;
+        int maxRows = (int)Math.Clamp(budget / perRow, 1, totalOutHeight);
+        int bands = (totalOutHeight + maxRows - 1) / maxRows;
+        BandRows = (totalOutHeight + bands - 1) / bands;
+        RowStart = 0;
+        OutHeight = BandRows;
+
+        ChannelStride = CacheFriendlyStride((BandRows + kernel - 1) * planeWidth);
+        ColumnRowStride = CacheFriendlyStride(RoundUp(BandRows * outWidth, vectorWidth));
 
         // Plane mode reads up to (channels - 1) * stride + (k - 1) * Wp + (k - 1) + PaddedColumns - 1
         // <= channels * stride + (k - 1) + (PaddedColumns - Columns) - 1; the slack after the planes is zero.
         BufferLength = columnMode
             ? Depth * ColumnRowStride
             : (channels * ChannelStride) + kernel + vectorWidth;
+    }
+
+    private ConvLowering(in ConvLowering nominal, int rowStart, int rows)
+    {
+        this = nominal;
+        RowStart = rowStart;
+        OutHeight = rows;
     }
 
     /// <summary>Channels of the tensor that is read (the GEMM depth is <c>Channels * k * k</c>).</summary>
@@ -67,7 +98,19 @@ internal readonly struct ConvLowering
     /// <summary>Kernel side.</summary>
     public int Kernel { get; }
 
-    /// <summary>Height of the produced planes.</summary>
+    /// <summary>Height of the produced planes (all bands).</summary>
+    public int TotalOutHeight { get; }
+
+    /// <summary>Output rows per band (the last band may have fewer).</summary>
+    public int BandRows { get; }
+
+    /// <summary>Number of bands.</summary>
+    public int BandCount => (TotalOutHeight + BandRows - 1) / BandRows;
+
+    /// <summary>First output row of this band.</summary>
+    public int RowStart { get; }
+
+    /// <summary>Output rows of this band.</summary>
     public int OutHeight { get; }
 
     /// <summary>Width of the produced planes.</summary>
@@ -82,26 +125,20 @@ internal readonly struct ConvLowering
     /// <summary>Padding (column mode).</summary>
     public int Padding { get; }
 
-    /// <summary>Padded plane height (plane mode).</summary>
-    public int PlaneHeight { get; }
-
     /// <summary>Padded plane width <c>Wp</c> (plane mode).</summary>
     public int PlaneWidth { get; }
 
-    /// <summary>Elements of one padded plane.</summary>
-    public int PlaneLength => PlaneHeight * PlaneWidth;
+    /// <summary>Rows of this band's padded planes (plane mode).</summary>
+    public int PlaneHeight => OutHeight + Kernel - 1;
 
-    /// <summary>Distance between planes in the buffer (plane mode): <see cref="PlaneLength"/> rounded up to an odd number of cache lines.</summary>
-    public int ChannelStride { get; }
-
-    /// <summary>Distance between rows of the im2col buffer (column mode), likewise an odd number of cache lines.</summary>
-    public int ColumnRowStride { get; }
-
-    /// <summary>Where source element <c>(0, 0)</c> lands in the plane (padding; negative crops).</summary>
+    /// <summary>Where source element <c>(0, 0)</c> lands in the full padded plane (padding; negative crops).</summary>
     public int Origin { get; }
 
     /// <summary>Spacing of source elements in the plane (the stride for the input gradient, else 1).</summary>
     public int Dilation { get; }
+
+    /// <summary>Floats per vector of the path (columns are padded to whole vectors).</summary>
+    public int VectorWidth { get; }
 
     /// <summary>GEMM depth <c>K = Channels * k * k</c>.</summary>
     public int Depth { get; }
@@ -109,42 +146,61 @@ internal readonly struct ConvLowering
     /// <summary>Columns per output row in the GEMM (<c>Wp</c> in plane mode, <c>Wo</c> in column mode).</summary>
     public int RowWidth { get; }
 
-    /// <summary>GEMM columns <c>N = OutHeight * RowWidth</c>.</summary>
-    public int Columns { get; }
+    /// <summary>GEMM columns of this band, <c>N = OutHeight * RowWidth</c>.</summary>
+    public int Columns => OutHeight * RowWidth;
 
     /// <summary><see cref="Columns"/> rounded up to whole vectors.</summary>
-    public int PaddedColumns { get; }
+    public int PaddedColumns => RoundUp(Columns, VectorWidth);
 
-    /// <summary>Floats of the per-sample <c>B</c> buffer.</summary>
+    /// <summary><see cref="PaddedColumns"/> of the nominal (largest) band: the size of per-band scratch.</summary>
+    public int MaxPaddedColumns => RoundUp(BandRows * RowWidth, VectorWidth);
+
+    /// <summary>
+    /// Distance between planes in the buffer (plane mode): the nominal band's plane rounded up to an odd number
+    /// of cache lines, so that the rows of <c>B</c> one stride apart start in different L1 sets (with 30 x 30
+    /// inputs and padding 1 a plane is exactly 4 KiB, and every channel's rows would otherwise share sets).
+    /// </summary>
+    public int ChannelStride { get; }
+
+    /// <summary>Distance between rows of the im2col buffer (column mode), likewise an odd number of cache lines.</summary>
+    public int ColumnRowStride { get; }
+
+    /// <summary>Floats of the per-band <c>B</c> buffer.</summary>
     public int BufferLength { get; }
 
     /// <summary>Elements of one source sample.</summary>
     public int SourceSampleLength => Channels * SourceHeight * SourceWidth;
 
-    /// <summary>The lowering of the forward convolution.</summary>
-    public static ConvLowering Forward(in Conv2dGeometry g, int vectorWidth)
+    /// <summary>The lowering of the forward convolution (and of the weight gradient) for a thread count.</summary>
+    public static ConvLowering Forward(in Conv2dGeometry g, int vectorWidth, int threads)
     {
         int k = g.KernelSize;
         return g.Stride == 1
             ? new ConvLowering(
-                g.InChannels, g.InHeight, g.InWidth, k, g.OutHeight, g.OutWidth, columnMode: false, 1, g.Padding,
-                g.InHeight + (2 * g.Padding), g.InWidth + (2 * g.Padding), g.Padding, 1, vectorWidth)
+                g.InChannels, g.InHeight, g.InWidth, k, g.OutHeight, g.OutWidth, g.OutChannels, columnMode: false, 1, g.Padding,
+                g.InWidth + (2 * g.Padding), g.Padding, 1, vectorWidth, threads)
             : new ConvLowering(
-                g.InChannels, g.InHeight, g.InWidth, k, g.OutHeight, g.OutWidth, columnMode: true, g.Stride, g.Padding,
-                0, 0, 0, 1, vectorWidth);
+                g.InChannels, g.InHeight, g.InWidth, k, g.OutHeight, g.OutWidth, g.OutChannels, columnMode: true, g.Stride, g.Padding,
+                0, 0, 1, vectorWidth, threads);
     }
 
     /// <summary>
     /// The lowering of the input gradient: a stride-1 convolution of the output gradient, dilated by the
-    /// stride and placed at <c>k - 1 - p</c> in planes of <c>(H + k - 1) x (W + k - 1)</c>, so the result
-    /// is exactly <c>H x W</c>.
+    /// stride and placed at <c>k - 1 - p</c> in planes <c>W + k - 1</c> wide, so the result is exactly <c>H x W</c>.
     /// </summary>
-    public static ConvLowering BackwardInput(in Conv2dGeometry g, int vectorWidth)
+    public static ConvLowering BackwardInput(in Conv2dGeometry g, int vectorWidth, int threads)
     {
         int k = g.KernelSize;
         return new ConvLowering(
-            g.OutChannels, g.OutHeight, g.OutWidth, k, g.InHeight, g.InWidth, columnMode: false, 1, 0,
-            g.InHeight + k - 1, g.InWidth + k - 1, k - 1 - g.Padding, g.Stride, vectorWidth);
+            g.OutChannels, g.OutHeight, g.OutWidth, k, g.InHeight, g.InWidth, g.InChannels, columnMode: false, 1, 0,
+            g.InWidth + k - 1, k - 1 - g.Padding, g.Stride, vectorWidth, threads);
+    }
+
+    /// <summary>Band <paramref name="band"/> of this (nominal) lowering.</summary>
+    public ConvLowering Band(int band)
+    {
+        int start = band * BandRows;
+        return new ConvLowering(this, start, Math.Min(BandRows, TotalOutHeight - start));
     }
 
     /// <summary>Fills <paramref name="offsets"/> (length <see cref="Depth"/>) with the start of each row of <c>B</c>.</summary>
@@ -164,7 +220,7 @@ internal readonly struct ConvLowering
         }
     }
 
-    /// <summary>Builds the <c>B</c> buffer of one sample (<paramref name="buffer"/> has <see cref="BufferLength"/> floats).</summary>
+    /// <summary>Builds this band's <c>B</c> buffer from one sample (<paramref name="buffer"/> has <see cref="BufferLength"/> floats).</summary>
     public void Fill(ReadOnlySpan<float> sample, Span<float> buffer)
     {
         if (ColumnMode)
@@ -177,11 +233,9 @@ internal readonly struct ConvLowering
         }
     }
 
-    /// <summary>
-    /// The smallest stride of at least <paramref name="floats"/> floats that is an odd number of 64-byte lines:
-    /// rows of <c>B</c> that sit one stride apart then start in different L1 sets. (With 30 x 30 inputs and
-    /// padding 1 a plane is exactly 4 KiB, and every channel's rows would otherwise share the same sets.)
-    /// </summary>
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>The smallest stride of at least <paramref name="floats"/> floats that is an odd number of 64-byte lines.</summary>
     private static int CacheFriendlyStride(int floats)
     {
         int lines = (floats + 15) / 16;
@@ -196,60 +250,48 @@ internal readonly struct ConvLowering
     private void FillPlanes(ReadOnlySpan<float> sample, Span<float> buffer)
     {
         int sh = SourceHeight, sw = SourceWidth, pw = PlaneWidth, d = Dilation, o = Origin;
+        int planeLength = PlaneHeight * pw;
 
         // Source columns sx that land inside the plane: 0 <= o + sx * d < pw.
         int sxStart = o >= 0 ? 0 : (-o + d - 1) / d;
         int sxEnd = pw - 1 - o < 0 ? 0 : Math.Min(sw, ((pw - 1 - o) / d) + 1);
-        if (d != 1 || sxEnd <= sxStart)
-        {
-            // Dilated (input gradient of a strided convolution): zero everything, then scatter.
-            buffer.Slice(0, BufferLength).Clear();
-            if (sxEnd > sxStart)
-            {
-                for (int c = 0; c < Channels; c++)
-                {
-                    ReadOnlySpan<float> src = sample.Slice(c * sh * sw, sh * sw);
-                    Span<float> plane = buffer.Slice(c * ChannelStride, PlaneLength);
-                    for (int sy = 0; sy < sh; sy++)
-                    {
-                        int y = o + (sy * d);
-                        if ((uint)y < (uint)PlaneHeight)
-                        {
-                            Span<float> dstRow = plane.Slice(y * pw, pw);
-                            for (int sx = sxStart; sx < sxEnd; sx++)
-                            {
-                                dstRow[o + (sx * d)] = src[(sy * sw) + sx];
-                            }
-                        }
-                    }
-                }
-            }
-
-            return;
-        }
-
-        // Dense: every element is written once, the padding with zeros and the interior with a row copy.
-        int left = o + sxStart, count = sxEnd - sxStart, right = pw - left - count;
+        int count = Math.Max(0, sxEnd - sxStart);
+        int left = o + (sxStart * d);
         for (int c = 0; c < Channels; c++)
         {
             ReadOnlySpan<float> src = sample.Slice(c * sh * sw, sh * sw);
             Span<float> plane = buffer.Slice(c * ChannelStride, ChannelStride);
             for (int y = 0; y < PlaneHeight; y++)
             {
+                // Local row y is row RowStart + y of the full padded plane, i.e. source row (that - o) / d.
                 Span<float> dstRow = plane.Slice(y * pw, pw);
-                int sy = y - o;
-                if ((uint)sy >= (uint)sh)
+                int g = RowStart + y - o;
+                int sy = g / d;
+                if (g < 0 || g % d != 0 || sy >= sh || count == 0)
                 {
                     dstRow.Clear();
                     continue;
                 }
 
-                dstRow.Slice(0, left).Clear();
-                src.Slice((sy * sw) + sxStart, count).CopyTo(dstRow.Slice(left));
-                dstRow.Slice(left + count, right).Clear();
+                ReadOnlySpan<float> srcRow = src.Slice(sy * sw, sw);
+                if (d == 1)
+                {
+                    // Every element written once: zero borders, one copy for the interior.
+                    dstRow.Slice(0, left).Clear();
+                    srcRow.Slice(sxStart, count).CopyTo(dstRow.Slice(left));
+                    dstRow.Slice(left + count).Clear();
+                }
+                else
+                {
+                    dstRow.Clear();
+                    for (int sx = sxStart; sx < sxEnd; sx++)
+                    {
+                        dstRow[o + (sx * d)] = srcRow[sx];
+                    }
+                }
             }
 
-            plane.Slice(PlaneLength).Clear();
+            plane.Slice(planeLength).Clear();
         }
 
         buffer.Slice(Channels * ChannelStride, BufferLength - (Channels * ChannelStride)).Clear();
@@ -258,6 +300,8 @@ internal readonly struct ConvLowering
     private void FillColumns(ReadOnlySpan<float> sample, Span<float> buffer)
     {
         int k = Kernel, s = Stride, p = Padding, h = SourceHeight, w = SourceWidth, oh = OutHeight, ow = OutWidth;
+        int columns = Columns;
+        int padded = PaddedColumns;
         for (int c = 0; c < Channels; c++)
         {
             ReadOnlySpan<float> src = sample.Slice(c * h * w, h * w);
@@ -265,10 +309,10 @@ internal readonly struct ConvLowering
             {
                 for (int kx = 0; kx < k; kx++)
                 {
-                    Span<float> row = buffer.Slice(((((c * k) + ky) * k) + kx) * ColumnRowStride, PaddedColumns);
+                    Span<float> row = buffer.Slice(((((c * k) + ky) * k) + kx) * ColumnRowStride, padded);
                     for (int oy = 0; oy < oh; oy++)
                     {
-                        int iy = (oy * s) - p + ky;
+                        int iy = ((RowStart + oy) * s) - p + ky;
                         Span<float> dst = row.Slice(oy * ow, ow);
                         if ((uint)iy >= (uint)h)
                         {
@@ -284,7 +328,7 @@ internal readonly struct ConvLowering
                         }
                     }
 
-                    row.Slice(Columns).Clear();
+                    row.Slice(columns).Clear();
                 }
             }
         }

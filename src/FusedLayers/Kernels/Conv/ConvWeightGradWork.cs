@@ -8,10 +8,12 @@ namespace FusedLayers.Kernels.Conv;
 /// Weight and bias gradients of a convolution as a GEMM over output positions:
 /// <c>dW^T[(ci,ky,kx), co] = sum_q B[(ci,ky,kx), q] * dZt[q, co]</c>, where <c>B</c> is the forward lowering's
 /// buffer (shifted padded planes, or im2col) and <c>dZt</c> the sample's output gradient transposed to
-/// <c>[q][co]</c>, written straight into column-tile panels (16 channels x all positions, contiguous), with its
-/// wrap-around columns zeroed. The micro-kernel then broadcasts from the shifted
-/// planes (rows of <c>A</c> through the tap offsets table) and reads <c>dZt</c> rows contiguously, the same
-/// engine as the forward pass; the depth <c>q</c> is walked in L1-sized blocks.
+/// <c>[q][co]</c> (8 x 8 register transposes), written straight into column-tile panels (one tile of channels x
+/// all positions of a row band, contiguous), with its wrap-around columns zero. The micro-kernel then
+/// broadcasts from the shifted planes (rows of <c>A</c> through the tap offsets table) and reads <c>dZt</c> rows
+/// contiguously: the same engine as the forward pass, accumulating over row bands and depth blocks of
+/// <c>q</c>. (The alternative, dot products along <c>q</c> with horizontal sums, needs more loads per FMA and
+/// a reduction per output.)
 /// </summary>
 /// <remarks>
 /// Samples are split into a fixed number of groups (a function of batch and thread count only); each group
@@ -23,7 +25,7 @@ namespace FusedLayers.Kernels.Conv;
 internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
     where TPath : struct, IGemmPath
 {
-    /// <summary>Output positions per depth block: keeps a 16-column tile of <c>dZt</c> (16 KiB) in L1.</summary>
+    /// <summary>Output positions per depth block: a tile of <c>dZt</c> (about 256 positions x 24 channels = 24 KiB with AVX2) stays in L1.</summary>
     private const int DepthBlock = 256;
 
     [ThreadStatic]
@@ -86,16 +88,18 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
     /// <inheritdoc />
     public override void Execute(int index)
     {
-        ConvLowering l = lowering;
+        ConvLowering nominal = lowering;
         int group = index / parts;
         int tap0 = index % parts * tapsPerPart;
-        int taps = Math.Min(l.Depth - tap0, tapsPerPart);
+        int taps = Math.Min(nominal.Depth - tap0, tapsPerPart);
         int first = group * samplesPerGroup;
         int last = Math.Min(batch, first + samplesPerGroup);
-        int depthPad = GemmDriver<TPath>.PadRows(l.Depth);
-        int outPlane = l.OutHeight * l.OutWidth;
-        float[] bufferArray = ArrayPool<float>.Shared.Rent(l.BufferLength);
-        float[] dztArray = ArrayPool<float>.Shared.Rent(GemmPacking<TPath>.BPackedLength(l.PaddedColumns, outPad));
+        int depthPad = GemmDriver<TPath>.PadRows(nominal.Depth);
+        int outPlane = nominal.TotalOutHeight * nominal.OutWidth;
+        int maxColumns = nominal.MaxPaddedColumns;
+        int dztLength = GemmPacking<TPath>.BPackedLength(maxColumns, outPad);
+        float[] bufferArray = ArrayPool<float>.Shared.Rent(nominal.BufferLength);
+        float[] dztArray = ArrayPool<float>.Shared.Rent(dztLength);
         float[] sampleArray = ArrayPool<float>.Shared.Rent(GemmDriver<TPath>.PadRows(taps) * outPad);
         try
         {
@@ -105,14 +109,13 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
             {
                 double* groupPartial = partial + ((nint)group * depthPad * outPad) + ((nint)tap0 * outPad);
 
-                // Zero once: the transposes below only ever write the valid (position, channel) entries, so the
-                // wrap-around columns, the tail and the padding channels stay zero for every sample.
-                new Span<float>(dzt, GemmPacking<TPath>.BPackedLength(l.PaddedColumns, outPad)).Clear();
+                // Zero once: the transposes below only write valid (position, channel) entries, so the wrap-around
+                // columns and the padding channels stay zero for every band of every sample.
+                new Span<float>(dzt, dztLength).Clear();
                 for (int n = first; n < last; n++)
                 {
-                    l.Fill(new ReadOnlySpan<float>(input + ((nint)n * l.SourceSampleLength), l.SourceSampleLength), bufferArray);
+                    var sample = new ReadOnlySpan<float>(input + ((nint)n * nominal.SourceSampleLength), nominal.SourceSampleLength);
                     float* dz = gradOutput + ((nint)n * outChannels * outPlane);
-                    Transpose(dz, dzt);
                     if (biasPartial != null && tap0 == 0)
                     {
                         for (int co = 0; co < outChannels; co++)
@@ -121,22 +124,30 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
                         }
                     }
 
-                    var operands = new GemmOperands
+                    for (int band = 0; band < nominal.BandCount; band++)
                     {
-                        A = buffer,
-                        ARowOffsets = tapOffsets + tap0,
-                        AColumnStride = 1,
-                        M = taps,
-                        B = dzt,
-                        BOffsets = dzOffsets,
-                        BPanelStride = GemmPacking<TPath>.BPanelStride(l.PaddedColumns),
-                        N = outPad,
-                        K = l.PaddedColumns,
-                        KBlock = DepthBlock,
-                        C = sampleGrad,
-                        Ldc = outPad,
-                    };
-                    GemmDriver<TPath>.Run(operands, 0, GemmDriver<TPath>.RowBlockCount(taps), 0, GemmDriver<TPath>.TileCount(outPad));
+                        ConvLowering l = nominal.Band(band);
+                        l.Fill(sample, bufferArray);
+                        Transpose(l, dz, dzt);
+                        var operands = new GemmOperands
+                        {
+                            A = buffer,
+                            ARowOffsets = tapOffsets + tap0,
+                            AColumnStride = 1,
+                            M = taps,
+                            B = dzt,
+                            BOffsets = dzOffsets,
+                            BPanelStride = GemmPacking<TPath>.BPanelStride(maxColumns),
+                            N = outPad,
+                            K = l.PaddedColumns,
+                            KBlock = GemmDriver<TPath>.DepthBlock(l.PaddedColumns, DepthBlock),
+                            C = sampleGrad,
+                            Ldc = outPad,
+                            Accumulate = band > 0,
+                        };
+                        GemmDriver<TPath>.Run(operands, 0, GemmDriver<TPath>.RowBlockCount(taps), 0, GemmDriver<TPath>.TileCount(outPad));
+                    }
+
                     TPath.AddRowToDouble(sampleGrad, groupPartial, taps * outPad);
                 }
             }
@@ -150,26 +161,30 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
     }
 
     /// <summary>
-    /// <c>dZt[q, co] = dz[co, oy, ox]</c> with <c>q = oy * RowWidth + ox</c>, stored as panels of <c>TileWidth</c>
-    /// channels: <c>dzt[(co / TileWidth) * panel + q * TileWidth + co % TileWidth]</c>. Wrap-around columns, the
-    /// positions past <c>N</c> and the channels past <c>outChannels</c> are never written here and stay zero (the
-    /// caller clears the buffer once), so they add nothing.
+    /// <c>dZt[q, co] = dz[co, RowStart + oy, ox]</c> with <c>q = oy * RowWidth + ox</c> for the band's rows, stored
+    /// as panels of <c>TileWidth</c> channels: <c>dzt[(co / TileWidth) * panel + q * TileWidth + co % TileWidth]</c>.
+    /// Wrap-around columns and padding channels are never written (the caller zeroes the buffer once), so they
+    /// add nothing; the positions between a short last band's end and its vector padding held data of the full
+    /// bands before it and are zeroed here.
     /// </summary>
-    private void Transpose(float* dz, float* dzt)
+    private void Transpose(in ConvLowering l, float* dz, float* dzt)
     {
-        ConvLowering l = lowering;
         int oh = l.OutHeight, ow = l.OutWidth, rw = l.RowWidth, cout = outChannels;
         int width = GemmDriver<TPath>.TileWidth;
-        nint panel = GemmPacking<TPath>.BPanelStride(l.PaddedColumns);
-        int outPlane = oh * ow;
+        nint panel = GemmPacking<TPath>.BPanelStride(l.MaxPaddedColumns);
+        int outPlane = l.TotalOutHeight * ow;
+        int tail = l.PaddedColumns - l.Columns;
         for (int co0 = 0; co0 < cout; co0 += width)
         {
             int channels = Math.Min(width, cout - co0);
             float* panelBase = dzt + (co0 / width * panel);
             for (int oy = 0; oy < oh; oy++)
             {
-                Transposer.Transpose(dz + ((nint)co0 * outPlane) + ((nint)oy * ow), outPlane, panelBase + ((nint)oy * rw * width), width, channels, ow);
+                Transposer.Transpose(
+                    dz + ((nint)co0 * outPlane) + ((nint)(l.RowStart + oy) * ow), outPlane, panelBase + ((nint)oy * rw * width), width, channels, ow);
             }
+
+            new Span<float>(panelBase + ((nint)l.Columns * width), tail * width).Clear();
         }
     }
 }
