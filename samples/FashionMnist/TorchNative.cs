@@ -1,0 +1,61 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+
+namespace FashionMnist;
+
+/// <summary>
+/// Prepares the process for TorchSharp (copied from tests/FusedLayers.TorchParity.Tests/TorchNative.cs).
+/// When the build found that the system libstdc++ lacks GLIBCXX_3.4.32 (build/TorchSharpNativeFix.targets,
+/// Debian 12), it patched the output's libLibTorchSharp.so and built an empty
+/// <c>std::ios_base_library_init()</c> shim next to this assembly; the shim is loaded here with
+/// <c>RTLD_LAZY | RTLD_GLOBAL</c>, before the first TorchSharp call, so that the wrapper's (now unversioned)
+/// reference to that symbol resolves to it. Elsewhere there is no shim and nothing to do.
+/// </summary>
+internal static partial class TorchNative
+{
+    /// <summary>The shim's file name; must match <c>TorchSharpShimFileName</c> in the targets file.</summary>
+    public const string ShimFileName = "libFusedLayersIosBaseInitShim.so";
+
+    private const int RtldLazy = 0x001;
+    private const int RtldGlobal = 0x100;
+
+    /// <summary>The shim's path when it was found and loaded, else null (no fix needed on this system).</summary>
+    public static string? LoadedShim { get; private set; }
+
+    /// <summary>Loads the shim if there is one. Call before anything touches <c>TorchSharp.torch</c>.</summary>
+    public static void LoadShim()
+    {
+        if (!OperatingSystem.IsLinux() || LoadedShim is not null)
+        {
+            return;
+        }
+
+        string shim = Path.Combine(AppContext.BaseDirectory, ShimFileName);
+        if (!File.Exists(shim))
+        {
+            return;
+        }
+
+        if (DlOpen(shim, RtldLazy | RtldGlobal) == IntPtr.Zero)
+        {
+            throw new InvalidOperationException($"dlopen('{shim}') failed: {Marshal.PtrToStringUTF8(DlError())}");
+        }
+
+        LoadedShim = shim;
+    }
+
+    /// <summary>The message for a TorchSharp that does not load.</summary>
+    public static string LoadFailure =>
+        "TorchSharp could not load its native libraries. Where the system libstdc++ lacks GLIBCXX_3.4.32 " +
+        "(Debian 12), build/TorchSharpNativeFix.targets patches the build output's copy of libLibTorchSharp.so " +
+        $"and builds {ShimFileName} (it needs python3 and g++); rebuild this project and look for " +
+        $"'TorchSharpNativeFix' in the build log (shim loaded: {LoadedShim ?? "none"}).";
+
+    // dlopen and dlerror live in libc since glibc 2.34 (Debian 12 has 2.36); libdl.so.2 still exports them.
+    [LibraryImport("libdl.so.2", EntryPoint = "dlopen", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr DlOpen(string fileName, int flags);
+
+    [LibraryImport("libdl.so.2", EntryPoint = "dlerror")]
+    private static partial IntPtr DlError();
+}
