@@ -3,6 +3,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using FusedLayers.Benchmarks;
+using FusedLayers.Benchmarks.Compare;
 using Perfolizer.Horology;
 
 // The benchmark suite. Examples (Release only):
@@ -10,6 +11,13 @@ using Perfolizer.Horology;
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --filter '*' --job dry --inProcess   (smoke run)
 // Without --job, a job tuned for the mix of millisecond and multi-second cases is used.
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --smoke   (CI: every benchmark once, blocks S and L, in process)
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- compare [--quick] [--out DIR]
+//     (FusedLayers vs PyTorch/TorchSharp and ONNX Runtime on every block, mode and thread count: markdown table, CSV, PNG chart)
+if (args.Length > 0 && args[0] == "compare")
+{
+    return CompareCommand.Run(args[1..]);
+}
+
 if (Array.IndexOf(args, "--smoke") >= 0)
 {
     BlockBenchmarks.Smoke = true;
@@ -30,3 +38,4 @@ if (!explicitJob)
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(BlockBenchmarks).Assembly).Run(args, config);
+return 0;

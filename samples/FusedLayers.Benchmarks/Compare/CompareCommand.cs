@@ -1,0 +1,301 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using System.Text;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using FusedLayers.Benchmarks.Peers;
+using FusedLayers.Kernels;
+using Perfolizer.Horology;
+
+namespace FusedLayers.Benchmarks.Compare;
+
+/// <summary>
+/// The <c>compare</c> verb: FusedLayers against PyTorch (TorchSharp) and ONNX Runtime on every block x
+/// mode x thread count, with the FMA peak and the memory bandwidth measured in the same run; prints a
+/// markdown table and writes it as markdown and CSV, and a PNG chart of the speed-ups.
+/// </summary>
+/// <remarks>
+/// Measurement: BenchmarkDotNet driven programmatically (the same engine, pilot, warm-up and statistics
+/// as the rest of the suite); the table takes each case's median. The job runs in process
+/// (<see cref="InProcessEmitToolchain"/>), for two reasons. First, BenchmarkDotNet's default toolchain
+/// builds a generated project per run whose output gets its own, unpatched copy of TorchSharp's native
+/// wrapper (build/TorchSharpNativeFix.targets patches only this project's output), so libtorch would
+/// not load on Debian 12. Second, it saves a build and 50 process starts, which keeps <c>--quick</c>
+/// within minutes on two cores. The cost is isolation: all three libraries share the process. Each
+/// peer's thread pool is idle (libgomp and ONNX Runtime threads spin briefly, then sleep; ONNX Runtime
+/// sessions and their pools are disposed in each case's cleanup) while the others run, FusedLayers
+/// allocates no native memory, so the malloc tuning for libtorch does not touch it.
+/// </remarks>
+public static class CompareCommand
+{
+    private static readonly string[] Modes = ["TrainForward", "TrainStep", "InferForward"];
+
+    /// <summary>Runs the comparison; <c>--quick</c> for fewer iterations, <c>--out DIR</c> for the output folder.</summary>
+    public static int Run(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        bool quick = args.Contains("--quick");
+        int outIndex = Array.IndexOf(args, "--out");
+        string outDir = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : Path.Combine("BenchmarkDotNet.Artifacts", "compare"));
+        Directory.CreateDirectory(outDir);
+        BlockBenchmarks.Smoke = false;
+
+        // Quick: two warm-ups and nine measured iterations of ~100 ms (one invocation each for cases longer
+        // than that; about 2-3 minutes here); full: three warm-ups and fifteen iterations of ~250 ms.
+        Job job = Job.Default
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithWarmupCount(quick ? 2 : 3)
+            .WithIterationCount(quick ? 9 : 15)
+            .WithIterationTime(TimeInterval.FromMilliseconds(quick ? 100 : 250))
+            .WithEvaluateOverhead(false)
+            .WithId(quick ? "CompareQuick" : "Compare")
+            .AsDefault();
+        IConfig config = DefaultConfig.Instance
+            .AddJob(job)
+            .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile)
+            .WithArtifactsPath(Path.Combine(outDir, "bdn"));
+
+        DateTime started = DateTime.Now;
+        Summary[] summaries = BenchmarkRunner.Run(
+            [typeof(MemoryBandwidthBenchmarks<float>), typeof(BlockBenchmarks), typeof(TorchSharpBenchmarks), typeof(OnnxRuntimeBenchmarks)], config);
+        TimeSpan elapsed = DateTime.Now - started;
+
+        var measurements = Measurements.From(summaries);
+        List<CompareRow> rows = BuildRows(measurements);
+        string markdown = Markdown(rows, measurements, quick, started, elapsed);
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+
+        string csvPath = Path.Combine(outDir, "compare.csv");
+        string markdownPath = Path.Combine(outDir, "compare.md");
+        string chartPath = Path.Combine(outDir, "compare.png");
+        File.WriteAllText(csvPath, Csv(rows));
+        File.WriteAllText(markdownPath, markdown);
+        CompareChart.Render(rows, chartPath, quick);
+        Console.WriteLine($"CSV:      {csvPath}");
+        Console.WriteLine($"Markdown: {markdownPath}");
+        Console.WriteLine($"Chart:    {chartPath}");
+        return rows.Any(r => r.FusedUs is null) ? 1 : 0;
+    }
+
+    private static List<CompareRow> BuildRows(Measurements m)
+    {
+        long? cache = Roofline.LastLevelCacheBytes();
+        var rows = new List<CompareRow>();
+        foreach (string block in BlockBenchmarks.Blocks)
+        {
+            foreach (string mode in Modes)
+            {
+                foreach (int threads in BlockBenchmarks.ThreadCounts)
+                {
+                    double? fused = m.Time("FusedLayers", block, mode, threads);
+                    double? torch = m.Time("TorchSharp", block, mode, threads);
+                    double? ort = mode == "InferForward" ? m.Time("OnnxRuntime", block, mode, threads) : null;
+                    double? best = new[] { torch, ort }.Where(t => t is not null).Min();
+                    string? bestPeer = best is null ? null : best == torch ? "TorchSharp" : "ONNX Runtime";
+                    double flops = BlockShapes.Flops(block, mode);
+                    double? peak = m.PeakGflops(threads);
+                    bool inCache = cache is not null && Roofline.WorkingSet(block, mode) <= cache.Value / 2.0;
+                    double? bandwidth = m.BandwidthGBps(inCache ? 8 : 128, threads);
+                    rows.Add(new CompareRow(
+                        block,
+                        mode,
+                        threads,
+                        fused / 1000,
+                        torch / 1000,
+                        ort / 1000,
+                        bestPeer,
+                        fused is > 0 && best is > 0 ? best / fused : null,
+                        fused is > 0 ? flops / fused : null,
+                        fused is > 0 && peak is > 0 ? 100 * flops / fused / peak : null,
+                        peak is > 0 ? flops / peak / 1000 : null,
+                        bandwidth is > 0 ? Roofline.BytesMoved(block, mode) / bandwidth / 1000 : null,
+                        inCache ? "L3" : "DRAM"));
+                }
+            }
+        }
+
+        return rows;
+    }
+
+    private static string Markdown(List<CompareRow> rows, Measurements m, bool quick, DateTime started, TimeSpan elapsed)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"## FusedLayers vs PyTorch (TorchSharp) and ONNX Runtime{(quick ? " (--quick)" : string.Empty)}");
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- Run: {started:yyyy-MM-dd HH:mm} local, {elapsed.TotalMinutes:F1} min; {Machine()}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- {RuntimeInformation.FrameworkDescription}; TorchSharp-cpu 0.107.0 (libtorch 2.10 CPU); Microsoft.ML.OnnxRuntime 1.31.1 (CPU provider); FusedLayers kernels: {KernelContext.BestSupported}");
+        foreach (int threads in BlockBenchmarks.ThreadCounts)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"- {threads} thread{(threads == 1 ? string.Empty : "s")}: FMA peak {Format(m.PeakGflops(threads), "F1")} GFLOP/s; copy bandwidth {Format(m.BandwidthGBps(128, threads), "F1")} GB/s (DRAM, 2 x 128 MiB), {Format(m.BandwidthGBps(8, threads), "F1")} GB/s (L3, 2 x 8 MiB)");
+        }
+
+        foreach ((string block, string graph) in OnnxRuntimeBenchmarks.OptimizedGraphs.OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- ONNX Runtime's optimised graph, block {block}: {graph}");
+        }
+
+        sb.AppendLine("- Times are BenchmarkDotNet medians (µs). Speed-up = best peer's time / FusedLayers' time (> 1: FusedLayers faster). % of FMA peak: conv/linear FLOPs (training step = 3x forward) per second over the FMA peak at the same thread count. Roofline: the larger of FLOPs / peak and estimated minimum bytes moved / copy bandwidth (Compare/Roofline.cs), and the share of that bound FusedLayers reaches.");
+        sb.AppendLine();
+        sb.AppendLine("| Block | Mode | Threads | FusedLayers µs | TorchSharp µs | ONNX Runtime µs | Speed-up vs best peer | % of FMA peak | Roofline |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
+        foreach (CompareRow r in rows)
+        {
+            string speedUp = r.SpeedUp is null ? "-" : $"{r.SpeedUp.Value.ToString("F2", CultureInfo.InvariantCulture)}x ({r.BestPeer})";
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r.Block} | {r.Mode} | {r.Threads} | {Micro(r.FusedUs)} | {Micro(r.TorchUs)} | {Micro(r.OrtUs)} | {speedUp} | {Format(r.PercentOfPeak, "F0")}% | {r.RooflineNote} |");
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Csv(List<CompareRow> rows)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("block,mode,threads,fusedlayers_us,torchsharp_us,onnxruntime_us,best_peer,speedup_vs_best_peer,fusedlayers_gflops,fusedlayers_pct_of_fma_peak,bound,compute_bound_us,memory_bound_us,memory_level,pct_of_bound");
+        foreach (CompareRow r in rows)
+        {
+            sb.AppendLine(string.Join(',',
+                r.Block,
+                r.Mode,
+                r.Threads.ToString(CultureInfo.InvariantCulture),
+                Format(r.FusedUs, "F1", string.Empty),
+                Format(r.TorchUs, "F1", string.Empty),
+                Format(r.OrtUs, "F1", string.Empty),
+                r.BestPeer ?? string.Empty,
+                Format(r.SpeedUp, "F3", string.Empty),
+                Format(r.Gflops, "F2", string.Empty),
+                Format(r.PercentOfPeak, "F1", string.Empty),
+                r.Bound ?? string.Empty,
+                Format(r.ComputeBoundUs, "F1", string.Empty),
+                Format(r.MemoryBoundUs, "F1", string.Empty),
+                r.MemoryLevel,
+                Format(r.PercentOfBound, "F1", string.Empty)));
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Machine()
+    {
+        string cpu = "unknown CPU";
+        try
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        string isa = Avx512F.IsSupported ? "AVX-512F present" : Fma.IsSupported && Avx2.IsSupported ? "AVX2 + FMA, no AVX-512" : "no AVX2/FMA";
+        long? cache = Roofline.LastLevelCacheBytes();
+        return $"{cpu}, {Environment.ProcessorCount} cores, {isa}{(cache is null ? string.Empty : $", L3 {cache.Value >> 20} MiB")}, {RuntimeInformation.OSDescription}";
+    }
+
+    internal static string Micro(double? microseconds) =>
+        microseconds is null ? "-" : microseconds.Value.ToString(microseconds.Value < 1000 ? "F1" : "F0", CultureInfo.InvariantCulture);
+
+    private static string Format(double? value, string format, string missing = "-") =>
+        value is null ? missing : value.Value.ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary>Medians of every case of a run, by implementation, block, mode and threads.</summary>
+    private sealed class Measurements
+    {
+        private readonly Dictionary<(string Implementation, string Block, string Mode, int Threads), double> times = [];
+        private readonly Dictionary<int, double> peaks = [];
+        private readonly Dictionary<(int MiB, int Threads), double> bandwidths = [];
+
+        public static Measurements From(IEnumerable<Summary> summaries)
+        {
+            var m = new Measurements();
+            foreach (BenchmarkReport report in summaries.SelectMany(s => s.Reports))
+            {
+                BenchmarkCase c = report.BenchmarkCase;
+                double? median = report.ResultStatistics?.Median;
+                if (median is not > 0)
+                {
+                    Console.Error.WriteLine($"compare: no result for {c.DisplayInfo}");
+                    continue;
+                }
+
+                int threads = (int)c.Parameters["Threads"];
+                Type type = c.Descriptor.Type;
+                if (type == typeof(MemoryBandwidthBenchmarks<float>))
+                {
+                    int mib = (int)c.Parameters["MiB"];
+                    m.bandwidths[(mib, threads)] = MemoryBandwidth.BytesMoved(mib) / median.Value;
+                    continue;
+                }
+
+                if (c.Descriptor.WorkloadMethod.Name == nameof(BlockBenchmarks.FmaPeakChains))
+                {
+                    double gflops = FmaPeak.FlopsPerThread * threads / median.Value;
+                    m.peaks[threads] = Math.Max(gflops, m.peaks.GetValueOrDefault(threads));
+                    continue;
+                }
+
+                string implementation = type == typeof(BlockBenchmarks) ? "FusedLayers"
+                    : type == typeof(TorchSharpBenchmarks) ? "TorchSharp"
+                    : type == typeof(OnnxRuntimeBenchmarks) ? "OnnxRuntime"
+                    : type.Name;
+                m.times[(implementation, (string)c.Parameters["Block"], c.Descriptor.Categories.First(), threads)] = median.Value;
+            }
+
+            return m;
+        }
+
+        /// <summary>Median nanoseconds, or null when the case failed or did not run.</summary>
+        public double? Time(string implementation, string block, string mode, int threads) =>
+            times.TryGetValue((implementation, block, mode, threads), out double t) ? t : null;
+
+        /// <summary>The best FMA-peak GFLOP/s at a thread count (the microbenchmark runs once per block).</summary>
+        public double? PeakGflops(int threads) => peaks.TryGetValue(threads, out double p) ? p : null;
+
+        /// <summary>Copy bandwidth, GB/s (bytes per ns).</summary>
+        public double? BandwidthGBps(int mib, int threads) => bandwidths.TryGetValue((mib, threads), out double b) ? b : null;
+    }
+}
+
+/// <summary>One row of the comparison (times in µs).</summary>
+public sealed record CompareRow(
+    string Block,
+    string Mode,
+    int Threads,
+    double? FusedUs,
+    double? TorchUs,
+    double? OrtUs,
+    string? BestPeer,
+    double? SpeedUp,
+    double? Gflops,
+    double? PercentOfPeak,
+    double? ComputeBoundUs,
+    double? MemoryBoundUs,
+    string MemoryLevel)
+{
+    /// <summary>"compute" or "memory", whichever bound is larger.</summary>
+    public string? Bound => ComputeBoundUs is null || MemoryBoundUs is null ? null : ComputeBoundUs >= MemoryBoundUs ? "compute" : "memory";
+
+    /// <summary>The roofline bound's share of FusedLayers' time, percent.</summary>
+    public double? PercentOfBound => FusedUs is > 0 && ComputeBoundUs is not null && MemoryBoundUs is not null
+        ? 100 * Math.Max(ComputeBoundUs.Value, MemoryBoundUs.Value) / FusedUs.Value
+        : null;
+
+    /// <summary>E.g. <c>compute-bound: ≥ 77000 µs (memory 5100 µs, DRAM); at 54% of it</c>.</summary>
+    public string RooflineNote => Bound is null
+        ? "-"
+        : Bound == "compute"
+            ? $"compute-bound: ≥ {CompareCommand.Micro(ComputeBoundUs)} µs at peak (memory ≥ {CompareCommand.Micro(MemoryBoundUs)} µs, {MemoryLevel}); at {PercentOfBound?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"}% of bound"
+            : $"memory-bound ({MemoryLevel}): ≥ {CompareCommand.Micro(MemoryBoundUs)} µs (compute ≥ {CompareCommand.Micro(ComputeBoundUs)} µs); at {PercentOfBound?.ToString("F0", CultureInfo.InvariantCulture) ?? "-"}% of bound";
+}

@@ -1,0 +1,82 @@
+using System;
+using System.Globalization;
+using System.IO;
+
+namespace FusedLayers.Benchmarks.Compare;
+
+/// <summary>
+/// A roofline estimate per row: the time the conv/linear FLOPs need at the measured FMA peak, against
+/// the time the row's unavoidable memory traffic needs at the measured copy bandwidth of the level its
+/// working set lives in (L3 when it fits in half of it, else DRAM). The larger is the bound.
+/// </summary>
+/// <remarks>
+/// The traffic is a lower bound for a fused implementation, in floats (x 4 bytes), with
+/// <c>in</c>, <c>out</c> and <c>W</c> the input, output and parameter (+ running statistics) sizes:
+/// inference reads the input and weights and writes the output once (BatchNorm folded, ReLU in the
+/// epilogue): <c>in + out + W</c>. A training forward must see the whole conv output before it can
+/// normalise (batch statistics), so it writes the conv output, reads it back and writes the result:
+/// <c>in + W + 3 out</c>. A training step adds the backward pass: BatchNorm's reductions read the output
+/// gradient and the saved conv output, the gradient pass reads both again, the weight gradient reads the
+/// input, the input gradient is written: <c>3 in + 7 out + 3 W</c> in all.
+/// </remarks>
+public static class Roofline
+{
+    /// <summary>Input, output and parameter/buffer element counts of a block (whole batch).</summary>
+    public static (double Input, double Output, double Weights) Elements(string block) => block switch
+    {
+        "S" => (8.0 * 3 * 32 * 32, 8.0 * 64 * 32 * 32, (64 * 3 * 9) + 64 + (4 * 64)),
+        "R" => (32.0 * 64 * 56 * 56, 32.0 * 64 * 56 * 56, (64 * 64 * 9) + (4 * 64)),
+        "L" => (256.0 * 784, 256.0 * 256, (256 * 784) + 256 + (4 * 256)),
+        _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
+    };
+
+    /// <summary>Estimated minimum bytes read + written by one run of the mode (see remarks).</summary>
+    public static double BytesMoved(string block, string mode)
+    {
+        (double input, double output, double weights) = Elements(block);
+        return 4 * mode switch
+        {
+            "InferForward" => input + output + weights,
+            "TrainForward" => input + weights + (3 * output),
+            "TrainStep" => (3 * input) + (7 * output) + (3 * weights),
+            _ => throw new ArgumentException("Unknown mode " + mode, nameof(mode)),
+        };
+    }
+
+    /// <summary>Bytes of distinct data the mode touches (input, output, saved activations, gradients).</summary>
+    public static double WorkingSet(string block, string mode)
+    {
+        (double input, double output, double weights) = Elements(block);
+        return 4 * mode switch
+        {
+            "InferForward" => input + output + weights,
+            "TrainForward" => input + (2 * output) + weights,
+            _ => (2 * input) + (4 * output) + (2 * weights),
+        };
+    }
+
+    /// <summary>The last-level cache size from sysfs (Linux), or null.</summary>
+    public static long? LastLevelCacheBytes()
+    {
+        try
+        {
+            string path = "/sys/devices/system/cpu/cpu0/cache/index3/size";
+            if (!File.Exists(path))
+            {
+                return null;
+            }
+
+            string text = File.ReadAllText(path).Trim();
+            long scale = text.EndsWith('K') ? 1024 : text.EndsWith('M') ? 1024 * 1024 : 1;
+            return long.Parse(text.TrimEnd('K', 'M'), CultureInfo.InvariantCulture) * scale;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
