@@ -14,7 +14,7 @@ public static class CompareChart
     public static void Render(IReadOnlyList<CompareRow> rows, string path, bool quick)
     {
         var plot = new Plot();
-        plot.Font.Set(Fonts.Sans);
+        plot.Font.Set("DejaVu Sans"); // falls back to the default font where it is missing
         int[] threadCounts = rows.Select(r => r.Threads).Distinct().Order().ToArray();
         var groups = rows.Select(r => (r.Block, r.Mode)).Distinct().ToList();
         double groupWidth = threadCounts.Length + 1.0;

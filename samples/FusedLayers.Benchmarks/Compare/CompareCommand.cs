@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -8,6 +9,7 @@ using System.Runtime.Intrinsics.X86;
 using System.Text;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Order;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
@@ -24,11 +26,12 @@ namespace FusedLayers.Benchmarks.Compare;
 /// </summary>
 /// <remarks>
 /// Measurement: BenchmarkDotNet driven programmatically (the same engine, pilot, warm-up and statistics
-/// as the rest of the suite); the table takes each case's median. The job runs in process
+/// as the rest of the suite), one run per block and thread count with the peers next to FusedLayers; the
+/// table takes each case's smaller median of two passes. The job runs in process
 /// (<see cref="InProcessEmitToolchain"/>), for two reasons. First, BenchmarkDotNet's default toolchain
 /// builds a generated project per run whose output gets its own, unpatched copy of TorchSharp's native
 /// wrapper (build/TorchSharpNativeFix.targets patches only this project's output), so libtorch would
-/// not load on Debian 12. Second, it saves a build and 50 process starts, which keeps <c>--quick</c>
+/// not load on Debian 12. Second, it saves a build and a hundred process starts, which keeps <c>--quick</c>
 /// within minutes on two cores. The cost is isolation: all three libraries share the process. Each
 /// peer's thread pool is idle (libgomp and ONNX Runtime threads spin briefly, then sleep; ONNX Runtime
 /// sessions and their pools are disposed in each case's cleanup) while the others run, FusedLayers
@@ -36,6 +39,8 @@ namespace FusedLayers.Benchmarks.Compare;
 /// </remarks>
 public static class CompareCommand
 {
+    private const int Passes = 2;
+
     private static readonly string[] Modes = ["TrainForward", "TrainStep", "InferForward"];
 
     /// <summary>Runs the comparison; <c>--quick</c> for fewer iterations, <c>--out DIR</c> for the output folder.</summary>
@@ -49,7 +54,8 @@ public static class CompareCommand
         BlockBenchmarks.Smoke = false;
 
         // Quick: two warm-ups and nine measured iterations of ~100 ms (one invocation each for cases longer
-        // than that; about 2-3 minutes here); full: three warm-ups and fifteen iterations of ~250 ms.
+        // than that), about 4 minutes here for both passes; full: three warm-ups and fifteen iterations of
+        // ~250 ms, about 11 minutes.
         Job job = Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithWarmupCount(quick ? 2 : 3)
@@ -58,16 +64,45 @@ public static class CompareCommand
             .WithEvaluateOverhead(false)
             .WithId(quick ? "CompareQuick" : "Compare")
             .AsDefault();
-        IConfig config = DefaultConfig.Instance
+        // The default config's loggers, columns, analysers and validators, without its exporters: compare
+        // writes its own table, and BenchmarkDotNet's per-run reports would overwrite each other.
+        IConfig config = ManualConfig.CreateEmpty()
+            .AddLogger(DefaultConfig.Instance.GetLoggers().ToArray())
+            .AddColumnProvider(DefaultConfig.Instance.GetColumnProviders().ToArray())
+            .AddAnalyser(DefaultConfig.Instance.GetAnalysers().ToArray())
+            .AddValidator(DefaultConfig.Instance.GetValidators().ToArray())
             .AddJob(job)
-            .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile)
+            .WithOrderer(new InterleavedOrderer())
+            .WithOptions(ConfigOptions.DisableLogFile)
             .WithArtifactsPath(Path.Combine(outDir, "bdn"));
 
-        DateTime started = DateTime.Now;
-        Summary[] summaries = BenchmarkRunner.Run(
-            [typeof(MemoryBandwidthBenchmarks<float>), typeof(BlockBenchmarks), typeof(TorchSharpBenchmarks), typeof(OnnxRuntimeBenchmarks)], config);
-        TimeSpan elapsed = DateTime.Now - started;
+        // Every case of the four classes, run row group by row group: the copy bandwidth first, then for each
+        // block and thread count the FMA peak, FusedLayers, TorchSharp and ONNX Runtime. This machine's speed
+        // drifts over minutes (shared host): grouping keeps the cases a speed-up compares within seconds of
+        // each other, and spreads the three FMA-peak runs of a thread count (one per block; the table takes
+        // the best) over the whole run. (One BenchmarkDotNet run executes its cases class by class, hence
+        // one run per group.)
+        Type[] types = [typeof(MemoryBandwidthBenchmarks<float>), typeof(BlockBenchmarks), typeof(TorchSharpBenchmarks), typeof(OnnxRuntimeBenchmarks)];
+        BenchmarkRunInfo[] perType = [.. types.Select(t => BenchmarkConverter.TypeToBenchmarks(t, config))];
+        var groups = perType
+            .SelectMany(r => r.BenchmarksCases)
+            .GroupBy(c => c.Descriptor.Type == typeof(MemoryBandwidthBenchmarks<float>) ? (-1, 0) : (Array.IndexOf(BlockBenchmarks.Blocks, (string)c.Parameters["Block"]), (int)c.Parameters["Threads"]))
+            .OrderBy(g => g.Key)
+            .ToList();
+        // Two passes over all groups; each case's figure is the smaller of its two medians (interference
+        // from the host only ever slows a case down, and a slow spell rarely hits both passes).
+        DateTime started = DateTime.UtcNow;
+        var summaries = new List<Summary>();
+        for (int pass = 0; pass < Passes; pass++)
+        {
+            foreach (var group in groups)
+            {
+                using var run = new BenchmarkRunInfo([.. group], typeof(BlockBenchmarks), perType[0].Config);
+                summaries.Add(BenchmarkRunner.Run(run));
+            }
+        }
 
+        TimeSpan elapsed = DateTime.UtcNow - started;
         var measurements = Measurements.From(summaries);
         List<CompareRow> rows = BuildRows(measurements);
         string markdown = Markdown(rows, measurements, quick, started, elapsed);
@@ -131,7 +166,7 @@ public static class CompareCommand
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"## FusedLayers vs PyTorch (TorchSharp) and ONNX Runtime{(quick ? " (--quick)" : string.Empty)}");
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- Run: {started:yyyy-MM-dd HH:mm} local, {elapsed.TotalMinutes:F1} min; {Machine()}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- Run: {started:yyyy-MM-dd HH:mm} UTC, {elapsed.TotalMinutes:F1} min; {Machine()}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- {RuntimeInformation.FrameworkDescription}; TorchSharp-cpu 0.107.0 (libtorch 2.10 CPU); Microsoft.ML.OnnxRuntime 1.31.1 (CPU provider); FusedLayers kernels: {KernelContext.BestSupported}");
         foreach (int threads in BlockBenchmarks.ThreadCounts)
         {
@@ -144,7 +179,7 @@ public static class CompareCommand
             sb.AppendLine(CultureInfo.InvariantCulture, $"- ONNX Runtime's optimised graph, block {block}: {graph}");
         }
 
-        sb.AppendLine("- Times are BenchmarkDotNet medians (µs). Speed-up = best peer's time / FusedLayers' time (> 1: FusedLayers faster). % of FMA peak: conv/linear FLOPs (training step = 3x forward) per second over the FMA peak at the same thread count. Roofline: the larger of FLOPs / peak and estimated minimum bytes moved / copy bandwidth (Compare/Roofline.cs), and the share of that bound FusedLayers reaches.");
+        sb.AppendLine("- Times (µs): per case, the smaller of the BenchmarkDotNet medians of two passes. Speed-up = best peer's time / FusedLayers' time (> 1: FusedLayers faster). % of FMA peak: conv/linear FLOPs (training step = 3x forward) per second over the FMA peak at the same thread count. Roofline: the larger of FLOPs / peak and estimated minimum bytes moved / copy bandwidth (Compare/Roofline.cs), and the share of that bound FusedLayers reaches.");
         sb.AppendLine();
         sb.AppendLine("| Block | Mode | Threads | FusedLayers µs | TorchSharp µs | ONNX Runtime µs | Speed-up vs best peer | % of FMA peak | Roofline |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
@@ -204,13 +239,27 @@ public static class CompareCommand
         return $"{cpu}, {Environment.ProcessorCount} cores, {isa}{(cache is null ? string.Empty : $", L3 {cache.Value >> 20} MiB")}, {RuntimeInformation.OSDescription}";
     }
 
+    /// <summary>Within a row group: the FMA peak, then each mode's FusedLayers, TorchSharp and ONNX Runtime cases.</summary>
+    private sealed class InterleavedOrderer : DefaultOrderer
+    {
+        private static readonly Type[] Implementations = [typeof(BlockBenchmarks), typeof(TorchSharpBenchmarks), typeof(OnnxRuntimeBenchmarks)];
+
+        public override IEnumerable<BenchmarkCase> GetExecutionOrder(ImmutableArray<BenchmarkCase> benchmarksCase, IEnumerable<BenchmarkLogicalGroupRule>? order = null) =>
+            benchmarksCase
+                .OrderBy(c => c.Descriptor.Type == typeof(MemoryBandwidthBenchmarks<float>) ? -1 : Array.IndexOf(BlockBenchmarks.Blocks, (string)c.Parameters["Block"]))
+                .ThenBy(c => (int)c.Parameters["Threads"])
+                .ThenBy(c => c.Descriptor.WorkloadMethod.Name == nameof(BlockBenchmarks.FmaPeakChains) ? -1 : Array.IndexOf(Modes, c.Descriptor.Categories.FirstOrDefault()))
+                .ThenBy(c => Array.IndexOf(Implementations, c.Descriptor.Type))
+                .ThenByDescending(c => c.Parameters.Items.Any(p => p.Name == "MiB") ? (int)c.Parameters["MiB"] : 0);
+    }
+
     internal static string Micro(double? microseconds) =>
         microseconds is null ? "-" : microseconds.Value.ToString(microseconds.Value < 1000 ? "F1" : "F0", CultureInfo.InvariantCulture);
 
     private static string Format(double? value, string format, string missing = "-") =>
         value is null ? missing : value.Value.ToString(format, CultureInfo.InvariantCulture);
 
-    /// <summary>Medians of every case of a run, by implementation, block, mode and threads.</summary>
+    /// <summary>Every case's figure over the passes, by implementation, block, mode and threads.</summary>
     private sealed class Measurements
     {
         private readonly Dictionary<(string Implementation, string Block, string Mode, int Threads), double> times = [];
@@ -235,7 +284,7 @@ public static class CompareCommand
                 if (type == typeof(MemoryBandwidthBenchmarks<float>))
                 {
                     int mib = (int)c.Parameters["MiB"];
-                    m.bandwidths[(mib, threads)] = MemoryBandwidth.BytesMoved(mib) / median.Value;
+                    m.bandwidths[(mib, threads)] = Math.Max(MemoryBandwidth.BytesMoved(mib) / median.Value, m.bandwidths.GetValueOrDefault((mib, threads)));
                     continue;
                 }
 
@@ -250,20 +299,21 @@ public static class CompareCommand
                     : type == typeof(TorchSharpBenchmarks) ? "TorchSharp"
                     : type == typeof(OnnxRuntimeBenchmarks) ? "OnnxRuntime"
                     : type.Name;
-                m.times[(implementation, (string)c.Parameters["Block"], c.Descriptor.Categories.First(), threads)] = median.Value;
+                var key = (implementation, (string)c.Parameters["Block"], c.Descriptor.Categories.First(), threads);
+                m.times[key] = m.times.TryGetValue(key, out double earlier) ? Math.Min(earlier, median.Value) : median.Value;
             }
 
             return m;
         }
 
-        /// <summary>Median nanoseconds, or null when the case failed or did not run.</summary>
+        /// <summary>The smallest median over the passes, nanoseconds, or null when the case failed or did not run.</summary>
         public double? Time(string implementation, string block, string mode, int threads) =>
             times.TryGetValue((implementation, block, mode, threads), out double t) ? t : null;
 
         /// <summary>The best FMA-peak GFLOP/s at a thread count (the microbenchmark runs once per block).</summary>
         public double? PeakGflops(int threads) => peaks.TryGetValue(threads, out double p) ? p : null;
 
-        /// <summary>Copy bandwidth, GB/s (bytes per ns).</summary>
+        /// <summary>Best copy bandwidth over the passes, GB/s (bytes per ns).</summary>
         public double? BandwidthGBps(int mib, int threads) => bandwidths.TryGetValue((mib, threads), out double b) ? b : null;
     }
 }
