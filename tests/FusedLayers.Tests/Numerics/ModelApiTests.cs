@@ -104,39 +104,6 @@ public class ModelApiTests
         Assert.Equal(Run(), Run());
     }
 
-    [Theory]
-    [MemberData(nameof(ModelCase.Names), MemberType = typeof(ModelCase))]
-    public void Steady_state_training_steps_and_inference_allocate_nothing(string name)
-    {
-        ModelCase c = ModelCase.Get(name);
-        IFusedModel model = c.Create(1);
-        var random = new Random(1);
-        float[] input = RandomData.Uniform(random, c.Batch * model.InputLength);
-        float[] gradOutput = RandomData.Uniform(random, c.Batch * model.OutputLength);
-        var output = new float[gradOutput.Length];
-        var gradInput = new float[input.Length];
-
-        void Step()
-        {
-            model.Train();
-            model.Forward(input, output);
-            model.Backward(gradOutput, gradInput);
-            model.ZeroGrad();
-            model.Eval();
-            model.Forward(input, output);
-        }
-
-        Step();
-        Step();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
-        {
-            Step();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-    }
-
     [Fact]
     public void Batch_norm_normalises_inputs_with_a_large_mean_stably()
     {
