@@ -144,3 +144,94 @@ public partial class StandaloneBnModel
     [BatchNorm2d(4)]
     public partial BatchNorm2dLayer Bn { get; }
 }
+
+/// <summary>
+/// Every activation kernel shape with activations other than ReLU: Conv-BN-SiLU (BatchNorm apply + SiLU,
+/// recomputed pre-activation in backward), Conv-GELU(tanh) (pre-activation kept), Linear-BN1d-Tanh,
+/// Linear-LeakyReLU(0.2).
+/// </summary>
+[FusedModel(InputShape = new[] { 3, 8, 8 })]
+public partial class ActivationCnn
+{
+    [Conv2d(3, 8, 3, Padding = 1)]
+    public partial Conv2dLayer Conv1 { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer Bn1 { get; }
+
+    [SiLU]
+    public partial ActivationLayer Act1 { get; }
+
+    [Conv2d(8, 8, 3, Stride = 2, Padding = 1)]
+    public partial Conv2dLayer Conv2 { get; }
+
+    [GELU(Approximate = "tanh")]
+    public partial ActivationLayer Act2 { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(128, 12)]
+    public partial LinearLayer Fc1 { get; }
+
+    [BatchNorm1d(12)]
+    public partial BatchNorm1dLayer Bn2 { get; }
+
+    [Tanh]
+    public partial ActivationLayer Act3 { get; }
+
+    [Linear(12, 6)]
+    public partial LinearLayer Fc2 { get; }
+
+    [LeakyReLU(NegativeSlope = 0.2)]
+    public partial ActivationLayer Act4 { get; }
+}
+
+/// <summary>
+/// Activations without an anchor: BatchNorm2d -> ReLU6 (one kernel), an exact GELU alone, Flatten, then
+/// Linear -> Sigmoid.
+/// </summary>
+[FusedModel(InputShape = new[] { 4, 5, 5 })]
+public partial class NormActivationModel
+{
+    [BatchNorm2d(4)]
+    public partial BatchNorm2dLayer Bn { get; }
+
+    [ReLU6]
+    public partial ActivationLayer Act1 { get; }
+
+    [GELU]
+    public partial ActivationLayer Act2 { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(100, 7)]
+    public partial LinearLayer Fc { get; }
+
+    [Sigmoid]
+    public partial ActivationLayer Act3 { get; }
+}
+
+/// <summary>The shape of Ioffe and Szegedy's MNIST network in miniature: Linear (no bias) -> BatchNorm1d -> Sigmoid, twice, then a classifier.</summary>
+[FusedModel(InputShape = new[] { 12 })]
+public partial class SigmoidMlp
+{
+    [Linear(12, 10, Bias = false)]
+    public partial LinearLayer Fc1 { get; }
+
+    [BatchNorm1d(10)]
+    public partial BatchNorm1dLayer Bn1 { get; }
+
+    [Sigmoid]
+    public partial ActivationLayer Act1 { get; }
+
+    [Linear(10, 10)]
+    public partial LinearLayer Fc2 { get; }
+
+    [Sigmoid]
+    public partial ActivationLayer Act2 { get; }
+
+    [Linear(10, 4)]
+    public partial LinearLayer Fc3 { get; }
+}

@@ -94,6 +94,11 @@ internal static class DiagnosticDescriptors
         "FL0107", Arguments, "Invalid input shape",
         "Model '{0}': input shape {1} must have one to three dimensions, all positive, with at most 2^30 elements");
 
+    /// <summary>FL0109: {0} '{1}': {2}.</summary>
+    public static readonly DiagnosticDescriptor InvalidActivationArgument = Error(
+        "FL0109", Arguments, "Invalid activation argument",
+        "{0} '{1}': {2}");
+
     /// <summary>FL0108: {0} '{1}': CumulativeAverage = true has no effect when TrackRunningStats = false.</summary>
     public static readonly DiagnosticDescriptor ContradictoryRunningStats = Error(
         "FL0108", Arguments, "Contradictory running-statistics options",

@@ -48,6 +48,8 @@ internal static class AttributeArguments
                 Affine = Bool(values, "Affine", true),
                 TrackRunningStats = Bool(values, "TrackRunningStats", true),
             },
+            LayerKind.LeakyReLU => layer with { NegativeSlope = Double(values, "NegativeSlope", 0.01) },
+            LayerKind.GELU => layer with { Approximate = values.TryGetValue("Approximate", out object? a) ? a as string ?? "(null)" : "none" },
             _ => layer,
         };
     }

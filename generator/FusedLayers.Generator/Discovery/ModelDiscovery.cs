@@ -32,6 +32,12 @@ internal static class ModelDiscovery
         ["BatchNorm2dAttribute"] = LayerKind.BatchNorm2d,
         ["ReLUAttribute"] = LayerKind.ReLU,
         ["FlattenAttribute"] = LayerKind.Flatten,
+        ["LeakyReLUAttribute"] = LayerKind.LeakyReLU,
+        ["ReLU6Attribute"] = LayerKind.ReLU6,
+        ["SiLUAttribute"] = LayerKind.SiLU,
+        ["GELUAttribute"] = LayerKind.GELU,
+        ["SigmoidAttribute"] = LayerKind.Sigmoid,
+        ["TanhAttribute"] = LayerKind.Tanh,
     };
 
     /// <summary>Cheap syntax filter: classes and record classes carry <c>[FusedModel]</c> (records get FL0002).</summary>

@@ -75,14 +75,20 @@ internal sealed class KernelNames
 
     public string FoldedBias => Prefix + "FoldedBias";
 
-    public bool HasZ => Kernel.Anchor is not null && Kernel.Norm is not null;
+    /// <summary>Anchor output saved: BatchNorm's input, or the pre-activation of an activation other than ReLU.</summary>
+    public bool HasZ => Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.HasSmoothActivation);
 
-    public bool HasDz => Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.Relu is not null);
+    /// <summary>Gradient of the anchor output; also the pre-activation gradient of a BatchNorm + smooth activation kernel.</summary>
+    public bool HasDz => (Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.Activation is not null)) ||
+                         (Kernel.Norm is not null && Kernel.HasSmoothActivation);
 
     public bool HasDy => !IsLast;
 
     public bool Folds => Kernel.Anchor is not null && Kernel.Norm is { TrackRunningStats: true };
 
     /// <summary>Whether the kernel reads its input again in backward (so the model input must be copied when it is kernel 0).</summary>
-    public bool NeedsSavedInput => Kernel.Anchor is not null || Kernel.Norm is not null;
+    public bool NeedsSavedInput => Kernel.Anchor is not null || Kernel.Norm is not null || Kernel.HasSmoothActivation;
+
+    /// <summary>The activation's PyTorch-style name (ReLU, SiLU, ...), or empty.</summary>
+    public string ActivationName => Kernel.Activation is null ? "" : LayerKinds.AttributeName(Kernel.Activation.Kind);
 }

@@ -63,19 +63,34 @@ internal static partial class ModelEmitter
         string dy = k.IsLast ? "gradOutput" : scope.Get(k.Dy, k.OutputLength);
         string x = i == 0 ? (k.NeedsSavedInput ? scope.Get("_flInput", k.InputLength) : "") : scope.Get(kernels[i - 1].Y, k.InputLength);
         string dx = i == 0 ? "gradInput" : scope.Get(kernels[i - 1].Dy, k.InputLength);
-        string mask = kernel.Relu is null ? "default" : scope.Get(k.Y, k.OutputLength);
+        string mask = kernel.Activation?.Kind == LayerKind.ReLU ? scope.Get(k.Y, k.OutputLength) : "default";
         string c = Shapes.Inv(k.Channels);
         string s = Shapes.Inv(k.Spatial);
         w.Line($"// Kernel {Shapes.Inv(kernel.Index)} backward: {string.Join(" <- ", kernel.Layers().Reverse().Select(l => l.Name))}.");
 
         // The gradient that reaches the anchor (or the kernel input when there is no anchor).
         string dz = dy;
+        string normInput = norm is null ? "" : anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
+        if (kernel.HasSmoothActivation)
+        {
+            // Smooth activations need the pre-activation, recomputed from what forward saved.
+            string activation = $"{Field(kernel.Activation!)}.Activation";
+            string preActivation = norm is not null ? normInput : anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
+            string scaleShift = norm is not null ? $"{k.Scale}, {k.Shift}" : "default, default";
+            string target = anchor is null && norm is null ? dx : scope.Get(k.Dz, k.NormLength);
+            string at = norm is not null ? " (z * scale + shift, BatchNorm's output recomputed)" : anchor is not null ? " (the saved anchor output)" : " (the saved input)";
+            w.Line($"// {(norm is not null ? "Pass 0: " : "")}{kernel.Activation!.Name}: dy * {k.ActivationName}'(pre-activation){at}.");
+            WriteGuarded(w, anchor is null && norm is null && i == 0,
+                $"{Kernels}ActivationKernels.Backward(in context, {activation}, batch, {Shapes.Inv(k.Channels)}, {Shapes.Inv(k.Spatial)}, {dy}, {preActivation}, {scaleShift}, {target});");
+            dy = target;
+            dz = target;
+        }
+
         if (norm is not null)
         {
-            string normInput = anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
             string bn = Field(norm);
             string gamma = norm.Affine ? $"{bn}.Weight!.Data" : "default";
-            w.Line($"// Pass 1: {(kernel.Relu is null ? "" : "ReLU mask + ")}{norm.Name} sums: sum dy (= d beta) and sum dy*xhat (= d gamma).");
+            w.Line($"// Pass 1: {(mask == "default" ? "" : "ReLU mask + ")}{norm.Name} sums: sum dy (= d beta) and sum dy*xhat (= d gamma).");
             w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
             if (norm.Affine)
             {
@@ -89,7 +104,7 @@ internal static partial class ModelEmitter
             WriteGuarded(w, anchor is null && i == 0, call);
             dz = target;
         }
-        else if (kernel.Relu is not null)
+        else if (kernel.Activation is not null && !kernel.HasSmoothActivation)
         {
             string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : dx;
             WriteGuarded(w, anchor is null && i == 0, $"{Kernels}ActivationKernels.ReluBackward(in context, {dy}, {mask}, {target});");

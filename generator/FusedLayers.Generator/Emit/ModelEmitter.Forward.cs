@@ -71,7 +71,7 @@ internal static partial class ModelEmitter
             {
                 w.Line();
                 string x = k.Kernel.Index == 0 ? (k.NeedsSavedInput ? scope.Get("_flInput", k.InputLength) : "input") : scope.Get(kernels[k.Kernel.Index - 1].Y, k.InputLength);
-                WriteKernelForward(w, scope, k, x, scope.Get(k.Y, k.OutputLength), batchStatistics: true);
+                WriteKernelForward(w, scope, k, x, scope.Get(k.Y, k.OutputLength), batchStatistics: true, training: true);
             }
 
             WriteCommit(w, kernels);
@@ -143,7 +143,7 @@ internal static partial class ModelEmitter
                 w.Line();
                 string x = k.Kernel.Index == 0 ? "input" : scope.Get(kernels[k.Kernel.Index - 1].Y, k.InputLength);
                 string y = k.IsLast ? "output" : scope.Get(k.Y, k.OutputLength);
-                WriteKernelForward(w, scope, k, x, y, batchStatistics: k.Kernel.Norm is { TrackRunningStats: false });
+                WriteKernelForward(w, scope, k, x, y, batchStatistics: k.Kernel.Norm is { TrackRunningStats: false }, training: false);
             }
         });
 
@@ -152,12 +152,16 @@ internal static partial class ModelEmitter
     }
 
     /// <summary>One kernel's forward, reading <paramref name="x"/> and writing <paramref name="y"/>.</summary>
-    private static void WriteKernelForward(CodeWriter w, SliceScope scope, KernelNames k, string x, string y, bool batchStatistics)
+    private static void WriteKernelForward(CodeWriter w, SliceScope scope, KernelNames k, string x, string y, bool batchStatistics, bool training)
     {
         KernelPlan kernel = k.Kernel;
         LayerSpec? anchor = kernel.Anchor;
         LayerSpec? norm = kernel.Norm;
-        string relu = Bool(kernel.Relu is not null);
+        string relu = Bool(kernel.Activation?.Kind == LayerKind.ReLU);
+        bool smooth = kernel.HasSmoothActivation;
+        string activation = smooth ? $"{Field(kernel.Activation!)}.Activation" : "";
+        string epilogue = smooth ? activation : relu;
+        string withActivation = kernel.Activation is null ? "" : " + " + k.ActivationName;
         w.Line($"// Kernel {Shapes.Inv(kernel.Index)}: {string.Join(" -> ", kernel.Layers().Select(l => l.Name))}.");
         string gamma = norm is { Affine: true } ? $"{Field(norm)}.Weight!.Data" : "default";
         string beta = norm is { Affine: true } ? $"{Field(norm)}.Bias!.Data" : "default";
@@ -170,26 +174,33 @@ internal static partial class ModelEmitter
             string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
             string weight = $"{Field(anchor)}.Weight.Data";
             string bias = anchor.Bias ? $"{Field(anchor)}.Bias!.Data" : "default";
-            if (norm is null)
+            if (norm is null && smooth && training)
             {
-                w.Line($"// {anchor.Name}{(kernel.Relu is null ? "" : " with the ReLU epilogue")}, one pass.");
-                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {y}, {relu}, default, default);");
+                w.Line($"// Pass 1: {anchor.Name}; its output is the pre-activation that {k.ActivationName}'s backward needs, so it is kept.");
+                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, default, default);");
+                w.Line($"// Pass 2: {kernel.Activation!.Name} ({k.ActivationName}).");
+                w.Line($"{Kernels}ActivationKernels.Forward(in context, {activation}, batch, {c}, {s}, {scope.Get(k.Z, k.NormLength)}, default, default, {y});");
+            }
+            else if (norm is null)
+            {
+                w.Line($"// {anchor.Name}{(kernel.Activation is null ? "" : $" with the {k.ActivationName} epilogue")}, one pass.");
+                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {y}, {epilogue}, default, default);");
             }
             else if (batchStatistics)
             {
                 w.Line($"// Pass 1: {anchor.Name}, with {norm.Name}'s per-channel batch statistics taken in the epilogue.");
                 w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, {k.Mean}, {k.Var});");
                 w.Line($"{Kernels}BatchNormKernels.ScaleShift({k.Mean}, {k.Var}, {gamma}, {beta}, {eps}, {k.InvStd}, {k.Scale}, {k.Shift});");
-                w.Line($"// Pass 2: {norm.Name} apply{(kernel.Relu is null ? "" : " + ReLU")}.");
-                w.Line($"{Kernels}BatchNormKernels.Apply(in context, batch, {c}, {s}, {scope.Get(k.Z, k.NormLength)}, {k.Scale}, {k.Shift}, {relu}, {y});");
+                w.Line($"// Pass 2: {norm.Name} apply{withActivation}.");
+                WriteApply(w, k, scope.Get(k.Z, k.NormLength), y, relu, activation);
             }
             else
             {
                 w.Line($"// {norm.Name} folded into {anchor.Name} from the running statistics (refolded every call, so later");
-                w.Line("// changes to weights or statistics are always seen), then one pass" + (kernel.Relu is null ? "." : " with the ReLU epilogue."));
+                w.Line("// changes to weights or statistics are always seen), then one pass" + (kernel.Activation is null ? "." : $" with the {k.ActivationName} epilogue."));
                 w.Line($"{Kernels}BatchNormKernels.ScaleShift({Field(norm)}.RunningMean!, {Field(norm)}.RunningVar!, {gamma}, {beta}, {eps}, default, {k.Scale}, {k.Shift});");
                 w.Line($"{Kernels}BatchNormKernels.FoldIntoWeights({weight}, {bias}, {k.Scale}, {k.Shift}, {k.FoldedWeight}, {k.FoldedBias});");
-                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {k.FoldedWeight}, {k.FoldedBias}, {y}, {relu}, default, default);");
+                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {k.FoldedWeight}, {k.FoldedBias}, {y}, {epilogue}, default, default);");
             }
         }
         else if (norm is not null)
@@ -206,12 +217,26 @@ internal static partial class ModelEmitter
                 w.Line($"{Kernels}BatchNormKernels.ScaleShift({Field(norm)}.RunningMean!, {Field(norm)}.RunningVar!, {gamma}, {beta}, {eps}, default, {k.Scale}, {k.Shift});");
             }
 
-            w.Line($"// {(batchStatistics ? "Pass 2: " : "One pass: ")}{norm.Name} apply{(kernel.Relu is null ? "" : " + ReLU")}.");
-            w.Line($"{Kernels}BatchNormKernels.Apply(in context, batch, {c}, {s}, {x}, {k.Scale}, {k.Shift}, {relu}, {y});");
+            w.Line($"// {(batchStatistics ? "Pass 2: " : "One pass: ")}{norm.Name} apply{withActivation}.");
+            WriteApply(w, k, x, y, relu, activation);
+        }
+        else if (smooth)
+        {
+            w.Line($"{Kernels}ActivationKernels.Forward(in context, {activation}, batch, {c}, {s}, {x}, default, default, {y});");
         }
         else
         {
             w.Line($"{Kernels}ActivationKernels.Relu(in context, {x}, {y});");
         }
+    }
+
+    /// <summary>The BatchNorm-apply pass: with ReLU (or nothing) in BatchNormKernels, with another activation in ActivationKernels.</summary>
+    private static void WriteApply(CodeWriter w, KernelNames k, string x, string y, string relu, string activation)
+    {
+        string c = Shapes.Inv(k.Channels);
+        string s = Shapes.Inv(k.Spatial);
+        w.Line(k.Kernel.HasSmoothActivation
+            ? $"{Kernels}ActivationKernels.Forward(in context, {activation}, batch, {c}, {s}, {x}, {k.Scale}, {k.Shift}, {y});"
+            : $"{Kernels}BatchNormKernels.Apply(in context, batch, {c}, {s}, {x}, {k.Scale}, {k.Shift}, {relu}, {y});");
     }
 }

@@ -30,11 +30,11 @@ internal static partial class ModelEmitter
             w.Line($"//   kernel {Shapes.Inv(kernel.Index)}  {layers}   {Shapes.Format(kernel.InputShape)} -> {Shapes.Format(kernel.OutputShape)}");
             foreach (LayerSpec layer in kernel.Layers())
             {
-                if (layer == kernel.Relu)
+                if (layer == kernel.Activation)
                 {
                     foreach (string flatten in kernel.FlattensInside)
                     {
-                        w.Line($"//     {flatten,-10} Flatten() (a reshape; the ReLU after it still runs in this kernel's epilogue)");
+                        w.Line($"//     {flatten,-10} Flatten() (a reshape; the {LayerKinds.AttributeName(layer.Kind)} after it still runs in this kernel's epilogue)");
                     }
                 }
 
@@ -68,14 +68,14 @@ internal static partial class ModelEmitter
         List<KernelPlan> unfused = plan.Kernels.Where(k => k.UnfusedReason is not null).ToList();
         if (unfused.Count == 0)
         {
-            w.Line("//   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.");
+            w.Line("//   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.");
         }
         else
         {
             w.Line("//   not fused (FL0301):");
             foreach (KernelPlan kernel in unfused)
             {
-                LayerSpec first = kernel.Norm ?? kernel.Relu!;
+                LayerSpec first = kernel.Norm ?? kernel.Activation!;
                 w.Line($"//     {first.Name}: {kernel.UnfusedReason}");
             }
         }
@@ -100,7 +100,10 @@ internal static partial class ModelEmitter
             $"{layer.Kind}({Shapes.Inv(layer.NumFeatures)}, eps={Number(layer.Eps)}, momentum={(layer.CumulativeAverage ? "None" : Number(layer.Momentum))}, " +
             $"affine={Py(layer.Affine)}, track_running_stats={Py(layer.TrackRunningStats)})",
         LayerKind.ReLU => "ReLU()",
-        _ => "Flatten()",
+        LayerKind.Flatten => "Flatten()",
+        LayerKind.LeakyReLU => $"LeakyReLU(negative_slope={Number(layer.NegativeSlope)})",
+        LayerKind.GELU => $"GELU(approximate='{layer.Approximate}')",
+        _ => layer.Kind + "()",
     };
 
     private static string Py(bool value) => value ? "True" : "False";
@@ -121,8 +124,15 @@ internal static partial class ModelEmitter
     private static IEnumerable<string> KernelSteps(KernelPlan kernel)
     {
         string anchor = kernel.Anchor?.Kind == LayerKind.Conv2d ? "convolution" : "linear layer";
-        string relu = kernel.Relu is null ? "" : " + ReLU";
-        if (kernel.Anchor is not null && kernel.Norm is not null)
+        string relu = kernel.Activation is null ? "" : " + " + LayerKinds.AttributeName(kernel.Activation.Kind);
+        if (kernel.HasSmoothActivation)
+        {
+            foreach (string line in SmoothActivationSteps(kernel, anchor, relu))
+            {
+                yield return line;
+            }
+        }
+        else if (kernel.Anchor is not null && kernel.Norm is not null)
         {
             string stats = kernel.Anchor.Kind == LayerKind.Conv2d
                 ? "each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order"
@@ -131,7 +141,7 @@ internal static partial class ModelEmitter
             yield return $"                   pass 2: BatchNorm apply{relu}";
             if (kernel.Norm.TrackRunningStats)
             {
-                yield return $"inference forward  pass 1: {anchor} with BatchNorm folded into weight and bias{(kernel.Relu is null ? "" : ", ReLU epilogue")}";
+                yield return $"inference forward  pass 1: {anchor} with BatchNorm folded into weight and bias{(kernel.Activation is null ? "" : ", ReLU epilogue")}";
                 yield return "                           (refolded on every call from the current weights and running statistics)";
             }
             else
@@ -139,16 +149,16 @@ internal static partial class ModelEmitter
                 yield return "inference forward  as training (track_running_stats=False uses batch statistics), without running updates";
             }
 
-            yield return $"backward           pass 1: {(kernel.Relu is null ? "" : "ReLU mask + ")}BatchNorm sums (sum dy, sum dy*xhat)";
+            yield return $"backward           pass 1: {(kernel.Activation is null ? "" : "ReLU mask + ")}BatchNorm sums (sum dy, sum dy*xhat)";
             yield return "                   pass 2: BatchNorm input gradient dz";
             yield return $"                   then the {kernel.Anchor.Kind} {(kernel.Anchor.Bias ? "weight/bias gradients" : "weight gradient")} and the input gradient";
             yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}, {anchor} output {Shapes.Format(kernel.NormShape)},";
-            yield return $"                   kernel output {Shapes.Format(kernel.OutputShape)}{(kernel.Relu is null ? "" : " (ReLU mask)")}, batch mean and 1/sqrt(var + eps) [{Shapes.Inv(kernel.NormShape[0])}]";
+            yield return $"                   kernel output {Shapes.Format(kernel.OutputShape)}{(kernel.Activation is null ? "" : " (ReLU mask)")}, batch mean and 1/sqrt(var + eps) [{Shapes.Inv(kernel.NormShape[0])}]";
         }
         else if (kernel.Anchor is not null)
         {
-            yield return $"forward            pass 1: {anchor}{(kernel.Relu is null ? "" : " with ReLU epilogue")} (training and inference alike)";
-            yield return $"backward           {(kernel.Relu is null ? "" : "ReLU mask, then ")}the {kernel.Anchor.Kind} {(kernel.Anchor.Bias ? "weight/bias gradients" : "weight gradient")} and the input gradient";
+            yield return $"forward            pass 1: {anchor}{(kernel.Activation is null ? "" : " with ReLU epilogue")} (training and inference alike)";
+            yield return $"backward           {(kernel.Activation is null ? "" : "ReLU mask, then ")}the {kernel.Anchor.Kind} {(kernel.Anchor.Bias ? "weight/bias gradients" : "weight gradient")} and the input gradient";
             yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}, kernel output {Shapes.Format(kernel.OutputShape)}";
         }
         else if (kernel.Norm is not null)
@@ -158,7 +168,7 @@ internal static partial class ModelEmitter
             yield return kernel.Norm.TrackRunningStats
                 ? $"inference forward  pass 1: BatchNorm apply{relu} from the running statistics"
                 : "inference forward  as training (track_running_stats=False uses batch statistics), without running updates";
-            yield return $"backward           pass 1: {(kernel.Relu is null ? "" : "ReLU mask + ")}BatchNorm sums; pass 2: input gradient";
+            yield return $"backward           pass 1: {(kernel.Activation is null ? "" : "ReLU mask + ")}BatchNorm sums; pass 2: input gradient";
             yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}, kernel output, batch mean and 1/sqrt(var + eps)";
         }
         else
@@ -166,6 +176,49 @@ internal static partial class ModelEmitter
             yield return "forward            pass 1: ReLU";
             yield return "backward           pass 1: ReLU mask";
             yield return $"saved for backward kernel output {Shapes.Format(kernel.OutputShape)}";
+        }
+    }
+
+    /// <summary>Kernels whose activation is not ReLU: the gradient needs the pre-activation, recomputed or kept.</summary>
+    private static IEnumerable<string> SmoothActivationSteps(KernelPlan kernel, string anchor, string plusActivation)
+    {
+        string name = LayerKinds.AttributeName(kernel.Activation!.Kind);
+        const string Recompute = "(pre-activation recomputed as z * scale + shift, so it is not stored)";
+        if (kernel.Anchor is not null && kernel.Norm is not null)
+        {
+            yield return $"training forward   pass 1: {anchor} with per-channel batch statistics in the epilogue";
+            yield return $"                   pass 2: BatchNorm apply{plusActivation}";
+            yield return kernel.Norm.TrackRunningStats
+                ? $"inference forward  pass 1: {anchor} with BatchNorm folded into weight and bias, {name} epilogue on each tile while it is in cache"
+                : "inference forward  as training (track_running_stats=False uses batch statistics), without running updates";
+            yield return $"backward           pass 0: {name} gradient {Recompute}";
+            yield return "                   pass 1: BatchNorm sums (sum dy, sum dy*xhat); pass 2: BatchNorm input gradient dz";
+            yield return $"                   then the {kernel.Anchor.Kind} {(kernel.Anchor.Bias ? "weight/bias gradients" : "weight gradient")} and the input gradient";
+            yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}, {anchor} output {Shapes.Format(kernel.NormShape)}, batch mean and 1/sqrt(var + eps)";
+        }
+        else if (kernel.Anchor is not null)
+        {
+            yield return $"training forward   pass 1: {anchor} (its output, the pre-activation, is kept); pass 2: {name}";
+            yield return $"inference forward  pass 1: {anchor} with the {name} epilogue on each tile while it is in cache";
+            yield return $"backward           pass 1: {name} gradient at the kept pre-activation, then the {kernel.Anchor.Kind} {(kernel.Anchor.Bias ? "weight/bias gradients" : "weight gradient")} and the input gradient";
+            yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}, {anchor} output {Shapes.Format(kernel.NormShape)}";
+        }
+        else if (kernel.Norm is not null)
+        {
+            yield return "training forward   pass 1: per-channel statistics (two passes per plane, merged in sample order)";
+            yield return $"                   pass 2: BatchNorm apply{plusActivation}";
+            yield return kernel.Norm.TrackRunningStats
+                ? $"inference forward  pass 1: BatchNorm apply{plusActivation} from the running statistics"
+                : "inference forward  as training (track_running_stats=False uses batch statistics), without running updates";
+            yield return $"backward           pass 0: {name} gradient {Recompute}";
+            yield return "                   pass 1: BatchNorm sums; pass 2: input gradient";
+            yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}, batch mean and 1/sqrt(var + eps)";
+        }
+        else
+        {
+            yield return $"forward            pass 1: {name}";
+            yield return $"backward           pass 1: {name} gradient at the saved input";
+            yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}";
         }
     }
 }

@@ -73,6 +73,10 @@ internal static partial class ModelEmitter
                 LayerKind.BatchNorm1d or LayerKind.BatchNorm2d =>
                     $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.NumFeatures)}, {Number(layer.Eps)}, {(layer.CumulativeAverage ? "null" : Number(layer.Momentum))}, " +
                     $"{Bool(layer.Affine)}, {Bool(layer.TrackRunningStats)})",
+                LayerKind.LeakyReLU => $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.LeakyReLU({Number(layer.NegativeSlope)}f))",
+                LayerKind.ReLU6 or LayerKind.SiLU or LayerKind.Sigmoid or LayerKind.Tanh =>
+                    $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.{layer.Kind})",
+                LayerKind.GELU => $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.{(layer.Approximate == "tanh" ? "GeluTanh" : "Gelu")})",
                 _ => $"new {type}(\"{layer.Name}\")",
             };
             w.Line($"private readonly {type} {Field(layer)} = {create};");

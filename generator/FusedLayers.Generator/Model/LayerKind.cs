@@ -9,6 +9,12 @@ internal enum LayerKind
     BatchNorm2d,
     ReLU,
     Flatten,
+    LeakyReLU,
+    ReLU6,
+    SiLU,
+    GELU,
+    Sigmoid,
+    Tanh,
 }
 
 /// <summary>Names tied to each <see cref="LayerKind"/>.</summary>
@@ -22,7 +28,8 @@ internal static class LayerKinds
         LayerKind.BatchNorm1d => "BatchNorm1dLayer",
         LayerKind.BatchNorm2d => "BatchNorm2dLayer",
         LayerKind.ReLU => "ReLULayer",
-        _ => "FlattenLayer",
+        LayerKind.Flatten => "FlattenLayer",
+        _ => "ActivationLayer",
     };
 
     /// <summary>The attribute's short name as a user writes it.</summary>
@@ -31,4 +38,8 @@ internal static class LayerKinds
     public static bool IsAnchor(LayerKind kind) => kind is LayerKind.Conv2d or LayerKind.Linear;
 
     public static bool IsBatchNorm(LayerKind kind) => kind is LayerKind.BatchNorm1d or LayerKind.BatchNorm2d;
+
+    /// <summary>Element-wise activations: each can be a kernel's epilogue.</summary>
+    public static bool IsActivation(LayerKind kind) =>
+        kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ReLU6 or LayerKind.SiLU or LayerKind.GELU or LayerKind.Sigmoid or LayerKind.Tanh;
 }

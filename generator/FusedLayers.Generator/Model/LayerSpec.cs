@@ -65,6 +65,12 @@ internal sealed record LayerSpec
 
     public bool TrackRunningStats { get; init; } = true;
 
+    // Activations
+    public double NegativeSlope { get; init; } = 0.01;
+
+    /// <summary>GELU's <c>approximate</c>: "none" or "tanh" (anything else is reported).</summary>
+    public string Approximate { get; init; } = "none";
+
     /// <summary>Location of a named argument by property name, when one was written (for argument diagnostics).</summary>
     public Helpers.EquatableArray<NamedArgumentLocation> ArgumentLocations { get; init; } = Helpers.EquatableArray<NamedArgumentLocation>.Empty;
 

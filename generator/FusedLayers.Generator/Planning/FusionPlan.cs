@@ -7,7 +7,7 @@ namespace FusedLayers.Generator.Planning;
 
 /// <summary>
 /// One fused kernel: an optional anchor (Conv2d or Linear) followed by an optional BatchNorm and an
-/// optional ReLU epilogue, like a oneDNN primitive with post-ops. At least one of the three is present.
+/// optional activation epilogue, like a oneDNN primitive with post-ops. At least one of the three is present.
 /// </summary>
 internal sealed record KernelPlan
 {
@@ -17,7 +17,11 @@ internal sealed record KernelPlan
 
     public LayerSpec? Norm { get; init; }
 
-    public LayerSpec? Relu { get; init; }
+    /// <summary>The activation epilogue (ReLU or another element-wise activation), if any.</summary>
+    public LayerSpec? Activation { get; init; }
+
+    /// <summary>An activation other than ReLU: its gradient needs the pre-activation, not just the output's sign.</summary>
+    public bool HasSmoothActivation => Activation is not null && Activation.Kind != LayerKind.ReLU;
 
     /// <summary>Per-sample shape entering the kernel.</summary>
     public EquatableArray<int> InputShape { get; init; } = EquatableArray<int>.Empty;
@@ -50,9 +54,9 @@ internal sealed record KernelPlan
             yield return Norm;
         }
 
-        if (Relu is not null)
+        if (Activation is not null)
         {
-            yield return Relu;
+            yield return Activation;
         }
     }
 }

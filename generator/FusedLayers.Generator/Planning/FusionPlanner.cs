@@ -10,9 +10,10 @@ namespace FusedLayers.Generator.Planning;
 /// Stage 3: groups the validated chain into kernels. Rules, in order of the data flow:
 /// <list type="bullet">
 /// <item>Conv2d or Linear opens a kernel; a directly following BatchNorm joins it (statistics in the
-/// anchor's epilogue in training, folded into its weights in inference); a ReLU after that joins too.</item>
-/// <item>A BatchNorm without an anchor right before it opens its own kernel; a following ReLU joins it.</item>
-/// <item>A ReLU that follows no open kernel runs alone.</item>
+/// anchor's epilogue in training, folded into its weights in inference); an activation (ReLU, LeakyReLU,
+/// ReLU6, SiLU, GELU, Sigmoid, Tanh) after that joins too as the epilogue.</item>
+/// <item>A BatchNorm without an anchor right before it opens its own kernel; a following activation joins it.</item>
+/// <item>An activation that follows no open kernel runs alone.</item>
 /// <item>Flatten moves no data and ends the open kernel (the channel axis changes meaning).</item>
 /// </list>
 /// </summary>
@@ -66,16 +67,16 @@ internal static class FusionPlanner
                 i++;
             }
 
-            // ReLU is element-wise and Flatten moves no data, so a ReLU behind Flatten layers still rides
+            // Activations are element-wise and Flatten moves no data, so an activation behind Flatten layers still rides
             // on this kernel's epilogue.
             int next = i;
-            while (kernel.Relu is null && (kernel.Anchor is not null || kernel.Norm is not null) &&
+            while (kernel.Activation is null && (kernel.Anchor is not null || kernel.Norm is not null) &&
                    next < layers.Count && layers[next].Kind == LayerKind.Flatten)
             {
                 next++;
             }
 
-            if (next > i && next < layers.Count && layers[next].Kind == LayerKind.ReLU)
+            if (next > i && next < layers.Count && LayerKinds.IsActivation(layers[next].Kind))
             {
                 var inside = new List<string>();
                 for (int f = i; f < next; f++)
@@ -87,11 +88,11 @@ internal static class FusionPlanner
                 i = next;
             }
 
-            if (i < layers.Count && layers[i].Kind == LayerKind.ReLU)
+            if (i < layers.Count && LayerKinds.IsActivation(layers[i].Kind))
             {
                 kernel = kernel with
                 {
-                    Relu = layers[i],
+                    Activation = layers[i],
                     OutputShape = validation.Shapes[i].Output,
                     UnfusedReason = kernel.Anchor is null && kernel.Norm is null ? Reason(layers, i) : kernel.UnfusedReason,
                 };
@@ -100,7 +101,7 @@ internal static class FusionPlanner
 
             if (kernel.UnfusedReason is not null)
             {
-                LayerSpec first = kernel.Norm ?? kernel.Relu!;
+                LayerSpec first = kernel.Norm ?? kernel.Activation!;
                 notes.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.LayerNotFused, first.AttributeLocation, first.Name, LayerKinds.AttributeName(first.Kind), kernel.UnfusedReason));
             }
@@ -111,7 +112,7 @@ internal static class FusionPlanner
         return new FusionPlan(validation, kernels.ToEquatableArray(), flattens.ToEquatableArray(), notes.ToEquatableArray());
     }
 
-    /// <summary>Why layer <paramref name="index"/> (a BatchNorm or ReLU) cannot join the previous kernel; null when it is first.</summary>
+    /// <summary>Why layer <paramref name="index"/> (a BatchNorm or an activation) cannot join the previous kernel; null when it is first.</summary>
     private static string? Reason(EquatableArray<LayerSpec> layers, int index)
     {
         if (index == 0)
@@ -121,17 +122,23 @@ internal static class FusionPlanner
 
         LayerSpec previous = layers[index - 1];
         LayerSpec current = layers[index];
-        if (current.Kind == LayerKind.ReLU)
+        if (current.Kind == LayerKind.ReLU && previous.Kind == LayerKind.ReLU)
         {
-            return previous.Kind == LayerKind.ReLU
-                ? $"it follows ReLU '{previous.Name}' (a second ReLU changes nothing; consider removing it)"
-                : $"the layers before it ('{previous.Name}') end in a kernel that already has a ReLU epilogue, or there is no kernel to ride on";
+            return $"it follows ReLU '{previous.Name}' (a second ReLU changes nothing; consider removing it)";
+        }
+
+        if (LayerKinds.IsActivation(current.Kind))
+        {
+            return LayerKinds.IsActivation(previous.Kind)
+                ? $"it follows {LayerKinds.AttributeName(previous.Kind)} '{previous.Name}', which is already the epilogue of the kernel before it"
+                : $"the layers before it ('{previous.Name}') end in a kernel that already has an activation epilogue, or there is no kernel to ride on";
         }
 
         return previous.Kind switch
         {
             LayerKind.Flatten => $"it follows Flatten '{previous.Name}', which changes what a channel is, so it cannot ride on the previous kernel's epilogue",
             LayerKind.ReLU => $"it follows ReLU '{previous.Name}', which ends a kernel (a kernel is [Conv2d|Linear] -> BatchNorm -> ReLU)",
+            _ when LayerKinds.IsActivation(previous.Kind) => $"it follows {LayerKinds.AttributeName(previous.Kind)} '{previous.Name}', which ends a kernel (a kernel is [Conv2d|Linear] -> BatchNorm -> activation)",
             _ when LayerKinds.IsBatchNorm(previous.Kind) => $"it follows BatchNorm '{previous.Name}', which already closed its kernel",
             _ => $"it follows '{previous.Name}', which already closed its kernel",
         };

@@ -41,6 +41,16 @@ internal static class ArgumentChecks
             case LayerKind.BatchNorm2d:
                 CheckBatchNorm(layer, diagnostics);
                 break;
+            case LayerKind.LeakyReLU when double.IsNaN(layer.NegativeSlope) || double.IsInfinity(layer.NegativeSlope):
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.InvalidActivationArgument, layer.LocationOf("NegativeSlope"), "LeakyReLU", layer.Name,
+                    "negative_slope must be a finite number, got " + Number(layer.NegativeSlope)));
+                break;
+            case LayerKind.GELU when layer.Approximate is not ("none" or "tanh"):
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.InvalidActivationArgument, layer.LocationOf("Approximate"), "GELU", layer.Name,
+                    "approximate must be \"none\" or \"tanh\", got \"" + layer.Approximate + "\""));
+                break;
         }
     }
 

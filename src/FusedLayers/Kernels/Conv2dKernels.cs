@@ -35,7 +35,7 @@ public static class Conv2dKernels
 {
     /// <summary>
     /// <c>output[n,co,oy,ox] = bias[co] + sum_{ci,ky,kx} weight[co,ci,ky,kx] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c>
-    /// (zero outside the input), then <c>max(0, .)</c> when <paramref name="relu"/> is set (not allowed together
+    /// (zero outside the input), then the <paramref name="activation"/> epilogue (not allowed together
     /// with statistics). When <paramref name="mean"/> is non-empty, also writes each output channel's mean and
     /// biased variance over the batch and plane (stable: float64 two-pass moments per plane, merged with
     /// Chan's formula in sample order).
@@ -47,7 +47,7 @@ public static class Conv2dKernels
     /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
     /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
     /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
-    /// <param name="relu">Apply ReLU as the epilogue.</param>
+    /// <param name="activation">The activation epilogue (not allowed together with statistics).</param>
     /// <param name="mean">Per-channel batch mean (<c>Cout</c>), or empty to skip statistics.</param>
     /// <param name="variance">Per-channel biased batch variance (<c>Cout</c>), or empty.</param>
     /// <exception cref="ArgumentException">A span is too short, or both epilogues were requested.</exception>
@@ -59,16 +59,16 @@ public static class Conv2dKernels
         ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias,
         Span<float> output,
-        bool relu,
+        Activation activation,
         Span<float> mean,
         Span<float> variance)
     {
         Conv2dGeometry g = geometry;
         CheckGeometry(g, batch);
         bool statistics = !mean.IsEmpty;
-        if (statistics && relu)
+        if (statistics && !activation.IsIdentity)
         {
-            throw new ArgumentException("ReLU and statistics cannot both be the epilogue: BatchNorm sits between them.", nameof(relu));
+            throw new ArgumentException("An activation and statistics cannot both be the epilogue: BatchNorm sits between them.", nameof(activation));
         }
 
         CheckLength(input, (long)batch * g.InputSampleLength, nameof(input));
@@ -81,7 +81,7 @@ public static class Conv2dKernels
             CheckLength(variance, g.OutChannels, nameof(variance));
         }
 
-        ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, relu, mean, variance);
+        ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, activation, mean, variance);
     }
 
     /// <summary>
@@ -150,7 +150,7 @@ public static class Conv2dKernels
     /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
     /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
     /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
-    /// <param name="relu">Apply ReLU as the epilogue.</param>
+    /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
     /// <param name="mean">Per-channel batch mean (<c>Cout</c>), or empty to skip statistics.</param>
     /// <param name="variance">Per-channel biased batch variance (<c>Cout</c>), or empty.</param>
     public static void Forward(
@@ -163,7 +163,31 @@ public static class Conv2dKernels
         bool relu,
         Span<float> mean,
         Span<float> variance) =>
-        Forward(KernelContext.Portable, geometry, batch, input, weight, bias, output, relu, mean, variance);
+        Forward(KernelContext.Portable, geometry, batch, input, weight, bias, output, relu ? Activation.ReLU : Activation.Identity, mean, variance);
+
+    /// <summary>The ReLU-or-nothing form of the forward pass (what generated code calls for ReLU models).</summary>
+    /// <param name="context">Instruction-set path and threads.</param>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size N.</param>
+    /// <param name="input">Input.</param>
+    /// <param name="weight">Weight.</param>
+    /// <param name="bias">Bias, or empty for none.</param>
+    /// <param name="output">Output.</param>
+    /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
+    /// <param name="mean">Per-channel batch mean, or empty to skip statistics.</param>
+    /// <param name="variance">Per-channel biased batch variance, or empty.</param>
+    public static void Forward(
+        in KernelContext context,
+        in Conv2dGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias,
+        Span<float> output,
+        bool relu,
+        Span<float> mean,
+        Span<float> variance) =>
+        Forward(context, geometry, batch, input, weight, bias, output, relu ? Activation.ReLU : Activation.Identity, mean, variance);
 
     /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
     /// <param name="geometry">Shapes.</param>
@@ -198,18 +222,18 @@ public static class Conv2dKernels
     /// <summary>Forward on an explicit path, without capping it to the CPU (tests use this to run the Vector512 code in software).</summary>
     internal static void ForwardOn(
         KernelIsa isa, int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output, bool relu, Span<float> mean, Span<float> variance)
+        ReadOnlySpan<float> bias, Span<float> output, Activation activation, Span<float> mean, Span<float> variance)
     {
         switch (isa)
         {
             case KernelIsa.Avx512:
-                ConvEngine<Avx512Path>.Forward(threads, g, batch, input, weight, bias, output, relu, mean, variance);
+                ConvEngine<Avx512Path>.Forward(threads, g, batch, input, weight, bias, output, activation, mean, variance);
                 break;
             case KernelIsa.Avx2:
-                ConvEngine<Avx2Path>.Forward(threads, g, batch, input, weight, bias, output, relu, mean, variance);
+                ConvEngine<Avx2Path>.Forward(threads, g, batch, input, weight, bias, output, activation, mean, variance);
                 break;
             default:
-                ForwardPortable(g, batch, input, weight, bias, output, relu, mean, variance);
+                ForwardPortable(g, batch, input, weight, bias, output, activation, mean, variance);
                 break;
         }
     }
@@ -283,7 +307,7 @@ public static class Conv2dKernels
 
     /// <summary>
     /// <c>output[n,co,oy,ox] = bias[co] + sum_{ci,ky,kx} weight[co,ci,ky,kx] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c>
-    /// (zero outside the input), then <c>max(0, .)</c> when <paramref name="relu"/> is set (not allowed together with statistics). When
+    /// (zero outside the input), then the <paramref name="activation"/> epilogue (not allowed together with statistics). When
     /// <paramref name="mean"/> is non-empty, also writes each output channel's mean and biased variance
     /// over the batch and plane (stable: two passes per hot plane, Chan merge in sample order).
     /// </summary>
@@ -293,7 +317,7 @@ public static class Conv2dKernels
     /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
     /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
     /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
-    /// <param name="relu">Apply ReLU as the epilogue.</param>
+    /// <param name="activation">The activation epilogue (not allowed together with statistics).</param>
     /// <param name="mean">Per-channel batch mean (<c>Cout</c>), or empty to skip statistics.</param>
     /// <param name="variance">Per-channel biased batch variance (<c>Cout</c>), or empty.</param>
     private static void ForwardPortable(
@@ -303,7 +327,7 @@ public static class Conv2dKernels
         ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias,
         Span<float> output,
-        bool relu,
+        Activation activation,
         Span<float> mean,
         Span<float> variance)
     {
@@ -312,9 +336,9 @@ public static class Conv2dKernels
         int inPlane = g.InHeight * g.InWidth;
         int k = g.KernelSize;
         bool statistics = !mean.IsEmpty;
-        if (statistics && relu)
+        if (statistics && !activation.IsIdentity)
         {
-            throw new ArgumentException("ReLU and statistics cannot both be the epilogue: BatchNorm sits between them.", nameof(relu));
+            throw new ArgumentException("An activation and statistics cannot both be the epilogue: BatchNorm sits between them.", nameof(activation));
         }
 
         using var scratch = new MomentsScratch(statistics ? g.OutChannels : 0);
@@ -338,9 +362,9 @@ public static class Conv2dKernels
                 {
                     moments.AddBlock(co, y);
                 }
-                else if (relu)
+                else if (!activation.IsIdentity)
                 {
-                    ActivationKernels.Relu(y, y);
+                    ActivationKernels.ApplyInPlace(KernelIsa.Scalar, activation, y);
                 }
             }
         }

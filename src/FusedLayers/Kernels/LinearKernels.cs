@@ -19,8 +19,8 @@ namespace FusedLayers.Kernels;
 public static class LinearKernels
 {
     /// <summary>
-    /// <c>output[n,o] = bias[o] + sum_i input[n,i] * weight[o,i]</c>, then ReLU when <paramref name="relu"/> is
-    /// set. When <paramref name="mean"/> is non-empty, also writes each feature's mean and biased variance
+    /// <c>output[n,o] = bias[o] + sum_i input[n,i] * weight[o,i]</c>, then the <paramref name="activation"/>
+    /// epilogue. When <paramref name="mean"/> is non-empty, also writes each feature's mean and biased variance
     /// over the batch (float64; Welford on the scalar path, two passes on the vector paths).
     /// </summary>
     /// <param name="context">Instruction-set path and threads.</param>
@@ -30,7 +30,7 @@ public static class LinearKernels
     /// <param name="weight">Weight, <c>out * in</c>.</param>
     /// <param name="bias">Bias, <c>out</c>, or empty.</param>
     /// <param name="output">Output, <c>N * out</c>.</param>
-    /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
+    /// <param name="activation">The activation epilogue (not allowed together with statistics).</param>
     /// <param name="mean">Per-feature batch mean, or empty to skip statistics.</param>
     /// <param name="variance">Per-feature biased batch variance, or empty.</param>
     /// <exception cref="ArgumentException">A span is too short, or both epilogues were requested.</exception>
@@ -42,16 +42,16 @@ public static class LinearKernels
         ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias,
         Span<float> output,
-        bool relu,
+        Activation activation,
         Span<float> mean,
         Span<float> variance)
     {
         LinearGeometry g = geometry;
         CheckGeometry(g, batch);
         bool statistics = !mean.IsEmpty;
-        if (statistics && relu)
+        if (statistics && !activation.IsIdentity)
         {
-            throw new ArgumentException("ReLU and statistics cannot both be the epilogue: BatchNorm sits between them.", nameof(relu));
+            throw new ArgumentException("An activation and statistics cannot both be the epilogue: BatchNorm sits between them.", nameof(activation));
         }
 
         CheckLength(input, (long)batch * g.InFeatures, nameof(input));
@@ -64,7 +64,7 @@ public static class LinearKernels
             CheckLength(variance, g.OutFeatures, nameof(variance));
         }
 
-        ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, relu, mean, variance);
+        ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, activation, mean, variance);
     }
 
     /// <summary><c>gradInput[n,i] = sum_o gradOutput[n,o] * weight[o,i]</c>; overwrites <paramref name="gradInput"/>.</summary>
@@ -142,7 +142,31 @@ public static class LinearKernels
         bool relu,
         Span<float> mean,
         Span<float> variance) =>
-        Forward(KernelContext.Portable, geometry, batch, input, weight, bias, output, relu, mean, variance);
+        Forward(KernelContext.Portable, geometry, batch, input, weight, bias, output, relu ? Activation.ReLU : Activation.Identity, mean, variance);
+
+    /// <summary>The ReLU-or-nothing form of the forward pass (what generated code calls for ReLU models).</summary>
+    /// <param name="context">Instruction-set path and threads.</param>
+    /// <param name="geometry">Shapes.</param>
+    /// <param name="batch">Batch size N.</param>
+    /// <param name="input">Input.</param>
+    /// <param name="weight">Weight.</param>
+    /// <param name="bias">Bias, or empty for none.</param>
+    /// <param name="output">Output.</param>
+    /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
+    /// <param name="mean">Per-channel batch mean, or empty to skip statistics.</param>
+    /// <param name="variance">Per-channel biased batch variance, or empty.</param>
+    public static void Forward(
+        in KernelContext context,
+        in LinearGeometry geometry,
+        int batch,
+        ReadOnlySpan<float> input,
+        ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias,
+        Span<float> output,
+        bool relu,
+        Span<float> mean,
+        Span<float> variance) =>
+        Forward(context, geometry, batch, input, weight, bias, output, relu ? Activation.ReLU : Activation.Identity, mean, variance);
 
     /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
     /// <param name="geometry">Shapes.</param>
@@ -177,18 +201,18 @@ public static class LinearKernels
     /// <summary>Forward on an explicit path, without capping it to the CPU (tests use this to run the Vector512 code in software).</summary>
     internal static void ForwardOn(
         KernelIsa isa, int threads, in LinearGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output, bool relu, Span<float> mean, Span<float> variance)
+        ReadOnlySpan<float> bias, Span<float> output, Activation activation, Span<float> mean, Span<float> variance)
     {
         switch (isa)
         {
             case KernelIsa.Avx512:
-                LinearEngine<Avx512Path>.Forward(threads, g, batch, input, weight, bias, output, relu, mean, variance);
+                LinearEngine<Avx512Path>.Forward(threads, g, batch, input, weight, bias, output, activation, mean, variance);
                 break;
             case KernelIsa.Avx2:
-                LinearEngine<Avx2Path>.Forward(threads, g, batch, input, weight, bias, output, relu, mean, variance);
+                LinearEngine<Avx2Path>.Forward(threads, g, batch, input, weight, bias, output, activation, mean, variance);
                 break;
             default:
-                ForwardPortable(g, batch, input, weight, bias, output, relu, mean, variance);
+                ForwardPortable(g, batch, input, weight, bias, output, activation, mean, variance);
                 break;
         }
     }
@@ -259,8 +283,8 @@ public static class LinearKernels
     }
 
     /// <summary>
-    /// <c>output[n,o] = bias[o] + sum_i input[n,i] * weight[o,i]</c>, then ReLU when <paramref name="relu"/> is
-    /// set. When <paramref name="mean"/> is non-empty, also writes each feature's mean and biased variance
+    /// <c>output[n,o] = bias[o] + sum_i input[n,i] * weight[o,i]</c>, then the <paramref name="activation"/>
+    /// epilogue. When <paramref name="mean"/> is non-empty, also writes each feature's mean and biased variance
     /// over the batch (Welford, row by row as rows are produced).
     /// </summary>
     /// <param name="geometry">Shapes.</param>
@@ -269,7 +293,7 @@ public static class LinearKernels
     /// <param name="weight">Weight, <c>out * in</c>.</param>
     /// <param name="bias">Bias, <c>out</c>, or empty.</param>
     /// <param name="output">Output, <c>N * out</c>.</param>
-    /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
+    /// <param name="activation">The activation epilogue (not allowed together with statistics).</param>
     /// <param name="mean">Per-feature batch mean, or empty to skip statistics.</param>
     /// <param name="variance">Per-feature biased batch variance, or empty.</param>
     private static void ForwardPortable(
@@ -279,16 +303,16 @@ public static class LinearKernels
         ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias,
         Span<float> output,
-        bool relu,
+        Activation activation,
         Span<float> mean,
         Span<float> variance)
     {
         int inF = geometry.InFeatures;
         int outF = geometry.OutFeatures;
         bool statistics = !mean.IsEmpty;
-        if (statistics && relu)
+        if (statistics && !activation.IsIdentity)
         {
-            throw new ArgumentException("ReLU and statistics cannot both be the epilogue: BatchNorm sits between them.", nameof(relu));
+            throw new ArgumentException("An activation and statistics cannot both be the epilogue: BatchNorm sits between them.", nameof(activation));
         }
 
         using var scratch = new MomentsScratch(statistics ? outF : 0);
@@ -310,9 +334,9 @@ public static class LinearKernels
                 {
                     moments.AddValue(o, sum);
                 }
-                else if (relu && sum < 0f)
+                else if (!activation.IsIdentity)
                 {
-                    sum = 0f;
+                    sum = ActivationMath.Value(sum, activation.Kind, activation.NegativeSlope);
                 }
 
                 y[o] = sum;

@@ -147,7 +147,7 @@ public sealed class ConvKernelTests
             var output = new float[c.Output.Length];
             var m = new float[g.OutChannels];
             var v = new float[g.OutChannels];
-            Conv2dKernels.ForwardOn(run, 2, g, c.Batch, c.Input, c.Weight, bias, output, false, m, v);
+            Conv2dKernels.ForwardOn(run, 2, g, c.Batch, c.Input, c.Weight, bias, output, Activation.Identity, m, v);
             Compare.Close($"{run} mean", mean, m);
             Compare.Close($"{run} variance", variance, v);
         }
@@ -166,7 +166,7 @@ public sealed class ConvKernelTests
         float[] variance = [1f, 1f, 1f, 1f, 1f];
         float[] gradWeight = (float[])c.GradWeightStart.Clone();
         float[] gradBias = (float[])c.GradBiasStart.Clone();
-        Conv2dKernels.ForwardOn(run, 2, g, 0, default, c.Weight, c.Bias, default, false, mean, variance);
+        Conv2dKernels.ForwardOn(run, 2, g, 0, default, c.Weight, c.Bias, default, Activation.Identity, mean, variance);
         Conv2dKernels.BackwardInputOn(run, 2, g, 0, default, c.Weight, default);
         Conv2dKernels.BackwardParametersOn(run, 2, g, 0, default, default, gradWeight, gradBias);
         Assert.All(mean, m => Assert.Equal(0f, m));
@@ -194,7 +194,7 @@ public sealed class ConvKernelTests
     {
         if (run.Forced)
         {
-            Conv2dKernels.ForwardOn(run.Isa, context.Threads, c.Geometry, c.Batch, c.Input, c.Weight, c.Bias, output, relu, mean, variance);
+            Conv2dKernels.ForwardOn(run.Isa, context.Threads, c.Geometry, c.Batch, c.Input, c.Weight, c.Bias, output, relu ? Activation.ReLU : Activation.Identity, mean, variance);
         }
         else
         {
@@ -226,7 +226,7 @@ public sealed class ConvKernelTests
             var gradInput = new float[c.Input.Length];
             float[] gradWeight = (float[])c.GradWeightStart.Clone();
             float[] gradBias = (float[])c.GradBiasStart.Clone();
-            Conv2dKernels.ForwardOn(isa, threads, g, c.Batch, c.Input, c.Weight, c.Bias, output, false, mean, variance);
+            Conv2dKernels.ForwardOn(isa, threads, g, c.Batch, c.Input, c.Weight, c.Bias, output, Activation.Identity, mean, variance);
             Conv2dKernels.BackwardInputOn(isa, threads, g, c.Batch, c.GradOutput, c.Weight, gradInput);
             Conv2dKernels.BackwardParametersOn(isa, threads, g, c.Batch, c.Input, c.GradOutput, gradWeight, gradBias);
             return new Results(output, mean, variance, gradInput, gradWeight, gradBias);

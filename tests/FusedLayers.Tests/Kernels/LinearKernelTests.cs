@@ -146,7 +146,7 @@ public sealed class LinearKernelTests
     {
         if (run.Forced)
         {
-            LinearKernels.ForwardOn(run.Isa, context.Threads, c.Geometry, c.Batch, c.Input, c.Weight, c.Bias, output, relu, mean, variance);
+            LinearKernels.ForwardOn(run.Isa, context.Threads, c.Geometry, c.Batch, c.Input, c.Weight, c.Bias, output, relu ? Activation.ReLU : Activation.Identity, mean, variance);
         }
         else
         {
@@ -166,7 +166,7 @@ public sealed class LinearKernelTests
             var gradInput = new float[c.Input.Length];
             float[] gradWeight = (float[])c.GradWeightStart.Clone();
             float[] gradBias = (float[])c.GradBiasStart.Clone();
-            LinearKernels.ForwardOn(isa, threads, g, c.Batch, c.Input, c.Weight, c.Bias, output, false, mean, variance);
+            LinearKernels.ForwardOn(isa, threads, g, c.Batch, c.Input, c.Weight, c.Bias, output, Activation.Identity, mean, variance);
             LinearKernels.BackwardInputOn(isa, threads, g, c.Batch, c.GradOutput, c.Weight, gradInput);
             LinearKernels.BackwardParametersOn(isa, threads, g, c.Batch, c.Input, c.GradOutput, gradWeight, gradBias);
             return new Results(output, mean, variance, gradInput, gradWeight, gradBias);

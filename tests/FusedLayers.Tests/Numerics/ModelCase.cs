@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using FusedLayers.Kernels;
 using FusedLayers.Reference;
 using FusedLayers.Tests.Models;
 
@@ -68,6 +69,35 @@ public sealed record ModelCase(string Name, Func<int, IFusedModel> Create, Func<
         new(nameof(StandaloneBnModel), s => new StandaloneBnModel(s), () => new ReferenceSequential(
             "bn",
             new ReferenceBatchNorm("Bn", 4)), 2),
+        new(nameof(ActivationCnn), s => new ActivationCnn(s), () => new ReferenceSequential(
+            "activations",
+            new ReferenceConv2d("Conv1", 3, 8, 3, 1, 1),
+            new ReferenceBatchNorm("Bn1", 8),
+            new ReferenceActivation("Act1", Activation.SiLU),
+            new ReferenceConv2d("Conv2", 8, 8, 3, 2, 1),
+            new ReferenceActivation("Act2", Activation.GeluTanh),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc1", 128, 12),
+            new ReferenceBatchNorm("Bn2", 12),
+            new ReferenceActivation("Act3", Activation.Tanh),
+            new ReferenceLinear("Fc2", 12, 6),
+            new ReferenceActivation("Act4", Activation.LeakyReLU(0.2f))), 5),
+        new(nameof(NormActivationModel), s => new NormActivationModel(s), () => new ReferenceSequential(
+            "normactivations",
+            new ReferenceBatchNorm("Bn", 4),
+            new ReferenceActivation("Act1", Activation.ReLU6),
+            new ReferenceActivation("Act2", Activation.Gelu),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc", 100, 7),
+            new ReferenceActivation("Act3", Activation.Sigmoid)), 3),
+        new(nameof(SigmoidMlp), s => new SigmoidMlp(s), () => new ReferenceSequential(
+            "sigmoidmlp",
+            new ReferenceLinear("Fc1", 12, 10, bias: false),
+            new ReferenceBatchNorm("Bn1", 10),
+            new ReferenceActivation("Act1", Activation.Sigmoid),
+            new ReferenceLinear("Fc2", 10, 10),
+            new ReferenceActivation("Act2", Activation.Sigmoid),
+            new ReferenceLinear("Fc3", 10, 4)), 6),
     ];
 
     /// <summary>The case names, for <c>[MemberData]</c>.</summary>

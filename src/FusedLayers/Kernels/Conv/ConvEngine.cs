@@ -14,10 +14,10 @@ namespace FusedLayers.Kernels.Conv;
 internal static unsafe class ConvEngine<TPath>
     where TPath : struct, IGemmPath
 {
-    /// <summary>Forward pass with the ReLU or statistics epilogue (see <see cref="Conv2dKernels.Forward(in KernelContext, in Conv2dGeometry, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool, Span{float}, Span{float})"/>).</summary>
+    /// <summary>Forward pass with the activation or statistics epilogue (see <see cref="Conv2dKernels.Forward(in KernelContext, in Conv2dGeometry, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool, Span{float}, Span{float})"/>).</summary>
     public static void Forward(
         int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output, bool relu, Span<float> mean, Span<float> variance)
+        ReadOnlySpan<float> bias, Span<float> output, Activation activation, Span<float> mean, Span<float> variance)
     {
         ConvLowering lowering = ConvLowering.Forward(g, TPath.Width, threads);
         bool statistics = !mean.IsEmpty;
@@ -35,7 +35,7 @@ internal static unsafe class ConvEngine<TPath>
             fixed (double* moments = momentArray)
             {
                 ConvGemmWork<TPath>.Instance.Run(
-                    threads, lowering, g.OutChannels, batch, x, w, bias.IsEmpty ? null : b, y, offsets, relu,
+                    threads, lowering, g.OutChannels, batch, x, w, bias.IsEmpty ? null : b, y, offsets, activation,
                     statistics ? moments : null, statistics ? moments + planes : null);
             }
 
@@ -83,7 +83,7 @@ internal static unsafe class ConvEngine<TPath>
             fixed (float* dx = gradInput)
             fixed (int* offsets = offsetArray)
             {
-                ConvGemmWork<TPath>.Instance.Run(threads, lowering, cin, batch, dz, w, null, dx, offsets, false, null, null);
+                ConvGemmWork<TPath>.Instance.Run(threads, lowering, cin, batch, dz, w, null, dx, offsets, Activation.Identity, null, null);
             }
         }
         finally

@@ -36,7 +36,7 @@ internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
     private float* bias;
     private float* output;
     private int* offsets;
-    private bool relu;
+    private Activation activation;
     private double* planeMean;
     private double* planeM2;
 
@@ -51,7 +51,7 @@ internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
     /// </summary>
     public void Run(
         int threads, in ConvLowering lowering, int outChannels, int batch, float* source, float* weight, float* bias,
-        float* output, int* offsets, bool relu, double* planeMean, double* planeM2)
+        float* output, int* offsets, Activation activation, double* planeMean, double* planeM2)
     {
         this.lowering = lowering;
         this.outChannels = outChannels;
@@ -60,7 +60,7 @@ internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
         this.bias = bias;
         this.output = output;
         this.offsets = offsets;
-        this.relu = relu;
+        this.activation = activation;
         this.planeMean = planeMean;
         this.planeM2 = planeM2;
 
@@ -146,7 +146,16 @@ internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
             float* dst = output + ((((nint)n * outChannels) + co) * planeLength) + ((nint)l.RowStart * ow);
             if (planeMean == null)
             {
-                TPath.StoreRows(src, rw, dst, ow, storeRows, storeLength, b, relu);
+                TPath.StoreRows(src, rw, dst, ow, storeRows, storeLength, b, activation.Kind == ActivationKind.ReLU);
+                if (activation.Kind is not (ActivationKind.Identity or ActivationKind.ReLU))
+                {
+                    // Other activations run over the rows just stored, while they are still in L1.
+                    for (int s = 0; s < storeRows; s++)
+                    {
+                        ActivationKernels.ApplyInPlace(TPath.Isa, activation, new Span<float>(dst + ((nint)s * ow), storeLength));
+                    }
+                }
+
                 continue;
             }
 

@@ -19,6 +19,9 @@ namespace FusedLayers.Kernels.Gemm;
 internal readonly unsafe struct Avx2Path : IGemmPath
 {
     /// <inheritdoc />
+    public static KernelIsa Isa => KernelIsa.Avx2;
+
+    /// <inheritdoc />
     public static int Rows => 4;
 
     /// <inheritdoc />

@@ -18,6 +18,9 @@ namespace FusedLayers.Kernels.Gemm;
 internal readonly unsafe struct Avx512Path : IGemmPath
 {
     /// <inheritdoc />
+    public static KernelIsa Isa => KernelIsa.Avx512;
+
+    /// <inheritdoc />
     public static int Rows => 8;
 
     /// <inheritdoc />

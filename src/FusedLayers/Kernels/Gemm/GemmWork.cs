@@ -33,7 +33,7 @@ internal sealed unsafe class GemmWork<TPath> : ParallelWork
     private float* destination;
     private int ldd;
     private float* bias;
-    private bool relu;
+    private Activation activation;
 
     /// <summary>The calling thread's instance.</summary>
     public static GemmWork<TPath> Instance => cached ??= new GemmWork<TPath>();
@@ -44,14 +44,14 @@ internal sealed unsafe class GemmWork<TPath> : ParallelWork
     /// <paramref name="ldd"/>) as <paramref name="epilogue"/> says.
     /// </summary>
     public void Run(
-        int threads, in GemmOperands operands, GemmEpilogue epilogue, float* destination, int ldd, float* bias, bool relu)
+        int threads, in GemmOperands operands, GemmEpilogue epilogue, float* destination, int ldd, float* bias, Activation activation)
     {
         this.operands = operands;
         this.epilogue = epilogue;
         this.destination = destination;
         this.ldd = ldd;
         this.bias = bias;
-        this.relu = relu;
+        this.activation = activation;
         int blocks = GemmDriver<TPath>.RowBlockCount(operands.M);
         int tiles = GemmDriver<TPath>.TileCount(operands.N);
         int columnItems = 1;
@@ -98,7 +98,12 @@ internal sealed unsafe class GemmWork<TPath> : ParallelWork
             }
             else
             {
-                TPath.StoreRowWithBiasVector(c, d, length, bias != null ? bias + column : null, relu);
+                TPath.StoreRowWithBiasVector(c, d, length, bias != null ? bias + column : null, activation.Kind == ActivationKind.ReLU);
+                if (activation.Kind is not (ActivationKind.Identity or ActivationKind.ReLU))
+                {
+                    // Other activations run over the row just stored, while it is still in L1.
+                    ActivationKernels.ApplyInPlace(TPath.Isa, activation, new Span<float>(d, length));
+                }
             }
         }
     }

@@ -21,6 +21,9 @@ internal unsafe interface IGemmPath
     /// <summary>Rows of the micro-tile (broadcast operand).</summary>
     static abstract int Rows { get; }
 
+    /// <summary>The instruction set this path's vectors map to (for the element-wise epilogues).</summary>
+    static abstract KernelIsa Isa { get; }
+
     /// <summary>Floats per vector.</summary>
     static abstract int Width { get; }
 

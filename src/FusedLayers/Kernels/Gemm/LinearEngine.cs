@@ -25,7 +25,7 @@ internal static unsafe class LinearEngine<TPath>
     /// <summary>Forward pass with ReLU or per-feature statistics (two passes over the batch in float64, rows in order).</summary>
     public static void Forward(
         int threads, in LinearGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output, bool relu, Span<float> mean, Span<float> variance)
+        ReadOnlySpan<float> bias, Span<float> output, Activation activation, Span<float> mean, Span<float> variance)
     {
         int inF = g.InFeatures, outF = g.OutFeatures;
         if (batch > 0)
@@ -36,7 +36,7 @@ internal static unsafe class LinearEngine<TPath>
             fixed (float* y = output)
             {
                 // B(i, o) = W[o, i]: row stride 1, column stride inF.
-                Multiply(threads, x, inF, 1, packA: false, batch, w, 1, inF, outF, inF, GemmEpilogue.Store, y, bias.IsEmpty ? null : b, relu);
+                Multiply(threads, x, inF, 1, packA: false, batch, w, 1, inF, outF, inF, GemmEpilogue.Store, y, bias.IsEmpty ? null : b, activation);
             }
         }
 
@@ -60,7 +60,7 @@ internal static unsafe class LinearEngine<TPath>
         fixed (float* w = weight)
         fixed (float* dx = gradInput)
         {
-            Multiply(threads, dy, outF, 1, packA: false, batch, w, inF, 1, inF, outF, GemmEpilogue.Store, dx, null, false);
+            Multiply(threads, dy, outF, 1, packA: false, batch, w, inF, 1, inF, outF, GemmEpilogue.Store, dx, null, Activation.Identity);
         }
     }
 
@@ -80,7 +80,7 @@ internal static unsafe class LinearEngine<TPath>
         fixed (float* dw = gradWeight)
         {
             // A(o, n) = dY[n, o]: row stride 1, column stride outF; B(n, i) = X[n, i].
-            Multiply(threads, dy, 1, outF, packA: true, outF, x, inF, 1, inF, batch, GemmEpilogue.Accumulate, dw, null, false);
+            Multiply(threads, dy, 1, outF, packA: true, outF, x, inF, 1, inF, batch, GemmEpilogue.Accumulate, dw, null, Activation.Identity);
         }
 
         if (!gradBias.IsEmpty)
@@ -117,7 +117,7 @@ internal static unsafe class LinearEngine<TPath>
     /// </summary>
     private static void Multiply(
         int threads, float* a, nint aRowStride, nint aColumnStride, bool packA, int m, float* b, nint bRowStride, nint bColumnStride,
-        int n, int k, GemmEpilogue epilogue, float* destination, float* bias, bool relu)
+        int n, int k, GemmEpilogue epilogue, float* destination, float* bias, Activation activation)
     {
         int ldc = GemmDriver<TPath>.PadColumns(n);
         float[] cArray = ArrayPool<float>.Shared.Rent(GemmDriver<TPath>.PadRows(m) * ldc);
@@ -154,7 +154,7 @@ internal static unsafe class LinearEngine<TPath>
                     C = c,
                     Ldc = ldc,
                 };
-                GemmWork<TPath>.Instance.Run(threads, operands, epilogue, destination, n, bias, relu);
+                GemmWork<TPath>.Instance.Run(threads, operands, epilogue, destination, n, bias, activation);
             }
         }
         finally
