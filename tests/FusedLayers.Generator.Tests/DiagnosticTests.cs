@@ -700,6 +700,64 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void FL0109_gelu_approximate_must_be_none_or_tanh()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [Linear(16, 8)] public partial LinearLayer Fc { get; }
+                [GELU([|Approximate = "fast"|])] public partial ActivationLayer Act { get; }
+            }
+            """,
+            ("FL0109", 0));
+
+        Assert.Equal("GELU 'Act': approximate must be \"none\" or \"tanh\", got \"fast\"", Message(run, "FL0109"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0109_leaky_relu_slope_must_be_finite()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [LeakyReLU([|NegativeSlope = double.NaN|])] public partial ActivationLayer Act { get; }
+            }
+            """,
+            ("FL0109", 0));
+
+        Assert.Equal("LeakyReLU 'Act': negative_slope must be a finite number, got NaN", Message(run, "FL0109"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0006_activation_property_must_be_an_ActivationLayer()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [Linear(16, 8)] public partial LinearLayer Fc { get; }
+                [SiLU] public partial ReLULayer [|Act|] { get; }
+            }
+            """,
+            ("FL0006", 0));
+
+        Assert.Contains("ActivationLayer", Message(run, "FL0006"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FL0105_and_FL0108_together()
     {
         GeneratorRunOutput run = Check(
@@ -1256,7 +1314,7 @@ public sealed class DiagnosticTests
         Assert.Equal(
             [
                 "FL0001", "FL0002", "FL0003", "FL0004", "FL0005", "FL0006", "FL0007", "FL0008",
-                "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108",
+                "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108", "FL0109",
                 "FL0201", "FL0202", "FL0203", "FL0204", "FL0301",
             ],
             ids);

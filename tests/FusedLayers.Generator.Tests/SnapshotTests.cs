@@ -36,6 +36,43 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public Task Activations()
+    {
+        // Every activation other than ReLU, in every kernel shape: BatchNorm + activation (ReLU6), anchor +
+        // BatchNorm + activation (conv and linear), anchor + activation (conv with the GELU behind a Flatten, and
+        // linear). An activation alone is pinned by the numeric suite's NormActivationModel.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class Activations
+            {
+                [BatchNorm2d(3)] public partial BatchNorm2dLayer Bn0 { get; }
+                [ReLU6] public partial ActivationLayer Act0 { get; }
+                [Conv2d(3, 8, 3, Padding = 1)] public partial Conv2dLayer Conv1 { get; }
+                [BatchNorm2d(8)] public partial BatchNorm2dLayer Bn1 { get; }
+                [SiLU] public partial ActivationLayer Act1 { get; }
+                [Conv2d(8, 8, 3, Stride = 2, Padding = 1)] public partial Conv2dLayer Conv2 { get; }
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [GELU(Approximate = "tanh")] public partial ActivationLayer Act2 { get; }
+                [Linear(128, 12)] public partial LinearLayer Fc1 { get; }
+                [BatchNorm1d(12)] public partial BatchNorm1dLayer Bn2 { get; }
+                [GELU] public partial ActivationLayer Act3 { get; }
+                [Linear(12, 6)] public partial LinearLayer Fc2 { get; }
+                [LeakyReLU(NegativeSlope = 0.2)] public partial ActivationLayer Act4 { get; }
+                [Linear(6, 3)] public partial LinearLayer Fc3 { get; }
+                [Tanh] public partial ActivationLayer Act5 { get; }
+                [Linear(3, 2)] public partial LinearLayer Fc4 { get; }
+                [Sigmoid] public partial ActivationLayer Act6 { get; }
+            }
+            """,
+            "Snapshots.Activations.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
     public Task LinearBnRelu()
     {
         GeneratorRunOutput run = RunValid(

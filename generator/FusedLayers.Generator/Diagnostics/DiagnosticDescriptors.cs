@@ -137,7 +137,7 @@ internal static class DiagnosticDescriptors
     [
         ModelNotPartial, UnsupportedModelClass, MissingInputShape, NoLayers, LayerNotPartialProperty, LayerTypeMismatch,
         LayersInSeveralDeclarations, SeveralLayerAttributes, GeneratorFailure, NonPositiveArgument, NegativePadding, InvalidEps,
-        InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, ChannelMismatch,
+        InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, InvalidActivationArgument, ChannelMismatch,
         RankMismatch, KernelTooLarge, ActivationTooLarge, LayerNotFused,
     ];
 

@@ -49,7 +49,7 @@
 //     saved for backward kernel input [512], linear layer output [10],
 //                        kernel output [10], batch mean and 1/sqrt(var + eps) [10]
 //
-//   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.
+//   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //
 //   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
 //   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads

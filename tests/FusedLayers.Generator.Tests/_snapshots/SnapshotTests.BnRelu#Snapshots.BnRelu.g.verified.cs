@@ -15,7 +15,7 @@
 //     backward           pass 1: ReLU mask + BatchNorm sums; pass 2: input gradient
 //     saved for backward kernel input [4, 8, 8], kernel output, batch mean and 1/sqrt(var + eps)
 //
-//   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.
+//   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //
 //   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
 //   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads

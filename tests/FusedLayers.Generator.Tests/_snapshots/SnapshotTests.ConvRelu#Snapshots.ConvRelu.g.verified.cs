@@ -14,7 +14,7 @@
 //     backward           ReLU mask, then the Conv2d weight/bias gradients and the input gradient
 //     saved for backward kernel input [3, 16, 16], kernel output [8, 16, 16]
 //
-//   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.
+//   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //
 //   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
 //   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads

@@ -44,7 +44,7 @@
 //     backward           the Linear weight/bias gradients and the input gradient
 //     saved for backward kernel input [2048], kernel output [10]
 //
-//   not fused: nothing; every BatchNorm and ReLU rides on the kernel before it or starts the model.
+//   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //
 //   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
 //   model.Execution (MaxIsa, capped to what the CPU supports) on MaxDegreeOfParallelism threads
