@@ -77,6 +77,32 @@ public sealed record ParityCase(
         new(nameof(SequenceBnModel), s => new SequenceBnModel(s), () => Seq(
             ("Bn", nn.BatchNorm1d(4)),
             ("Relu", nn.ReLU())), 3, Biases()),
+        new(nameof(ActivationCnn), s => new ActivationCnn(s), () => Seq(
+            ("Conv1", nn.Conv2d(3, 8, 3, padding: 1)),
+            ("Bn1", nn.BatchNorm2d(8)),
+            ("Act1", nn.SiLU()),
+            ("Conv2", nn.Conv2d(8, 8, 3, stride: 2, padding: 1)),
+            ("Act2", nn.GELU(TorchSharp.Modules.GELU.Approximate.tanh)),
+            ("Flat", nn.Flatten()),
+            ("Fc1", nn.Linear(128, 12)),
+            ("Bn2", nn.BatchNorm1d(12)),
+            ("Act3", nn.Tanh()),
+            ("Fc2", nn.Linear(12, 6)),
+            ("Act4", nn.LeakyReLU(0.2))), 5, Biases(("Conv1.bias", 8 * 8), ("Fc1.bias", 1))),
+        new(nameof(NormActivationModel), s => new NormActivationModel(s), () => Seq(
+            ("Bn", nn.BatchNorm2d(4)),
+            ("Act1", nn.ReLU6()),
+            ("Act2", nn.GELU()),
+            ("Flat", nn.Flatten()),
+            ("Fc", nn.Linear(100, 7)),
+            ("Act3", nn.Sigmoid())), 3, Biases()),
+        new(nameof(SigmoidMlp), s => new SigmoidMlp(s), () => Seq(
+            ("Fc1", nn.Linear(12, 10, hasBias: false)),
+            ("Bn1", nn.BatchNorm1d(10)),
+            ("Act1", nn.Sigmoid()),
+            ("Fc2", nn.Linear(10, 10)),
+            ("Act2", nn.Sigmoid()),
+            ("Fc3", nn.Linear(10, 4))), 6, Biases()),
         new(nameof(FlattenReluLinearModel), s => new FlattenReluLinearModel(s), () => Seq(
             ("Flat", nn.Flatten()),
             ("Relu", nn.ReLU()),
