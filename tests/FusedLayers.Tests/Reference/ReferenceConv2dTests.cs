@@ -3,6 +3,10 @@ using FusedLayers.Reference;
 
 namespace FusedLayers.Tests.Reference;
 
+/// <summary>
+/// <see cref="ReferenceConv2d"/>: finite differences (plain, grouped, depthwise and dilated), hand-computed
+/// examples, PyTorch parameter names and shapes, and argument errors.
+/// </summary>
 public class ReferenceConv2dTests
 {
     [Theory]
@@ -21,6 +25,62 @@ public class ReferenceConv2dTests
         TestData.Fill(conv.Bias, random);
 
         GradientCheck.Check(conv, TestData.Tensor(random, n, inChannels, h, w), seed: 7);
+    }
+
+    [Theory]
+    //          N  Cin Cout H  W  k  s  p  d  groups bias
+    [InlineData(2, 4, 6, 6, 5, 3, 1, 1, 1, 2, true)]    // two groups
+    [InlineData(1, 3, 3, 5, 6, 3, 1, 1, 1, 3, true)]    // depthwise (groups = in = out)
+    [InlineData(2, 2, 4, 5, 5, 3, 2, 0, 1, 2, false)]   // depthwise with channel multiplier 2, stride 2
+    [InlineData(1, 2, 3, 7, 8, 3, 1, 2, 2, 1, true)]    // dilation 2, padding 2 ("same")
+    [InlineData(2, 4, 4, 9, 7, 2, 2, 3, 3, 4, true)]    // dilation 3, padding above k, depthwise, stride 2
+    [InlineData(1, 6, 3, 6, 6, 3, 1, 3, 2, 3, false)]   // padding = k, dilation 2, three groups
+    public void Grouped_and_dilated_gradients_match_finite_differences(
+        int n, int inChannels, int outChannels, int h, int w, int k, int stride, int padding, int dilation, int groups, bool bias)
+    {
+        var random = new Random(2000 + (h * 31) + w + groups);
+        var conv = new ReferenceConv2d("Conv", inChannels, outChannels, k, stride, padding, bias, dilation, groups);
+        Assert.Equal(new[] { outChannels, inChannels / groups, k, k }, conv.Weight.Shape);
+        TestData.Fill(conv.Weight, random);
+        TestData.Fill(conv.Bias, random);
+
+        GradientCheck.Check(conv, TestData.Tensor(random, n, inChannels, h, w), seed: 9);
+    }
+
+    [Fact]
+    public void Depthwise_forward_matches_a_hand_computed_example()
+    {
+        // Two channels, groups = 2, 1x1 kernels: y[c] = W[c] * x[c] + b[c]; channels do not mix.
+        var conv = new ReferenceConv2d("Conv", 2, 2, 1, groups: 2);
+        conv.Weight.CopyFrom(new float[] { 2, -1 });
+        conv.Bias!.CopyFrom(new float[] { 0.5f, 1 });
+        ReferenceTensor y = conv.Forward(new ReferenceTensor([1, 2, 3, 4, 10, 20, 30, 40], 1, 2, 2, 2));
+        Assert.Equal(new[] { 2.5, 4.5, 6.5, 8.5, -9, -19, -29, -39 }, y.Data);
+    }
+
+    [Fact]
+    public void Dilated_forward_matches_a_hand_computed_example()
+    {
+        // x = [[1,2,3],[4,5,6],[7,8,9]], 2x2 kernel [[1,2],[3,4]] with dilation 2 reads the corners:
+        // Hout = (3 - 2*1 - 1) / 1 + 1 = 1, y = 1*1 + 3*2 + 7*3 + 9*4 + 0.5 = 64.5.
+        var conv = new ReferenceConv2d("Conv", 1, 1, 2, dilation: 2);
+        conv.Weight.CopyFrom(new float[] { 1, 2, 3, 4 });
+        conv.Bias!.CopyFrom(new float[] { 0.5f });
+        ReferenceTensor y = conv.Forward(new ReferenceTensor([1, 2, 3, 4, 5, 6, 7, 8, 9], 1, 1, 3, 3));
+        Assert.Equal(new[] { 1, 1, 1, 1 }, y.Shape);
+        Assert.Equal(64.5, y.Data[0]);
+        Assert.Equal(1, conv.OutputSize(3));
+    }
+
+    [Fact]
+    public void Groups_must_divide_both_channel_counts()
+    {
+        Assert.Throws<ArgumentException>(() => new ReferenceConv2d("Conv", 3, 4, 3, groups: 2));
+        Assert.Throws<ArgumentException>(() => new ReferenceConv2d("Conv", 4, 3, 3, groups: 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ReferenceConv2d("Conv", 4, 4, 3, groups: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ReferenceConv2d("Conv", 4, 4, 3, dilation: 0));
+        var conv = new ReferenceConv2d("Conv", 2, 2, 3, dilation: 2);
+        Assert.Throws<ArgumentException>(() => conv.Forward(new ReferenceTensor(1, 2, 4, 9))); // 2*(3-1)+1 = 5 > 4
     }
 
     [Fact]

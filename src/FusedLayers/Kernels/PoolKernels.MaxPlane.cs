@@ -1,0 +1,160 @@
+using System;
+using System.Runtime.Intrinsics;
+
+namespace FusedLayers.Kernels;
+
+/// <summary>Max pooling of one plane, per ISA path.</summary>
+public static unsafe partial class PoolKernels
+{
+    /// <summary>
+    /// Max pooling of one plane into <paramref name="y"/> and <paramref name="idx"/>. <paramref name="denseMax"/> and
+    /// <paramref name="denseIdx"/> are scratch rows of at least <c>W</c> elements, used by the vector paths when the
+    /// stride exceeds 1.
+    /// </summary>
+    private static void MaxPlane(KernelIsa isa, in Pool2dGeometry g, float* x, float* y, int* idx, float* denseMax, int* denseIdx)
+    {
+        int width = g.InWidth, k = g.KernelSize, s = g.Stride, p = g.Padding, outWidth = g.OutWidth;
+        (int oxLo, int oxHi) = isa == KernelIsa.Scalar ? (0, 0) : InteriorColumns(g);
+        for (int oy = 0; oy < g.OutHeight; oy++)
+        {
+            int y0 = (oy * s) - p;
+            int yStart = Math.Max(y0, 0), yEnd = Math.Min(y0 + k, g.InHeight);
+            float* yRow = y + ((long)oy * outWidth);
+            int* iRow = idx + ((long)oy * outWidth);
+            if (oxHi > oxLo)
+            {
+                int cLo = (oxLo * s) - p, count = ((oxHi - 1 - oxLo) * s) + 1;
+                if (s == 1)
+                {
+                    DenseMax(isa, x, width, yStart, yEnd, k, cLo, count, yRow + oxLo, iRow + oxLo);
+                }
+                else
+                {
+                    DenseMax(isa, x, width, yStart, yEnd, k, cLo, count, denseMax, denseIdx);
+                    for (int ox = oxLo; ox < oxHi; ox++)
+                    {
+                        yRow[ox] = denseMax[(ox - oxLo) * s];
+                        iRow[ox] = denseIdx[(ox - oxLo) * s];
+                    }
+                }
+            }
+
+            for (int ox = 0; ox < outWidth; ox++)
+            {
+                if (ox == oxLo && oxHi > oxLo)
+                {
+                    ox = oxHi - 1; // the interior columns are done
+                    continue;
+                }
+
+                int x0 = (ox * s) - p;
+                MaxWindow(x, width, yStart, yEnd, Math.Max(x0, 0), Math.Min(x0 + k, width), out yRow[ox], out iRow[ox]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The output columns whose window lies horizontally inside the input: <c>[ceil(p / s), floor((W + p - k) / s) + 1)</c>,
+    /// empty (<c>lo == hi</c>) when there are none.
+    /// </summary>
+    private static (int Lo, int Hi) InteriorColumns(in Pool2dGeometry g)
+    {
+        int lo = (g.Padding + g.Stride - 1) / g.Stride;
+        int last = g.InWidth - g.KernelSize + g.Padding;
+        int hi = last < 0 ? 0 : Math.Min(g.OutWidth, (last / g.Stride) + 1);
+        return (lo, Math.Max(lo, hi));
+    }
+
+    /// <summary>
+    /// One window, scanned row by row from its first real position: a value replaces the maximum when
+    /// <c>v &gt; max || isnan(v)</c> (PyTorch's CPU kernel).
+    /// </summary>
+    private static void MaxWindow(float* x, int width, int yStart, int yEnd, int xStart, int xEnd, out float max, out int best)
+    {
+        max = float.NegativeInfinity;
+        best = (yStart * width) + xStart;
+        for (int iy = yStart; iy < yEnd; iy++)
+        {
+            for (int ix = xStart; ix < xEnd; ix++)
+            {
+                float v = x[((long)iy * width) + ix];
+                if (v > max || float.IsNaN(v))
+                {
+                    max = v;
+                    best = (iy * width) + ix;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Window maxima at the <paramref name="count"/> consecutive column starts <c>cLo, cLo + 1, ...</c> (all inside the
+    /// input), vectorised over the starts with the same per-element scan as <see cref="MaxWindow"/>.
+    /// </summary>
+    private static void DenseMax(KernelIsa isa, float* x, int width, int yStart, int yEnd, int k, int cLo, int count, float* max, int* best)
+    {
+        int j = 0;
+        if (isa == KernelIsa.Avx512)
+        {
+            for (; j <= count - 16; j += 16)
+            {
+                int c = cLo + j;
+                Vector512<float> m = Vector512.Create(float.NegativeInfinity);
+                Vector512<int> b = Vector512.Create((yStart * width) + c) + Vector512<int>.Indices;
+                for (int iy = yStart; iy < yEnd; iy++)
+                {
+                    int rowBase = (iy * width) + c;
+                    for (int kx = 0; kx < k; kx++)
+                    {
+                        Vector512<float> v = Vector512.Load(x + rowBase + kx);
+                        Vector512<float> take = Vector512.GreaterThan(v, m) | ~Vector512.Equals(v, v);
+                        m = Vector512.ConditionalSelect(take, v, m);
+                        b = Vector512.ConditionalSelect(take.AsInt32(), Vector512.Create(rowBase + kx) + Vector512<int>.Indices, b);
+                    }
+                }
+
+                m.Store(max + j);
+                b.Store(best + j);
+            }
+        }
+        else if (isa == KernelIsa.Avx2)
+        {
+            for (; j <= count - 8; j += 8)
+            {
+                int c = cLo + j;
+                Vector256<float> m = Vector256.Create(float.NegativeInfinity);
+                Vector256<int> b = Vector256.Create((yStart * width) + c) + Vector256<int>.Indices;
+                for (int iy = yStart; iy < yEnd; iy++)
+                {
+                    int rowBase = (iy * width) + c;
+                    for (int kx = 0; kx < k; kx++)
+                    {
+                        Vector256<float> v = Vector256.Load(x + rowBase + kx);
+                        Vector256<float> take = Vector256.GreaterThan(v, m) | ~Vector256.Equals(v, v);
+                        m = Vector256.ConditionalSelect(take, v, m);
+                        b = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(rowBase + kx) + Vector256<int>.Indices, b);
+                    }
+                }
+
+                m.Store(max + j);
+                b.Store(best + j);
+            }
+        }
+
+        for (; j < count; j++)
+        {
+            int c = cLo + j;
+            MaxWindow(x, width, yStart, yEnd, c, c + k, out max[j], out best[j]);
+        }
+    }
+
+    /// <summary>Scatters one plane's output gradient to its arg-max positions (bounds-checked).</summary>
+    private static void MaxBackwardPlane(ReadOnlySpan<float> dy, ReadOnlySpan<int> idx, Span<float> dx)
+    {
+        dx.Clear();
+        for (int o = 0; o < dy.Length; o++)
+        {
+            dx[idx[o]] += dy[o];
+        }
+    }
+}
