@@ -19,7 +19,8 @@ namespace FusedLayers.TorchParity.Tests;
 /// over several training steps, running statistics and <c>num_batches_tracked</c>, then inference.
 /// <see cref="ReferenceBatchRenorm"/> has no PyTorch counterpart; at <c>r_max = 1, d_max = 0</c> it must
 /// train exactly as <c>nn.BatchNorm1d/2d</c> (and its running mean, same update rule, must agree too).
-/// Tolerance: <see cref="Tolerance"/>.
+/// Tolerance: <see cref="Tolerance"/>. The float32 runtime kernels (<see cref="FusedLayers.Kernels.GroupNormKernels"/>)
+/// are also compared with libtorch's float32 <c>layer_norm</c> and <c>group_norm</c> (tolerance <see cref="ParityAssert.Relative"/>).
 /// </summary>
 public class NormalizationReferenceParityTests(ITestOutputHelper output)
 {
@@ -147,6 +148,47 @@ public class NormalizationReferenceParityTests(ITestOutputHelper output)
             Close($"{what}: running_mean", Doubles(buffers["running_mean"]), reference.RunningMean);
             Assert.Equal(Count(buffers["num_batches_tracked"]), reference.NumBatchesTracked);
         }
+    }
+
+    [Theory]
+    //          N   C    S    G   (LayerNorm when G = 0: normalized_shape [C])
+    [InlineData(40, 129, 1, 0)]
+    [InlineData(4, 32, 323, 8)]
+    [InlineData(3, 12, 35, 12)]
+    [InlineData(64, 600, 1, 3)]
+    public void GroupNormKernels_match_pytorch_in_float32(int n, int c, int s, int g)
+    {
+        // The runtime kernels (float32, best path, all cores) against libtorch's float32 layer_norm / group_norm.
+        using DisposeScope scope = NewDisposeScope();
+        var random = new Random((n * 1000) + c + s + g);
+        float[] x = TestData.Normal(random, n * c * s, 0.5, 2.0);
+        float[] dy = TestData.Normal(random, x.Length);
+        float[] gamma = TestData.Normal(random, c, 1.0, 0.3);
+        float[] beta = TestData.Normal(random, c, 0.0, 0.3);
+        int groups = g == 0 ? 1 : g;
+        var y = new float[x.Length];
+        var mean = new float[n * groups];
+        var invStd = new float[n * groups];
+        var dx = new float[x.Length];
+        var dGamma = new float[c];
+        var dBeta = new float[c];
+        FusedLayers.Kernels.KernelContext context = FusedLayers.Kernels.KernelContext.Default;
+        FusedLayers.Kernels.GroupNormKernels.Forward(context, n, c, s, groups, x, gamma, beta, 1e-5, y, mean, invStd, default);
+        FusedLayers.Kernels.GroupNormKernels.Backward(context, n, c, s, groups, dy, x, mean, invStd, gamma, dx, dGamma, dBeta);
+
+        long[] shape = s == 1 ? [n, c] : [n, c, s];
+        TorchTensor tx = torch.tensor(x, shape).requires_grad_(true);
+        TorchTensor tw = torch.tensor(gamma).requires_grad_(true);
+        TorchTensor tb = torch.tensor(beta).requires_grad_(true);
+        TorchTensor ty = g == 0
+            ? nn.functional.layer_norm(tx, [c], tw, tb, 1e-5)
+            : nn.functional.group_norm(s == 1 ? tx.unsqueeze(-1) : tx, g, tw, tb, 1e-5).reshape(shape);
+        ty.backward([torch.tensor(dy, shape)]);
+        string what = g == 0 ? $"LayerNorm({c}) kernel on [{n}, {c}]" : $"GroupNorm({g}, {c}) kernel on [{n}, {c}, {s}]";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: output {ParityAssert.Close($"{what}: output", Twin.ToArray(ty), y):E2}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: input gradient {ParityAssert.Close($"{what}: input gradient", Twin.ToArray(tx.grad!), dx):E2}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: weight gradient {ParityAssert.Close($"{what}: weight gradient", Twin.ToArray(tw.grad!), dGamma):E2}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: bias gradient {ParityAssert.Close($"{what}: bias gradient", Twin.ToArray(tb.grad!), dBeta):E2}"));
     }
 
     /// <summary>One forward and backward on both sides with the same input and output gradient; compares everything.</summary>
