@@ -758,6 +758,82 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void FL0110_pool_padding_at_most_half_the_kernel()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class Net
+            {
+                [MaxPool2d(2, [|Padding = 2|])] public partial MaxPool2dLayer Pool { get; }
+            }
+            """,
+            ("FL0110", 0));
+
+        Assert.Equal("MaxPool2d 'Pool': pad should be at most half of effective kernel size, but got pad=2, kernel_size=2", Message(run, "FL0110"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0110_adaptive_pool_output_size_other_than_one()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class Net
+            {
+                [AdaptiveAvgPool2d([|2|])] public partial AdaptiveAvgPool2dLayer Gap { get; }
+            }
+            """,
+            ("FL0110", 0));
+
+        Assert.Equal("AdaptiveAvgPool2d 'Gap': only output_size=1 (global average pooling) is supported, got 2", Message(run, "FL0110"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0110_dropout_probability_outside_zero_one()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [Dropout([|1.5|])] public partial DropoutLayer Drop { get; }
+            }
+            """,
+            ("FL0110", 0));
+
+        Assert.Equal("Dropout 'Drop': dropout probability has to be between 0 and 1, but got 1.5", Message(run, "FL0110"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0203_pool_window_larger_than_the_padded_input()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 4, 4 })]
+            public partial class Net
+            {
+                [[|AvgPool2d(5)|]] public partial AvgPool2dLayer Pool { get; }
+            }
+            """,
+            ("FL0203", 0));
+
+        Assert.Equal("AvgPool2d 'Pool': kernel 5x5 does not fit the input plane 4x4 padded by 0 (4x4)", Message(run, "FL0203"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
     public void FL0105_and_FL0108_together()
     {
         GeneratorRunOutput run = Check(
@@ -1314,7 +1390,7 @@ public sealed class DiagnosticTests
         Assert.Equal(
             [
                 "FL0001", "FL0002", "FL0003", "FL0004", "FL0005", "FL0006", "FL0007", "FL0008",
-                "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108", "FL0109",
+                "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108", "FL0109", "FL0110",
                 "FL0201", "FL0202", "FL0203", "FL0204", "FL0301",
             ],
             ids);

@@ -73,6 +73,34 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public Task PoolingAndDropout()
+    {
+        // Pooling and dropout kernels: overlapping padded max pooling, average pooling, global average pooling, dropout.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 3, 12, 12 })]
+            public partial class PoolingAndDropout
+            {
+                [Conv2d(3, 8, 3, Padding = 1)] public partial Conv2dLayer Conv1 { get; }
+                [BatchNorm2d(8)] public partial BatchNorm2dLayer Bn1 { get; }
+                [ReLU] public partial ReLULayer Relu1 { get; }
+                [MaxPool2d(3, Stride = 2, Padding = 1)] public partial MaxPool2dLayer Pool1 { get; }
+                [Conv2d(8, 8, 3, Padding = 1)] public partial Conv2dLayer Conv2 { get; }
+                [AvgPool2d(2, CountIncludePad = false)] public partial AvgPool2dLayer Pool2 { get; }
+                [AdaptiveAvgPool2d(1)] public partial AdaptiveAvgPool2dLayer Gap { get; }
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [Dropout(0.25)] public partial DropoutLayer Drop { get; }
+                [Linear(8, 5)] public partial LinearLayer Fc { get; }
+            }
+            """,
+            "Snapshots.PoolingAndDropout.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
     public Task LinearBnRelu()
     {
         GeneratorRunOutput run = RunValid(

@@ -235,3 +235,58 @@ public partial class SigmoidMlp
     [Linear(10, 4)]
     public partial LinearLayer Fc3 { get; }
 }
+
+/// <summary>
+/// Pooling kernels between conv blocks: overlapping padded max pooling, average pooling without the padded
+/// zeros in the divisor, global average pooling, then a classifier.
+/// </summary>
+[FusedModel(InputShape = new[] { 3, 12, 12 })]
+public partial class PoolCnn
+{
+    [Conv2d(3, 8, 3, Padding = 1)]
+    public partial Conv2dLayer Conv1 { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer Bn1 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu1 { get; }
+
+    [MaxPool2d(3, Stride = 2, Padding = 1)]
+    public partial MaxPool2dLayer Pool1 { get; }
+
+    [Conv2d(8, 8, 3, Padding = 1)]
+    public partial Conv2dLayer Conv2 { get; }
+
+    [SiLU]
+    public partial ActivationLayer Act2 { get; }
+
+    [AvgPool2d(3, Stride = 1, Padding = 1, CountIncludePad = false)]
+    public partial AvgPool2dLayer Pool2 { get; }
+
+    [AdaptiveAvgPool2d(1)]
+    public partial AdaptiveAvgPool2dLayer Gap { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(8, 5)]
+    public partial LinearLayer Fc { get; }
+}
+
+/// <summary>Linear -> ReLU -> Dropout(0.5) -> Linear: dropout between two kernels, same masks as the reference.</summary>
+[FusedModel(InputShape = new[] { 10 })]
+public partial class DropoutMlp
+{
+    [Linear(10, 16)]
+    public partial LinearLayer Fc1 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu { get; }
+
+    [Dropout(0.5)]
+    public partial DropoutLayer Drop { get; }
+
+    [Linear(16, 4)]
+    public partial LinearLayer Fc2 { get; }
+}

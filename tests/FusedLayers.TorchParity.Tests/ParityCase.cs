@@ -96,6 +96,17 @@ public sealed record ParityCase(
             ("Flat", nn.Flatten()),
             ("Fc", nn.Linear(100, 7)),
             ("Act3", nn.Sigmoid())), 3, Biases()),
+        new(nameof(PoolCnn), s => new PoolCnn(s), () => Seq(
+            ("Conv1", nn.Conv2d(3, 8, 3, padding: 1)),
+            ("Bn1", nn.BatchNorm2d(8)),
+            ("Relu1", nn.ReLU()),
+            ("Pool1", nn.MaxPool2d(3, stride: 2, padding: 1)),
+            ("Conv2", nn.Conv2d(8, 8, 3, padding: 1)),
+            ("Act2", nn.SiLU()),
+            ("Pool2", nn.AvgPool2d(3, stride: 1, padding: 1, count_include_pad: false)),
+            ("Gap", nn.AdaptiveAvgPool2d(1)),
+            ("Flat", nn.Flatten()),
+            ("Fc", nn.Linear(8, 5))), 4, Biases(("Conv1.bias", 12 * 12))),
         new(nameof(SigmoidMlp), s => new SigmoidMlp(s), () => Seq(
             ("Fc1", nn.Linear(12, 10, hasBias: false)),
             ("Bn1", nn.BatchNorm1d(10)),

@@ -99,6 +99,11 @@ internal static class DiagnosticDescriptors
         "FL0109", Arguments, "Invalid activation argument",
         "{0} '{1}': {2}");
 
+    /// <summary>FL0110: {0} '{1}': {2}.</summary>
+    public static readonly DiagnosticDescriptor InvalidPoolingArgument = Error(
+        "FL0110", Arguments, "Invalid pooling or dropout argument",
+        "{0} '{1}': {2}");
+
     /// <summary>FL0108: {0} '{1}': CumulativeAverage = true has no effect when TrackRunningStats = false.</summary>
     public static readonly DiagnosticDescriptor ContradictoryRunningStats = Error(
         "FL0108", Arguments, "Contradictory running-statistics options",
@@ -117,7 +122,7 @@ internal static class DiagnosticDescriptors
     /// <summary>FL0203: Conv2d '{0}': kernel {1} does not fit the padded input.</summary>
     public static readonly DiagnosticDescriptor KernelTooLarge = Error(
         "FL0203", Graph, "Kernel larger than the padded input",
-        "Conv2d '{0}': kernel {1}x{1} does not fit the input plane {2}x{3} padded by {4} ({5}x{6})");
+        "{7} '{0}': kernel {1}x{1} does not fit the input plane {2}x{3} padded by {4} ({5}x{6})");
 
     /// <summary>FL0204: Layer '{0}' produces {1} elements per sample.</summary>
     public static readonly DiagnosticDescriptor ActivationTooLarge = Error(
@@ -137,7 +142,7 @@ internal static class DiagnosticDescriptors
     [
         ModelNotPartial, UnsupportedModelClass, MissingInputShape, NoLayers, LayerNotPartialProperty, LayerTypeMismatch,
         LayersInSeveralDeclarations, SeveralLayerAttributes, GeneratorFailure, NonPositiveArgument, NegativePadding, InvalidEps,
-        InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, InvalidActivationArgument, ChannelMismatch,
+        InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, InvalidActivationArgument, InvalidPoolingArgument, ChannelMismatch,
         RankMismatch, KernelTooLarge, ActivationTooLarge, LayerNotFused,
     ];
 

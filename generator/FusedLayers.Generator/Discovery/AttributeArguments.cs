@@ -48,6 +48,15 @@ internal static class AttributeArguments
                 Affine = Bool(values, "Affine", true),
                 TrackRunningStats = Bool(values, "TrackRunningStats", true),
             },
+            LayerKind.MaxPool2d or LayerKind.AvgPool2d => layer with
+            {
+                KernelSize = Int(values, "KernelSize", 0),
+                Stride = Int(values, "Stride", 0) == 0 ? Int(values, "KernelSize", 0) : Int(values, "Stride", 0),
+                Padding = Int(values, "Padding", 0),
+                CountIncludePad = Bool(values, "CountIncludePad", true),
+            },
+            LayerKind.AdaptiveAvgPool2d => layer with { OutputSize = Int(values, "OutputSize", 1) },
+            LayerKind.Dropout => layer with { P = Double(values, "P", 0.5) },
             LayerKind.LeakyReLU => layer with { NegativeSlope = Double(values, "NegativeSlope", 0.01) },
             LayerKind.GELU => layer with { Approximate = values.TryGetValue("Approximate", out object? a) ? a as string ?? "(null)" : "none" },
             _ => layer,

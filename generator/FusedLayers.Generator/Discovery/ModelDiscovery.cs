@@ -38,6 +38,10 @@ internal static class ModelDiscovery
         ["GELUAttribute"] = LayerKind.GELU,
         ["SigmoidAttribute"] = LayerKind.Sigmoid,
         ["TanhAttribute"] = LayerKind.Tanh,
+        ["MaxPool2dAttribute"] = LayerKind.MaxPool2d,
+        ["AvgPool2dAttribute"] = LayerKind.AvgPool2d,
+        ["AdaptiveAvgPool2dAttribute"] = LayerKind.AdaptiveAvgPool2d,
+        ["DropoutAttribute"] = LayerKind.Dropout,
     };
 
     /// <summary>Cheap syntax filter: classes and record classes carry <c>[FusedModel]</c> (records get FL0002).</summary>

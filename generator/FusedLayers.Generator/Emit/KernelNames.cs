@@ -16,7 +16,7 @@ internal sealed class KernelNames
         IsLast = isLast;
         string k = "K" + Shapes.Inv(kernel.Index);
         Prefix = "_fl" + k;
-        Geometry = "s_fl" + k + (kernel.Anchor?.Kind == LayerKind.Conv2d ? "Conv" : "Linear");
+        Geometry = "s_fl" + k + (kernel.Op is not null ? "Pool" : kernel.Anchor?.Kind == LayerKind.Conv2d ? "Conv" : "Linear");
         NormShape = "s_fl" + k + "NormShape";
         InputLength = Shapes.Length(kernel.InputShape);
         NormLength = Shapes.Length(kernel.NormShape);
@@ -74,6 +74,16 @@ internal sealed class KernelNames
     public string FoldedWeight => Prefix + "FoldedWeight";
 
     public string FoldedBias => Prefix + "FoldedBias";
+
+    /// <summary>Max pooling's arg-max per output (int), kept for backward.</summary>
+    public string Indices => Prefix + "Indices";
+
+    /// <summary>Dropout's per-element multiplier (0 or 1 / (1 - p)), kept for backward.</summary>
+    public string Mask => Prefix + "Mask";
+
+    public bool HasIndices => Kernel.Op?.Kind == LayerKind.MaxPool2d;
+
+    public bool HasMask => Kernel.Op?.Kind == LayerKind.Dropout;
 
     /// <summary>Anchor output saved: BatchNorm's input, or the pre-activation of an activation other than ReLU.</summary>
     public bool HasZ => Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.HasSmoothActivation);

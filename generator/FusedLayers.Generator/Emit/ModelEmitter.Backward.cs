@@ -67,6 +67,26 @@ internal static partial class ModelEmitter
         string c = Shapes.Inv(k.Channels);
         string s = Shapes.Inv(k.Spatial);
         w.Line($"// Kernel {Shapes.Inv(kernel.Index)} backward: {string.Join(" <- ", kernel.Layers().Reverse().Select(l => l.Name))}.");
+        if (kernel.Op is not null)
+        {
+            string call = kernel.Op.Kind switch
+            {
+                LayerKind.MaxPool2d =>
+                    $"{Kernels}PoolKernels.MaxBackward(in context, in {k.Geometry}, batch, {dy}, new global::System.ReadOnlySpan<int>({k.Indices}, 0, batch * {Shapes.Inv(k.OutputLength)}), {dx});",
+                LayerKind.AvgPool2d => $"{Kernels}PoolKernels.AvgBackward(in context, in {k.Geometry}, batch, {Bool(kernel.Op.CountIncludePad)}, {dy}, {dx});",
+                LayerKind.AdaptiveAvgPool2d => $"{Kernels}PoolKernels.GlobalAvgBackward(in context, batch, {c}, {s}, {dy}, {dx});",
+                _ => $"{Kernels}DropoutKernels.Backward(in context, {dy}, new global::System.ReadOnlySpan<float>({k.Mask}, 0, batch * {Shapes.Inv(k.OutputLength)}), {dx});",
+            };
+            w.Line(kernel.Op.Kind switch
+            {
+                LayerKind.MaxPool2d => "// Each output's gradient goes to its window's arg-max (overlapping windows add up).",
+                LayerKind.Dropout => "// The forward mask again: dx = dy * mask / (1 - p).",
+                _ => "// Each output's gradient is spread evenly over its window.",
+            });
+            WriteGuarded(w, i == 0, call);
+            return;
+        }
+
 
         // The gradient that reaches the anchor (or the kernel input when there is no anchor).
         string dz = dy;

@@ -87,6 +87,7 @@ internal static partial class ModelEmitter
     /// <summary>After every kernel succeeded: the finiteness check and the running-statistics updates.</summary>
     private static void WriteCommit(CodeWriter w, List<KernelNames> kernels)
     {
+
         List<KernelNames> tracking = kernels.Where(k => k.Kernel.Norm is { TrackRunningStats: true }).ToList();
         if (tracking.Count > 0)
         {
@@ -101,6 +102,17 @@ internal static partial class ModelEmitter
             foreach (KernelNames k in tracking)
             {
                 WriteRunningUpdate(w, k);
+            }
+        }
+
+        List<KernelNames> dropouts = kernels.Where(k => k.HasMask).ToList();
+        if (dropouts.Count > 0)
+        {
+            w.Line();
+            w.Line("// The next training forward draws fresh dropout masks.");
+            foreach (KernelNames k in dropouts)
+            {
+                w.Line($"{Field(k.Kernel.Op!)}.Step++;");
             }
         }
     }
@@ -131,7 +143,7 @@ internal static partial class ModelEmitter
             return;
         }
 
-        if (kernels.Count > 1 || kernels.Any(k => k.HasZ && !k.Folds))
+        if (kernels.Count > 1 || kernels.Any(k => (k.HasZ && !k.Folds) || k.HasIndices))
         {
             w.Line("FlEnsureCapacity(batch);");
         }
@@ -155,6 +167,12 @@ internal static partial class ModelEmitter
     private static void WriteKernelForward(CodeWriter w, SliceScope scope, KernelNames k, string x, string y, bool batchStatistics, bool training)
     {
         KernelPlan kernel = k.Kernel;
+        if (kernel.Op is not null)
+        {
+            WriteOpForward(w, k, kernel.Op, x, y, training);
+            return;
+        }
+
         LayerSpec? anchor = kernel.Anchor;
         LayerSpec? norm = kernel.Norm;
         string relu = Bool(kernel.Activation?.Kind == LayerKind.ReLU);
@@ -227,6 +245,39 @@ internal static partial class ModelEmitter
         else
         {
             w.Line($"{Kernels}ActivationKernels.Relu(in context, {x}, {y});");
+        }
+    }
+
+    /// <summary>A pooling or dropout kernel.</summary>
+    private static void WriteOpForward(CodeWriter w, KernelNames k, LayerSpec op, string x, string y, bool training)
+    {
+        w.Line($"// Kernel {Shapes.Inv(k.Kernel.Index)}: {op.Name}.");
+        switch (op.Kind)
+        {
+            case LayerKind.MaxPool2d:
+                w.Line("// Max pooling; the arg-max of each window is kept for backward.");
+                w.Line($"{Kernels}PoolKernels.MaxForward(in context, in {k.Geometry}, batch, {x}, {y}, new global::System.Span<int>({k.Indices}, 0, batch * {Shapes.Inv(k.OutputLength)}));");
+                break;
+            case LayerKind.AvgPool2d:
+                w.Line($"{Kernels}PoolKernels.AvgForward(in context, in {k.Geometry}, batch, {Bool(op.CountIncludePad)}, {x}, {y});");
+                break;
+            case LayerKind.AdaptiveAvgPool2d:
+                w.Line($"{Kernels}PoolKernels.GlobalAvgForward(in context, batch, {Shapes.Inv(k.Channels)}, {Shapes.Inv(k.Spatial)}, {x}, {y});");
+                break;
+            default:
+                if (training)
+                {
+                    string layer = Field(op);
+                    w.Line($"// Dropout: the mask of ({op.Name}.Seed, {op.Name}.Step) is written to the mask buffer for backward; the step advances once the forward pass has succeeded.");
+                    w.Line($"{Kernels}DropoutKernels.Forward(in context, {layer}.P, {layer}.Seed, {layer}.Step, {x}, {y}, new global::System.Span<float>({k.Mask}, 0, batch * {Shapes.Inv(k.OutputLength)}));");
+                }
+                else
+                {
+                    w.Line("// Dropout is the identity in inference.");
+                    w.Line($"{x}.CopyTo({y});");
+                }
+
+                break;
         }
     }
 

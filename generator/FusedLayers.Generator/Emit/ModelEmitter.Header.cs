@@ -103,6 +103,11 @@ internal static partial class ModelEmitter
         LayerKind.Flatten => "Flatten()",
         LayerKind.LeakyReLU => $"LeakyReLU(negative_slope={Number(layer.NegativeSlope)})",
         LayerKind.GELU => $"GELU(approximate='{layer.Approximate}')",
+        LayerKind.MaxPool2d => $"MaxPool2d(kernel_size={Shapes.Inv(layer.KernelSize)}, stride={Shapes.Inv(layer.Stride)}, padding={Shapes.Inv(layer.Padding)})",
+        LayerKind.AvgPool2d =>
+            $"AvgPool2d(kernel_size={Shapes.Inv(layer.KernelSize)}, stride={Shapes.Inv(layer.Stride)}, padding={Shapes.Inv(layer.Padding)}, count_include_pad={Py(layer.CountIncludePad)})",
+        LayerKind.AdaptiveAvgPool2d => "AdaptiveAvgPool2d(output_size=1)",
+        LayerKind.Dropout => $"Dropout(p={Number(layer.P)})",
         _ => layer.Kind + "()",
     };
 
@@ -125,7 +130,14 @@ internal static partial class ModelEmitter
     {
         string anchor = kernel.Anchor?.Kind == LayerKind.Conv2d ? "convolution" : "linear layer";
         string relu = kernel.Activation is null ? "" : " + " + LayerKinds.AttributeName(kernel.Activation.Kind);
-        if (kernel.HasSmoothActivation)
+        if (kernel.Op is not null)
+        {
+            foreach (string line in OpSteps(kernel))
+            {
+                yield return line;
+            }
+        }
+        else if (kernel.HasSmoothActivation)
         {
             foreach (string line in SmoothActivationSteps(kernel, anchor, relu))
             {
@@ -176,6 +188,35 @@ internal static partial class ModelEmitter
             yield return "forward            pass 1: ReLU";
             yield return "backward           pass 1: ReLU mask";
             yield return $"saved for backward kernel output {Shapes.Format(kernel.OutputShape)}";
+        }
+    }
+
+    /// <summary>Pooling and dropout kernels.</summary>
+    private static IEnumerable<string> OpSteps(KernelPlan kernel)
+    {
+        switch (kernel.Op!.Kind)
+        {
+            case LayerKind.MaxPool2d:
+                yield return "forward            pass 1: window maximum, vectorised over output columns; the arg-max (int) of each output is kept";
+                yield return "backward           pass 1: route each gradient to its arg-max (a scatter; overlapping windows add)";
+                yield return $"saved for backward arg-max per output {Shapes.Format(kernel.OutputShape)} (no activations)";
+                break;
+            case LayerKind.AvgPool2d:
+                yield return "forward            pass 1: window mean, vectorised over output columns";
+                yield return "backward           pass 1: spread each gradient evenly over its window";
+                yield return "saved for backward nothing";
+                break;
+            case LayerKind.AdaptiveAvgPool2d:
+                yield return "forward            pass 1: mean of each channel plane";
+                yield return "backward           pass 1: each plane receives its gradient / (H * W)";
+                yield return "saved for backward nothing";
+                break;
+            default:
+                yield return "training forward   pass 1: mask from a counter-based generator keyed by (Seed, Step, element), y = x * mask / (1 - p)";
+                yield return "inference forward  identity (a copy)";
+                yield return "backward           pass 1: dx = dy * the same mask";
+                yield return $"saved for backward the mask multipliers {Shapes.Format(kernel.OutputShape)}";
+                break;
         }
     }
 

@@ -26,6 +26,12 @@ internal static partial class ModelEmitter
                 w.Line($"private static readonly {Kernels}Conv2dGeometry {k.Geometry} = new({Shapes.Inv(anchor.InChannels)}, {Shapes.Inv(anchor.OutChannels)}, " +
                        $"{Shapes.Inv(s[1])}, {Shapes.Inv(s[2])}, {Shapes.Inv(anchor.KernelSize)}, {Shapes.Inv(anchor.Stride)}, {Shapes.Inv(anchor.Padding)});");
             }
+            else if (k.Kernel.Op is { Kind: LayerKind.MaxPool2d or LayerKind.AvgPool2d } pool)
+            {
+                EquatableArray<int> s = k.Kernel.InputShape;
+                w.Line($"private static readonly {Kernels}Pool2dGeometry {k.Geometry} = new({Shapes.Inv(s[0])}, {Shapes.Inv(s[1])}, {Shapes.Inv(s[2])}, " +
+                       $"{Shapes.Inv(pool.KernelSize)}, {Shapes.Inv(pool.Stride)}, {Shapes.Inv(pool.Padding)});");
+            }
             else if (anchor?.Kind == LayerKind.Linear)
             {
                 w.Line($"private static readonly {Kernels}LinearGeometry {k.Geometry} = new({Shapes.Inv(anchor.InChannels)}, {Shapes.Inv(anchor.OutChannels)});");
@@ -73,6 +79,9 @@ internal static partial class ModelEmitter
                 LayerKind.BatchNorm1d or LayerKind.BatchNorm2d =>
                     $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.NumFeatures)}, {Number(layer.Eps)}, {(layer.CumulativeAverage ? "null" : Number(layer.Momentum))}, " +
                     $"{Bool(layer.Affine)}, {Bool(layer.TrackRunningStats)})",
+                LayerKind.MaxPool2d => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.KernelSize)}, {Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)})",
+                LayerKind.AvgPool2d => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.KernelSize)}, {Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)}, {Bool(layer.CountIncludePad)})",
+                LayerKind.Dropout => $"new {type}(\"{layer.Name}\", {Number(layer.P)}, unchecked((ulong){seed}))",
                 LayerKind.LeakyReLU => $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.LeakyReLU({Number(layer.NegativeSlope)}f))",
                 LayerKind.ReLU6 or LayerKind.SiLU or LayerKind.Sigmoid or LayerKind.Tanh =>
                     $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.{layer.Kind})",
@@ -126,6 +135,16 @@ internal static partial class ModelEmitter
             if (k.HasDy)
             {
                 w.Line($"private float[] {k.Dy} = global::System.Array.Empty<float>();");
+            }
+
+            if (k.HasIndices)
+            {
+                w.Line($"private int[] {k.Indices} = global::System.Array.Empty<int>();");
+            }
+
+            if (k.HasMask)
+            {
+                w.Line($"private float[] {k.Mask} = global::System.Array.Empty<float>();");
             }
 
             if (k.Kernel.Norm is not null)
@@ -217,6 +236,10 @@ internal static partial class ModelEmitter
                 w.Line($"{Field(layer)}.ResetParameters();");
                 w.Line($"{Field(layer)}.ResetRunningStats();");
             }
+            else if (layer.Kind == LayerKind.Dropout)
+            {
+                w.Line($"{Field(layer)}.Reseed(unchecked((ulong)global::FusedLayers.ModelSeeds.ForLayer(seed, {Shapes.Inv(i)})));");
+            }
         }
 
         w.Line("_flSavedBatch = 0;");
@@ -272,6 +295,16 @@ internal static partial class ModelEmitter
             if (k.HasDy)
             {
                 w.Line($"{k.Dy} = new float[checked(batch * {Shapes.Inv(k.OutputLength)})];");
+            }
+
+            if (k.HasIndices)
+            {
+                w.Line($"{k.Indices} = new int[checked(batch * {Shapes.Inv(k.OutputLength)})];");
+            }
+
+            if (k.HasMask)
+            {
+                w.Line($"{k.Mask} = new float[checked(batch * {Shapes.Inv(k.OutputLength)})];");
             }
         }
 

@@ -15,6 +15,10 @@ internal enum LayerKind
     GELU,
     Sigmoid,
     Tanh,
+    MaxPool2d,
+    AvgPool2d,
+    AdaptiveAvgPool2d,
+    Dropout,
 }
 
 /// <summary>Names tied to each <see cref="LayerKind"/>.</summary>
@@ -29,6 +33,10 @@ internal static class LayerKinds
         LayerKind.BatchNorm2d => "BatchNorm2dLayer",
         LayerKind.ReLU => "ReLULayer",
         LayerKind.Flatten => "FlattenLayer",
+        LayerKind.MaxPool2d => "MaxPool2dLayer",
+        LayerKind.AvgPool2d => "AvgPool2dLayer",
+        LayerKind.AdaptiveAvgPool2d => "AdaptiveAvgPool2dLayer",
+        LayerKind.Dropout => "DropoutLayer",
         _ => "ActivationLayer",
     };
 
@@ -38,6 +46,10 @@ internal static class LayerKinds
     public static bool IsAnchor(LayerKind kind) => kind is LayerKind.Conv2d or LayerKind.Linear;
 
     public static bool IsBatchNorm(LayerKind kind) => kind is LayerKind.BatchNorm1d or LayerKind.BatchNorm2d;
+
+    /// <summary>Pooling and dropout: each runs as a kernel of its own.</summary>
+    public static bool IsStandalone(LayerKind kind) =>
+        kind is LayerKind.MaxPool2d or LayerKind.AvgPool2d or LayerKind.AdaptiveAvgPool2d or LayerKind.Dropout;
 
     /// <summary>Element-wise activations: each can be a kernel's epilogue.</summary>
     public static bool IsActivation(LayerKind kind) =>

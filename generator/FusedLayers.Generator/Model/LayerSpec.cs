@@ -65,6 +65,13 @@ internal sealed record LayerSpec
 
     public bool TrackRunningStats { get; init; } = true;
 
+    // Pooling (KernelSize, Stride, Padding above) and dropout
+    public bool CountIncludePad { get; init; } = true;
+
+    public int OutputSize { get; init; } = 1;
+
+    public double P { get; init; } = 0.5;
+
     // Activations
     public double NegativeSlope { get; init; } = 0.01;
 

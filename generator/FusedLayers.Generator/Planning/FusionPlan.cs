@@ -17,6 +17,9 @@ internal sealed record KernelPlan
 
     public LayerSpec? Norm { get; init; }
 
+    /// <summary>A pooling or dropout layer, which runs as a kernel of its own (no anchor, BatchNorm or activation).</summary>
+    public LayerSpec? Op { get; init; }
+
     /// <summary>The activation epilogue (ReLU or another element-wise activation), if any.</summary>
     public LayerSpec? Activation { get; init; }
 
@@ -44,6 +47,11 @@ internal sealed record KernelPlan
     /// <summary>The layers of the kernel, in order.</summary>
     public System.Collections.Generic.IEnumerable<LayerSpec> Layers()
     {
+        if (Op is not null)
+        {
+            yield return Op;
+        }
+
         if (Anchor is not null)
         {
             yield return Anchor;

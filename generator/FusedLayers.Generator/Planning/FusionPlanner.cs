@@ -15,6 +15,7 @@ namespace FusedLayers.Generator.Planning;
 /// <item>A BatchNorm without an anchor right before it opens its own kernel; a following activation joins it.</item>
 /// <item>An activation that follows no open kernel runs alone.</item>
 /// <item>Flatten moves no data and ends the open kernel (the channel axis changes meaning).</item>
+/// <item>MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and Dropout each run as a kernel of their own.</item>
 /// </list>
 /// </summary>
 internal static class FusionPlanner
@@ -50,6 +51,14 @@ internal static class FusionPlanner
                 FlattensBefore = flattens.ToEquatableArray(),
             };
             flattens.Clear();
+
+            if (LayerKinds.IsStandalone(layer.Kind))
+            {
+                // Pooling and dropout change (or mask) the data layout the next epilogue would see: own kernel.
+                kernels.Add(kernel with { Op = layer, OutputShape = shape.Output });
+                i++;
+                continue;
+            }
 
             if (LayerKinds.IsAnchor(layer.Kind))
             {

@@ -41,6 +41,20 @@ internal static class ArgumentChecks
             case LayerKind.BatchNorm2d:
                 CheckBatchNorm(layer, diagnostics);
                 break;
+            case LayerKind.MaxPool2d:
+            case LayerKind.AvgPool2d:
+                CheckPool(layer, diagnostics);
+                break;
+            case LayerKind.AdaptiveAvgPool2d when layer.OutputSize != 1:
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.InvalidPoolingArgument, layer.LocationOf("OutputSize"), "AdaptiveAvgPool2d", layer.Name,
+                    "only output_size=1 (global average pooling) is supported, got " + layer.OutputSize.ToString(CultureInfo.InvariantCulture)));
+                break;
+            case LayerKind.Dropout when !(layer.P >= 0 && layer.P <= 1):
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.InvalidPoolingArgument, layer.LocationOf("P"), "Dropout", layer.Name,
+                    "dropout probability has to be between 0 and 1, but got " + Number(layer.P)));
+                break;
             case LayerKind.LeakyReLU when double.IsNaN(layer.NegativeSlope) || double.IsInfinity(layer.NegativeSlope):
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.InvalidActivationArgument, layer.LocationOf("NegativeSlope"), "LeakyReLU", layer.Name,
@@ -51,6 +65,23 @@ internal static class ArgumentChecks
                     DiagnosticDescriptors.InvalidActivationArgument, layer.LocationOf("Approximate"), "GELU", layer.Name,
                     "approximate must be \"none\" or \"tanh\", got \"" + layer.Approximate + "\""));
                 break;
+        }
+    }
+
+    private static void CheckPool(LayerSpec layer, List<DiagnosticInfo> diagnostics)
+    {
+        string kind = LayerKinds.AttributeName(layer.Kind);
+        Positive(layer, "KernelSize", "kernel_size", layer.KernelSize, diagnostics);
+        Positive(layer, "Stride", "stride", layer.Stride, diagnostics);
+        if (layer.Padding < 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NegativePadding, layer.LocationOf("Padding"), kind, layer.Name, layer.Padding));
+        }
+        else if (layer.KernelSize > 0 && layer.Padding > layer.KernelSize / 2)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.InvalidPoolingArgument, layer.LocationOf("Padding"), kind, layer.Name,
+                $"pad should be at most half of effective kernel size, but got pad={layer.Padding.ToString(CultureInfo.InvariantCulture)}, kernel_size={layer.KernelSize.ToString(CultureInfo.InvariantCulture)}"));
         }
     }
 

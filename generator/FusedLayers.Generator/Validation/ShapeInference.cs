@@ -61,11 +61,32 @@ internal static class ShapeInference
                         input[2],
                         layer.Padding,
                         input[1] + (2L * layer.Padding),
-                        input[2] + (2L * layer.Padding)));
+                        input[2] + (2L * layer.Padding),
+                        "Conv2d"));
                     return null;
                 }
 
                 return new[] { layer.OutChannels, oh, ow };
+            case LayerKind.MaxPool2d:
+            case LayerKind.AvgPool2d:
+                if (!Rank(layer, input, source, 3, "[C, H, W]", "", diagnostics))
+                {
+                    return null;
+                }
+
+                int ph = ShapeMath.ConvOutputSize(input[1], layer.KernelSize, layer.Stride, layer.Padding);
+                int pw = ShapeMath.ConvOutputSize(input[2], layer.KernelSize, layer.Stride, layer.Padding);
+                if (ph < 1 || pw < 1)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.KernelTooLarge, layer.AttributeLocation, layer.Name, layer.KernelSize, input[1], input[2], layer.Padding,
+                        input[1] + (2L * layer.Padding), input[2] + (2L * layer.Padding), LayerKinds.AttributeName(layer.Kind)));
+                    return null;
+                }
+
+                return new[] { input[0], ph, pw };
+            case LayerKind.AdaptiveAvgPool2d:
+                return Rank(layer, input, source, 3, "[C, H, W]", "", diagnostics) ? new[] { input[0], 1, 1 } : null;
             case LayerKind.Linear:
                 string hint = input.Length > 1 ? "; add a [Flatten] layer before it" : "";
                 if (!Rank(layer, input, source, 1, "[in_features]", hint, diagnostics) ||

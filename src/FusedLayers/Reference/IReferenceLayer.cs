@@ -11,7 +11,7 @@ public interface IReferenceLayer
     /// <summary>Layer name, the prefix of its state-dict keys (<c>Conv</c> in <c>Conv.weight</c>).</summary>
     string Name { get; }
 
-    /// <summary>Training mode (true, the default) or inference mode; only BatchNorm behaves differently.</summary>
+    /// <summary>Training mode (true, the default) or inference mode; BatchNorm, InstanceNorm with running statistics, Batch Renormalization and Dropout behave differently.</summary>
     bool Training { get; set; }
 
     /// <summary>Learnable parameters in PyTorch order (weight, then bias); empty for stateless layers.</summary>

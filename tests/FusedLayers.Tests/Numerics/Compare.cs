@@ -76,5 +76,17 @@ public static class Compare
                 ?? throw new XunitException($"The reference has no parameter '{parameter.Name}'.");
             target.CopyFrom(parameter.Data);
         }
+
+        // Dropout draws its mask from (seed, step): give the generated layer the reference's, so both draw the same masks.
+        foreach (IReferenceLayer layer in reference.Layers)
+        {
+            if (layer is ReferenceDropout dropout)
+            {
+                var generated = (DropoutLayer)(model.GetType().GetProperty(dropout.Name)?.GetValue(model)
+                    ?? throw new XunitException($"The model has no dropout layer '{dropout.Name}'."));
+                generated.Seed = dropout.Seed;
+                generated.Step = dropout.Step;
+            }
+        }
     }
 }
