@@ -290,3 +290,103 @@ public partial class DropoutMlp
     [Linear(16, 4)]
     public partial LinearLayer Fc2 { get; }
 }
+
+/// <summary>
+/// A ResNet in miniature: a stem, a basic block with an identity skip, and a downsampling basic block whose
+/// skip has a 1x1 convolution + BatchNorm projection (stride 2), then global average pooling and a classifier.
+/// </summary>
+[FusedModel(InputShape = new[] { 3, 8, 8 })]
+public partial class ResidualCnn
+{
+    [Conv2d(3, 8, 3, Padding = 1, Bias = false)]
+    public partial Conv2dLayer Stem { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer StemBn { get; }
+
+    [ReLU]
+    public partial ReLULayer StemRelu { get; }
+
+    [Conv2d(8, 8, 3, Padding = 1, Bias = false)]
+    public partial Conv2dLayer Conv1 { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer Bn1 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu1 { get; }
+
+    [Conv2d(8, 8, 3, Padding = 1, Bias = false)]
+    public partial Conv2dLayer Conv2 { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer Bn2 { get; }
+
+    [Residual(nameof(StemRelu))]
+    public partial ResidualLayer Add1 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu2 { get; }
+
+    [Conv2d(8, 16, 3, Stride = 2, Padding = 1, Bias = false)]
+    public partial Conv2dLayer Conv3 { get; }
+
+    [BatchNorm2d(16)]
+    public partial BatchNorm2dLayer Bn3 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu3 { get; }
+
+    [Conv2d(16, 16, 3, Padding = 1, Bias = false)]
+    public partial Conv2dLayer Conv4 { get; }
+
+    [BatchNorm2d(16)]
+    public partial BatchNorm2dLayer Bn4 { get; }
+
+    [Residual(nameof(Relu2), Projection = true, ProjectionStride = 2)]
+    public partial ResidualLayer Down { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu4 { get; }
+
+    [AdaptiveAvgPool2d(1)]
+    public partial AdaptiveAvgPool2dLayer Gap { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(16, 5)]
+    public partial LinearLayer Fc { get; }
+}
+
+/// <summary>
+/// Skip connections after linear layers (one value per channel): Linear-BN1d-Add-Tanh, a second add that runs
+/// alone (after an activation) from the same source, so that source's gradient sums three paths.
+/// </summary>
+[FusedModel(InputShape = new[] { 12 })]
+public partial class ResidualMlp
+{
+    [Linear(12, 12)]
+    public partial LinearLayer Fc1 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu1 { get; }
+
+    [Linear(12, 12)]
+    public partial LinearLayer Fc2 { get; }
+
+    [BatchNorm1d(12)]
+    public partial BatchNorm1dLayer Bn2 { get; }
+
+    [Residual(nameof(Relu1))]
+    public partial ResidualLayer Add1 { get; }
+
+    [Tanh]
+    public partial ActivationLayer Act2 { get; }
+
+    [Residual(nameof(Relu1))]
+    public partial ResidualLayer Add2 { get; }
+
+    [Linear(12, 3)]
+    public partial LinearLayer Fc3 { get; }
+}

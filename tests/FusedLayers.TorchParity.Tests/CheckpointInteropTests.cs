@@ -34,7 +34,7 @@ public sealed class CheckpointInteropTests : IDisposable
         ParityCase c = ParityCase.Get(name);
         using DisposeScope scope = NewDisposeScope();
         torch.manual_seed(7);
-        Sequential module = c.Torch();
+        nn.Module<TorchTensor, TorchTensor> module = c.Torch();
         var random = new Random(1);
         TrainTorch(module, c, random);
         string path = Path.Combine(directory, name + ".torch.safetensors");
@@ -61,7 +61,7 @@ public sealed class CheckpointInteropTests : IDisposable
         StateDict.Save(fused, path, new Dictionary<string, string> { ["format"] = "pt", ["source"] = "FusedLayers" });
 
         torch.manual_seed(8);
-        Sequential module = c.Torch();
+        nn.Module<TorchTensor, TorchTensor> module = c.Torch();
         module.load_safetensors(path, strict: true);
         AssertSameState(module, fused);
         AssertSameInference(module, fused, c, random);
@@ -72,7 +72,7 @@ public sealed class CheckpointInteropTests : IDisposable
     {
         using DisposeScope scope = NewDisposeScope();
         ParityCase c = ParityCase.Get("TwoBlockCnn");
-        Sequential module = c.Torch();
+        nn.Module<TorchTensor, TorchTensor> module = c.Torch();
         TrainTorch(module, c, new Random(3));
         string path = Path.Combine(directory, "dtypes.safetensors");
         module.save_safetensors(path);
@@ -109,7 +109,7 @@ public sealed class CheckpointInteropTests : IDisposable
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
     /// <summary>Two SGD steps in PyTorch on an MSE objective against random targets.</summary>
-    private static void TrainTorch(Sequential module, ParityCase c, Random random)
+    private static void TrainTorch(nn.Module<TorchTensor, TorchTensor> module, ParityCase c, Random random)
     {
         IFusedModel shapes = c.Create(0);
         module.train();
@@ -143,7 +143,7 @@ public sealed class CheckpointInteropTests : IDisposable
         }
     }
 
-    private static void AssertSameState(Sequential module, IFusedModel fused)
+    private static void AssertSameState(nn.Module<TorchTensor, TorchTensor> module, IFusedModel fused)
     {
         Dictionary<string, TorchTensor> state = module.state_dict();
         Assert.Equal(fused.Parameters.Count + fused.Buffers.Count, state.Count);
@@ -167,7 +167,7 @@ public sealed class CheckpointInteropTests : IDisposable
         }
     }
 
-    private static void AssertSameInference(Sequential module, IFusedModel fused, ParityCase c, Random random)
+    private static void AssertSameInference(nn.Module<TorchTensor, TorchTensor> module, IFusedModel fused, ParityCase c, Random random)
     {
         module.eval();
         fused.Eval();

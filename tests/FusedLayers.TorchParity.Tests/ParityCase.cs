@@ -32,7 +32,7 @@ namespace FusedLayers.TorchParity.Tests;
 public sealed record ParityCase(
     string Name,
     Func<int, IFusedModel> Create,
-    Func<Sequential> Torch,
+    Func<nn.Module<TorchTensor, TorchTensor>> Torch,
     int Batch,
     IReadOnlyDictionary<string, int> BiasesBeforeTrainingBatchNorm,
     bool InferenceNeedsMoreThanOneSample = false)
@@ -107,6 +107,8 @@ public sealed record ParityCase(
             ("Gap", nn.AdaptiveAvgPool2d(1)),
             ("Flat", nn.Flatten()),
             ("Fc", nn.Linear(8, 5))), 4, Biases(("Conv1.bias", 12 * 12))),
+        new(nameof(ResidualCnn), s => new ResidualCnn(s), () => new ResidualCnnTwin(), 3, Biases()),
+        new(nameof(ResidualMlp), s => new ResidualMlp(s), () => new ResidualMlpTwin(), 5, Biases(("Fc2.bias", 1))),
         new(nameof(SigmoidMlp), s => new SigmoidMlp(s), () => Seq(
             ("Fc1", nn.Linear(12, 10, hasBias: false)),
             ("Bn1", nn.BatchNorm1d(10)),

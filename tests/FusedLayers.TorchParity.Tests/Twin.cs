@@ -41,7 +41,7 @@ public sealed class Twin : IDisposable
     public IFusedModel Fused { get; }
 
     /// <summary>The PyTorch twin.</summary>
-    public Sequential Torch { get; }
+    public nn.Module<TorchTensor, TorchTensor> Torch { get; }
 
     /// <summary>Short description for messages: the case and the path that actually runs.</summary>
     public string Label => $"{parityCase.Name} on {Fused.Execution.EffectiveIsa}";

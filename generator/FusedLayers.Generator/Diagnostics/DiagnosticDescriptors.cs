@@ -129,6 +129,16 @@ internal static class DiagnosticDescriptors
         "FL0204", Graph, "Activation too large",
         "Layer '{0}' produces {1} elements per sample ({2}); at most 2^30 are supported");
 
+    /// <summary>FL0205: Residual '{0}': From = "{1}" {2}.</summary>
+    public static readonly DiagnosticDescriptor BadSkipSource = Error(
+        "FL0205", Graph, "Skip connection to an unknown or later layer",
+        "Residual '{0}': From = \"{1}\" {2}");
+
+    /// <summary>FL0206: Residual '{0}': the main path is {1} but the skip from '{2}' is {3}.</summary>
+    public static readonly DiagnosticDescriptor SkipShapeMismatch = Error(
+        "FL0206", Graph, "Shapes differ at a skip connection",
+        "Residual '{0}': the main path is {1} but the skip from '{2}' is {3}{4}");
+
     /// <summary>FL0301: Layer '{0}' runs as its own kernel: {1}.</summary>
     public static readonly DiagnosticDescriptor LayerNotFused = new(
         "FL0301",
@@ -142,7 +152,7 @@ internal static class DiagnosticDescriptors
     [
         ModelNotPartial, UnsupportedModelClass, MissingInputShape, NoLayers, LayerNotPartialProperty, LayerTypeMismatch,
         LayersInSeveralDeclarations, SeveralLayerAttributes, GeneratorFailure, NonPositiveArgument, NegativePadding, InvalidEps,
-        InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, InvalidActivationArgument, InvalidPoolingArgument, ChannelMismatch,
+        InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, InvalidActivationArgument, InvalidPoolingArgument, ChannelMismatch, BadSkipSource, SkipShapeMismatch,
         RankMismatch, KernelTooLarge, ActivationTooLarge, LayerNotFused,
     ];
 

@@ -57,6 +57,12 @@ internal static class AttributeArguments
             },
             LayerKind.AdaptiveAvgPool2d => layer with { OutputSize = Int(values, "OutputSize", 1) },
             LayerKind.Dropout => layer with { P = Double(values, "P", 0.5) },
+            LayerKind.Residual => layer with
+            {
+                From = values.TryGetValue("From", out object? from) ? from as string ?? "" : "",
+                Projection = Bool(values, "Projection", false),
+                ProjectionStride = Int(values, "ProjectionStride", 1),
+            },
             LayerKind.LeakyReLU => layer with { NegativeSlope = Double(values, "NegativeSlope", 0.01) },
             LayerKind.GELU => layer with { Approximate = values.TryGetValue("Approximate", out object? a) ? a as string ?? "(null)" : "none" },
             _ => layer,

@@ -42,6 +42,7 @@ internal static class ModelDiscovery
         ["AvgPool2dAttribute"] = LayerKind.AvgPool2d,
         ["AdaptiveAvgPool2dAttribute"] = LayerKind.AdaptiveAvgPool2d,
         ["DropoutAttribute"] = LayerKind.Dropout,
+        ["ResidualAttribute"] = LayerKind.Residual,
     };
 
     /// <summary>Cheap syntax filter: classes and record classes carry <c>[FusedModel]</c> (records get FL0002).</summary>

@@ -81,12 +81,51 @@ internal sealed class KernelNames
     /// <summary>Dropout's per-element multiplier (0 or 1 / (1 - p)), kept for backward.</summary>
     public string Mask => Prefix + "Mask";
 
+    /// <summary>Gradient of the residual add's output (before the activation), kept until the skip source's gradient is complete.</summary>
+    public string Da => Prefix + "Da";
+
+    /// <summary>Projection (1x1 conv) output before its BatchNorm; in backward, overwritten by its gradient.</summary>
+    public string ProjZ => Prefix + "ProjZ";
+
+    /// <summary>Gradient of the projection's input (the skip source), added to the source's gradient.</summary>
+    public string SkipDx => Prefix + "SkipDx";
+
+    public string ProjGeometry => Prefix.Replace("_fl", "s_fl") + "Proj";
+
+    public string ResidualShape => Prefix.Replace("_fl", "s_fl") + "ResidualShape";
+
+    public string ProjMean => Prefix + "ProjMean";
+
+    public string ProjVar => Prefix + "ProjVar";
+
+    public string ProjInvStd => Prefix + "ProjInvStd";
+
+    public string ProjScale => Prefix + "ProjScale";
+
+    public string ProjShift => Prefix + "ProjShift";
+
+    public string ProjSumDy => Prefix + "ProjSumDy";
+
+    public string ProjSumDyXhat => Prefix + "ProjSumDyXhat";
+
+    public bool HasResidual => Kernel.Residual is not null;
+
+    public bool HasProjection => Kernel.Residual is { Projection: true };
+
+    /// <summary>Elements per sample of the skip source.</summary>
+    public int SkipLength => Shapes.Length(Kernel.SkipShape);
+
+    /// <summary>The activation after the add as a C# expression of type Activation.</summary>
+    public string ActivationExpression => Kernel.Activation is null ? "global::FusedLayers.Kernels.Activation.Identity"
+        : Kernel.Activation.Kind == LayerKind.ReLU ? "global::FusedLayers.Kernels.Activation.ReLU"
+        : "_fl" + Kernel.Activation.Name + ".Activation";
+
     public bool HasIndices => Kernel.Op?.Kind == LayerKind.MaxPool2d;
 
     public bool HasMask => Kernel.Op?.Kind == LayerKind.Dropout;
 
     /// <summary>Anchor output saved: BatchNorm's input, or the pre-activation of an activation other than ReLU.</summary>
-    public bool HasZ => Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.HasSmoothActivation);
+    public bool HasZ => Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.HasSmoothActivation || Kernel.Residual is not null);
 
     /// <summary>Gradient of the anchor output; also the pre-activation gradient of a BatchNorm + smooth activation kernel.</summary>
     public bool HasDz => (Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.Activation is not null)) ||
@@ -94,7 +133,7 @@ internal sealed class KernelNames
 
     public bool HasDy => !IsLast;
 
-    public bool Folds => Kernel.Anchor is not null && Kernel.Norm is { TrackRunningStats: true };
+    public bool Folds => Kernel.Anchor is not null && Kernel.Norm is { TrackRunningStats: true } && Kernel.Residual is null;
 
     /// <summary>Whether the kernel reads its input again in backward (so the model input must be copied when it is kernel 0).</summary>
     public bool NeedsSavedInput => Kernel.Anchor is not null || Kernel.Norm is not null || Kernel.HasSmoothActivation;

@@ -47,6 +47,15 @@ internal static partial class ModelEmitter
             {
                 w.Line();
                 WriteKernelBackward(w, scope, kernels, i);
+
+                // The source of a skip connection gets the skip path's gradient on top of what this kernel wrote.
+                foreach (KernelNames r in kernels.Where(r => r.HasResidual && r.Kernel.SkipKernel == i - 1))
+                {
+                    KernelNames source = kernels[i - 1];
+                    string gradient = r.HasProjection ? scope.Get(r.SkipDx, r.SkipLength) : scope.Get(r.Da, r.NormLength);
+                    w.Line($"// '{source.Kernel.Layers().Last().Name}' also feeds {r.Kernel.Residual!.Name}: add the skip path's gradient.");
+                    w.Line($"{Kernels}ResidualKernels.Accumulate(in context, {gradient}, {scope.Get(source.Dy, source.OutputLength)});");
+                }
             }
         });
 
@@ -67,6 +76,12 @@ internal static partial class ModelEmitter
         string c = Shapes.Inv(k.Channels);
         string s = Shapes.Inv(k.Spatial);
         w.Line($"// Kernel {Shapes.Inv(kernel.Index)} backward: {string.Join(" <- ", kernel.Layers().Reverse().Select(l => l.Name))}.");
+        if (kernel.Residual is not null)
+        {
+            WriteResidualBackward(w, scope, kernels, i, dy, x, dx);
+            return;
+        }
+
         if (kernel.Op is not null)
         {
             string call = kernel.Op.Kind switch
@@ -141,6 +156,76 @@ internal static partial class ModelEmitter
         w.Line($"// {anchor.Name}: {(anchor.Bias ? "weight and bias gradients" : "weight gradient (no bias)")}, then the gradient of its input.");
         w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.Grad, {biasGrad});");
         WriteGuarded(w, i == 0, $"{anchorKernels}.BackwardInput(in context, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
+    }
+
+    /// <summary>
+    /// Backward of a kernel with a skip connection: the gradient of the add's output (activation gradient at the
+    /// recomputed pre-activation) into Da, then the main path (BatchNorm, anchor) and the projection from it. An
+    /// identity skip's gradient is Da itself, added to the source's gradient once that is written.
+    /// </summary>
+    private static void WriteResidualBackward(CodeWriter w, SliceScope scope, List<KernelNames> kernels, int i, string dy, string x, string dx)
+    {
+        KernelNames k = kernels[i];
+        KernelPlan kernel = k.Kernel;
+        LayerSpec? anchor = kernel.Anchor;
+        LayerSpec? norm = kernel.Norm;
+        LayerSpec residual = kernel.Residual!;
+        string c = Shapes.Inv(k.Channels);
+        string s = Shapes.Inv(k.Spatial);
+        string main = anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
+        KernelNames source = kernels[kernel.SkipKernel];
+        string skip = scope.Get(source.Y, source.OutputLength);
+        string skipOperand = k.HasProjection ? scope.Get(k.ProjZ, k.NormLength) : skip;
+        string projScaleShift = k.HasProjection ? $"{k.ProjScale}, {k.ProjShift}" : "default, default";
+        string scaleShift = norm is null ? "default, default" : $"{k.Scale}, {k.Shift}";
+        string da = scope.Get(k.Da, k.NormLength);
+        w.Line($"// Pass 0: gradient of the add's output{(kernel.Activation is null ? "" : $" through {kernel.Activation.Name} ({k.ActivationName}, pre-activation recomputed)")}; it flows into both paths.");
+        w.Line($"{Kernels}ResidualKernels.Backward(in context, {k.ActivationExpression}, batch, {c}, {s}, {dy}, {main}, {scaleShift}, {skipOperand}, {projScaleShift}, {da});");
+
+        string dz = da;
+        if (norm is not null)
+        {
+            string bn = Field(norm);
+            string gamma = norm.Affine ? $"{bn}.Weight!.Data" : "default";
+            w.Line($"// {norm.Name}: sums, then its input gradient.");
+            w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {da}, default, {main}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
+            if (norm.Affine)
+            {
+                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Weight!.Grad, {k.SumDyXhat});");
+                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Bias!.Grad, {k.SumDy});");
+            }
+
+            string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : dx;
+            WriteGuarded(w, anchor is null && i == 0,
+                $"{Kernels}BatchNormKernels.BackwardInput(in context, batch, {c}, {s}, {da}, default, {main}, {k.Mean}, {k.InvStd}, {gamma}, {k.SumDy}, {k.SumDyXhat}, {target});");
+            dz = target;
+        }
+        else if (anchor is null)
+        {
+            WriteGuarded(w, i == 0, $"{da}.CopyTo({dx});");
+        }
+
+        if (anchor is not null)
+        {
+            string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
+            string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.Grad" : "default";
+            w.Line($"// {anchor.Name}: {(anchor.Bias ? "weight and bias gradients" : "weight gradient (no bias)")}, then the gradient of its input.");
+            w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.Grad, {biasGrad});");
+            WriteGuarded(w, i == 0, $"{anchorKernels}.BackwardInput(in context, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
+        }
+
+        if (k.HasProjection)
+        {
+            string layer = Field(residual);
+            string projZ = scope.Get(k.ProjZ, k.NormLength);
+            w.Line($"// {residual.Name}'s projection: its BatchNorm (gradient written over its saved input), then the 1x1 convolution.");
+            w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {da}, default, {projZ}, {k.ProjMean}, {k.ProjInvStd}, {k.ProjSumDy}, {k.ProjSumDyXhat});");
+            w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Weight!.Grad, {k.ProjSumDyXhat});");
+            w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Bias!.Grad, {k.ProjSumDy});");
+            w.Line($"{Kernels}BatchNormKernels.BackwardInput(in context, batch, {c}, {s}, {da}, default, {projZ}, {k.ProjMean}, {k.ProjInvStd}, {layer}.ProjectionNorm!.Weight!.Data, {k.ProjSumDy}, {k.ProjSumDyXhat}, {projZ});");
+            w.Line($"{Kernels}Conv2dKernels.BackwardParameters(in context, in {k.ProjGeometry}, batch, {skip}, {projZ}, {layer}.Projection!.Weight.Grad, default);");
+            w.Line($"{Kernels}Conv2dKernels.BackwardInput(in context, in {k.ProjGeometry}, batch, {projZ}, {layer}.Projection!.Weight.Data, {scope.Get(k.SkipDx, k.SkipLength)});");
+        }
     }
 
     /// <summary>Writes <paramref name="statement"/>, inside <c>if (inputGradient)</c> when it writes the model's input gradient.</summary>

@@ -23,6 +23,11 @@ internal static partial class ModelEmitter
             w.Line($"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Norm!.Name}\", batch, {k.NormShape});");
         }
 
+        foreach (KernelNames k in kernels.Where(k => k.HasProjection))
+        {
+            w.Line($"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Residual!.Name}.1\", batch, {k.ResidualShape});");
+        }
+
         w.Line("FlForwardTraining(input, output, batch);");
         w.CloseBrace();
         w.Line("else");
@@ -71,7 +76,7 @@ internal static partial class ModelEmitter
             {
                 w.Line();
                 string x = k.Kernel.Index == 0 ? (k.NeedsSavedInput ? scope.Get("_flInput", k.InputLength) : "input") : scope.Get(kernels[k.Kernel.Index - 1].Y, k.InputLength);
-                WriteKernelForward(w, scope, k, x, scope.Get(k.Y, k.OutputLength), batchStatistics: true, training: true);
+                WriteKernelForward(w, scope, k, x, scope.Get(k.Y, k.OutputLength), batchStatistics: true, training: true, Skip(scope, kernels, k));
             }
 
             WriteCommit(w, kernels);
@@ -87,9 +92,9 @@ internal static partial class ModelEmitter
     /// <summary>After every kernel succeeded: the finiteness check and the running-statistics updates.</summary>
     private static void WriteCommit(CodeWriter w, List<KernelNames> kernels)
     {
-
         List<KernelNames> tracking = kernels.Where(k => k.Kernel.Norm is { TrackRunningStats: true }).ToList();
-        if (tracking.Count > 0)
+        List<KernelNames> projections = kernels.Where(k => k.HasProjection).ToList();
+        if (tracking.Count + projections.Count > 0)
         {
             w.Line();
             w.Line("// Every kernel succeeded: check the batch statistics, then update the running statistics.");
@@ -99,9 +104,23 @@ internal static partial class ModelEmitter
                 w.Line($"{Kernels}BatchNormKernels.ThrowIfNotFinite(\"{k.Kernel.Norm!.Name}\", {k.Mean}, {k.Var});");
             }
 
+            foreach (KernelNames k in projections)
+            {
+                w.Line($"{Kernels}BatchNormKernels.ThrowIfNotFinite(\"{k.Kernel.Residual!.Name}.1\", {k.ProjMean}, {k.ProjVar});");
+            }
+
             foreach (KernelNames k in tracking)
             {
                 WriteRunningUpdate(w, k);
+            }
+
+            foreach (KernelNames k in projections)
+            {
+                LayerSpec residual = k.Kernel.Residual!;
+                w.Line($"// {residual.Name}.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.");
+                w.Line($"{Field(residual)}.ProjectionNorm!.NumBatchesTracked++;");
+                w.Line($"{Kernels}BatchNormKernels.UpdateRunningStatistics({k.ProjMean}, {k.ProjVar}, (long)batch * {Shapes.Inv(k.Spatial)}, 0.1, " +
+                       $"{Field(residual)}.ProjectionNorm!.RunningMean!, {Field(residual)}.ProjectionNorm!.RunningVar!);");
             }
         }
 
@@ -155,7 +174,7 @@ internal static partial class ModelEmitter
                 w.Line();
                 string x = k.Kernel.Index == 0 ? "input" : scope.Get(kernels[k.Kernel.Index - 1].Y, k.InputLength);
                 string y = k.IsLast ? "output" : scope.Get(k.Y, k.OutputLength);
-                WriteKernelForward(w, scope, k, x, y, batchStatistics: k.Kernel.Norm is { TrackRunningStats: false }, training: false);
+                WriteKernelForward(w, scope, k, x, y, batchStatistics: k.Kernel.Norm is { TrackRunningStats: false }, training: false, Skip(scope, kernels, k));
             }
         });
 
@@ -164,9 +183,15 @@ internal static partial class ModelEmitter
     }
 
     /// <summary>One kernel's forward, reading <paramref name="x"/> and writing <paramref name="y"/>.</summary>
-    private static void WriteKernelForward(CodeWriter w, SliceScope scope, KernelNames k, string x, string y, bool batchStatistics, bool training)
+    private static void WriteKernelForward(CodeWriter w, SliceScope scope, KernelNames k, string x, string y, bool batchStatistics, bool training, string skip)
     {
         KernelPlan kernel = k.Kernel;
+        if (kernel.Residual is not null)
+        {
+            WriteResidualForward(w, scope, k, x, y, batchStatistics, training, skip);
+            return;
+        }
+
         if (kernel.Op is not null)
         {
             WriteOpForward(w, k, kernel.Op, x, y, training);
@@ -246,6 +271,73 @@ internal static partial class ModelEmitter
         {
             w.Line($"{Kernels}ActivationKernels.Relu(in context, {x}, {y});");
         }
+    }
+
+    /// <summary>The skip source of a residual kernel: the output buffer of the kernel that computes it; empty otherwise.</summary>
+    private static string Skip(SliceScope scope, List<KernelNames> kernels, KernelNames k) =>
+        k.Kernel.Residual is null ? "" : scope.Get(kernels[k.Kernel.SkipKernel].Y, kernels[k.Kernel.SkipKernel].OutputLength);
+
+    /// <summary>
+    /// A kernel with a skip connection: the anchor (into Z), the BatchNorm's scale/shift, the projection (its own 1x1
+    /// convolution and BatchNorm scale/shift), then one pass for BatchNorm-apply + add + activation.
+    /// </summary>
+    private static void WriteResidualForward(CodeWriter w, SliceScope scope, KernelNames k, string x, string y, bool batchStatistics, bool training, string skip)
+    {
+        KernelPlan kernel = k.Kernel;
+        LayerSpec? anchor = kernel.Anchor;
+        LayerSpec? norm = kernel.Norm;
+        LayerSpec residual = kernel.Residual!;
+        string c = Shapes.Inv(k.Channels);
+        string s = Shapes.Inv(k.Spatial);
+        w.Line($"// Kernel {Shapes.Inv(kernel.Index)}: {string.Join(" -> ", kernel.Layers().Select(l => l.Name))}.");
+        string main = x;
+        if (anchor is not null)
+        {
+            string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
+            string bias = anchor.Bias ? $"{Field(anchor)}.Bias!.Data" : "default";
+            bool stats = norm is not null && batchStatistics;
+            main = scope.Get(k.Z, k.NormLength);
+            w.Line($"// {anchor.Name}{(stats ? $", with {norm!.Name}'s batch statistics in the epilogue" : "")}.");
+            w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {Field(anchor)}.Weight.Data, {bias}, {main}, false, {(stats ? k.Mean : "default")}, {(stats ? k.Var : "default")});");
+        }
+
+        if (norm is not null)
+        {
+            string gamma = norm.Affine ? $"{Field(norm)}.Weight!.Data" : "default";
+            string beta = norm.Affine ? $"{Field(norm)}.Bias!.Data" : "default";
+            if (batchStatistics)
+            {
+                if (anchor is null)
+                {
+                    w.Line($"{Kernels}BatchNormKernels.Statistics(in context, batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
+                }
+
+                w.Line($"{Kernels}BatchNormKernels.ScaleShift({k.Mean}, {k.Var}, {gamma}, {beta}, {Number(norm.Eps)}, {k.InvStd}, {k.Scale}, {k.Shift});");
+            }
+            else
+            {
+                w.Line($"// {norm.Name} from the running statistics (not folded: the add needs a pass of its own anyway).");
+                w.Line($"{Kernels}BatchNormKernels.ScaleShift({Field(norm)}.RunningMean!, {Field(norm)}.RunningVar!, {gamma}, {beta}, {Number(norm.Eps)}, default, {k.Scale}, {k.Shift});");
+            }
+        }
+
+        string skipOperand = skip, skipScale = "default", skipShift = "default";
+        if (k.HasProjection)
+        {
+            string layer = Field(residual);
+            skipOperand = scope.Get(k.ProjZ, k.NormLength);
+            skipScale = k.ProjScale;
+            skipShift = k.ProjShift;
+            w.Line($"// {residual.Name}'s projection: 1x1 convolution of '{residual.From}'{(training ? ", with its BatchNorm's batch statistics in the epilogue" : "")}.");
+            w.Line($"{Kernels}Conv2dKernels.Forward(in context, in {k.ProjGeometry}, batch, {skip}, {layer}.Projection!.Weight.Data, default, {skipOperand}, false, {(training ? k.ProjMean : "default")}, {(training ? k.ProjVar : "default")});");
+            w.Line(training
+                ? $"{Kernels}BatchNormKernels.ScaleShift({k.ProjMean}, {k.ProjVar}, {layer}.ProjectionNorm!.Weight!.Data, {layer}.ProjectionNorm!.Bias!.Data, 1e-05, {k.ProjInvStd}, {k.ProjScale}, {k.ProjShift});"
+                : $"{Kernels}BatchNormKernels.ScaleShift({layer}.ProjectionNorm!.RunningMean!, {layer}.ProjectionNorm!.RunningVar!, {layer}.ProjectionNorm!.Weight!.Data, {layer}.ProjectionNorm!.Bias!.Data, 1e-05, default, {k.ProjScale}, {k.ProjShift});");
+        }
+
+        string what = (norm is null ? "" : norm.Name + " apply + ") + $"add '{residual.From}'" + (kernel.Activation is null ? "" : " + " + k.ActivationName);
+        w.Line($"// One pass: {what}.");
+        w.Line($"{Kernels}ResidualKernels.Forward(in context, {k.ActivationExpression}, batch, {c}, {s}, {main}, {(norm is null ? "default" : k.Scale)}, {(norm is null ? "default" : k.Shift)}, {skipOperand}, {skipScale}, {skipShift}, {y});");
     }
 
     /// <summary>A pooling or dropout kernel.</summary>

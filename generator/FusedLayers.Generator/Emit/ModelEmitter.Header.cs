@@ -75,7 +75,7 @@ internal static partial class ModelEmitter
             w.Line("//   not fused (FL0301):");
             foreach (KernelPlan kernel in unfused)
             {
-                LayerSpec first = kernel.Norm ?? kernel.Activation!;
+                LayerSpec first = kernel.Norm ?? kernel.Residual ?? kernel.Activation!;
                 w.Line($"//     {first.Name}: {kernel.UnfusedReason}");
             }
         }
@@ -108,6 +108,9 @@ internal static partial class ModelEmitter
             $"AvgPool2d(kernel_size={Shapes.Inv(layer.KernelSize)}, stride={Shapes.Inv(layer.Stride)}, padding={Shapes.Inv(layer.Padding)}, count_include_pad={Py(layer.CountIncludePad)})",
         LayerKind.AdaptiveAvgPool2d => "AdaptiveAvgPool2d(output_size=1)",
         LayerKind.Dropout => $"Dropout(p={Number(layer.P)})",
+        LayerKind.Residual when layer.Projection =>
+            $"Residual(from='{layer.From}', projection=Conv2d(1x1, stride={Shapes.Inv(layer.ProjectionStride)}, bias=False) -> BatchNorm2d)",
+        LayerKind.Residual => $"Residual(from='{layer.From}', identity)",
         _ => layer.Kind + "()",
     };
 
@@ -130,7 +133,14 @@ internal static partial class ModelEmitter
     {
         string anchor = kernel.Anchor?.Kind == LayerKind.Conv2d ? "convolution" : "linear layer";
         string relu = kernel.Activation is null ? "" : " + " + LayerKinds.AttributeName(kernel.Activation.Kind);
-        if (kernel.Op is not null)
+        if (kernel.Residual is not null)
+        {
+            foreach (string line in ResidualSteps(kernel, anchor))
+            {
+                yield return line;
+            }
+        }
+        else if (kernel.Op is not null)
         {
             foreach (string line in OpSteps(kernel))
             {
@@ -189,6 +199,44 @@ internal static partial class ModelEmitter
             yield return "backward           pass 1: ReLU mask";
             yield return $"saved for backward kernel output {Shapes.Format(kernel.OutputShape)}";
         }
+    }
+
+    /// <summary>Kernels with a skip connection: BatchNorm-apply + add + activation in one pass, both directions.</summary>
+    private static IEnumerable<string> ResidualSteps(KernelPlan kernel, string anchor)
+    {
+        LayerSpec residual = kernel.Residual!;
+        string act = kernel.Activation is null ? "" : " + " + LayerKinds.AttributeName(kernel.Activation.Kind);
+        string bn = kernel.Norm is null ? "" : "BatchNorm apply + ";
+        string projection = residual.Projection ? $"; the skip runs its 1x1 convolution{(kernel.Anchor is null ? "" : " too")} (with its BatchNorm's statistics)" : "";
+        if (kernel.Anchor is not null)
+        {
+            yield return $"training forward   pass 1: {anchor}{(kernel.Norm is null ? "" : " with per-channel batch statistics in the epilogue")}{projection}";
+            yield return $"                   pass 2: {bn}add '{residual.From}'{act}, one pass (cuDNN's BN-add-ReLU fusion, on the CPU)";
+        }
+        else
+        {
+            yield return $"training forward   pass 1: {bn}add '{residual.From}'{act}, one pass{(kernel.Norm is null ? "" : " (after the per-channel statistics)")}{projection}";
+        }
+
+        yield return kernel.Norm is null or { TrackRunningStats: true }
+            ? "inference forward  as training, with running statistics (BatchNorm is not folded: the add needs its own pass anyway)"
+            : "inference forward  as training (track_running_stats=False uses batch statistics), without running updates";
+        yield return $"backward           pass 0: gradient of the add's output{(kernel.Activation is null ? "" : " (pre-activation recomputed, nothing extra stored)")}, shared by both paths";
+        if (kernel.Norm is not null)
+        {
+            yield return "                   pass 1: BatchNorm sums; pass 2: BatchNorm input gradient";
+        }
+
+        if (kernel.Anchor is not null)
+        {
+            yield return $"                   then the {kernel.Anchor.Kind} {(kernel.Anchor.Bias ? "weight/bias gradients" : "weight gradient")} and the input gradient";
+        }
+
+        yield return residual.Projection
+            ? $"                   skip: projection BatchNorm and 1x1 convolution gradients; the input gradient is added to '{residual.From}''s"
+            : $"                   skip: the same gradient is added to '{residual.From}''s once that is written";
+        yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}{(kernel.Anchor is null ? "" : $", {anchor} output {Shapes.Format(kernel.NormShape)}")}" +
+                     $"{(residual.Projection ? ", projection output" : "")}, the add's gradient for the skip";
     }
 
     /// <summary>Pooling and dropout kernels.</summary>

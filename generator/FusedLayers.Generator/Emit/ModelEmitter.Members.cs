@@ -41,6 +41,15 @@ internal static partial class ModelEmitter
             {
                 w.Line($"private static readonly int[] {k.NormShape} = new int[] {{ {string.Join(", ", k.Kernel.NormShape.Select(Shapes.Inv))} }};");
             }
+
+            if (k.HasProjection)
+            {
+                LayerSpec residual = k.Kernel.Residual!;
+                EquatableArray<int> skip = k.Kernel.SkipShape;
+                w.Line($"private static readonly {Kernels}Conv2dGeometry {k.ProjGeometry} = new({Shapes.Inv(skip[0])}, {Shapes.Inv(k.Channels)}, " +
+                       $"{Shapes.Inv(skip[1])}, {Shapes.Inv(skip[2])}, 1, {Shapes.Inv(residual.ProjectionStride)}, 0);");
+                w.Line($"private static readonly int[] {k.ResidualShape} = new int[] {{ {string.Join(", ", k.Kernel.NormShape.Select(Shapes.Inv))} }};");
+            }
         }
 
         w.Line();
@@ -64,8 +73,9 @@ internal static partial class ModelEmitter
         w.Line();
     }
 
-    private static void WriteLayerMembers(CodeWriter w, ModelSpec spec)
+    private static void WriteLayerMembers(CodeWriter w, FusionPlan plan)
     {
+        ModelSpec spec = plan.Spec;
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             LayerSpec layer = spec.Layers[i];
@@ -82,6 +92,9 @@ internal static partial class ModelEmitter
                 LayerKind.MaxPool2d => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.KernelSize)}, {Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)})",
                 LayerKind.AvgPool2d => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.KernelSize)}, {Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)}, {Bool(layer.CountIncludePad)})",
                 LayerKind.Dropout => $"new {type}(\"{layer.Name}\", {Number(layer.P)}, unchecked((ulong){seed}))",
+                LayerKind.Residual when layer.Projection =>
+                    $"new {type}(\"{layer.Name}\", \"{layer.From}\", {Shapes.Inv(ProjectionChannels(plan, layer).In)}, {Shapes.Inv(ProjectionChannels(plan, layer).Out)}, {Shapes.Inv(layer.ProjectionStride)}, {seed})",
+                LayerKind.Residual => $"new {type}(\"{layer.Name}\", \"{layer.From}\")",
                 LayerKind.LeakyReLU => $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.LeakyReLU({Number(layer.NegativeSlope)}f))",
                 LayerKind.ReLU6 or LayerKind.SiLU or LayerKind.Sigmoid or LayerKind.Tanh =>
                     $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.{layer.Kind})",
@@ -97,6 +110,19 @@ internal static partial class ModelEmitter
             w.CloseBrace();
             w.Line();
         }
+    }
+
+    /// <summary>Channels of a projection's source (the named layer's output) and at the add (the residual's input).</summary>
+    private static (int In, int Out) ProjectionChannels(FusionPlan plan, LayerSpec residual)
+    {
+        int source = -1, self = -1;
+        for (int i = 0; i < plan.Spec.Layers.Count; i++)
+        {
+            source = plan.Spec.Layers[i].Name == residual.From ? i : source;
+            self = plan.Spec.Layers[i] == residual ? i : self;
+        }
+
+        return (plan.Validation.Shapes[source].Output[0], plan.Validation.Shapes[self].Input[0]);
     }
 
     private static void WriteWorkspace(CodeWriter w, FusionPlan plan, List<KernelNames> kernels)
@@ -140,6 +166,21 @@ internal static partial class ModelEmitter
             if (k.HasIndices)
             {
                 w.Line($"private int[] {k.Indices} = global::System.Array.Empty<int>();");
+            }
+
+            if (k.HasResidual)
+            {
+                w.Line($"private float[] {k.Da} = global::System.Array.Empty<float>();");
+            }
+
+            if (k.HasProjection)
+            {
+                w.Line($"private float[] {k.ProjZ} = global::System.Array.Empty<float>();");
+                w.Line($"private float[] {k.SkipDx} = global::System.Array.Empty<float>();");
+                foreach (string name in new[] { k.ProjMean, k.ProjVar, k.ProjInvStd, k.ProjScale, k.ProjShift, k.ProjSumDy, k.ProjSumDyXhat })
+                {
+                    w.Line($"private readonly float[] {name} = new float[{Shapes.Inv(k.Channels)}];");
+                }
             }
 
             if (k.HasMask)
@@ -236,6 +277,10 @@ internal static partial class ModelEmitter
                 w.Line($"{Field(layer)}.ResetParameters();");
                 w.Line($"{Field(layer)}.ResetRunningStats();");
             }
+            else if (layer.Kind == LayerKind.Residual && layer.Projection)
+            {
+                w.Line($"{Field(layer)}.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, {Shapes.Inv(i)}));");
+            }
             else if (layer.Kind == LayerKind.Dropout)
             {
                 w.Line($"{Field(layer)}.Reseed(unchecked((ulong)global::FusedLayers.ModelSeeds.ForLayer(seed, {Shapes.Inv(i)})));");
@@ -245,8 +290,8 @@ internal static partial class ModelEmitter
         w.Line("_flSavedBatch = 0;");
         w.CloseBrace();
         w.Line();
-        WriteCollector(w, spec, "Parameter", "Parameters", l => LayerKinds.IsAnchor(l.Kind) || (LayerKinds.IsBatchNorm(l.Kind) && l.Affine));
-        WriteCollector(w, spec, "Buffer", "Buffers", l => LayerKinds.IsBatchNorm(l.Kind) && l.TrackRunningStats);
+        WriteCollector(w, spec, "Parameter", "Parameters", l => LayerKinds.IsAnchor(l.Kind) || (LayerKinds.IsBatchNorm(l.Kind) && l.Affine) || l is { Kind: LayerKind.Residual, Projection: true });
+        WriteCollector(w, spec, "Buffer", "Buffers", l => (LayerKinds.IsBatchNorm(l.Kind) && l.TrackRunningStats) || l is { Kind: LayerKind.Residual, Projection: true });
     }
 
     private static void WriteCollector(CodeWriter w, ModelSpec spec, string type, string method, System.Func<LayerSpec, bool> include)
@@ -300,6 +345,17 @@ internal static partial class ModelEmitter
             if (k.HasIndices)
             {
                 w.Line($"{k.Indices} = new int[checked(batch * {Shapes.Inv(k.OutputLength)})];");
+            }
+
+            if (k.HasResidual)
+            {
+                w.Line($"{k.Da} = new float[checked(batch * {Shapes.Inv(k.NormLength)})];");
+            }
+
+            if (k.HasProjection)
+            {
+                w.Line($"{k.ProjZ} = new float[checked(batch * {Shapes.Inv(k.NormLength)})];");
+                w.Line($"{k.SkipDx} = new float[checked(batch * {Shapes.Inv(k.SkipLength)})];");
             }
 
             if (k.HasMask)

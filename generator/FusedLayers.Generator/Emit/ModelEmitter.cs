@@ -79,7 +79,7 @@ internal static partial class ModelEmitter
         w.Line($"partial {(spec.IsRecord ? "record" : "class")} {Identifiers.Escape(spec.ClassName)} : global::FusedLayers.IFusedModel");
         w.OpenBrace();
         WriteShapeMembers(w, plan, kernels);
-        WriteLayerMembers(w, spec);
+        WriteLayerMembers(w, plan);
         WriteWorkspace(w, plan, kernels);
         WriteConstructors(w, spec);
         WriteModeMembers(w);

@@ -19,6 +19,7 @@ internal enum LayerKind
     AvgPool2d,
     AdaptiveAvgPool2d,
     Dropout,
+    Residual,
 }
 
 /// <summary>Names tied to each <see cref="LayerKind"/>.</summary>
@@ -37,6 +38,7 @@ internal static class LayerKinds
         LayerKind.AvgPool2d => "AvgPool2dLayer",
         LayerKind.AdaptiveAvgPool2d => "AdaptiveAvgPool2dLayer",
         LayerKind.Dropout => "DropoutLayer",
+        LayerKind.Residual => "ResidualLayer",
         _ => "ActivationLayer",
     };
 

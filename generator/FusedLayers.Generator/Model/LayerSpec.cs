@@ -72,6 +72,13 @@ internal sealed record LayerSpec
 
     public double P { get; init; } = 0.5;
 
+    // Residual: the source layer's name, and the optional 1x1 conv + BN projection
+    public string From { get; init; } = "";
+
+    public bool Projection { get; init; }
+
+    public int ProjectionStride { get; init; } = 1;
+
     // Activations
     public double NegativeSlope { get; init; } = 0.01;
 

@@ -20,6 +20,15 @@ internal sealed record KernelPlan
     /// <summary>A pooling or dropout layer, which runs as a kernel of its own (no anchor, BatchNorm or activation).</summary>
     public LayerSpec? Op { get; init; }
 
+    /// <summary>A skip connection whose add joins the epilogue (after the BatchNorm, before the activation).</summary>
+    public LayerSpec? Residual { get; init; }
+
+    /// <summary>Index of the kernel whose output is the skip connection's source.</summary>
+    public int SkipKernel { get; init; } = -1;
+
+    /// <summary>Per-sample shape of the skip source (before any projection).</summary>
+    public EquatableArray<int> SkipShape { get; init; } = EquatableArray<int>.Empty;
+
     /// <summary>The activation epilogue (ReLU or another element-wise activation), if any.</summary>
     public LayerSpec? Activation { get; init; }
 
@@ -60,6 +69,11 @@ internal sealed record KernelPlan
         if (Norm is not null)
         {
             yield return Norm;
+        }
+
+        if (Residual is not null)
+        {
+            yield return Residual;
         }
 
         if (Activation is not null)

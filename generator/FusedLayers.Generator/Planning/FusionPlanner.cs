@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using FusedLayers.Generator.Diagnostics;
 using FusedLayers.Generator.Helpers;
 using FusedLayers.Generator.Model;
@@ -15,6 +16,9 @@ namespace FusedLayers.Generator.Planning;
 /// <item>A BatchNorm without an anchor right before it opens its own kernel; a following activation joins it.</item>
 /// <item>An activation that follows no open kernel runs alone.</item>
 /// <item>Flatten moves no data and ends the open kernel (the channel axis changes meaning).</item>
+/// <item>A Residual (skip connection) joins after the anchor/BatchNorm, before the activation: BatchNorm-apply, add
+/// and activation are one pass. A layer that is the source of a skip connection ends its kernel, so its
+/// output exists in memory.</item>
 /// <item>MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and Dropout each run as a kernel of their own.</item>
 /// </list>
 /// </summary>
@@ -31,6 +35,10 @@ internal static class FusionPlanner
         }
 
         EquatableArray<LayerSpec> layers = validation.Spec.Layers;
+
+        // A skip connection's source must be materialised, so its layer always ends its kernel.
+        var sources = new HashSet<string>(layers.Where(l => l.Kind == LayerKind.Residual).Select(l => l.From));
+        var kernelOfSource = new Dictionary<string, int>();
         int i = 0;
         while (i < layers.Count)
         {
@@ -56,6 +64,7 @@ internal static class FusionPlanner
             {
                 // Pooling and dropout change (or mask) the data layout the next epilogue would see: own kernel.
                 kernels.Add(kernel with { Op = layer, OutputShape = shape.Output });
+                kernelOfSource[layer.Name] = kernel.Index;
                 i++;
                 continue;
             }
@@ -64,7 +73,7 @@ internal static class FusionPlanner
             {
                 kernel = kernel with { Anchor = layer, NormShape = shape.Output, OutputShape = shape.Output };
                 i++;
-                if (i < layers.Count && LayerKinds.IsBatchNorm(layers[i].Kind))
+                if (i < layers.Count && LayerKinds.IsBatchNorm(layers[i].Kind) && !sources.Contains(layer.Name))
                 {
                     kernel = kernel with { Norm = layers[i], OutputShape = validation.Shapes[i].Output };
                     i++;
@@ -76,10 +85,29 @@ internal static class FusionPlanner
                 i++;
             }
 
+            // The skip connection's add joins the kernel's epilogue after its anchor/BatchNorm, or runs alone.
+            LayerSpec? last = kernel.Norm ?? kernel.Anchor;
+            if (i < layers.Count && layers[i].Kind == LayerKind.Residual && (last is null || !sources.Contains(last.Name)))
+            {
+                LayerSpec residual = layers[i];
+                kernel = kernel with
+                {
+                    Residual = residual,
+                    SkipKernel = kernelOfSource[residual.From],
+                    SkipShape = validation.Shapes[IndexOf(layers, residual.From)].Output,
+                    OutputShape = validation.Shapes[i].Output,
+                    UnfusedReason = last is null ? Reason(layers, i) : kernel.UnfusedReason,
+                };
+                i++;
+            }
+
+            last = kernel.Residual ?? kernel.Norm ?? kernel.Anchor;
+            bool open = last is not null && !sources.Contains(last.Name);
+
             // Activations are element-wise and Flatten moves no data, so an activation behind Flatten layers still rides
             // on this kernel's epilogue.
             int next = i;
-            while (kernel.Activation is null && (kernel.Anchor is not null || kernel.Norm is not null) &&
+            while (open && kernel.Activation is null &&
                    next < layers.Count && layers[next].Kind == LayerKind.Flatten)
             {
                 next++;
@@ -97,20 +125,21 @@ internal static class FusionPlanner
                 i = next;
             }
 
-            if (i < layers.Count && LayerKinds.IsActivation(layers[i].Kind))
+            if (i < layers.Count && LayerKinds.IsActivation(layers[i].Kind) && (open || last is null))
             {
                 kernel = kernel with
                 {
                     Activation = layers[i],
                     OutputShape = validation.Shapes[i].Output,
-                    UnfusedReason = kernel.Anchor is null && kernel.Norm is null ? Reason(layers, i) : kernel.UnfusedReason,
+                    UnfusedReason = last is null ? Reason(layers, i) : kernel.UnfusedReason,
                 };
                 i++;
             }
 
+            kernelOfSource[kernel.Layers().Last().Name] = kernel.Index;
             if (kernel.UnfusedReason is not null)
             {
-                LayerSpec first = kernel.Norm ?? kernel.Activation!;
+                LayerSpec first = kernel.Norm ?? kernel.Residual ?? kernel.Activation!;
                 notes.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.LayerNotFused, first.AttributeLocation, first.Name, LayerKinds.AttributeName(first.Kind), kernel.UnfusedReason));
             }
@@ -119,6 +148,19 @@ internal static class FusionPlanner
         }
 
         return new FusionPlan(validation, kernels.ToEquatableArray(), flattens.ToEquatableArray(), notes.ToEquatableArray());
+    }
+
+    private static int IndexOf(EquatableArray<LayerSpec> layers, string name)
+    {
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i].Name == name)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Why layer <paramref name="index"/> (a BatchNorm or an activation) cannot join the previous kernel; null when it is first.</summary>

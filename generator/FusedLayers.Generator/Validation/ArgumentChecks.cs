@@ -55,6 +55,9 @@ internal static class ArgumentChecks
                     DiagnosticDescriptors.InvalidPoolingArgument, layer.LocationOf("P"), "Dropout", layer.Name,
                     "dropout probability has to be between 0 and 1, but got " + Number(layer.P)));
                 break;
+            case LayerKind.Residual:
+                Positive(layer, "ProjectionStride", "projection stride", layer.ProjectionStride, diagnostics);
+                break;
             case LayerKind.LeakyReLU when double.IsNaN(layer.NegativeSlope) || double.IsInfinity(layer.NegativeSlope):
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.InvalidActivationArgument, layer.LocationOf("NegativeSlope"), "LeakyReLU", layer.Name,

@@ -14,9 +14,12 @@ internal static class ShapeInference
         var shapes = new List<LayerShape>();
         int[] current = spec.InputShape.ToArray();
         string source = "the model input";
+        var outputs = new Dictionary<string, int[]>();
         foreach (LayerSpec layer in spec.Layers)
         {
-            int[]? next = Next(layer, current, source, diagnostics);
+            int[]? next = layer.Kind == LayerKind.Residual
+                ? Residual(spec, layer, current, outputs, diagnostics)
+                : Next(layer, current, source, diagnostics);
             if (next is null)
             {
                 return null;
@@ -31,10 +34,56 @@ internal static class ShapeInference
 
             shapes.Add(new LayerShape(current.ToEquatableArray(), next.ToEquatableArray()));
             current = next;
+            outputs[layer.Name] = next;
             source = "output of '" + layer.Name + "'";
         }
 
         return shapes;
+    }
+
+    /// <summary>A skip connection: the source must be an earlier computing layer, and the shapes must agree at the add.</summary>
+    private static int[]? Residual(ModelSpec spec, LayerSpec layer, int[] input, Dictionary<string, int[]> outputs, List<DiagnosticInfo> diagnostics)
+    {
+        LayerSpec? target = spec.Layers.FirstOrDefault(l => l.Name == layer.From);
+        string? problem = target is null ? "names no layer of this model"
+            : target == layer ? "names the residual itself (a cycle)"
+            : !outputs.ContainsKey(layer.From) ? "names a later layer (a skip connection can only reach back, or the graph would have a cycle)"
+            : target.Kind == LayerKind.Flatten ? "names a Flatten layer; name the layer before it"
+            : null;
+        if (problem is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadSkipSource, layer.LocationOf("From"), layer.Name, layer.From, problem));
+            return null;
+        }
+
+        int[] skip = outputs[layer.From];
+        if (layer.Projection)
+        {
+            if (skip.Length != 3 || input.Length != 3)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.SkipShapeMismatch, layer.AttributeLocation, layer.Name, Shapes.Format(input), layer.From, Shapes.Format(skip),
+                    "; a projection (1x1 Conv2d) needs [C, H, W] on both sides"));
+                return null;
+            }
+
+            skip = new[]
+            {
+                input[0],
+                ShapeMath.ConvOutputSize(skip[1], 1, layer.ProjectionStride, 0),
+                ShapeMath.ConvOutputSize(skip[2], 1, layer.ProjectionStride, 0),
+            };
+        }
+
+        if (!skip.SequenceEqual(input))
+        {
+            string hint = layer.Projection ? $" after its projection (ProjectionStride = {layer.ProjectionStride})" : "; set Projection = true (and ProjectionStride) to add a 1x1 Conv2d + BatchNorm2d on the skip path";
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.SkipShapeMismatch, layer.AttributeLocation, layer.Name, Shapes.Format(input), layer.From, Shapes.Format(skip), hint));
+            return null;
+        }
+
+        return input;
     }
 
     private static int[]? Next(LayerSpec layer, int[] input, string source, List<DiagnosticInfo> diagnostics)

@@ -177,7 +177,7 @@ internal static class ActivationMath
         return x < 0f ? -r : r;
     }
 
-    private static Vector256<float> Value(Vector256<float> x, ActivationKind kind, Vector256<float> slope)
+    internal static Vector256<float> Value(Vector256<float> x, ActivationKind kind, Vector256<float> slope)
     {
         Vector256<float> zero = Vector256<float>.Zero, one = Vector256<float>.One, half = Vector256.Create(0.5f);
         return kind switch
@@ -195,7 +195,7 @@ internal static class ActivationMath
         };
     }
 
-    private static Vector256<float> Derivative(Vector256<float> x, ActivationKind kind, Vector256<float> slope)
+    internal static Vector256<float> Derivative(Vector256<float> x, ActivationKind kind, Vector256<float> slope)
     {
         Vector256<float> zero = Vector256<float>.Zero, one = Vector256<float>.One, half = Vector256.Create(0.5f);
         switch (kind)
@@ -264,7 +264,7 @@ internal static class ActivationMath
         return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -r, r);
     }
 
-    private static Vector512<float> Value(Vector512<float> x, ActivationKind kind, Vector512<float> slope)
+    internal static Vector512<float> Value(Vector512<float> x, ActivationKind kind, Vector512<float> slope)
     {
         Vector512<float> zero = Vector512<float>.Zero, one = Vector512<float>.One, half = Vector512.Create(0.5f);
         return kind switch
@@ -282,7 +282,7 @@ internal static class ActivationMath
         };
     }
 
-    private static Vector512<float> Derivative(Vector512<float> x, ActivationKind kind, Vector512<float> slope)
+    internal static Vector512<float> Derivative(Vector512<float> x, ActivationKind kind, Vector512<float> slope)
     {
         Vector512<float> zero = Vector512<float>.Zero, one = Vector512<float>.One, half = Vector512.Create(0.5f);
         switch (kind)

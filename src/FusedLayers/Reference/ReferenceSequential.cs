@@ -5,7 +5,8 @@ namespace FusedLayers.Reference;
 
 /// <summary>
 /// A chain of reference layers (PyTorch's <c>nn.Sequential</c>): <see cref="Forward"/> runs them in
-/// order, <see cref="Backward"/> in reverse. Parameters keep their own state-dict keys
+/// order, <see cref="Backward"/> in reverse. A <see cref="ReferenceResidual"/> in the chain adds the output of
+/// an earlier layer, whose gradient then sums both paths. Parameters keep their own state-dict keys
 /// (<c>Conv.weight</c>), concatenated in layer order.
 /// </summary>
 public sealed class ReferenceSequential : IReferenceLayer
@@ -65,9 +66,18 @@ public sealed class ReferenceSequential : IReferenceLayer
     {
         ArgumentNullException.ThrowIfNull(input);
         ReferenceTensor current = input;
+        var outputs = new Dictionary<string, ReferenceTensor>();
         foreach (IReferenceLayer layer in layers)
         {
+            if (layer is ReferenceResidual residual)
+            {
+                residual.SkipInput = outputs.TryGetValue(residual.From, out ReferenceTensor? skip)
+                    ? skip
+                    : throw new InvalidOperationException($"{Name}: residual '{residual.Name}' adds '{residual.From}', which is not an earlier layer.");
+            }
+
             current = layer.Forward(current);
+            outputs[layer.Name] = current;
         }
 
         return current;
@@ -78,9 +88,22 @@ public sealed class ReferenceSequential : IReferenceLayer
     {
         ArgumentNullException.ThrowIfNull(gradOutput);
         ReferenceTensor current = gradOutput;
+
+        // A layer whose output also feeds a skip connection receives the sum of both gradients.
+        var pending = new Dictionary<string, ReferenceTensor>();
         for (int i = layers.Length - 1; i >= 0; i--)
         {
+            if (pending.Remove(layers[i].Name, out ReferenceTensor? extra))
+            {
+                current = Add(current, extra);
+            }
+
             current = layers[i].Backward(current);
+            if (layers[i] is ReferenceResidual residual)
+            {
+                ReferenceTensor skipGradient = residual.SkipGradient!;
+                pending[residual.From] = pending.TryGetValue(residual.From, out ReferenceTensor? earlier) ? Add(earlier, skipGradient) : skipGradient;
+            }
         }
 
         return current;
@@ -113,4 +136,15 @@ public sealed class ReferenceSequential : IReferenceLayer
 
     /// <inheritdoc />
     public override string ToString() => $"{Name}: ReferenceSequential({layers.Length} layers)";
+
+    private static ReferenceTensor Add(ReferenceTensor a, ReferenceTensor b)
+    {
+        var sum = new ReferenceTensor(a.Shape);
+        for (int i = 0; i < sum.Length; i++)
+        {
+            sum.Data[i] = a.Data[i] + b.Data[i];
+        }
+
+        return sum;
+    }
 }

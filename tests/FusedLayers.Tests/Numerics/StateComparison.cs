@@ -39,8 +39,10 @@ public static class StateComparison
     {
         foreach (Buffer buffer in model.Buffers)
         {
-            string layerName = buffer.Name[..buffer.Name.IndexOf('.', StringComparison.Ordinal)];
-            ReferenceBatchNorm bn = reference.Layers.OfType<ReferenceBatchNorm>().Single(l => l.Name == layerName);
+            string layerName = buffer.Name[..buffer.Name.LastIndexOf('.')];
+            ReferenceBatchNorm bn = reference.Layers.OfType<ReferenceBatchNorm>()
+                .Concat(reference.Layers.OfType<ReferenceResidual>().Select(r => r.ProjectionNorm).OfType<ReferenceBatchNorm>())
+                .Single(l => l.Name == layerName);
             if (buffer.Name.EndsWith(".running_mean", StringComparison.Ordinal))
             {
                 Compare.Close($"{step}: {buffer.Name}", bn.RunningMean!, buffer.FloatData);
