@@ -834,6 +834,110 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void FL0205_skip_from_an_unknown_layer()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [Linear(16, 16)] public partial LinearLayer Fc { get; }
+                [Residual([|"Nope"|])] public partial ResidualLayer Add { get; }
+            }
+            """,
+            ("FL0205", 0));
+
+        Assert.Equal("Residual 'Add': From = \"Nope\" names no layer of this model", Message(run, "FL0205"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0205_skip_from_a_later_layer_is_a_cycle()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [Linear(16, 16)] public partial LinearLayer Fc { get; }
+                [Residual([|nameof(Fc2)|])] public partial ResidualLayer Add { get; }
+                [Linear(16, 16)] public partial LinearLayer Fc2 { get; }
+            }
+            """,
+            ("FL0205", 0));
+
+        Assert.StartsWith("Residual 'Add': From = \"Fc2\" names a later layer", Message(run, "FL0205"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FL0205_skip_from_itself()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [Linear(16, 16)] public partial LinearLayer Fc { get; }
+                [Residual([|nameof(Add)|])] public partial ResidualLayer Add { get; }
+            }
+            """,
+            ("FL0205", 0));
+
+        Assert.Equal("Residual 'Add': From = \"Add\" names the residual itself (a cycle)", Message(run, "FL0205"));
+    }
+
+    [Fact]
+    public void FL0206_shapes_differ_at_the_add()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 8, 8, 8 })]
+            public partial class Net
+            {
+                [Conv2d(8, 8, 3, Padding = 1)] public partial Conv2dLayer Conv1 { get; }
+                [ReLU] public partial ReLULayer Relu1 { get; }
+                [Conv2d(8, 16, 3, Stride = 2, Padding = 1)] public partial Conv2dLayer Conv2 { get; }
+                [[|Residual(nameof(Relu1))|]] public partial ResidualLayer Add { get; }
+            }
+            """,
+            ("FL0206", 0));
+
+        Assert.Equal(
+            "Residual 'Add': the main path is [16, 4, 4] but the skip from 'Relu1' is [8, 8, 8]; set Projection = true (and ProjectionStride) to add a 1x1 Conv2d + BatchNorm2d on the skip path",
+            Message(run, "FL0206"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0206_projection_stride_does_not_match()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 8, 8, 8 })]
+            public partial class Net
+            {
+                [Conv2d(8, 8, 3, Padding = 1)] public partial Conv2dLayer Conv1 { get; }
+                [ReLU] public partial ReLULayer Relu1 { get; }
+                [Conv2d(8, 16, 3, Stride = 2, Padding = 1)] public partial Conv2dLayer Conv2 { get; }
+                [[|Residual(nameof(Relu1), Projection = true)|]] public partial ResidualLayer Add { get; }
+            }
+            """,
+            ("FL0206", 0));
+
+        Assert.Equal("Residual 'Add': the main path is [16, 4, 4] but the skip from 'Relu1' is [16, 8, 8] after its projection (ProjectionStride = 1)", Message(run, "FL0206"));
+    }
+
+    [Fact]
     public void FL0105_and_FL0108_together()
     {
         GeneratorRunOutput run = Check(
@@ -1391,7 +1495,7 @@ public sealed class DiagnosticTests
             [
                 "FL0001", "FL0002", "FL0003", "FL0004", "FL0005", "FL0006", "FL0007", "FL0008",
                 "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108", "FL0109", "FL0110",
-                "FL0201", "FL0202", "FL0203", "FL0204", "FL0301",
+                "FL0201", "FL0202", "FL0203", "FL0204", "FL0205", "FL0206", "FL0301",
             ],
             ids);
     }

@@ -101,6 +101,41 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public Task ResidualBlocks()
+    {
+        // ResNet basic blocks: identity skip (BN + add + ReLU in one pass) and a projected, downsampling skip.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 16, 16, 16 })]
+            public partial class ResidualBlocks
+            {
+                [Conv2d(16, 16, 3, Padding = 1, Bias = false)] public partial Conv2dLayer Stem { get; }
+                [BatchNorm2d(16)] public partial BatchNorm2dLayer StemBn { get; }
+                [ReLU] public partial ReLULayer StemRelu { get; }
+                [Conv2d(16, 16, 3, Padding = 1, Bias = false)] public partial Conv2dLayer Conv1 { get; }
+                [BatchNorm2d(16)] public partial BatchNorm2dLayer Bn1 { get; }
+                [ReLU] public partial ReLULayer Relu1 { get; }
+                [Conv2d(16, 16, 3, Padding = 1, Bias = false)] public partial Conv2dLayer Conv2 { get; }
+                [BatchNorm2d(16)] public partial BatchNorm2dLayer Bn2 { get; }
+                [Residual(nameof(StemRelu))] public partial ResidualLayer Add1 { get; }
+                [ReLU] public partial ReLULayer Relu2 { get; }
+                [Conv2d(16, 32, 3, Stride = 2, Padding = 1, Bias = false)] public partial Conv2dLayer Conv3 { get; }
+                [BatchNorm2d(32)] public partial BatchNorm2dLayer Bn3 { get; }
+                [ReLU] public partial ReLULayer Relu3 { get; }
+                [Conv2d(32, 32, 3, Padding = 1, Bias = false)] public partial Conv2dLayer Conv4 { get; }
+                [BatchNorm2d(32)] public partial BatchNorm2dLayer Bn4 { get; }
+                [Residual(nameof(Relu2), Projection = true, ProjectionStride = 2)] public partial ResidualLayer Down { get; }
+                [ReLU] public partial ReLULayer Relu4 { get; }
+            }
+            """,
+            "Snapshots.ResidualBlocks.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
     public Task LinearBnRelu()
     {
         GeneratorRunOutput run = RunValid(
