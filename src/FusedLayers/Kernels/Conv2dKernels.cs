@@ -282,10 +282,16 @@ public static class Conv2dKernels
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
         Conv2dGeometry g = geometry;
-        if (g.InChannels < 1 || g.OutChannels < 1 || g.KernelSize < 1 || g.Stride < 1 || g.Padding < 0
+        if (g.InChannels < 1 || g.OutChannels < 1 || g.KernelSize < 1 || g.Stride < 1 || g.Padding < 0 || g.Dilation < 1 || g.Groups < 1
             || g.InHeight < 1 || g.InWidth < 1 || g.OutHeight < 1 || g.OutWidth < 1)
         {
             throw new ArgumentException($"Invalid convolution geometry {g}.", nameof(geometry));
+        }
+
+        if (g.InChannels % g.Groups != 0 || g.OutChannels % g.Groups != 0)
+        {
+            throw new ArgumentException(
+                $"in_channels ({g.InChannels}) and out_channels ({g.OutChannels}) must both be divisible by groups ({g.Groups}).", nameof(geometry));
         }
     }
 
@@ -344,6 +350,7 @@ public static class Conv2dKernels
         using var scratch = new MomentsScratch(statistics ? g.OutChannels : 0);
         ChannelMoments moments = scratch.Create();
 
+        int groupIn = g.GroupInChannels;
         for (int n = 0; n < batch; n++)
         {
             ReadOnlySpan<float> x = input.Slice(n * g.InputSampleLength, g.InputSampleLength);
@@ -351,10 +358,11 @@ public static class Conv2dKernels
             {
                 Span<float> y = output.Slice(((n * g.OutChannels) + co) * plane, plane);
                 y.Fill(bias.IsEmpty ? 0f : bias[co]);
-                for (int ci = 0; ci < g.InChannels; ci++)
+                int firstIn = FirstInputChannel(g, co);
+                for (int j = 0; j < groupIn; j++)
                 {
-                    ReadOnlySpan<float> xPlane = x.Slice(ci * inPlane, inPlane);
-                    ReadOnlySpan<float> w = weight.Slice(((co * g.InChannels) + ci) * k * k, k * k);
+                    ReadOnlySpan<float> xPlane = x.Slice((firstIn + j) * inPlane, inPlane);
+                    ReadOnlySpan<float> w = weight.Slice(((co * groupIn) + j) * k * k, k * k);
                     AccumulatePlane(g, xPlane, w, y);
                 }
 
@@ -395,6 +403,7 @@ public static class Conv2dKernels
         int plane = g.OutputPlaneLength;
         int inPlane = g.InHeight * g.InWidth;
         int k = g.KernelSize;
+        int groupIn = g.GroupInChannels;
         gradInput.Slice(0, batch * g.InputSampleLength).Clear();
         for (int n = 0; n < batch; n++)
         {
@@ -402,10 +411,11 @@ public static class Conv2dKernels
             for (int co = 0; co < g.OutChannels; co++)
             {
                 ReadOnlySpan<float> dy = gradOutput.Slice(((n * g.OutChannels) + co) * plane, plane);
-                for (int ci = 0; ci < g.InChannels; ci++)
+                int firstIn = FirstInputChannel(g, co);
+                for (int j = 0; j < groupIn; j++)
                 {
-                    ReadOnlySpan<float> w = weight.Slice(((co * g.InChannels) + ci) * k * k, k * k);
-                    ScatterPlane(g, dy, w, dx.Slice(ci * inPlane, inPlane));
+                    ReadOnlySpan<float> w = weight.Slice(((co * groupIn) + j) * k * k, k * k);
+                    ScatterPlane(g, dy, w, dx.Slice((firstIn + j) * inPlane, inPlane));
                 }
             }
         }
@@ -436,6 +446,8 @@ public static class Conv2dKernels
         int k = g.KernelSize;
         int oh = g.OutHeight;
         int ow = g.OutWidth;
+        int d = g.Dilation;
+        int groupIn = g.GroupInChannels;
         for (int co = 0; co < g.OutChannels; co++)
         {
             if (!gradBias.IsEmpty)
@@ -453,8 +465,10 @@ public static class Conv2dKernels
                 gradBias[co] += (float)sum;
             }
 
-            for (int ci = 0; ci < g.InChannels; ci++)
+            int firstIn = FirstInputChannel(g, co);
+            for (int j = 0; j < groupIn; j++)
             {
+                int ci = firstIn + j;
                 for (int ky = 0; ky < k; ky++)
                 {
                     for (int kx = 0; kx < k; kx++)
@@ -466,22 +480,22 @@ public static class Conv2dKernels
                             ReadOnlySpan<float> x = input.Slice((n * g.InputSampleLength) + (ci * inPlane), inPlane);
                             for (int oy = 0; oy < oh; oy++)
                             {
-                                int iy = (oy * g.Stride) - g.Padding + ky;
+                                int iy = (oy * g.Stride) - g.Padding + (d * ky);
                                 if ((uint)iy >= (uint)g.InHeight)
                                 {
                                     continue;
                                 }
 
-                                ColumnRange(g, kx, out int oxStart, out int oxEnd);
+                                ColumnRange(g, d * kx, out int oxStart, out int oxEnd);
                                 for (int ox = oxStart; ox < oxEnd; ox++)
                                 {
-                                    int ix = (ox * g.Stride) - g.Padding + kx;
+                                    int ix = (ox * g.Stride) - g.Padding + (d * kx);
                                     sum += dy[(oy * ow) + ox] * x[(iy * g.InWidth) + ix];
                                 }
                             }
                         }
 
-                        gradWeight[(((((co * g.InChannels) + ci) * k) + ky) * k) + kx] += (float)sum;
+                        gradWeight[(((((co * groupIn) + j) * k) + ky) * k) + kx] += (float)sum;
                     }
                 }
             }
@@ -492,16 +506,17 @@ public static class Conv2dKernels
     private static void AccumulatePlane(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y)
     {
         int k = g.KernelSize;
+        int d = g.Dilation;
         int ow = g.OutWidth;
         for (int ky = 0; ky < k; ky++)
         {
             for (int kx = 0; kx < k; kx++)
             {
                 float wv = w[(ky * k) + kx];
-                ColumnRange(g, kx, out int oxStart, out int oxEnd);
+                ColumnRange(g, d * kx, out int oxStart, out int oxEnd);
                 for (int oy = 0; oy < g.OutHeight; oy++)
                 {
-                    int iy = (oy * g.Stride) - g.Padding + ky;
+                    int iy = (oy * g.Stride) - g.Padding + (d * ky);
                     if ((uint)iy >= (uint)g.InHeight)
                     {
                         continue;
@@ -509,7 +524,7 @@ public static class Conv2dKernels
 
                     Span<float> yRow = y.Slice(oy * ow, ow);
                     ReadOnlySpan<float> xRow = x.Slice(iy * g.InWidth, g.InWidth);
-                    int ix = (oxStart * g.Stride) - g.Padding + kx;
+                    int ix = (oxStart * g.Stride) - g.Padding + (d * kx);
                     for (int ox = oxStart; ox < oxEnd; ox++, ix += g.Stride)
                     {
                         yRow[ox] += wv * xRow[ix];
@@ -523,16 +538,17 @@ public static class Conv2dKernels
     private static void ScatterPlane(in Conv2dGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
         int k = g.KernelSize;
+        int d = g.Dilation;
         int ow = g.OutWidth;
         for (int ky = 0; ky < k; ky++)
         {
             for (int kx = 0; kx < k; kx++)
             {
                 float wv = w[(ky * k) + kx];
-                ColumnRange(g, kx, out int oxStart, out int oxEnd);
+                ColumnRange(g, d * kx, out int oxStart, out int oxEnd);
                 for (int oy = 0; oy < g.OutHeight; oy++)
                 {
-                    int iy = (oy * g.Stride) - g.Padding + ky;
+                    int iy = (oy * g.Stride) - g.Padding + (d * ky);
                     if ((uint)iy >= (uint)g.InHeight)
                     {
                         continue;
@@ -540,7 +556,7 @@ public static class Conv2dKernels
 
                     ReadOnlySpan<float> dyRow = dy.Slice(oy * ow, ow);
                     Span<float> dxRow = dx.Slice(iy * g.InWidth, g.InWidth);
-                    int ix = (oxStart * g.Stride) - g.Padding + kx;
+                    int ix = (oxStart * g.Stride) - g.Padding + (d * kx);
                     for (int ox = oxStart; ox < oxEnd; ox++, ix += g.Stride)
                     {
                         dxRow[ix] += wv * dyRow[ox];
@@ -550,13 +566,16 @@ public static class Conv2dKernels
         }
     }
 
-    /// <summary>The output columns <c>[start, end)</c> whose tap <paramref name="kx"/> lands inside the input row.</summary>
-    private static void ColumnRange(in Conv2dGeometry g, int kx, out int start, out int end)
+    /// <summary>The first input channel of output channel <paramref name="co"/>'s group.</summary>
+    private static int FirstInputChannel(in Conv2dGeometry g, int co) => co / g.GroupOutChannels * g.GroupInChannels;
+
+    /// <summary>The output columns <c>[start, end)</c> whose tap at column offset <paramref name="offset"/> (<c>d * kx</c>) lands inside the input row.</summary>
+    private static void ColumnRange(in Conv2dGeometry g, int offset, out int start, out int end)
     {
-        // ix = ox*s - p + kx must satisfy 0 <= ix < W.
-        int low = g.Padding - kx;
+        // ix = ox*s - p + offset must satisfy 0 <= ix < W.
+        int low = g.Padding - offset;
         start = low <= 0 ? 0 : (low + g.Stride - 1) / g.Stride;
-        int high = g.InWidth - 1 + g.Padding - kx;
+        int high = g.InWidth - 1 + g.Padding - offset;
         end = high < 0 ? 0 : Math.Min(g.OutWidth, (high / g.Stride) + 1);
         if (end < start)
         {
