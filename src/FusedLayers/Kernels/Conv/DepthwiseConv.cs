@@ -8,7 +8,7 @@ namespace FusedLayers.Kernels.Conv;
 /// Depthwise convolutions (one input channel per group: <c>groups = Cin</c>, <c>Cout = m * Cin</c>) on a vector
 /// path, computed directly instead of as a GEMM with depth <c>k * k</c>: each input plane is copied once into
 /// a padded, phase-split buffer (<see cref="DepthwisePlane"/>) and its <c>m</c> output planes are correlated
-/// from it, vectorised along output columns (<see cref="DepthwiseRows{TOps, TVector}"/>), with the bias, the
+/// from it, vectorised along output columns (<see cref="DepthwiseLoops{TOps, TVector}"/>), with the bias, the
 /// activation or the plane's BatchNorm moments applied while the plane is in cache.
 /// </summary>
 /// <remarks>

@@ -95,6 +95,34 @@ internal readonly unsafe struct DepthwisePlane
     /// <summary>Floats of the buffer.</summary>
     public int Length => Rows * RowLength;
 
+    /// <summary>
+    /// Output vectors of the plane ("units"): <c>OutHeight * PaddedOutWidth / vector</c>. Unit <c>u</c> is the vector at
+    /// row <c>u / (PaddedOutWidth / vector)</c>; in an output held with rows <see cref="PaddedOutWidth"/> apart it starts at <c>u * vector</c>.
+    /// </summary>
+    public int UnitCount(int vectorWidth) => OutHeight * (PaddedOutWidth / vectorWidth);
+
+    /// <summary><see cref="UnitCount"/> rounded up to whole blocks of <paramref name="block"/> units.</summary>
+    public int PaddedUnitCount(int vectorWidth, int block) => (UnitCount(vectorWidth) + block - 1) / block * block;
+
+    /// <summary>
+    /// Writes the buffer offset of each unit's first tap-(0, 0) element; the entries past <see cref="UnitCount"/> (up to
+    /// <paramref name="offsets"/>' length) repeat the last unit, so a block of units can always be read whole.
+    /// </summary>
+    public void WriteUnitOffsets(Span<int> offsets, int vectorWidth)
+    {
+        int perRow = PaddedOutWidth / vectorWidth, units = UnitCount(vectorWidth), step = (int)OutputRowStep;
+        int u = 0;
+        for (int oy = 0; oy < OutHeight; oy++)
+        {
+            for (int v = 0; v < perRow; v++)
+            {
+                offsets[u++] = (oy * step) + (v * vectorWidth);
+            }
+        }
+
+        offsets.Slice(units).Fill(offsets[units - 1]);
+    }
+
     /// <summary>Writes, for each tap <c>(ky, kx)</c>, the buffer offset of the element output <c>(0, 0)</c> reads.</summary>
     /// <param name="offsets">Receives <c>k * k</c> offsets.</param>
     public void WriteTapOffsets(Span<int> offsets)
@@ -141,11 +169,19 @@ internal readonly unsafe struct DepthwisePlane
                 continue;
             }
 
+            // Column c = o + sx * sp is element c / s of phase c % s; both advance without a division per element.
             new Span<float>(row, rowLength).Clear();
+            int phase = left % s, at = left / s, phaseStep = sp % s, atStep = sp / s;
             for (int sx = sxStart; sx < sxEnd; sx++)
             {
-                int c = o + (sx * sp);
-                row[(c % s * q) + (c / s)] = src[sx];
+                row[(phase * q) + at] = src[sx];
+                phase += phaseStep;
+                at += atStep;
+                if (phase >= s)
+                {
+                    phase -= s;
+                    at++;
+                }
             }
         }
     }

@@ -120,37 +120,55 @@ internal sealed unsafe class DepthwiseWork<TPath> : ParallelWork
         DepthwisePlane plane = operation == Operation.BackwardInput
             ? new DepthwisePlane(g.OutHeight, g.OutWidth, (d * (k - 1)) - g.Padding, g.Stride, 1, d, k, g.InHeight, g.InWidth, TOps.Width)
             : new DepthwisePlane(g.InHeight, g.InWidth, g.Padding, 1, g.Stride, d, k, g.OutHeight, g.OutWidth, TOps.Width);
+        int block = DepthwiseLoops<TOps, TVector>.Block;
+        int paddedUnits = plane.PaddedUnitCount(TOps.Width, block);
         float[] bufferArray = ArrayPool<float>.Shared.Rent(plane.Length);
+        float[] planeArray = ArrayPool<float>.Shared.Rent(paddedUnits * TOps.Width);
         int[] tapArray = ArrayPool<int>.Shared.Rent(kk);
+        int[] unitArray = ArrayPool<int>.Shared.Rent(paddedUnits);
+        float[] accumulatorArray = ArrayPool<float>.Shared.Rent(operation == Operation.BackwardParameters ? kk * TOps.Width : 0);
         try
         {
             plane.WriteTapOffsets(tapArray);
+            plane.WriteUnitOffsets(unitArray.AsSpan(0, paddedUnits), TOps.Width);
+            var scratch = new Scratch(plane, paddedUnits);
             fixed (float* buffer = bufferArray)
+            fixed (float* padded = planeArray)
             fixed (int* taps = tapArray)
+            fixed (int* units = unitArray)
+            fixed (float* accumulators = accumulatorArray)
             {
+                scratch.Buffer = buffer;
+                scratch.Padded = padded;
+                scratch.Taps = taps;
+                scratch.Units = units;
+                scratch.Accumulators = accumulators;
                 switch (operation)
                 {
                     case Operation.Forward:
-                        ForwardChannel<TOps, TVector>(index, plane, buffer, taps);
+                        ForwardChannel<TOps, TVector>(index, scratch);
                         break;
                     case Operation.BackwardInput:
-                        BackwardInputChannel<TOps, TVector>(index, plane, buffer, taps);
+                        BackwardInputChannel<TOps, TVector>(index, scratch);
                         break;
                     default:
-                        BackwardParametersChannel<TOps, TVector>(index, plane, buffer, taps);
+                        BackwardParametersChannel<TOps, TVector>(index, scratch);
                         break;
                 }
             }
         }
         finally
         {
+            ArrayPool<float>.Shared.Return(accumulatorArray);
+            ArrayPool<int>.Shared.Return(unitArray);
             ArrayPool<int>.Shared.Return(tapArray);
+            ArrayPool<float>.Shared.Return(planeArray);
             ArrayPool<float>.Shared.Return(bufferArray);
         }
     }
 
     /// <summary>The output planes of input channel <c>index % Cin</c> of sample <c>index / Cin</c>.</summary>
-    private void ForwardChannel<TOps, TVector>(int index, in DepthwisePlane plane, float* buffer, int* taps)
+    private void ForwardChannel<TOps, TVector>(int index, in Scratch scratch)
         where TOps : struct, IConvVectors<TVector>
         where TVector : unmanaged
     {
@@ -160,12 +178,14 @@ internal sealed unsafe class DepthwiseWork<TPath> : ParallelWork
         int planeLength = g.OutputPlaneLength;
         bool relu = activation.Kind == ActivationKind.ReLU;
         bool otherActivation = activation.Kind is not (ActivationKind.Identity or ActivationKind.ReLU);
-        plane.Fill(source + ((((nint)n * cin) + ci) * g.InHeight * g.InWidth), buffer);
+        scratch.Plane.Fill(source + ((((nint)n * cin) + ci) * g.InHeight * g.InWidth), scratch.Buffer);
         for (int j = 0; j < m; j++)
         {
             int co = (ci * m) + j;
             float* y = destination + ((((nint)n * cout) + co) * planeLength);
-            DepthwiseRows<TOps, TVector>.Correlate(plane, buffer, taps, weight + ((nint)co * kk), y, bias != null ? bias[co] : 0f, false, relu);
+            DepthwiseLoops<TOps, TVector>.Correlate(
+                scratch.PaddedUnitCount, kk, scratch.Buffer, scratch.Taps, scratch.Units, weight + ((nint)co * kk), scratch.Padded, bias != null ? bias[co] : 0f, false, relu);
+            DepthwiseLoops<TOps, TVector>.CopyOut(scratch.Plane, scratch.Padded, y);
             if (otherActivation)
             {
                 ActivationKernels.ApplyInPlace(TPath.Isa, activation, new Span<float>(y, planeLength));
@@ -182,7 +202,7 @@ internal sealed unsafe class DepthwiseWork<TPath> : ParallelWork
     }
 
     /// <summary>The input-gradient plane of input channel <c>index % Cin</c> of sample <c>index / Cin</c>, summed over its output channels in order.</summary>
-    private void BackwardInputChannel<TOps, TVector>(int index, in DepthwisePlane plane, float* buffer, int* taps)
+    private void BackwardInputChannel<TOps, TVector>(int index, in Scratch scratch)
         where TOps : struct, IConvVectors<TVector>
         where TVector : unmanaged
     {
@@ -207,9 +227,12 @@ internal sealed unsafe class DepthwiseWork<TPath> : ParallelWork
                         r[kk - 1 - t] = w[t];
                     }
 
-                    plane.Fill(gradOutput + ((((nint)n * cout) + co) * outPlane), buffer);
-                    DepthwiseRows<TOps, TVector>.Correlate(plane, buffer, taps, r, dx, 0f, accumulate: j > 0, relu: false);
+                    scratch.Plane.Fill(gradOutput + ((((nint)n * cout) + co) * outPlane), scratch.Buffer);
+                    DepthwiseLoops<TOps, TVector>.Correlate(
+                        scratch.PaddedUnitCount, kk, scratch.Buffer, scratch.Taps, scratch.Units, r, scratch.Padded, 0f, accumulate: j > 0, relu: false);
                 }
+
+                DepthwiseLoops<TOps, TVector>.CopyOut(scratch.Plane, scratch.Padded, dx);
             }
         }
         finally
@@ -222,39 +245,39 @@ internal sealed unsafe class DepthwiseWork<TPath> : ParallelWork
     }
 
     /// <summary>The weight (and bias) gradients of the output channels of input channel <paramref name="ci"/>, samples in order.</summary>
-    private void BackwardParametersChannel<TOps, TVector>(int ci, in DepthwisePlane plane, float* buffer, int* taps)
+    private void BackwardParametersChannel<TOps, TVector>(int ci, in Scratch scratch)
         where TOps : struct, IConvVectors<TVector>
         where TVector : unmanaged
     {
         Conv2dGeometry g = geometry;
         int cin = g.InChannels, cout = g.OutChannels, m = g.GroupOutChannels, kk = g.KernelSize * g.KernelSize;
-        int oh = g.OutHeight, ow = g.OutWidth, pw = plane.PaddedOutWidth, outPlane = g.OutputPlaneLength;
-        float[] dyArray = ArrayPool<float>.Shared.Rent(oh * pw);
+        int oh = g.OutHeight, ow = g.OutWidth, pw = scratch.Plane.PaddedOutWidth, outPlane = g.OutputPlaneLength;
+        float* dyPadded = scratch.Padded;
         double[] sumArray = ArrayPool<double>.Shared.Rent(m * (kk + 1));
         try
         {
             Span<double> sums = sumArray.AsSpan(0, m * (kk + 1));
             sums.Clear();
-            fixed (float* dyPadded = dyArray)
+
+            // Rows padded with zeros to whole vectors, and zero padding units: the extra lanes add nothing.
+            new Span<float>(dyPadded, scratch.PaddedUnitCount * TOps.Width).Clear();
             fixed (double* tapSums = sumArray)
             {
                 double* biasSums = tapSums + ((nint)m * kk);
                 for (int n = 0; n < batch; n++)
                 {
-                    plane.Fill(source + ((((nint)n * cin) + ci) * g.InHeight * g.InWidth), buffer);
+                    scratch.Plane.Fill(source + ((((nint)n * cin) + ci) * g.InHeight * g.InWidth), scratch.Buffer);
                     for (int j = 0; j < m; j++)
                     {
                         int co = (ci * m) + j;
                         float* dy = gradOutput + ((((nint)n * cout) + co) * outPlane);
-
-                        // Rows padded with zeros to whole vectors: the lanes past the row's end add nothing.
                         for (int oy = 0; oy < oh; oy++)
                         {
                             new ReadOnlySpan<float>(dy + ((nint)oy * ow), ow).CopyTo(new Span<float>(dyPadded + ((nint)oy * pw), ow));
-                            new Span<float>(dyPadded + ((nint)oy * pw) + ow, pw - ow).Clear();
                         }
 
-                        DepthwiseRows<TOps, TVector>.TapDots(plane, buffer, taps, dyPadded, tapSums + ((nint)j * kk));
+                        DepthwiseLoops<TOps, TVector>.TapDots(
+                            scratch.PaddedUnitCount, kk, scratch.Buffer, scratch.Taps, scratch.Units, dyPadded, scratch.Accumulators, tapSums + ((nint)j * kk));
                         if (gradBias != null)
                         {
                             biasSums[j] += TPath.Sum(dy, outPlane);
@@ -280,7 +303,31 @@ internal sealed unsafe class DepthwiseWork<TPath> : ParallelWork
         finally
         {
             ArrayPool<double>.Shared.Return(sumArray);
-            ArrayPool<float>.Shared.Return(dyArray);
         }
+    }
+
+    /// <summary>One work item's plane description and pinned scratch.</summary>
+    private struct Scratch(DepthwisePlane plane, int paddedUnitCount)
+    {
+        /// <summary>The padded, phase-split source plane's layout.</summary>
+        public readonly DepthwisePlane Plane = plane;
+
+        /// <summary>Units rounded up to whole blocks (what the loops run over).</summary>
+        public readonly int PaddedUnitCount = paddedUnitCount;
+
+        /// <summary>The source plane buffer (<see cref="DepthwisePlane.Length"/> floats).</summary>
+        public float* Buffer;
+
+        /// <summary>An output (or output-gradient) plane with padded rows, <see cref="PaddedUnitCount"/> vectors.</summary>
+        public float* Padded;
+
+        /// <summary>Tap offsets, <c>k * k</c>.</summary>
+        public int* Taps;
+
+        /// <summary>Unit offsets, <see cref="PaddedUnitCount"/>.</summary>
+        public int* Units;
+
+        /// <summary>Per-tap vector accumulators of the weight gradient, <c>k * k * W</c> floats.</summary>
+        public float* Accumulators;
     }
 }
