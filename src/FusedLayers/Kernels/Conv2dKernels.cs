@@ -5,9 +5,9 @@ using FusedLayers.Kernels.Gemm;
 namespace FusedLayers.Kernels;
 
 /// <summary>
-/// 2-D convolution (cross-correlation, as PyTorch) over NCHW tensors with weights <c>[Cout, Cin, k, k]</c>,
-/// zero padding and two fused epilogues: ReLU, or per-channel BatchNorm statistics taken while each output
-/// plane is hot in cache.
+/// 2-D convolution (cross-correlation, as PyTorch's <c>nn.Conv2d</c>) over NCHW tensors with weights
+/// <c>[Cout, Cin / groups, k, k]</c>, zero padding, dilation, channel groups and two fused epilogues: an
+/// activation, or per-channel BatchNorm statistics taken while each output plane is hot in cache.
 /// </summary>
 /// <remarks>
 /// <para><see cref="KernelContext.Isa"/> selects the path (capped again to what this process supports):
@@ -19,11 +19,17 @@ namespace FusedLayers.Kernels;
 /// 4 x 24 with AVX2, 8 x 48 with AVX-512). With stride 1 there is no im2col: the input rows are copied once
 /// into zero-padded planes and row <c>(ci, ky, kx)</c> of the GEMM's right operand is that buffer shifted by
 /// <c>ky * Wp + kx</c> (see <see cref="ConvLowering"/>). The input gradient of any stride is the same forward
-/// engine applied to the output gradient, dilated by the stride and padded by <c>k - 1 - p</c>, with the kernel
+/// engine applied to the output gradient, spread by the stride and padded by <c>d (k - 1) - p</c>, with the kernel
 /// rotated 180 degrees. The weight gradient is the GEMM <c>dW^T = B dZ^T</c> over output positions with the
 /// same shifted planes as <c>A</c> and the output gradient transposed into column panels as <c>B</c>.
 /// Stride &gt; 1 forward and weight gradient fall back to an explicit im2col buffer fed to the same
-/// micro-kernel (vectorised, but with a <c>k * k</c> times larger buffer to build).</para>
+/// micro-kernel (vectorised, but with a <c>k * k</c> times larger buffer to build). Dilation <c>d</c> only
+/// spaces the taps (<c>d * (ky * Wp + kx)</c> on the shifted planes, <c>d * ky, d * kx</c> in im2col).
+/// A grouped convolution is one such GEMM per (sample, channel group), over the group's
+/// <c>Cin / groups</c> input planes and <c>Cout / groups</c> output channels. A depthwise convolution
+/// (<c>groups = Cin</c>) is not a GEMM at all (its depth would be <c>k * k</c>): direct kernels correlate each
+/// input plane, copied once into a padded buffer split into <c>s</c> column phases, vectorised along output
+/// columns (see <see cref="DepthwiseConv{TPath}"/>).</para>
 /// <para>Work is split over (sample x channel group) tiles on <see cref="KernelThreadPool"/>, and each tile
 /// walks its sample in bands of output rows whose buffers stay in L2 when threads share L3. Every reduction
 /// that crosses tiles or bands is combined in a fixed order (BatchNorm moments per band, merged per plane in
@@ -34,23 +40,26 @@ namespace FusedLayers.Kernels;
 public static class Conv2dKernels
 {
     /// <summary>
-    /// <c>output[n,co,oy,ox] = bias[co] + sum_{ci,ky,kx} weight[co,ci,ky,kx] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c>
-    /// (zero outside the input), then the <paramref name="activation"/> epilogue (not allowed together
-    /// with statistics). When <paramref name="mean"/> is non-empty, also writes each output channel's mean and
-    /// biased variance over the batch and plane (stable: float64 two-pass moments per plane, merged with
-    /// Chan's formula in sample order).
+    /// <c>output[n,co,oy,ox] = bias[co] + sum_{j,ky,kx} weight[co,j,ky,kx] * input[n,g*Cin/G+j,oy*s-p+d*ky,ox*s-p+d*kx]</c>
+    /// with <c>g = co / (Cout / G)</c> the output channel's group and <c>j &lt; Cin / G</c> (zero outside the input),
+    /// then the <paramref name="activation"/> epilogue (not allowed together with statistics). When
+    /// <paramref name="mean"/> is non-empty, also writes each output channel's mean and biased variance over the
+    /// batch and plane (stable: float64 two-pass moments per plane, merged with Chan's formula in sample order).
     /// </summary>
     /// <param name="context">Instruction-set path and threads.</param>
     /// <param name="geometry">Shapes.</param>
     /// <param name="batch">Batch size N.</param>
     /// <param name="input">Input, <c>N * Cin * H * W</c>.</param>
-    /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
+    /// <param name="weight">Weight, <c>Cout * (Cin / groups) * k * k</c>.</param>
     /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
     /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
     /// <param name="activation">The activation epilogue (not allowed together with statistics).</param>
     /// <param name="mean">Per-channel batch mean (<c>Cout</c>), or empty to skip statistics.</param>
     /// <param name="variance">Per-channel biased batch variance (<c>Cout</c>), or empty.</param>
-    /// <exception cref="ArgumentException">A span is too short, or both epilogues were requested.</exception>
+    /// <exception cref="ArgumentException">
+    /// A span is too short, both epilogues were requested, or the geometry is invalid (groups not dividing both
+    /// channel counts, dilation below 1, or a dilated kernel larger than the padded input).
+    /// </exception>
     public static void Forward(
         in KernelContext context,
         in Conv2dGeometry geometry,
@@ -85,8 +94,8 @@ public static class Conv2dKernels
     }
 
     /// <summary>
-    /// Input gradient: <c>gradInput[n,ci,iy,ix] = sum over (co,ky,kx) with iy = oy*s-p+ky, ix = ox*s-p+kx of
-    /// weight[co,ci,ky,kx] * gradOutput[n,co,oy,ox]</c>. Overwrites <paramref name="gradInput"/>.
+    /// Input gradient: <c>gradInput[n,ci,iy,ix] = sum over (co in ci's group, ky, kx) with iy = oy*s-p+d*ky,
+    /// ix = ox*s-p+d*kx of weight[co,ci-g*Cin/G,ky,kx] * gradOutput[n,co,oy,ox]</c>. Overwrites <paramref name="gradInput"/>.
     /// </summary>
     /// <param name="context">Instruction-set path and threads.</param>
     /// <param name="geometry">Shapes.</param>
@@ -94,7 +103,7 @@ public static class Conv2dKernels
     /// <param name="gradOutput">Gradient of the output, <c>N * Cout * H_out * W_out</c>.</param>
     /// <param name="weight">Weight.</param>
     /// <param name="gradInput">Receives the input gradient, <c>N * Cin * H * W</c>.</param>
-    /// <exception cref="ArgumentException">A span is too short.</exception>
+    /// <exception cref="ArgumentException">A span is too short, or the geometry is invalid.</exception>
     public static void BackwardInput(
         in KernelContext context,
         in Conv2dGeometry geometry,
@@ -113,9 +122,9 @@ public static class Conv2dKernels
 
     /// <summary>
     /// Parameter gradients, accumulated (<c>+=</c>) as PyTorch does until zeroed:
-    /// <c>gradWeight[co,ci,ky,kx] += sum_{n,oy,ox} gradOutput[n,co,oy,ox] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c> and
+    /// <c>gradWeight[co,j,ky,kx] += sum_{n,oy,ox} gradOutput[n,co,oy,ox] * input[n,g*Cin/G+j,oy*s-p+d*ky,ox*s-p+d*kx]</c> and
     /// <c>gradBias[co] += sum_{n,oy,ox} gradOutput[n,co,oy,ox]</c>. The scalar path sums in float64; the vector
-    /// paths sum each sample in float32 micro-tiles and across samples in float64.
+    /// paths sum each sample in float32 (micro-tiles, or per-tap vectors for depthwise) and across samples in float64.
     /// </summary>
     /// <param name="context">Instruction-set path and threads.</param>
     /// <param name="geometry">Shapes.</param>
@@ -124,7 +133,7 @@ public static class Conv2dKernels
     /// <param name="gradOutput">Gradient of the output.</param>
     /// <param name="gradWeight">Weight gradient to accumulate into.</param>
     /// <param name="gradBias">Bias gradient to accumulate into, or empty.</param>
-    /// <exception cref="ArgumentException">A span is too short.</exception>
+    /// <exception cref="ArgumentException">A span is too short, or the geometry is invalid.</exception>
     public static void BackwardParameters(
         in KernelContext context,
         in Conv2dGeometry geometry,
@@ -147,7 +156,7 @@ public static class Conv2dKernels
     /// <param name="geometry">Shapes.</param>
     /// <param name="batch">Batch size N.</param>
     /// <param name="input">Input, <c>N * Cin * H * W</c>.</param>
-    /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
+    /// <param name="weight">Weight, <c>Cout * (Cin / groups) * k * k</c>.</param>
     /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
     /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
     /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
@@ -312,7 +321,7 @@ public static class Conv2dKernels
     }
 
     /// <summary>
-    /// <c>output[n,co,oy,ox] = bias[co] + sum_{ci,ky,kx} weight[co,ci,ky,kx] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c>
+    /// <c>output[n,co,oy,ox] = bias[co] + sum_{j,ky,kx} weight[co,j,ky,kx] * input[n,g*Cin/G+j,oy*s-p+d*ky,ox*s-p+d*kx]</c>
     /// (zero outside the input), then the <paramref name="activation"/> epilogue (not allowed together with statistics). When
     /// <paramref name="mean"/> is non-empty, also writes each output channel's mean and biased variance
     /// over the batch and plane (stable: two passes per hot plane, Chan merge in sample order).
@@ -320,7 +329,7 @@ public static class Conv2dKernels
     /// <param name="geometry">Shapes.</param>
     /// <param name="batch">Batch size N.</param>
     /// <param name="input">Input, <c>N * Cin * H * W</c>.</param>
-    /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
+    /// <param name="weight">Weight, <c>Cout * (Cin / groups) * k * k</c>.</param>
     /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
     /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
     /// <param name="activation">The activation epilogue (not allowed together with statistics).</param>
@@ -384,8 +393,8 @@ public static class Conv2dKernels
     }
 
     /// <summary>
-    /// Input gradient: <c>gradInput[n,ci,iy,ix] = sum over (co,ky,kx) with iy = oy*s-p+ky, ix = ox*s-p+kx of
-    /// weight[co,ci,ky,kx] * gradOutput[n,co,oy,ox]</c>. Overwrites <paramref name="gradInput"/>.
+    /// Input gradient: <c>gradInput[n,ci,iy,ix] = sum over (co in ci's group, ky, kx) with iy = oy*s-p+d*ky, ix = ox*s-p+d*kx of
+    /// weight[co,ci-g*Cin/G,ky,kx] * gradOutput[n,co,oy,ox]</c>. Overwrites <paramref name="gradInput"/>.
     /// </summary>
     /// <param name="geometry">Shapes.</param>
     /// <param name="batch">Batch size.</param>
@@ -423,7 +432,7 @@ public static class Conv2dKernels
 
     /// <summary>
     /// Parameter gradients, accumulated (<c>+=</c>) as PyTorch does until zeroed:
-    /// <c>gradWeight[co,ci,ky,kx] += sum_{n,oy,ox} gradOutput[n,co,oy,ox] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c> and
+    /// <c>gradWeight[co,j,ky,kx] += sum_{n,oy,ox} gradOutput[n,co,oy,ox] * input[n,g*Cin/G+j,oy*s-p+d*ky,ox*s-p+d*kx]</c> and
     /// <c>gradBias[co] += sum_{n,oy,ox} gradOutput[n,co,oy,ox]</c>. Sums run in float64.
     /// </summary>
     /// <param name="geometry">Shapes.</param>
@@ -502,7 +511,7 @@ public static class Conv2dKernels
         }
     }
 
-    /// <summary><c>y[oy,ox] += sum_{ky,kx} w[ky,kx] * x[oy*s-p+ky, ox*s-p+kx]</c> for one (co, ci) pair.</summary>
+    /// <summary><c>y[oy,ox] += sum_{ky,kx} w[ky,kx] * x[oy*s-p+d*ky, ox*s-p+d*kx]</c> for one (co, ci) pair.</summary>
     private static void AccumulatePlane(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y)
     {
         int k = g.KernelSize;
@@ -534,7 +543,7 @@ public static class Conv2dKernels
         }
     }
 
-    /// <summary><c>dx[oy*s-p+ky, ox*s-p+kx] += w[ky,kx] * dy[oy,ox]</c> for one (co, ci) pair.</summary>
+    /// <summary><c>dx[oy*s-p+d*ky, ox*s-p+d*kx] += w[ky,kx] * dy[oy,ox]</c> for one (co, ci) pair.</summary>
     private static void ScatterPlane(in Conv2dGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
         int k = g.KernelSize;

@@ -47,6 +47,10 @@ public sealed class ConvKernelCase
         // Dilation without groups.
         Make(28, 5, 7, 13, 14, 3, 1, 2, 2, bias: true, dilation: 2),
         Make(29, 3, 5, 16, 15, 3, 2, 3, 2, bias: false, dilation: 3),
+
+        // Even kernels.
+        Make(30, 4, 4, 8, 9, 2, 1, 2, 2, bias: false, groups: 4),             // depthwise 2x2, padding k
+        Make(31, 6, 4, 9, 8, 2, 2, 1, 2, bias: true, dilation: 3, groups: 2), // grouped 2x2, dilation 3, stride 2
     ];
 
     private ConvKernelCase(Conv2dGeometry geometry, int batch, bool bias, int seed)
