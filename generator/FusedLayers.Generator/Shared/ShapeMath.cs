@@ -12,9 +12,19 @@ namespace FusedLayers
         /// </summary>
         public static int ConvOutputSize(int input, int kernel, int stride, int padding)
         {
-            // long: a huge padding must not wrap around.
-            long padded = input + (2L * padding) - kernel;
-            if (padded < 0 || stride <= 0)
+            return ConvOutputSize(input, kernel, stride, padding, 1);
+        }
+
+        /// <summary>
+        /// Output length of a dilated convolution along one axis, as PyTorch computes it:
+        /// <c>floor((input + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1</c>. Returns a value
+        /// below 1 when the dilated kernel does not fit the padded input (or the stride or dilation is not positive).
+        /// </summary>
+        public static int ConvOutputSize(int input, int kernel, int stride, int padding, int dilation)
+        {
+            // long: a huge padding or dilation must not wrap around.
+            long padded = input + (2L * padding) - ((long)dilation * (kernel - 1)) - 1;
+            if (padded < 0 || stride <= 0 || dilation <= 0)
             {
                 return 0;
             }

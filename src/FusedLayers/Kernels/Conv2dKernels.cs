@@ -5,9 +5,9 @@ using FusedLayers.Kernels.Gemm;
 namespace FusedLayers.Kernels;
 
 /// <summary>
-/// 2-D convolution (cross-correlation, as PyTorch) over NCHW tensors with weights <c>[Cout, Cin, k, k]</c>,
-/// zero padding and two fused epilogues: ReLU, or per-channel BatchNorm statistics taken while each output
-/// plane is hot in cache.
+/// 2-D convolution (cross-correlation, as PyTorch's <c>nn.Conv2d</c>) over NCHW tensors with weights
+/// <c>[Cout, Cin / groups, k, k]</c>, zero padding, dilation, channel groups and two fused epilogues: an
+/// activation, or per-channel BatchNorm statistics taken while each output plane is hot in cache.
 /// </summary>
 /// <remarks>
 /// <para><see cref="KernelContext.Isa"/> selects the path (capped again to what this process supports):
@@ -19,11 +19,17 @@ namespace FusedLayers.Kernels;
 /// 4 x 24 with AVX2, 8 x 48 with AVX-512). With stride 1 there is no im2col: the input rows are copied once
 /// into zero-padded planes and row <c>(ci, ky, kx)</c> of the GEMM's right operand is that buffer shifted by
 /// <c>ky * Wp + kx</c> (see <see cref="ConvLowering"/>). The input gradient of any stride is the same forward
-/// engine applied to the output gradient, dilated by the stride and padded by <c>k - 1 - p</c>, with the kernel
+/// engine applied to the output gradient, spread by the stride and padded by <c>d (k - 1) - p</c>, with the kernel
 /// rotated 180 degrees. The weight gradient is the GEMM <c>dW^T = B dZ^T</c> over output positions with the
 /// same shifted planes as <c>A</c> and the output gradient transposed into column panels as <c>B</c>.
 /// Stride &gt; 1 forward and weight gradient fall back to an explicit im2col buffer fed to the same
-/// micro-kernel (vectorised, but with a <c>k * k</c> times larger buffer to build).</para>
+/// micro-kernel (vectorised, but with a <c>k * k</c> times larger buffer to build). Dilation <c>d</c> only
+/// spaces the taps (<c>d * (ky * Wp + kx)</c> on the shifted planes, <c>d * ky, d * kx</c> in im2col).
+/// A grouped convolution is one such GEMM per (sample, channel group), over the group's
+/// <c>Cin / groups</c> input planes and <c>Cout / groups</c> output channels. A depthwise convolution
+/// (<c>groups = Cin</c>) is not a GEMM at all (its depth would be <c>k * k</c>): direct kernels correlate each
+/// input plane, copied once into a padded buffer split into <c>s</c> column phases, vectorised along output
+/// columns (see <see cref="DepthwiseConv{TPath}"/>).</para>
 /// <para>Work is split over (sample x channel group) tiles on <see cref="KernelThreadPool"/>, and each tile
 /// walks its sample in bands of output rows whose buffers stay in L2 when threads share L3. Every reduction
 /// that crosses tiles or bands is combined in a fixed order (BatchNorm moments per band, merged per plane in
@@ -34,23 +40,26 @@ namespace FusedLayers.Kernels;
 public static class Conv2dKernels
 {
     /// <summary>
-    /// <c>output[n,co,oy,ox] = bias[co] + sum_{ci,ky,kx} weight[co,ci,ky,kx] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c>
-    /// (zero outside the input), then the <paramref name="activation"/> epilogue (not allowed together
-    /// with statistics). When <paramref name="mean"/> is non-empty, also writes each output channel's mean and
-    /// biased variance over the batch and plane (stable: float64 two-pass moments per plane, merged with
-    /// Chan's formula in sample order).
+    /// <c>output[n,co,oy,ox] = bias[co] + sum_{j,ky,kx} weight[co,j,ky,kx] * input[n,g*Cin/G+j,oy*s-p+d*ky,ox*s-p+d*kx]</c>
+    /// with <c>g = co / (Cout / G)</c> the output channel's group and <c>j &lt; Cin / G</c> (zero outside the input),
+    /// then the <paramref name="activation"/> epilogue (not allowed together with statistics). When
+    /// <paramref name="mean"/> is non-empty, also writes each output channel's mean and biased variance over the
+    /// batch and plane (stable: float64 two-pass moments per plane, merged with Chan's formula in sample order).
     /// </summary>
     /// <param name="context">Instruction-set path and threads.</param>
     /// <param name="geometry">Shapes.</param>
     /// <param name="batch">Batch size N.</param>
     /// <param name="input">Input, <c>N * Cin * H * W</c>.</param>
-    /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
+    /// <param name="weight">Weight, <c>Cout * (Cin / groups) * k * k</c>.</param>
     /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
     /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
     /// <param name="activation">The activation epilogue (not allowed together with statistics).</param>
     /// <param name="mean">Per-channel batch mean (<c>Cout</c>), or empty to skip statistics.</param>
     /// <param name="variance">Per-channel biased batch variance (<c>Cout</c>), or empty.</param>
-    /// <exception cref="ArgumentException">A span is too short, or both epilogues were requested.</exception>
+    /// <exception cref="ArgumentException">
+    /// A span is too short, both epilogues were requested, or the geometry is invalid (groups not dividing both
+    /// channel counts, dilation below 1, or a dilated kernel larger than the padded input).
+    /// </exception>
     public static void Forward(
         in KernelContext context,
         in Conv2dGeometry geometry,
@@ -85,8 +94,8 @@ public static class Conv2dKernels
     }
 
     /// <summary>
-    /// Input gradient: <c>gradInput[n,ci,iy,ix] = sum over (co,ky,kx) with iy = oy*s-p+ky, ix = ox*s-p+kx of
-    /// weight[co,ci,ky,kx] * gradOutput[n,co,oy,ox]</c>. Overwrites <paramref name="gradInput"/>.
+    /// Input gradient: <c>gradInput[n,ci,iy,ix] = sum over (co in ci's group, ky, kx) with iy = oy*s-p+d*ky,
+    /// ix = ox*s-p+d*kx of weight[co,ci-g*Cin/G,ky,kx] * gradOutput[n,co,oy,ox]</c>. Overwrites <paramref name="gradInput"/>.
     /// </summary>
     /// <param name="context">Instruction-set path and threads.</param>
     /// <param name="geometry">Shapes.</param>
@@ -94,7 +103,7 @@ public static class Conv2dKernels
     /// <param name="gradOutput">Gradient of the output, <c>N * Cout * H_out * W_out</c>.</param>
     /// <param name="weight">Weight.</param>
     /// <param name="gradInput">Receives the input gradient, <c>N * Cin * H * W</c>.</param>
-    /// <exception cref="ArgumentException">A span is too short.</exception>
+    /// <exception cref="ArgumentException">A span is too short, or the geometry is invalid.</exception>
     public static void BackwardInput(
         in KernelContext context,
         in Conv2dGeometry geometry,
@@ -113,9 +122,9 @@ public static class Conv2dKernels
 
     /// <summary>
     /// Parameter gradients, accumulated (<c>+=</c>) as PyTorch does until zeroed:
-    /// <c>gradWeight[co,ci,ky,kx] += sum_{n,oy,ox} gradOutput[n,co,oy,ox] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c> and
+    /// <c>gradWeight[co,j,ky,kx] += sum_{n,oy,ox} gradOutput[n,co,oy,ox] * input[n,g*Cin/G+j,oy*s-p+d*ky,ox*s-p+d*kx]</c> and
     /// <c>gradBias[co] += sum_{n,oy,ox} gradOutput[n,co,oy,ox]</c>. The scalar path sums in float64; the vector
-    /// paths sum each sample in float32 micro-tiles and across samples in float64.
+    /// paths sum each sample in float32 (micro-tiles, or per-tap vectors for depthwise) and across samples in float64.
     /// </summary>
     /// <param name="context">Instruction-set path and threads.</param>
     /// <param name="geometry">Shapes.</param>
@@ -124,7 +133,7 @@ public static class Conv2dKernels
     /// <param name="gradOutput">Gradient of the output.</param>
     /// <param name="gradWeight">Weight gradient to accumulate into.</param>
     /// <param name="gradBias">Bias gradient to accumulate into, or empty.</param>
-    /// <exception cref="ArgumentException">A span is too short.</exception>
+    /// <exception cref="ArgumentException">A span is too short, or the geometry is invalid.</exception>
     public static void BackwardParameters(
         in KernelContext context,
         in Conv2dGeometry geometry,
@@ -147,7 +156,7 @@ public static class Conv2dKernels
     /// <param name="geometry">Shapes.</param>
     /// <param name="batch">Batch size N.</param>
     /// <param name="input">Input, <c>N * Cin * H * W</c>.</param>
-    /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
+    /// <param name="weight">Weight, <c>Cout * (Cin / groups) * k * k</c>.</param>
     /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
     /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
     /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
@@ -282,10 +291,16 @@ public static class Conv2dKernels
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
         Conv2dGeometry g = geometry;
-        if (g.InChannels < 1 || g.OutChannels < 1 || g.KernelSize < 1 || g.Stride < 1 || g.Padding < 0
+        if (g.InChannels < 1 || g.OutChannels < 1 || g.KernelSize < 1 || g.Stride < 1 || g.Padding < 0 || g.Dilation < 1 || g.Groups < 1
             || g.InHeight < 1 || g.InWidth < 1 || g.OutHeight < 1 || g.OutWidth < 1)
         {
             throw new ArgumentException($"Invalid convolution geometry {g}.", nameof(geometry));
+        }
+
+        if (g.InChannels % g.Groups != 0 || g.OutChannels % g.Groups != 0)
+        {
+            throw new ArgumentException(
+                $"in_channels ({g.InChannels}) and out_channels ({g.OutChannels}) must both be divisible by groups ({g.Groups}).", nameof(geometry));
         }
     }
 
@@ -306,7 +321,7 @@ public static class Conv2dKernels
     }
 
     /// <summary>
-    /// <c>output[n,co,oy,ox] = bias[co] + sum_{ci,ky,kx} weight[co,ci,ky,kx] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c>
+    /// <c>output[n,co,oy,ox] = bias[co] + sum_{j,ky,kx} weight[co,j,ky,kx] * input[n,g*Cin/G+j,oy*s-p+d*ky,ox*s-p+d*kx]</c>
     /// (zero outside the input), then the <paramref name="activation"/> epilogue (not allowed together with statistics). When
     /// <paramref name="mean"/> is non-empty, also writes each output channel's mean and biased variance
     /// over the batch and plane (stable: two passes per hot plane, Chan merge in sample order).
@@ -314,7 +329,7 @@ public static class Conv2dKernels
     /// <param name="geometry">Shapes.</param>
     /// <param name="batch">Batch size N.</param>
     /// <param name="input">Input, <c>N * Cin * H * W</c>.</param>
-    /// <param name="weight">Weight, <c>Cout * Cin * k * k</c>.</param>
+    /// <param name="weight">Weight, <c>Cout * (Cin / groups) * k * k</c>.</param>
     /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
     /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
     /// <param name="activation">The activation epilogue (not allowed together with statistics).</param>
@@ -344,6 +359,7 @@ public static class Conv2dKernels
         using var scratch = new MomentsScratch(statistics ? g.OutChannels : 0);
         ChannelMoments moments = scratch.Create();
 
+        int groupIn = g.GroupInChannels;
         for (int n = 0; n < batch; n++)
         {
             ReadOnlySpan<float> x = input.Slice(n * g.InputSampleLength, g.InputSampleLength);
@@ -351,10 +367,11 @@ public static class Conv2dKernels
             {
                 Span<float> y = output.Slice(((n * g.OutChannels) + co) * plane, plane);
                 y.Fill(bias.IsEmpty ? 0f : bias[co]);
-                for (int ci = 0; ci < g.InChannels; ci++)
+                int firstIn = FirstInputChannel(g, co);
+                for (int j = 0; j < groupIn; j++)
                 {
-                    ReadOnlySpan<float> xPlane = x.Slice(ci * inPlane, inPlane);
-                    ReadOnlySpan<float> w = weight.Slice(((co * g.InChannels) + ci) * k * k, k * k);
+                    ReadOnlySpan<float> xPlane = x.Slice((firstIn + j) * inPlane, inPlane);
+                    ReadOnlySpan<float> w = weight.Slice(((co * groupIn) + j) * k * k, k * k);
                     AccumulatePlane(g, xPlane, w, y);
                 }
 
@@ -376,8 +393,8 @@ public static class Conv2dKernels
     }
 
     /// <summary>
-    /// Input gradient: <c>gradInput[n,ci,iy,ix] = sum over (co,ky,kx) with iy = oy*s-p+ky, ix = ox*s-p+kx of
-    /// weight[co,ci,ky,kx] * gradOutput[n,co,oy,ox]</c>. Overwrites <paramref name="gradInput"/>.
+    /// Input gradient: <c>gradInput[n,ci,iy,ix] = sum over (co in ci's group, ky, kx) with iy = oy*s-p+d*ky, ix = ox*s-p+d*kx of
+    /// weight[co,ci-g*Cin/G,ky,kx] * gradOutput[n,co,oy,ox]</c>. Overwrites <paramref name="gradInput"/>.
     /// </summary>
     /// <param name="geometry">Shapes.</param>
     /// <param name="batch">Batch size.</param>
@@ -395,6 +412,7 @@ public static class Conv2dKernels
         int plane = g.OutputPlaneLength;
         int inPlane = g.InHeight * g.InWidth;
         int k = g.KernelSize;
+        int groupIn = g.GroupInChannels;
         gradInput.Slice(0, batch * g.InputSampleLength).Clear();
         for (int n = 0; n < batch; n++)
         {
@@ -402,10 +420,11 @@ public static class Conv2dKernels
             for (int co = 0; co < g.OutChannels; co++)
             {
                 ReadOnlySpan<float> dy = gradOutput.Slice(((n * g.OutChannels) + co) * plane, plane);
-                for (int ci = 0; ci < g.InChannels; ci++)
+                int firstIn = FirstInputChannel(g, co);
+                for (int j = 0; j < groupIn; j++)
                 {
-                    ReadOnlySpan<float> w = weight.Slice(((co * g.InChannels) + ci) * k * k, k * k);
-                    ScatterPlane(g, dy, w, dx.Slice(ci * inPlane, inPlane));
+                    ReadOnlySpan<float> w = weight.Slice(((co * groupIn) + j) * k * k, k * k);
+                    ScatterPlane(g, dy, w, dx.Slice((firstIn + j) * inPlane, inPlane));
                 }
             }
         }
@@ -413,7 +432,7 @@ public static class Conv2dKernels
 
     /// <summary>
     /// Parameter gradients, accumulated (<c>+=</c>) as PyTorch does until zeroed:
-    /// <c>gradWeight[co,ci,ky,kx] += sum_{n,oy,ox} gradOutput[n,co,oy,ox] * input[n,ci,oy*s-p+ky,ox*s-p+kx]</c> and
+    /// <c>gradWeight[co,j,ky,kx] += sum_{n,oy,ox} gradOutput[n,co,oy,ox] * input[n,g*Cin/G+j,oy*s-p+d*ky,ox*s-p+d*kx]</c> and
     /// <c>gradBias[co] += sum_{n,oy,ox} gradOutput[n,co,oy,ox]</c>. Sums run in float64.
     /// </summary>
     /// <param name="geometry">Shapes.</param>
@@ -436,6 +455,8 @@ public static class Conv2dKernels
         int k = g.KernelSize;
         int oh = g.OutHeight;
         int ow = g.OutWidth;
+        int d = g.Dilation;
+        int groupIn = g.GroupInChannels;
         for (int co = 0; co < g.OutChannels; co++)
         {
             if (!gradBias.IsEmpty)
@@ -453,8 +474,10 @@ public static class Conv2dKernels
                 gradBias[co] += (float)sum;
             }
 
-            for (int ci = 0; ci < g.InChannels; ci++)
+            int firstIn = FirstInputChannel(g, co);
+            for (int j = 0; j < groupIn; j++)
             {
+                int ci = firstIn + j;
                 for (int ky = 0; ky < k; ky++)
                 {
                     for (int kx = 0; kx < k; kx++)
@@ -466,42 +489,43 @@ public static class Conv2dKernels
                             ReadOnlySpan<float> x = input.Slice((n * g.InputSampleLength) + (ci * inPlane), inPlane);
                             for (int oy = 0; oy < oh; oy++)
                             {
-                                int iy = (oy * g.Stride) - g.Padding + ky;
+                                int iy = (oy * g.Stride) - g.Padding + (d * ky);
                                 if ((uint)iy >= (uint)g.InHeight)
                                 {
                                     continue;
                                 }
 
-                                ColumnRange(g, kx, out int oxStart, out int oxEnd);
+                                ColumnRange(g, d * kx, out int oxStart, out int oxEnd);
                                 for (int ox = oxStart; ox < oxEnd; ox++)
                                 {
-                                    int ix = (ox * g.Stride) - g.Padding + kx;
+                                    int ix = (ox * g.Stride) - g.Padding + (d * kx);
                                     sum += dy[(oy * ow) + ox] * x[(iy * g.InWidth) + ix];
                                 }
                             }
                         }
 
-                        gradWeight[(((((co * g.InChannels) + ci) * k) + ky) * k) + kx] += (float)sum;
+                        gradWeight[(((((co * groupIn) + j) * k) + ky) * k) + kx] += (float)sum;
                     }
                 }
             }
         }
     }
 
-    /// <summary><c>y[oy,ox] += sum_{ky,kx} w[ky,kx] * x[oy*s-p+ky, ox*s-p+kx]</c> for one (co, ci) pair.</summary>
+    /// <summary><c>y[oy,ox] += sum_{ky,kx} w[ky,kx] * x[oy*s-p+d*ky, ox*s-p+d*kx]</c> for one (co, ci) pair.</summary>
     private static void AccumulatePlane(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y)
     {
         int k = g.KernelSize;
+        int d = g.Dilation;
         int ow = g.OutWidth;
         for (int ky = 0; ky < k; ky++)
         {
             for (int kx = 0; kx < k; kx++)
             {
                 float wv = w[(ky * k) + kx];
-                ColumnRange(g, kx, out int oxStart, out int oxEnd);
+                ColumnRange(g, d * kx, out int oxStart, out int oxEnd);
                 for (int oy = 0; oy < g.OutHeight; oy++)
                 {
-                    int iy = (oy * g.Stride) - g.Padding + ky;
+                    int iy = (oy * g.Stride) - g.Padding + (d * ky);
                     if ((uint)iy >= (uint)g.InHeight)
                     {
                         continue;
@@ -509,7 +533,7 @@ public static class Conv2dKernels
 
                     Span<float> yRow = y.Slice(oy * ow, ow);
                     ReadOnlySpan<float> xRow = x.Slice(iy * g.InWidth, g.InWidth);
-                    int ix = (oxStart * g.Stride) - g.Padding + kx;
+                    int ix = (oxStart * g.Stride) - g.Padding + (d * kx);
                     for (int ox = oxStart; ox < oxEnd; ox++, ix += g.Stride)
                     {
                         yRow[ox] += wv * xRow[ix];
@@ -519,20 +543,21 @@ public static class Conv2dKernels
         }
     }
 
-    /// <summary><c>dx[oy*s-p+ky, ox*s-p+kx] += w[ky,kx] * dy[oy,ox]</c> for one (co, ci) pair.</summary>
+    /// <summary><c>dx[oy*s-p+d*ky, ox*s-p+d*kx] += w[ky,kx] * dy[oy,ox]</c> for one (co, ci) pair.</summary>
     private static void ScatterPlane(in Conv2dGeometry g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx)
     {
         int k = g.KernelSize;
+        int d = g.Dilation;
         int ow = g.OutWidth;
         for (int ky = 0; ky < k; ky++)
         {
             for (int kx = 0; kx < k; kx++)
             {
                 float wv = w[(ky * k) + kx];
-                ColumnRange(g, kx, out int oxStart, out int oxEnd);
+                ColumnRange(g, d * kx, out int oxStart, out int oxEnd);
                 for (int oy = 0; oy < g.OutHeight; oy++)
                 {
-                    int iy = (oy * g.Stride) - g.Padding + ky;
+                    int iy = (oy * g.Stride) - g.Padding + (d * ky);
                     if ((uint)iy >= (uint)g.InHeight)
                     {
                         continue;
@@ -540,7 +565,7 @@ public static class Conv2dKernels
 
                     ReadOnlySpan<float> dyRow = dy.Slice(oy * ow, ow);
                     Span<float> dxRow = dx.Slice(iy * g.InWidth, g.InWidth);
-                    int ix = (oxStart * g.Stride) - g.Padding + kx;
+                    int ix = (oxStart * g.Stride) - g.Padding + (d * kx);
                     for (int ox = oxStart; ox < oxEnd; ox++, ix += g.Stride)
                     {
                         dxRow[ix] += wv * dyRow[ox];
@@ -550,13 +575,16 @@ public static class Conv2dKernels
         }
     }
 
-    /// <summary>The output columns <c>[start, end)</c> whose tap <paramref name="kx"/> lands inside the input row.</summary>
-    private static void ColumnRange(in Conv2dGeometry g, int kx, out int start, out int end)
+    /// <summary>The first input channel of output channel <paramref name="co"/>'s group.</summary>
+    private static int FirstInputChannel(in Conv2dGeometry g, int co) => co / g.GroupOutChannels * g.GroupInChannels;
+
+    /// <summary>The output columns <c>[start, end)</c> whose tap at column offset <paramref name="offset"/> (<c>d * kx</c>) lands inside the input row.</summary>
+    private static void ColumnRange(in Conv2dGeometry g, int offset, out int start, out int end)
     {
-        // ix = ox*s - p + kx must satisfy 0 <= ix < W.
-        int low = g.Padding - kx;
+        // ix = ox*s - p + offset must satisfy 0 <= ix < W.
+        int low = g.Padding - offset;
         start = low <= 0 ? 0 : (low + g.Stride - 1) / g.Stride;
-        int high = g.InWidth - 1 + g.Padding - kx;
+        int high = g.InWidth - 1 + g.Padding - offset;
         end = high < 0 ? 0 : Math.Min(g.OutWidth, (high / g.Stride) + 1);
         if (end < start)
         {

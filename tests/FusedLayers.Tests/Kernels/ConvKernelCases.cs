@@ -22,6 +22,35 @@ public sealed class ConvKernelCase
         Make(8, 3, 64, 32, 32, 3, 1, 1, 2, bias: true),   // the seed's layer
         Make(9, 17, 24, 61, 61, 3, 1, 1, 1, bias: true),  // 2 threads: 2 row bands (31, 30); input gradient in 3 (21, 21, 19)
         Make(10, 17, 24, 61, 61, 3, 2, 1, 2, bias: false), // stride 2: 3 im2col bands (2 threads), dilated input gradient in bands
+
+        // Depthwise (groups = Cin): the direct kernels.
+        Make(11, 8, 8, 13, 11, 3, 1, 1, 2, bias: true, groups: 8),               // MobileNet-style 3x3
+        Make(12, 6, 6, 15, 17, 3, 2, 1, 2, bias: false, groups: 6),              // stride 2
+        Make(13, 5, 10, 9, 12, 3, 1, 2, 1, bias: true, dilation: 2, groups: 5),  // channel multiplier 2, dilation 2
+        Make(14, 7, 7, 20, 19, 5, 2, 2, 2, bias: true, groups: 7),               // 5x5, stride 2
+        Make(15, 4, 4, 11, 13, 3, 2, 3, 2, bias: false, dilation: 3, groups: 4), // dilation 3, stride 2, padding k
+        Make(16, 3, 3, 7, 5, 3, 1, 0, 2, bias: true, groups: 3),                 // padding 0, rows narrower than a vector
+        Make(17, 9, 9, 12, 75, 3, 1, 1, 1, bias: true, groups: 9),               // rows of several 4-vector blocks
+        Make(18, 4, 8, 9, 9, 3, 1, 3, 2, bias: true, groups: 4),                 // padding > d(k - 1): cropped input gradient
+        Make(19, 6, 6, 5, 7, 1, 2, 1, 2, bias: true, groups: 6),                 // 1x1 depthwise, stride 2, padding > k - 1
+        Make(20, 3, 6, 14, 10, 3, 3, 2, 2, bias: false, dilation: 2, groups: 3), // stride 3, multiplier 2
+
+        // Grouped (1 < groups < Cin): one GEMM per channel group.
+        Make(21, 6, 8, 11, 9, 3, 1, 1, 2, bias: true, groups: 2),
+        Make(22, 8, 12, 13, 13, 3, 2, 1, 2, bias: false, dilation: 2, groups: 4), // im2col with dilated taps
+        Make(23, 4, 4, 10, 12, 3, 1, 2, 1, bias: true, dilation: 2, groups: 2),   // shifted planes with dilated taps
+        Make(24, 12, 8, 9, 11, 3, 1, 3, 2, bias: false, dilation: 3, groups: 4),  // dilation 3, padding k
+        Make(25, 8, 8, 7, 9, 1, 1, 0, 2, bias: true, groups: 4),                  // grouped 1x1 (ShuffleNet)
+        Make(26, 48, 48, 45, 45, 3, 1, 2, 1, bias: true, dilation: 2, groups: 2), // 2 threads: 2 row bands per group
+        Make(27, 10, 6, 12, 11, 5, 2, 4, 2, bias: true, dilation: 1, groups: 2),  // 5x5, stride 2, padding 4
+
+        // Dilation without groups.
+        Make(28, 5, 7, 13, 14, 3, 1, 2, 2, bias: true, dilation: 2),
+        Make(29, 3, 5, 16, 15, 3, 2, 3, 2, bias: false, dilation: 3),
+
+        // Even kernels.
+        Make(30, 4, 4, 8, 9, 2, 1, 2, 2, bias: false, groups: 4),             // depthwise 2x2, padding k
+        Make(31, 6, 4, 9, 8, 2, 2, 1, 2, bias: true, dilation: 3, groups: 2), // grouped 2x2, dilation 3, stride 2
     ];
 
     private ConvKernelCase(Conv2dGeometry geometry, int batch, bool bias, int seed)
@@ -36,7 +65,8 @@ public sealed class ConvKernelCase
         GradWeightStart = RandomData.Uniform(random, geometry.WeightLength, scale: 0.1);
         GradBiasStart = bias ? RandomData.Uniform(random, geometry.OutChannels, scale: 0.1) : [];
 
-        var layer = new ReferenceConv2d("conv", geometry.InChannels, geometry.OutChannels, geometry.KernelSize, geometry.Stride, geometry.Padding, bias);
+        var layer = new ReferenceConv2d(
+            "conv", geometry.InChannels, geometry.OutChannels, geometry.KernelSize, geometry.Stride, geometry.Padding, bias, geometry.Dilation, geometry.Groups);
         layer.Weight.CopyFrom(Weight);
         layer.Bias?.CopyFrom(Bias);
         ReferenceTensor y = layer.Forward(ReferenceTensor.FromFloats(Input, batch, geometry.InChannels, geometry.InHeight, geometry.InWidth));
@@ -121,8 +151,8 @@ public sealed class ConvKernelCase
     /// <inheritdoc />
     public override string ToString() => $"{Geometry} batch {Batch} bias {Bias.Length > 0}";
 
-    private static Lazy<ConvKernelCase> Make(int seed, int cin, int cout, int h, int w, int k, int s, int p, int batch, bool bias) =>
-        new(() => new ConvKernelCase(new Conv2dGeometry(cin, cout, h, w, k, s, p), batch, bias, 100 + seed), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static Lazy<ConvKernelCase> Make(int seed, int cin, int cout, int h, int w, int k, int s, int p, int batch, bool bias, int dilation = 1, int groups = 1) =>
+        new(() => new ConvKernelCase(new Conv2dGeometry(cin, cout, h, w, k, s, p, dilation, groups), batch, bias, 100 + seed), LazyThreadSafetyMode.ExecutionAndPublication);
 }
 
 /// <summary>Float64 BatchNorm statistics of reference tensors.</summary>

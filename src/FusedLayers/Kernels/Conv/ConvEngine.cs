@@ -8,7 +8,9 @@ namespace FusedLayers.Kernels.Conv;
 /// The vectorised convolution kernels of one instruction-set path: argument checks are done by
 /// <see cref="Conv2dKernels"/>; this pins the spans, rents scratch from <see cref="ArrayPool{T}.Shared"/>
 /// (nothing is allocated in steady state), runs the parallel tiles and combines their results in a fixed
-/// order.
+/// order. Grouped convolutions run one GEMM per (sample, channel group); depthwise ones (one input channel
+/// per group) go to the direct kernels of <see cref="DepthwiseConv{TPath}"/> instead of a GEMM with
+/// <c>K = k * k</c>.
 /// </summary>
 /// <typeparam name="TPath">The instruction-set path.</typeparam>
 internal static unsafe class ConvEngine<TPath>
@@ -19,6 +21,12 @@ internal static unsafe class ConvEngine<TPath>
         int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, Activation activation, Span<float> mean, Span<float> variance)
     {
+        if (DepthwiseConv<TPath>.Applies(g))
+        {
+            DepthwiseConv<TPath>.Forward(threads, g, batch, input, weight, bias, output, activation, mean, variance);
+            return;
+        }
+
         ConvLowering lowering = ConvLowering.Forward(g, TPath.Width, threads);
         bool statistics = !mean.IsEmpty;
         int planes = batch * g.OutChannels;
@@ -35,7 +43,7 @@ internal static unsafe class ConvEngine<TPath>
             fixed (double* moments = momentArray)
             {
                 ConvGemmWork<TPath>.Instance.Run(
-                    threads, lowering, g.OutChannels, batch, x, w, bias.IsEmpty ? null : b, y, offsets, activation,
+                    threads, lowering, g.OutChannels, g.Groups, batch, x, w, bias.IsEmpty ? null : b, y, offsets, activation,
                     statistics ? moments : null, statistics ? moments + planes : null);
             }
 
@@ -51,26 +59,35 @@ internal static unsafe class ConvEngine<TPath>
         }
     }
 
-    /// <summary>Input gradient, overwriting <paramref name="gradInput"/>: the forward engine on the dilated, padded output gradient with rotated weights.</summary>
+    /// <summary>Input gradient, overwriting <paramref name="gradInput"/>: the forward engine on the spread, padded output gradient with rotated weights, per channel group.</summary>
     public static void BackwardInput(
         int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> weight, Span<float> gradInput)
     {
+        if (DepthwiseConv<TPath>.Applies(g))
+        {
+            DepthwiseConv<TPath>.BackwardInput(threads, g, batch, gradOutput, weight, gradInput);
+            return;
+        }
+
         ConvLowering lowering = ConvLowering.BackwardInput(g, TPath.Width, threads);
-        int k = g.KernelSize, kk = k * k, cin = g.InChannels, cout = g.OutChannels;
+        int k = g.KernelSize, kk = k * k, cin = g.InChannels, groupIn = g.GroupInChannels, groupOut = g.GroupOutChannels;
         int[] offsetArray = ArrayPool<int>.Shared.Rent(lowering.Depth);
         float[] rotatedArray = ArrayPool<float>.Shared.Rent(g.WeightLength);
         try
         {
             lowering.WriteRowOffsets(offsetArray);
 
-            // rotated[ci, co, ky, kx] = weight[co, ci, k-1-ky, k-1-kx]: row ci is the transposed convolution's filter.
+            // rotated[ci, j, ky, kx] = weight[g * Cout/G + j, ci - g * Cin/G, k-1-ky, k-1-kx] for ci in group g:
+            // row ci is the transposed convolution's filter over its group's output channels.
             Span<float> rotated = rotatedArray.AsSpan(0, g.WeightLength);
-            for (int co = 0; co < cout; co++)
+            for (int co = 0; co < g.OutChannels; co++)
             {
-                for (int ci = 0; ci < cin; ci++)
+                int group = co / groupOut;
+                for (int i = 0; i < groupIn; i++)
                 {
-                    ReadOnlySpan<float> src = weight.Slice(((co * cin) + ci) * kk, kk);
-                    Span<float> dst = rotated.Slice(((ci * cout) + co) * kk, kk);
+                    int ci = (group * groupIn) + i;
+                    ReadOnlySpan<float> src = weight.Slice(((co * groupIn) + i) * kk, kk);
+                    Span<float> dst = rotated.Slice(((ci * groupOut) + (co - (group * groupOut))) * kk, kk);
                     for (int t = 0; t < kk; t++)
                     {
                         dst[kk - 1 - t] = src[t];
@@ -83,7 +100,7 @@ internal static unsafe class ConvEngine<TPath>
             fixed (float* dx = gradInput)
             fixed (int* offsets = offsetArray)
             {
-                ConvGemmWork<TPath>.Instance.Run(threads, lowering, cin, batch, dz, w, null, dx, offsets, Activation.Identity, null, null);
+                ConvGemmWork<TPath>.Instance.Run(threads, lowering, cin, g.Groups, batch, dz, w, null, dx, offsets, Activation.Identity, null, null);
             }
         }
         finally
@@ -103,17 +120,26 @@ internal static unsafe class ConvEngine<TPath>
             return;
         }
 
+        if (DepthwiseConv<TPath>.Applies(g))
+        {
+            DepthwiseConv<TPath>.BackwardParameters(threads, g, batch, input, gradOutput, gradWeight, gradBias);
+            return;
+        }
+
         ConvLowering lowering = ConvLowering.Forward(g, TPath.Width, threads);
         int cout = g.OutChannels;
-        int outPad = GemmDriver<TPath>.PadColumns(cout);
+        int convGroups = g.Groups;
+        int groupOut = g.GroupOutChannels;
+        int outPad = GemmDriver<TPath>.PadColumns(groupOut);
         int depth = lowering.Depth;
         int depthPad = GemmDriver<TPath>.PadRows(depth);
         int groups = ConvWeightGradWork<TPath>.GroupCount(batch, threads);
+        int partialLength = groups * convGroups * depthPad * outPad;
         bool hasBias = !gradBias.IsEmpty;
         int[] intOffsets = ArrayPool<int>.Shared.Rent(depth);
         nint[] tapArray = ArrayPool<nint>.Shared.Rent(depth);
         int[] dzOffsetArray = ArrayPool<int>.Shared.Rent(lowering.MaxPaddedColumns);
-        double[] partialArray = ArrayPool<double>.Shared.Rent(groups * depthPad * outPad);
+        double[] partialArray = ArrayPool<double>.Shared.Rent(partialLength);
         double[] biasArray = ArrayPool<double>.Shared.Rent(hasBias ? groups * cout : 0);
         try
         {
@@ -125,7 +151,7 @@ internal static unsafe class ConvEngine<TPath>
 
             GemmPacking<TPath>.WritePanelOffsets(dzOffsetArray, lowering.MaxPaddedColumns);
 
-            Span<double> partials = partialArray.AsSpan(0, groups * depthPad * outPad);
+            Span<double> partials = partialArray.AsSpan(0, partialLength);
             partials.Clear();
             Span<double> biasPartials = biasArray.AsSpan(0, hasBias ? groups * cout : 0);
             biasPartials.Clear();
@@ -137,19 +163,20 @@ internal static unsafe class ConvEngine<TPath>
             fixed (double* biasPartial = biasArray)
             {
                 ConvWeightGradWork<TPath>.Instance.Run(
-                    threads, lowering, cout, outPad, batch, x, dz, taps, dzOffsets, partial, hasBias ? biasPartial : null);
+                    threads, lowering, cout, convGroups, outPad, batch, x, dz, taps, dzOffsets, partial, hasBias ? biasPartial : null);
             }
 
-            // Fixed-order combination: groups in index order, then one rounding to float.
+            // Fixed-order combination: sample groups in index order, then one rounding to float.
             for (int co = 0; co < cout; co++)
             {
                 Span<float> row = gradWeight.Slice(co * depth, depth);
+                int convGroup = co / groupOut, column = co - (convGroup * groupOut);
                 for (int t = 0; t < depth; t++)
                 {
                     double sum = 0;
                     for (int gi = 0; gi < groups; gi++)
                     {
-                        sum += partials[(((gi * depthPad) + t) * outPad) + co];
+                        sum += partials[(((((gi * convGroups) + convGroup) * depthPad) + t) * outPad) + column];
                     }
 
                     row[t] += (float)sum;
@@ -181,7 +208,7 @@ internal static unsafe class ConvEngine<TPath>
     /// Chan et al.'s merge of per-plane (mean, M2) pairs, channel by channel in sample order, then mean and
     /// biased variance. The order is fixed, so the statistics do not depend on threads or scheduling.
     /// </summary>
-    private static void MergePlaneMoments(double[] moments, int channels, int batch, int planeLength, Span<float> mean, Span<float> variance)
+    internal static void MergePlaneMoments(double[] moments, int channels, int batch, int planeLength, Span<float> mean, Span<float> variance)
     {
         int planes = batch * channels;
         for (int c = 0; c < channels; c++)

@@ -5,8 +5,9 @@ using FusedLayers.Kernels.Gemm;
 namespace FusedLayers.Kernels.Conv;
 
 /// <summary>
-/// One tile of a lowered convolution (see <see cref="ConvLowering"/>): sample <c>n</c> times a group of
-/// output channels, walked in bands of output rows. Per band it builds the band's <c>B</c> buffer, runs the
+/// One tile of a lowered convolution (see <see cref="ConvLowering"/>): sample <c>n</c> times a block of
+/// output channels of one channel group (<c>groups</c> of the convolution; a tile never straddles two), walked
+/// in bands of output rows. Per band it builds the band's <c>B</c> buffer, runs the
 /// GEMM into a block of <c>C</c> that is <see cref="ConvLowering.RowWidth"/> wide, then, while both are in L2,
 /// runs the epilogue per channel: compact to <c>Wo</c>-wide NCHW rows with bias and ReLU, or, for BatchNorm
 /// statistics, the band's sum (taken while storing) and sum of squared deviations (over the fresh rows) in
@@ -29,8 +30,10 @@ internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
 
     private ConvLowering lowering;
     private int outChannels;
-    private int groups;
-    private int groupRows;
+    private int convGroups;
+    private int convGroupRows;
+    private int tilesPerConvGroup;
+    private int tileRows;
     private float* source;
     private float* weight;
     private float* bias;
@@ -44,17 +47,21 @@ internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
     public static ConvGemmWork<TPath> Instance => cached ??= new ConvGemmWork<TPath>();
 
     /// <summary>
-    /// Runs every (sample, channel group) tile on up to <paramref name="threads"/> threads.
+    /// Runs every (sample, channel group, block of the group's output channels) tile on up to
+    /// <paramref name="threads"/> threads. <paramref name="convGroups"/> is the convolution's channel groups:
+    /// output channel <c>co</c> belongs to group <c>co / (outChannels / convGroups)</c> and reads that group's
+    /// <see cref="ConvLowering.Channels"/> source planes, so a source sample is <c>convGroups</c> lowering samples.
     /// <paramref name="weight"/> is row-major <c>[outChannels][Depth]</c>; <paramref name="bias"/> may be null;
     /// <paramref name="planeMean"/> / <paramref name="planeM2"/> (<c>batch * outChannels</c>, or null) receive
     /// per-plane statistics.
     /// </summary>
     public void Run(
-        int threads, in ConvLowering lowering, int outChannels, int batch, float* source, float* weight, float* bias,
+        int threads, in ConvLowering lowering, int outChannels, int convGroups, int batch, float* source, float* weight, float* bias,
         float* output, int* offsets, Activation activation, double* planeMean, double* planeM2)
     {
         this.lowering = lowering;
         this.outChannels = outChannels;
+        this.convGroups = convGroups;
         this.source = source;
         this.weight = weight;
         this.bias = bias;
@@ -69,14 +76,16 @@ internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
             return;
         }
 
-        // One tile per sample when the batch alone keeps every thread busy (the padded sample is then built
-        // once); otherwise the channels are split too, each tile building its own copy of the sample.
-        int blocks = GemmDriver<TPath>.RowBlockCount(outChannels);
-        int wanted = threads == 1 || batch >= 4 * threads ? 1 : Math.Min(blocks, ((4 * threads) + batch - 1) / batch);
-        int blocksPerGroup = (blocks + wanted - 1) / wanted;
-        groupRows = blocksPerGroup * TPath.Rows;
-        groups = (blocks + blocksPerGroup - 1) / blocksPerGroup;
-        KernelThreadPool.Run(this, batch * groups, threads);
+        // One tile per (sample, channel group) when those alone keep every thread busy (the padded group is
+        // then built once); otherwise the group's channels are split too, each tile building its own copy.
+        convGroupRows = outChannels / convGroups;
+        int units = batch * convGroups;
+        int blocks = GemmDriver<TPath>.RowBlockCount(convGroupRows);
+        int wanted = threads == 1 || units >= 4 * threads ? 1 : Math.Min(blocks, ((4 * threads) + units - 1) / units);
+        int blocksPerTile = (blocks + wanted - 1) / wanted;
+        tileRows = blocksPerTile * TPath.Rows;
+        tilesPerConvGroup = (blocks + blocksPerTile - 1) / blocksPerTile;
+        KernelThreadPool.Run(this, units * tilesPerConvGroup, threads);
         this.source = this.weight = this.bias = this.output = null;
         this.offsets = null;
         this.planeMean = this.planeM2 = null;
@@ -86,9 +95,12 @@ internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
     public override void Execute(int index)
     {
         ConvLowering nominal = lowering;
-        int n = index / groups;
-        int row0 = index % groups * groupRows;
-        int rows = Math.Min(outChannels - row0, groupRows);
+        int unit = index / tilesPerConvGroup;
+        int n = unit / convGroups;
+        int convGroup = unit % convGroups;
+        int first = index % tilesPerConvGroup * tileRows;
+        int row0 = (convGroup * convGroupRows) + first;
+        int rows = Math.Min(convGroupRows - first, tileRows);
         int ldc = nominal.MaxPaddedColumns;
         float[] bufferArray = ArrayPool<float>.Shared.Rent(nominal.BufferLength);
         float[] planesArray = ArrayPool<float>.Shared.Rent(GemmDriver<TPath>.PadRows(rows) * ldc);
@@ -97,7 +109,8 @@ internal sealed unsafe class ConvGemmWork<TPath> : ParallelWork
             fixed (float* buffer = bufferArray)
             fixed (float* planes = planesArray)
             {
-                var sample = new ReadOnlySpan<float>(source + ((nint)n * nominal.SourceSampleLength), nominal.SourceSampleLength);
+                nint sampleOffset = (((nint)n * convGroups) + convGroup) * nominal.SourceSampleLength;
+                var sample = new ReadOnlySpan<float>(source + sampleOffset, nominal.SourceSampleLength);
                 for (int band = 0; band < nominal.BandCount; band++)
                 {
                     ConvLowering l = nominal.Band(band);

@@ -3,20 +3,21 @@ using System;
 namespace FusedLayers.Kernels.Conv;
 
 /// <summary>
-/// How a band of output rows of one sample of a convolution becomes a GEMM <c>C[M x N] = W[M x K] B[K x N]</c>
-/// with <c>K = channels * k * k</c>, without materialising <c>B</c> when the stride is 1.
+/// How a band of output rows of one sample (and one channel group) of a convolution becomes a GEMM
+/// <c>C[M x N] = W[M x K] B[K x N]</c> with <c>K = channels * k * k</c> (the group's channels), without
+/// materialising <c>B</c> when the stride is 1.
 /// </summary>
 /// <remarks>
 /// <para><b>Plane mode</b> (stride 1). The input rows a band needs are copied into a buffer of zero-padded
-/// planes <c>(rows + k - 1) x Wp</c>. Output position <c>(oy, ox)</c> of the band becomes column
-/// <c>q = oy * Wp + ox</c>; it reads <c>plane[q + ky * Wp + kx]</c> for tap <c>(ky, kx)</c>, so row
-/// <c>(c, ky, kx)</c> of <c>B</c> is the buffer itself starting at <c>c * stride + ky * Wp + kx</c>, contiguous
-/// along <c>q</c>. Each output row is computed <c>Wp</c> wide; its last <c>k - 1</c> columns wrap into the
-/// next row and are discarded by the epilogue (the price: <c>(k - 1) / Wp</c> of the FLOPs, 3.4 % for
-/// 56 x 56 with padding 1). The same mode serves the input gradient of any stride, as a stride-1
-/// convolution of the output gradient <i>dilated</i> by the stride (values placed <c>s</c> apart) and padded
-/// by <c>k - 1 - p</c>, with the kernel rotated by 180 degrees and the channel roles swapped; a negative
-/// padding (when <c>p &gt; k - 1</c>) simply crops.</para>
+/// planes <c>(rows + d (k - 1)) x Wp</c>. Output position <c>(oy, ox)</c> of the band becomes column
+/// <c>q = oy * Wp + ox</c>; it reads <c>plane[q + d * (ky * Wp + kx)]</c> for tap <c>(ky, kx)</c> (dilation
+/// <c>d</c>), so row <c>(c, ky, kx)</c> of <c>B</c> is the buffer itself starting at
+/// <c>c * stride + ky * d * Wp + kx * d</c>, contiguous along <c>q</c>. Each output row is computed <c>Wp</c>
+/// wide; its last <c>d * (k - 1)</c> columns wrap into the next row and are discarded by the epilogue (the
+/// price: <c>d (k - 1) / Wp</c> of the FLOPs, 3.4 % for 56 x 56 with padding 1). The same mode serves the
+/// input gradient of any stride, as a stride-1 convolution of the output gradient <i>spread</i> by the stride
+/// (values placed <c>s</c> apart) and padded by <c>d (k - 1) - p</c>, with the (dilated) kernel rotated by
+/// 180 degrees and the channel roles swapped; a negative padding (when <c>p &gt; d (k - 1)</c>) simply crops.</para>
 /// <para><b>Column mode</b> (forward and weight gradient with stride &gt; 1). <c>B</c> is built explicitly
 /// (im2col, <c>K x rows*Wo</c>, scalar loops) and fed to the same micro-kernel: a correct vectorised
 /// fallback whose cost is one extra pass over a <c>k * k</c> times larger buffer.</para>
@@ -41,7 +42,7 @@ internal readonly struct ConvLowering
 
     private ConvLowering(
         int channels, int sourceHeight, int sourceWidth, int kernel, int totalOutHeight, int outWidth, int outChannels,
-        bool columnMode, int stride, int padding, int planeWidth, int origin, int dilation, int vectorWidth, int threads)
+        bool columnMode, int stride, int padding, int planeWidth, int origin, int sourceSpacing, int tapSpacing, int vectorWidth, int threads)
     {
         Channels = channels;
         SourceHeight = sourceHeight;
@@ -54,7 +55,8 @@ internal readonly struct ConvLowering
         Padding = padding;
         PlaneWidth = planeWidth;
         Origin = origin;
-        Dilation = dilation;
+        SourceSpacing = sourceSpacing;
+        TapSpacing = tapSpacing;
         VectorWidth = vectorWidth;
         Depth = channels * kernel * kernel;
         RowWidth = columnMode ? outWidth : planeWidth;
@@ -69,14 +71,14 @@ internal readonly struct ConvLowering
         RowStart = 0;
         OutHeight = BandRows;
 
-        ChannelStride = CacheFriendlyStride((BandRows + kernel - 1) * planeWidth);
+        ChannelStride = CacheFriendlyStride((BandRows + (tapSpacing * (kernel - 1))) * planeWidth);
         ColumnRowStride = CacheFriendlyStride(RoundUp(BandRows * outWidth, vectorWidth));
 
-        // Plane mode reads up to (channels - 1) * stride + (k - 1) * Wp + (k - 1) + PaddedColumns - 1
-        // <= channels * stride + (k - 1) + (PaddedColumns - Columns) - 1; the slack after the planes is zero.
+        // Plane mode reads up to (channels - 1) * stride + d (k - 1) * Wp + d (k - 1) + PaddedColumns - 1
+        // <= channels * stride + d (k - 1) + (PaddedColumns - Columns) - 1; the slack after the planes is zero.
         BufferLength = columnMode
             ? Depth * ColumnRowStride
-            : (channels * ChannelStride) + kernel + vectorWidth;
+            : (channels * ChannelStride) + (tapSpacing * (kernel - 1)) + 1 + vectorWidth;
     }
 
     private ConvLowering(in ConvLowering nominal, int rowStart, int rows)
@@ -129,13 +131,16 @@ internal readonly struct ConvLowering
     public int PlaneWidth { get; }
 
     /// <summary>Rows of this band's padded planes (plane mode).</summary>
-    public int PlaneHeight => OutHeight + Kernel - 1;
+    public int PlaneHeight => OutHeight + (TapSpacing * (Kernel - 1));
 
     /// <summary>Where source element <c>(0, 0)</c> lands in the full padded plane (padding; negative crops).</summary>
     public int Origin { get; }
 
     /// <summary>Spacing of source elements in the plane (the stride for the input gradient, else 1).</summary>
-    public int Dilation { get; }
+    public int SourceSpacing { get; }
+
+    /// <summary>Spacing of kernel taps (the convolution's dilation).</summary>
+    public int TapSpacing { get; }
 
     /// <summary>Floats per vector of the path (columns are padded to whole vectors).</summary>
     public int VectorWidth { get; }
@@ -168,32 +173,37 @@ internal readonly struct ConvLowering
     /// <summary>Floats of the per-band <c>B</c> buffer.</summary>
     public int BufferLength { get; }
 
-    /// <summary>Elements of one source sample.</summary>
+    /// <summary>Elements of the source read for one channel group of one sample (<see cref="Channels"/> planes).</summary>
     public int SourceSampleLength => Channels * SourceHeight * SourceWidth;
 
-    /// <summary>The lowering of the forward convolution (and of the weight gradient) for a thread count.</summary>
+    /// <summary>
+    /// The lowering of the forward convolution (and of the weight gradient) of one channel group for a thread
+    /// count: the group's <c>Cin / groups</c> input channels, dilated taps.
+    /// </summary>
     public static ConvLowering Forward(in Conv2dGeometry g, int vectorWidth, int threads)
     {
-        int k = g.KernelSize;
+        int k = g.KernelSize, d = g.Dilation;
         return g.Stride == 1
             ? new ConvLowering(
-                g.InChannels, g.InHeight, g.InWidth, k, g.OutHeight, g.OutWidth, g.OutChannels, columnMode: false, 1, g.Padding,
-                g.InWidth + (2 * g.Padding), g.Padding, 1, vectorWidth, threads)
+                g.GroupInChannels, g.InHeight, g.InWidth, k, g.OutHeight, g.OutWidth, g.GroupOutChannels, columnMode: false, 1, g.Padding,
+                g.InWidth + (2 * g.Padding), g.Padding, 1, d, vectorWidth, threads)
             : new ConvLowering(
-                g.InChannels, g.InHeight, g.InWidth, k, g.OutHeight, g.OutWidth, g.OutChannels, columnMode: true, g.Stride, g.Padding,
-                0, 0, 1, vectorWidth, threads);
+                g.GroupInChannels, g.InHeight, g.InWidth, k, g.OutHeight, g.OutWidth, g.GroupOutChannels, columnMode: true, g.Stride, g.Padding,
+                0, 0, 1, d, vectorWidth, threads);
     }
 
     /// <summary>
-    /// The lowering of the input gradient: a stride-1 convolution of the output gradient, dilated by the
-    /// stride and placed at <c>k - 1 - p</c> in planes <c>W + k - 1</c> wide, so the result is exactly <c>H x W</c>.
+    /// The lowering of the input gradient of one channel group: a stride-1 convolution (taps <c>d</c> apart) of
+    /// the group's output gradient, spread by the stride and placed at <c>d (k - 1) - p</c> in planes
+    /// <c>W + d (k - 1)</c> wide, so the result is exactly <c>H x W</c>.
     /// </summary>
     public static ConvLowering BackwardInput(in Conv2dGeometry g, int vectorWidth, int threads)
     {
-        int k = g.KernelSize;
+        int k = g.KernelSize, d = g.Dilation;
+        int reach = d * (k - 1);
         return new ConvLowering(
-            g.OutChannels, g.OutHeight, g.OutWidth, k, g.InHeight, g.InWidth, g.InChannels, columnMode: false, 1, 0,
-            g.InWidth + k - 1, k - 1 - g.Padding, g.Stride, vectorWidth, threads);
+            g.GroupOutChannels, g.OutHeight, g.OutWidth, k, g.InHeight, g.InWidth, g.GroupInChannels, columnMode: false, 1, 0,
+            g.InWidth + reach, reach - g.Padding, g.Stride, d, vectorWidth, threads);
     }
 
     /// <summary>Band <paramref name="band"/> of this (nominal) lowering.</summary>
@@ -214,7 +224,7 @@ internal readonly struct ConvLowering
                 for (int kx = 0; kx < k; kx++)
                 {
                     int kk = (((c * k) + ky) * k) + kx;
-                    offsets[kk] = ColumnMode ? kk * ColumnRowStride : (c * ChannelStride) + (ky * PlaneWidth) + kx;
+                    offsets[kk] = ColumnMode ? kk * ColumnRowStride : (c * ChannelStride) + (TapSpacing * ((ky * PlaneWidth) + kx));
                 }
             }
         }
@@ -249,7 +259,7 @@ internal readonly struct ConvLowering
 
     private void FillPlanes(ReadOnlySpan<float> sample, Span<float> buffer)
     {
-        int sh = SourceHeight, sw = SourceWidth, pw = PlaneWidth, d = Dilation, o = Origin;
+        int sh = SourceHeight, sw = SourceWidth, pw = PlaneWidth, d = SourceSpacing, o = Origin;
         int planeLength = PlaneHeight * pw;
 
         // Source columns sx that land inside the plane: 0 <= o + sx * d < pw.
@@ -299,7 +309,7 @@ internal readonly struct ConvLowering
 
     private void FillColumns(ReadOnlySpan<float> sample, Span<float> buffer)
     {
-        int k = Kernel, s = Stride, p = Padding, h = SourceHeight, w = SourceWidth, oh = OutHeight, ow = OutWidth;
+        int k = Kernel, s = Stride, p = Padding, d = TapSpacing, h = SourceHeight, w = SourceWidth, oh = OutHeight, ow = OutWidth;
         int columns = Columns;
         int padded = PaddedColumns;
         for (int c = 0; c < Channels; c++)
@@ -312,7 +322,7 @@ internal readonly struct ConvLowering
                     Span<float> row = buffer.Slice(((((c * k) + ky) * k) + kx) * ColumnRowStride, padded);
                     for (int oy = 0; oy < oh; oy++)
                     {
-                        int iy = ((RowStart + oy) * s) - p + ky;
+                        int iy = ((RowStart + oy) * s) - p + (d * ky);
                         Span<float> dst = row.Slice(oy * ow, ow);
                         if ((uint)iy >= (uint)h)
                         {
@@ -323,7 +333,7 @@ internal readonly struct ConvLowering
                         ReadOnlySpan<float> srcRow = src.Slice(iy * w, w);
                         for (int ox = 0; ox < ow; ox++)
                         {
-                            int ix = (ox * s) - p + kx;
+                            int ix = (ox * s) - p + (d * kx);
                             dst[ox] = (uint)ix < (uint)w ? srcRow[ix] : 0f;
                         }
                     }

@@ -16,10 +16,12 @@ namespace FusedLayers.Kernels.Conv;
 /// a reduction per output.)
 /// </summary>
 /// <remarks>
-/// Samples are split into a fixed number of groups (a function of batch and thread count only); each group
+/// Samples are split into a fixed number of sample groups (a function of batch and thread count only); each
 /// sums its samples in order into its own float64 partial, and the partials are added in group order
 /// afterwards, so the result is bit-identical run to run for a given thread count whatever the scheduling.
-/// When the batch is smaller than the thread count the taps are split as well.
+/// A grouped convolution (<c>groups</c> &gt; 1) is one such GEMM per channel group, over the group's input
+/// planes and output channels; the channel groups are independent work items. When there are fewer
+/// (sample group, channel group) pairs than threads the taps are split as well.
 /// </remarks>
 /// <typeparam name="TPath">The instruction-set path.</typeparam>
 internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
@@ -33,6 +35,8 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
 
     private ConvLowering lowering;
     private int outChannels;
+    private int convGroups;
+    private int groupOutChannels;
     private int outPad;
     private int batch;
     private int samplesPerGroup;
@@ -52,17 +56,21 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
     public static int GroupCount(int batch, int threads) => Math.Max(1, Math.Min(batch, threads));
 
     /// <summary>
-    /// Runs the sample groups. <paramref name="partial"/> holds <c>groups * DepthPad * outPad</c> doubles laid out
-    /// <c>[group][tap][co]</c> and <paramref name="biasPartial"/> <c>groups * outChannels</c> (or null); both
-    /// zeroed by the caller. <paramref name="tapOffsets"/> are the lowering's row offsets;
-    /// <paramref name="dzOffsets"/> holds <c>q * TileWidth</c> for <c>q &lt; PaddedColumns</c> (rows of a panel).
+    /// Runs the (sample group, channel group) pairs. <paramref name="outPad"/> is the channels of one group
+    /// (<c>outChannels / convGroups</c>) rounded up to whole vectors. <paramref name="partial"/> holds
+    /// <c>sampleGroups * convGroups * DepthPad * outPad</c> doubles laid out <c>[sample group][channel group][tap][co in group]</c>
+    /// and <paramref name="biasPartial"/> <c>sampleGroups * outChannels</c> (or null); both zeroed by the caller.
+    /// <paramref name="tapOffsets"/> are the lowering's row offsets; <paramref name="dzOffsets"/> holds
+    /// <c>q * TileWidth</c> for <c>q &lt; PaddedColumns</c> (rows of a panel).
     /// </summary>
     public void Run(
-        int threads, in ConvLowering lowering, int outChannels, int outPad, int batch, float* input, float* gradOutput,
+        int threads, in ConvLowering lowering, int outChannels, int convGroups, int outPad, int batch, float* input, float* gradOutput,
         nint* tapOffsets, int* dzOffsets, double* partial, double* biasPartial)
     {
         this.lowering = lowering;
         this.outChannels = outChannels;
+        this.convGroups = convGroups;
+        this.groupOutChannels = outChannels / convGroups;
         this.outPad = outPad;
         this.batch = batch;
         this.input = input;
@@ -71,14 +79,15 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
         this.dzOffsets = dzOffsets;
         this.partial = partial;
         this.biasPartial = biasPartial;
-        int groups = GroupCount(batch, threads);
-        samplesPerGroup = (batch + groups - 1) / groups;
+        int sampleGroups = GroupCount(batch, threads);
+        samplesPerGroup = (batch + sampleGroups - 1) / sampleGroups;
+        int units = sampleGroups * convGroups;
         int tapBlocks = GemmDriver<TPath>.RowBlockCount(lowering.Depth);
-        int wantedParts = Math.Min(tapBlocks, (threads + groups - 1) / groups);
+        int wantedParts = Math.Min(tapBlocks, (threads + units - 1) / units);
         int blocksPerPart = (tapBlocks + wantedParts - 1) / wantedParts;
         tapsPerPart = blocksPerPart * TPath.Rows;
         parts = (tapBlocks + blocksPerPart - 1) / blocksPerPart;
-        KernelThreadPool.Run(this, groups * parts, threads);
+        KernelThreadPool.Run(this, units * parts, threads);
         this.input = this.gradOutput = null;
         this.tapOffsets = null;
         this.dzOffsets = null;
@@ -89,7 +98,9 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
     public override void Execute(int index)
     {
         ConvLowering nominal = lowering;
-        int group = index / parts;
+        int unit = index / parts;
+        int group = unit / convGroups;
+        int convGroup = unit % convGroups;
         int tap0 = index % parts * tapsPerPart;
         int taps = Math.Min(nominal.Depth - tap0, tapsPerPart);
         int first = group * samplesPerGroup;
@@ -107,20 +118,22 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
             fixed (float* dzt = dztArray)
             fixed (float* sampleGrad = sampleArray)
             {
-                double* groupPartial = partial + ((nint)group * depthPad * outPad) + ((nint)tap0 * outPad);
+                double* groupPartial = partial + ((nint)unit * depthPad * outPad) + ((nint)tap0 * outPad);
 
                 // Zero once: the transposes below only write valid (position, channel) entries, so the wrap-around
                 // columns and the padding channels stay zero for every band of every sample.
                 new Span<float>(dzt, dztLength).Clear();
                 for (int n = first; n < last; n++)
                 {
-                    var sample = new ReadOnlySpan<float>(input + ((nint)n * nominal.SourceSampleLength), nominal.SourceSampleLength);
-                    float* dz = gradOutput + ((nint)n * outChannels * outPlane);
+                    nint sampleOffset = (((nint)n * convGroups) + convGroup) * nominal.SourceSampleLength;
+                    var sample = new ReadOnlySpan<float>(input + sampleOffset, nominal.SourceSampleLength);
+                    int co0 = convGroup * groupOutChannels;
+                    float* dz = gradOutput + ((((nint)n * outChannels) + co0) * outPlane);
                     if (biasPartial != null && tap0 == 0)
                     {
-                        for (int co = 0; co < outChannels; co++)
+                        for (int co = 0; co < groupOutChannels; co++)
                         {
-                            biasPartial[(group * outChannels) + co] += TPath.Sum(dz + ((nint)co * outPlane), outPlane);
+                            biasPartial[(group * outChannels) + co0 + co] += TPath.Sum(dz + ((nint)co * outPlane), outPlane);
                         }
                     }
 
@@ -161,7 +174,8 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
     }
 
     /// <summary>
-    /// <c>dZt[q, co] = dz[co, RowStart + oy, ox]</c> with <c>q = oy * RowWidth + ox</c> for the band's rows, stored
+    /// <c>dZt[q, co] = dz[co, RowStart + oy, ox]</c> with <c>q = oy * RowWidth + ox</c> for the band's rows and the
+    /// channel group's <c>co</c> (<paramref name="dz"/> points at the group's first channel), stored
     /// as panels of <c>TileWidth</c> channels: <c>dzt[(co / TileWidth) * panel + q * TileWidth + co % TileWidth]</c>.
     /// Wrap-around columns and padding channels are never written (the caller zeroes the buffer once), so they
     /// add nothing; the positions between a short last band's end and its vector padding held data of the full
@@ -169,7 +183,7 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
     /// </summary>
     private void Transpose(in ConvLowering l, float* dz, float* dzt)
     {
-        int oh = l.OutHeight, ow = l.OutWidth, rw = l.RowWidth, cout = outChannels;
+        int oh = l.OutHeight, ow = l.OutWidth, rw = l.RowWidth, cout = groupOutChannels;
         int width = GemmDriver<TPath>.TileWidth;
         nint panel = GemmPacking<TPath>.BPanelStride(l.MaxPaddedColumns);
         int outPlane = l.TotalOutHeight * ow;
