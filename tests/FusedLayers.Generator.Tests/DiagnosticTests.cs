@@ -938,6 +938,43 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void FL0120_groups_must_divide_both_channel_counts()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 6, 8, 8 })]
+            public partial class Net
+            {
+                [Conv2d(6, 8, 3, [|Groups = 3|])] public partial Conv2dLayer Conv { get; }
+            }
+            """,
+            ("FL0120", 0));
+
+        Assert.Equal("Conv2d 'Conv': groups = 3 must divide in_channels = 6 and out_channels = 8", Message(run, "FL0120"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0203_dilated_kernel_larger_than_the_padded_input()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 4, 4 })]
+            public partial class Net
+            {
+                [[|Conv2d(3, 8, 3, Dilation = 3)|]] public partial Conv2dLayer Conv { get; }
+            }
+            """,
+            ("FL0203", 0));
+
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
     public void FL0105_and_FL0108_together()
     {
         GeneratorRunOutput run = Check(
@@ -1494,7 +1531,7 @@ public sealed class DiagnosticTests
         Assert.Equal(
             [
                 "FL0001", "FL0002", "FL0003", "FL0004", "FL0005", "FL0006", "FL0007", "FL0008",
-                "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108", "FL0109", "FL0110",
+                "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108", "FL0109", "FL0110", "FL0120",
                 "FL0201", "FL0202", "FL0203", "FL0204", "FL0205", "FL0206", "FL0301",
             ],
             ids);

@@ -136,6 +136,31 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public Task ConvOptions()
+    {
+        // Depthwise (groups = channels) + pointwise, a dilated grouped convolution.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 32, 28, 28 })]
+            public partial class ConvOptions
+            {
+                [Conv2d(32, 32, 3, Padding = 1, Groups = 32, Bias = false)] public partial Conv2dLayer Depthwise { get; }
+                [BatchNorm2d(32)] public partial BatchNorm2dLayer Bn1 { get; }
+                [ReLU6] public partial ActivationLayer Act1 { get; }
+                [Conv2d(32, 64, 1, Bias = false)] public partial Conv2dLayer Pointwise { get; }
+                [BatchNorm2d(64)] public partial BatchNorm2dLayer Bn2 { get; }
+                [ReLU] public partial ReLULayer Relu2 { get; }
+                [Conv2d(64, 64, 3, Padding = 2, Dilation = 2, Groups = 4)] public partial Conv2dLayer Dilated { get; }
+            }
+            """,
+            "Snapshots.ConvOptions.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
     public Task LinearBnRelu()
     {
         GeneratorRunOutput run = RunValid(

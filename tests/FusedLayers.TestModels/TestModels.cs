@@ -390,3 +390,47 @@ public partial class ResidualMlp
     [Linear(12, 3)]
     public partial LinearLayer Fc3 { get; }
 }
+
+/// <summary>
+/// Conv options: a depthwise convolution (groups = channels) -> BN -> ReLU6 and a pointwise one (MobileNet's
+/// separable block), then a dilated grouped convolution -> SiLU, global pooling and a classifier.
+/// </summary>
+[FusedModel(InputShape = new[] { 8, 10, 10 })]
+public partial class GroupedConvModel
+{
+    [Conv2d(8, 8, 3, Padding = 1, Groups = 8, Bias = false)]
+    public partial Conv2dLayer Depthwise { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer Bn1 { get; }
+
+    [ReLU6]
+    public partial ActivationLayer Act1 { get; }
+
+    [Conv2d(8, 16, 1, Bias = false)]
+    public partial Conv2dLayer Pointwise { get; }
+
+    [BatchNorm2d(16)]
+    public partial BatchNorm2dLayer Bn2 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu2 { get; }
+
+    [Conv2d(16, 16, 3, Padding = 2, Dilation = 2, Groups = 4)]
+    public partial Conv2dLayer Dilated { get; }
+
+    [SiLU]
+    public partial ActivationLayer Act3 { get; }
+
+    [Conv2d(16, 16, 3, Stride = 2, Padding = 1, Groups = 16)]
+    public partial Conv2dLayer StridedDepthwise { get; }
+
+    [AdaptiveAvgPool2d(1)]
+    public partial AdaptiveAvgPool2dLayer Gap { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(16, 4)]
+    public partial LinearLayer Fc { get; }
+}

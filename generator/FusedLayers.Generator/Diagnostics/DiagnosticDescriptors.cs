@@ -104,6 +104,11 @@ internal static class DiagnosticDescriptors
         "FL0110", Arguments, "Invalid pooling or dropout argument",
         "{0} '{1}': {2}");
 
+    /// <summary>FL0120: Conv2d '{0}': groups = {1} must divide in_channels = {2} and out_channels = {3}.</summary>
+    public static readonly DiagnosticDescriptor GroupsDoNotDivide = Error(
+        "FL0120", Arguments, "Groups must divide the channel counts",
+        "Conv2d '{0}': groups = {1} must divide in_channels = {2} and out_channels = {3}");
+
     /// <summary>FL0108: {0} '{1}': CumulativeAverage = true has no effect when TrackRunningStats = false.</summary>
     public static readonly DiagnosticDescriptor ContradictoryRunningStats = Error(
         "FL0108", Arguments, "Contradictory running-statistics options",
@@ -152,7 +157,7 @@ internal static class DiagnosticDescriptors
     [
         ModelNotPartial, UnsupportedModelClass, MissingInputShape, NoLayers, LayerNotPartialProperty, LayerTypeMismatch,
         LayersInSeveralDeclarations, SeveralLayerAttributes, GeneratorFailure, NonPositiveArgument, NegativePadding, InvalidEps,
-        InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, InvalidActivationArgument, InvalidPoolingArgument, ChannelMismatch, BadSkipSource, SkipShapeMismatch,
+        InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, GroupsDoNotDivide, InvalidActivationArgument, InvalidPoolingArgument, ChannelMismatch, BadSkipSource, SkipShapeMismatch,
         RankMismatch, KernelTooLarge, ActivationTooLarge, LayerNotFused,
     ];
 

@@ -30,6 +30,8 @@ internal static class AttributeArguments
                 KernelSize = Int(values, "KernelSize", 0),
                 Stride = Int(values, "Stride", 1),
                 Padding = Int(values, "Padding", 0),
+                Dilation = Int(values, "Dilation", 1),
+                Groups = Int(values, "Groups", 1),
                 Bias = Bool(values, "Bias", true),
             },
             LayerKind.Linear => layer with

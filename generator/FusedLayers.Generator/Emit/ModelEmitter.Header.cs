@@ -93,7 +93,9 @@ internal static partial class ModelEmitter
     {
         LayerKind.Conv2d =>
             $"Conv2d({Shapes.Inv(layer.InChannels)}, {Shapes.Inv(layer.OutChannels)}, kernel_size={Shapes.Inv(layer.KernelSize)}, " +
-            $"stride={Shapes.Inv(layer.Stride)}, padding={Shapes.Inv(layer.Padding)}, bias={Py(layer.Bias)})",
+            $"stride={Shapes.Inv(layer.Stride)}, padding={Shapes.Inv(layer.Padding)}, " +
+            (layer.Dilation == 1 ? "" : $"dilation={Shapes.Inv(layer.Dilation)}, ") + (layer.Groups == 1 ? "" : $"groups={Shapes.Inv(layer.Groups)}, ") +
+            $"bias={Py(layer.Bias)})",
         LayerKind.Linear =>
             $"Linear(in_features={Shapes.Inv(layer.InChannels)}, out_features={Shapes.Inv(layer.OutChannels)}, bias={Py(layer.Bias)})",
         LayerKind.BatchNorm1d or LayerKind.BatchNorm2d =>
@@ -122,6 +124,24 @@ internal static partial class ModelEmitter
         if (anchor.Kind == LayerKind.Linear)
         {
             return "GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))";
+        }
+
+        if (anchor.Groups > 1 && anchor.Groups == anchor.InChannels)
+        {
+            return "direct depthwise convolution (one input channel per group): each plane padded once, taps as FMAs vectorised over output columns, no GEMM";
+        }
+
+        if (anchor.Groups > 1)
+        {
+            return $"one GEMM per channel group ({Shapes.Inv(anchor.Groups)} groups of {Shapes.Inv(anchor.InChannels / anchor.Groups)} -> {Shapes.Inv(anchor.OutChannels / anchor.Groups)} channels)" +
+                   (anchor.Stride == 1 ? ", implicit (shifted planes)" : ", im2col");
+        }
+
+        if (anchor.Dilation > 1)
+        {
+            return anchor.Stride == 1
+                ? $"implicit GEMM with dilation {Shapes.Inv(anchor.Dilation)}: each (ci, ky, kx) row is the zero-padded input shifted by d*(ky*Wp + kx)"
+                : $"im2col + GEMM (stride {Shapes.Inv(anchor.Stride)}, dilation {Shapes.Inv(anchor.Dilation)})";
         }
 
         return anchor.Stride == 1

@@ -23,8 +23,9 @@ internal static partial class ModelEmitter
             if (anchor?.Kind == LayerKind.Conv2d)
             {
                 EquatableArray<int> s = k.Kernel.InputShape;
+                string options = anchor.Dilation == 1 && anchor.Groups == 1 ? "" : $", {Shapes.Inv(anchor.Dilation)}, {Shapes.Inv(anchor.Groups)}";
                 w.Line($"private static readonly {Kernels}Conv2dGeometry {k.Geometry} = new({Shapes.Inv(anchor.InChannels)}, {Shapes.Inv(anchor.OutChannels)}, " +
-                       $"{Shapes.Inv(s[1])}, {Shapes.Inv(s[2])}, {Shapes.Inv(anchor.KernelSize)}, {Shapes.Inv(anchor.Stride)}, {Shapes.Inv(anchor.Padding)});");
+                       $"{Shapes.Inv(s[1])}, {Shapes.Inv(s[2])}, {Shapes.Inv(anchor.KernelSize)}, {Shapes.Inv(anchor.Stride)}, {Shapes.Inv(anchor.Padding)}{options});");
             }
             else if (k.Kernel.Op is { Kind: LayerKind.MaxPool2d or LayerKind.AvgPool2d } pool)
             {
@@ -84,7 +85,9 @@ internal static partial class ModelEmitter
             string create = layer.Kind switch
             {
                 LayerKind.Conv2d => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.InChannels)}, {Shapes.Inv(layer.OutChannels)}, {Shapes.Inv(layer.KernelSize)}, " +
-                                    $"{Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)}, {Bool(layer.Bias)}, {seed})",
+                                    $"{Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)}, " +
+                                    (layer.Dilation == 1 && layer.Groups == 1 ? "" : $"{Shapes.Inv(layer.Dilation)}, {Shapes.Inv(layer.Groups)}, ") +
+                                    $"{Bool(layer.Bias)}, {seed})",
                 LayerKind.Linear => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.InChannels)}, {Shapes.Inv(layer.OutChannels)}, {Bool(layer.Bias)}, {seed})",
                 LayerKind.BatchNorm1d or LayerKind.BatchNorm2d =>
                     $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.NumFeatures)}, {Number(layer.Eps)}, {(layer.CumulativeAverage ? "null" : Number(layer.Momentum))}, " +
@@ -201,7 +204,7 @@ internal static partial class ModelEmitter
             {
                 LayerSpec anchor = k.Kernel.Anchor!;
                 int weights = anchor.Kind == LayerKind.Conv2d
-                    ? anchor.OutChannels * anchor.InChannels * anchor.KernelSize * anchor.KernelSize
+                    ? anchor.OutChannels * (anchor.InChannels / anchor.Groups) * anchor.KernelSize * anchor.KernelSize
                     : anchor.OutChannels * anchor.InChannels;
                 w.Line($"private readonly float[] {k.FoldedWeight} = new float[{Shapes.Inv(weights)}];");
                 w.Line($"private readonly float[] {k.FoldedBias} = new float[{Shapes.Inv(anchor.OutChannels)}];");

@@ -50,6 +50,10 @@ internal sealed record LayerSpec
 
     public bool Bias { get; init; } = true;
 
+    public int Dilation { get; init; } = 1;
+
+    public int Groups { get; init; } = 1;
+
     // BatchNorm
     public int NumFeatures { get; init; }
 

@@ -32,6 +32,15 @@ internal static class ArgumentChecks
                         DiagnosticDescriptors.NegativePadding, layer.LocationOf("Padding"), "Conv2d", layer.Name, layer.Padding));
                 }
 
+                Positive(layer, "Dilation", "dilation", layer.Dilation, diagnostics);
+                Positive(layer, "Groups", "groups", layer.Groups, diagnostics);
+                if (layer.Groups > 0 && layer.InChannels > 0 && layer.OutChannels > 0 &&
+                    (layer.InChannels % layer.Groups != 0 || layer.OutChannels % layer.Groups != 0))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.GroupsDoNotDivide, layer.LocationOf("Groups"), layer.Name, layer.Groups, layer.InChannels, layer.OutChannels));
+                }
+
                 break;
             case LayerKind.Linear:
                 Positive(layer, "InFeatures", "in_features", layer.InChannels, diagnostics);

@@ -97,8 +97,8 @@ internal static class ShapeInference
                     return null;
                 }
 
-                int oh = ShapeMath.ConvOutputSize(input[1], layer.KernelSize, layer.Stride, layer.Padding);
-                int ow = ShapeMath.ConvOutputSize(input[2], layer.KernelSize, layer.Stride, layer.Padding);
+                int oh = ShapeMath.ConvOutputSize(input[1], layer.KernelSize, layer.Stride, layer.Padding, layer.Dilation);
+                int ow = ShapeMath.ConvOutputSize(input[2], layer.KernelSize, layer.Stride, layer.Padding, layer.Dilation);
                 if (oh < 1 || ow < 1)
                 {
                     diagnostics.Add(DiagnosticInfo.Create(

@@ -3,9 +3,10 @@ using System;
 namespace FusedLayers;
 
 /// <summary>
-/// A 2-D convolution, as PyTorch's <c>nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True)</c>.
-/// Input per sample <c>[in_channels, H, W]</c>, output <c>[out_channels, H_out, W_out]</c> with
-/// <c>H_out = floor((H + 2*padding - kernel_size) / stride) + 1</c>. The property must be of type <see cref="Conv2dLayer"/>.
+/// A 2-D convolution, as PyTorch's <c>nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+/// dilation=1, groups=1, bias=True)</c>. Input per sample <c>[in_channels, H, W]</c>, output
+/// <c>[out_channels, H_out, W_out]</c> with <c>H_out = floor((H + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1</c>;
+/// the weight is <c>[out_channels, in_channels / groups, k, k]</c> (depthwise when groups = in_channels). The property must be of type <see cref="Conv2dLayer"/>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
 public sealed class Conv2dAttribute : Attribute
@@ -43,6 +44,12 @@ public sealed class Conv2dAttribute : Attribute
 
     /// <summary>Zero padding on every side (<c>padding</c>, default 0).</summary>
     public int Padding { get; set; }
+
+    /// <summary>Spacing between kernel taps (<c>dilation</c>, default 1).</summary>
+    public int Dilation { get; set; } = 1;
+
+    /// <summary>Channel groups (<c>groups</c>, default 1); must divide both channel counts. Equal to the input channels: depthwise.</summary>
+    public int Groups { get; set; } = 1;
 
     /// <summary>Whether the layer has a learnable bias (<c>bias</c>, default true).</summary>
     public bool Bias { get; set; } = true;

@@ -5,7 +5,7 @@ namespace FusedLayers;
 
 /// <summary>
 /// State of a <see cref="Conv2dAttribute"/> layer: <c>weight</c> of shape
-/// <c>[out_channels, in_channels, k, k]</c> and an optional <c>bias</c> of shape <c>[out_channels]</c>.
+/// <c>[out_channels, in_channels / groups, k, k]</c> and an optional <c>bias</c> of shape <c>[out_channels]</c>.
 /// </summary>
 public sealed class Conv2dLayer
 {
@@ -19,7 +19,30 @@ public sealed class Conv2dLayer
     /// <param name="bias">Whether there is a bias.</param>
     /// <param name="seed">Seed of the initialisation.</param>
     public Conv2dLayer(string name, int inChannels, int outChannels, int kernelSize, int stride, int padding, bool bias, int seed)
+        : this(name, inChannels, outChannels, kernelSize, stride, padding, 1, 1, bias, seed)
     {
+    }
+
+    /// <summary>Creates a dilated and/or grouped convolution with PyTorch's default initialisation drawn from <paramref name="seed"/>.</summary>
+    /// <param name="name">Layer name (the property name), the prefix of the state-dict keys.</param>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels.</param>
+    /// <param name="kernelSize">Kernel side.</param>
+    /// <param name="stride">Stride.</param>
+    /// <param name="padding">Zero padding.</param>
+    /// <param name="dilation">Spacing between kernel taps.</param>
+    /// <param name="groups">Channel groups; must divide both channel counts.</param>
+    /// <param name="bias">Whether there is a bias.</param>
+    /// <param name="seed">Seed of the initialisation.</param>
+    public Conv2dLayer(string name, int inChannels, int outChannels, int kernelSize, int stride, int padding, int dilation, int groups, bool bias, int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dilation);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(groups);
+        if (inChannels % groups != 0 || outChannels % groups != 0)
+        {
+            throw new ArgumentException($"{name}: groups = {groups} must divide in_channels = {inChannels} and out_channels = {outChannels}.", nameof(groups));
+        }
+
         ArgumentNullException.ThrowIfNull(name);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
@@ -32,7 +55,9 @@ public sealed class Conv2dLayer
         KernelSize = kernelSize;
         Stride = stride;
         Padding = padding;
-        Weight = new Parameter(name + ".weight", outChannels, inChannels, kernelSize, kernelSize);
+        Dilation = dilation;
+        Groups = groups;
+        Weight = new Parameter(name + ".weight", outChannels, inChannels / groups, kernelSize, kernelSize);
         Bias = bias ? new Parameter(name + ".bias", outChannels) : null;
         ResetParameters(seed);
     }
@@ -55,7 +80,13 @@ public sealed class Conv2dLayer
     /// <summary>Zero padding.</summary>
     public int Padding { get; }
 
-    /// <summary>Weight, <c>[out_channels, in_channels, k, k]</c>.</summary>
+    /// <summary>Spacing between kernel taps.</summary>
+    public int Dilation { get; }
+
+    /// <summary>Channel groups.</summary>
+    public int Groups { get; }
+
+    /// <summary>Weight, <c>[out_channels, in_channels / groups, k, k]</c>.</summary>
     public Parameter Weight { get; }
 
     /// <summary>Bias, <c>[out_channels]</c>, or null when the layer has none.</summary>
@@ -77,5 +108,5 @@ public sealed class Conv2dLayer
     /// </summary>
     /// <param name="seed">Seed of the initialisation.</param>
     public void ResetParameters(int seed) =>
-        ParameterInitializer.KaimingUniform(Weight, Bias, InChannels * KernelSize * KernelSize, seed);
+        ParameterInitializer.KaimingUniform(Weight, Bias, InChannels / Groups * KernelSize * KernelSize, seed);
 }
