@@ -87,6 +87,11 @@ internal static partial class ModelEmitter
             return;
         }
 
+        if (k.IsRowNorm)
+        {
+            WriteRowNormBackward(w, scope, k, dy, x, dx, i);
+            return;
+        }
 
         // The gradient that reaches the anchor (or the kernel input when there is no anchor).
         string dz = dy;
@@ -112,10 +117,21 @@ internal static partial class ModelEmitter
             string gamma = norm.Affine ? $"{bn}.Weight!.Data" : "default";
             w.Line($"// Pass 1: {(mask == "default" ? "" : "ReLU mask + ")}{norm.Name} sums: sum dy (= d beta) and sum dy*xhat (= d gamma).");
             w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
-            if (norm.Affine)
+            if (norm.Affine && k.IsRenorm)
+            {
+                w.Line($"{Kernels}BatchRenormKernels.AccumulateParameterGradients({k.R}, {k.D}, {k.SumDy}, {k.SumDyXhat}, {bn}.Weight!.Grad, {bn}.Bias!.Grad);");
+            }
+            else if (norm.Affine)
             {
                 w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Weight!.Grad, {k.SumDyXhat});");
                 w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Bias!.Grad, {k.SumDy});");
+            }
+
+            if (k.IsRenorm)
+            {
+                w.Line($"// r and d are constants in backward: the input gradient is BatchNorm's with gamma * r.");
+                w.Line($"{Kernels}BatchRenormKernels.EffectiveGamma({gamma}, {k.R}, {k.GammaR});");
+                gamma = k.GammaR;
             }
 
             string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : dx;

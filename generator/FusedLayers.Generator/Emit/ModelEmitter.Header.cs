@@ -108,6 +108,8 @@ internal static partial class ModelEmitter
             $"AvgPool2d(kernel_size={Shapes.Inv(layer.KernelSize)}, stride={Shapes.Inv(layer.Stride)}, padding={Shapes.Inv(layer.Padding)}, count_include_pad={Py(layer.CountIncludePad)})",
         LayerKind.AdaptiveAvgPool2d => "AdaptiveAvgPool2d(output_size=1)",
         LayerKind.Dropout => $"Dropout(p={Number(layer.P)})",
+        LayerKind.LayerNorm or LayerKind.GroupNorm or LayerKind.InstanceNorm1d or LayerKind.InstanceNorm2d or LayerKind.BatchRenorm1d or LayerKind.BatchRenorm2d =>
+            DescribeNormalization(layer),
         _ => layer.Kind + "()",
     };
 
@@ -130,7 +132,14 @@ internal static partial class ModelEmitter
     {
         string anchor = kernel.Anchor?.Kind == LayerKind.Conv2d ? "convolution" : "linear layer";
         string relu = kernel.Activation is null ? "" : " + " + LayerKinds.AttributeName(kernel.Activation.Kind);
-        if (kernel.Op is not null)
+        if (kernel.Norm is { } norm && !LayerKinds.IsBatchNorm(norm.Kind))
+        {
+            foreach (string line in NormalizationSteps(kernel))
+            {
+                yield return line;
+            }
+        }
+        else if (kernel.Op is not null)
         {
             foreach (string line in OpSteps(kernel))
             {

@@ -64,13 +64,13 @@ internal static class FusionPlanner
             {
                 kernel = kernel with { Anchor = layer, NormShape = shape.Output, OutputShape = shape.Output };
                 i++;
-                if (i < layers.Count && LayerKinds.IsBatchNorm(layers[i].Kind))
+                if (i < layers.Count && LayerKinds.IsNorm(layers[i].Kind))
                 {
                     kernel = kernel with { Norm = layers[i], OutputShape = validation.Shapes[i].Output };
                     i++;
                 }
             }
-            else if (LayerKinds.IsBatchNorm(layer.Kind))
+            else if (LayerKinds.IsNorm(layer.Kind))
             {
                 kernel = kernel with { Norm = layer, OutputShape = shape.Output, UnfusedReason = Reason(layers, i) };
                 i++;
@@ -149,6 +149,7 @@ internal static class FusionPlanner
             LayerKind.ReLU => $"it follows ReLU '{previous.Name}', which ends a kernel (a kernel is [Conv2d|Linear] -> BatchNorm -> ReLU)",
             _ when LayerKinds.IsActivation(previous.Kind) => $"it follows {LayerKinds.AttributeName(previous.Kind)} '{previous.Name}', which ends a kernel (a kernel is [Conv2d|Linear] -> BatchNorm -> activation)",
             _ when LayerKinds.IsBatchNorm(previous.Kind) => $"it follows BatchNorm '{previous.Name}', which already closed its kernel",
+            _ when LayerKinds.IsNorm(previous.Kind) => $"it follows {LayerKinds.AttributeName(previous.Kind)} '{previous.Name}', which already closed its kernel",
             _ => $"it follows '{previous.Name}', which already closed its kernel",
         };
     }
