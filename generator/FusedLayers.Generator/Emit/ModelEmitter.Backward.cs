@@ -115,7 +115,8 @@ internal static partial class ModelEmitter
         {
             string bn = Field(norm);
             string gamma = norm.Affine ? $"{bn}.Weight!.Data" : "default";
-            w.Line($"// Pass 1: {(mask == "default" ? "" : "ReLU mask + ")}{norm.Name} sums: sum dy (= d beta) and sum dy*xhat (= d gamma).");
+            w.Line($"// Pass 1: {(mask == "default" ? "" : "ReLU mask + ")}{norm.Name} sums: sum dy (= d beta) and sum dy*xhat " +
+                   (k.IsRenorm ? "(xhat of the batch statistics; d gamma = r * it + d * sum dy)." : "(= d gamma)."));
             w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
             if (norm.Affine && k.IsRenorm)
             {
@@ -136,7 +137,7 @@ internal static partial class ModelEmitter
 
             string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : dx;
             string call = $"{Kernels}BatchNormKernels.BackwardInput(in context, batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {gamma}, {k.SumDy}, {k.SumDyXhat}, {target});";
-            w.Line($"// Pass 2: gradient through {norm.Name}: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).");
+            w.Line($"// Pass 2: gradient through {norm.Name}: {(k.IsRenorm ? "gamma*r" : "gamma")}/std * (dy - mean(dy) - xhat * mean(dy*xhat)).");
             WriteGuarded(w, anchor is null && i == 0, call);
             dz = target;
         }

@@ -143,7 +143,6 @@ internal static partial class ModelEmitter
         KernelPlan kernel = k.Kernel;
         LayerSpec norm = kernel.Norm!;
         LayerSpec? anchor = kernel.Anchor;
-        w.Line($"// Kernel {Shapes.Inv(kernel.Index)} backward: {string.Join(" <- ", kernel.Layers().Reverse().Select(l => l.Name))}.");
         string c = Shapes.Inv(k.Channels);
         string s = Shapes.Inv(k.Spatial);
         string gradNorm = dy;
@@ -169,7 +168,8 @@ internal static partial class ModelEmitter
         string gradBeta = beta == "default" ? "default" : $"{Field(norm)}.Bias!.Grad";
         (int factor, int channels, int spatial, int groups) = k.Rows;
         string rows = factor == 1 ? "batch" : $"batch * {Shapes.Inv(factor)}";
-        w.Line($"// {norm.Name}: {(norm.Affine ? "weight and bias gradients and " : "")}the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.");
+        string parameterGradients = !norm.Affine ? "" : gradBeta == "default" ? "weight gradient and " : "weight and bias gradients and ";
+        w.Line($"// {norm.Name}: {parameterGradients}the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.");
         w.Line($"{Kernels}GroupNormKernels.Backward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {gradNorm}, {normInput}, " +
                $"{scope.Get(k.RowMean, k.RowsPerSample)}, {scope.Get(k.RowInvStd, k.RowsPerSample)}, {gamma}, {target}, {gradGamma}, {gradBeta});");
         if (anchor is null)
