@@ -815,6 +815,197 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void FL0111_group_norm_channels_not_divisible_by_groups()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 6, 4, 4 })]
+            public partial class Net
+            {
+                [[|GroupNorm(4, 6)|]] public partial GroupNormLayer Gn { get; }
+            }
+            """,
+            ("FL0111", 0));
+
+        Assert.Equal("GroupNorm 'Gn': num_channels (6) must be divisible by num_groups (4)", Message(run, "FL0111"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0112_layer_norm_without_normalized_shape()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [[|LayerNorm|]] public partial LayerNormLayer Ln { get; }
+            }
+            """,
+            ("FL0112", 0));
+
+        Assert.Equal("LayerNorm 'Ln': normalized_shape must have at least one dimension, e.g. [LayerNorm(64)]", Message(run, "FL0112"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0112_batch_renorm_bounds()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 4, 4 })]
+            public partial class Net
+            {
+                [BatchRenorm2d(3, [|RMax = 0.5|], [|DMax = -1|])] public partial BatchRenormLayer Br { get; }
+            }
+            """,
+            ("FL0112", 0),
+            ("FL0112", 1));
+
+        Assert.Equal(
+            ["BatchRenorm2d 'Br': r_max must be a finite value of at least 1, got 0.5", "BatchRenorm2d 'Br': d_max must be a finite value of at least 0, got -1"],
+            Messages(run, "FL0112"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0113_normalized_shape_is_not_the_trailing_input_dimensions()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class Net
+            {
+                [Conv2d(3, 4, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [[|LayerNorm(4, 8)|]] public partial LayerNormLayer Ln { get; }
+            }
+            """,
+            ("FL0113", 0));
+
+        Assert.Equal(
+            "LayerNorm 'Ln': normalized_shape [4, 8] must equal the trailing dimensions of its input (output of 'Conv'), which has shape [4, 8, 8]",
+            Message(run, "FL0113"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0113_normalized_shape_longer_than_the_input()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 8 })]
+            public partial class Net
+            {
+                [[|LayerNorm(2, 8)|]] public partial LayerNormLayer Ln { get; }
+            }
+            """,
+            ("FL0113", 0));
+
+        Assert.Contains("which has shape [8]", Message(run, "FL0113"), StringComparison.Ordinal);
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0114_instance_norm_over_one_spatial_element()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 4, 1 })]
+            public partial class Net
+            {
+                [[|InstanceNorm1d(4, TrackRunningStats = true)|]] public partial InstanceNorm1dLayer In { get; }
+            }
+            """,
+            ("FL0114", 0));
+
+        Assert.Equal(
+            "InstanceNorm1d 'In' normalises each (sample, channel) plane with its own statistics, which needs more than 1 spatial element, but its input (the model input) has shape [4, 1]",
+            Message(run, "FL0114"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0201_normalisation_channels_do_not_match_the_input()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 6, 4, 4 })]
+            public partial class Net
+            {
+                [[|GroupNorm(2, 8)|]] public partial GroupNormLayer Gn { get; }
+                [InstanceNorm2d(4)] public partial InstanceNorm2dLayer In { get; }
+            }
+            """,
+            ("FL0201", 0));
+
+        // Shape inference stops at the first mismatch, so the InstanceNorm is not reported as well.
+        Assert.Equal("GroupNorm 'Gn' expects 8 channels, but its input (the model input) has shape [6, 4, 4]", Message(run, "FL0201"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0202_instance_norm_2d_on_a_sequence()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 4, 10 })]
+            public partial class Net
+            {
+                [[|InstanceNorm2d(4)|]] public partial InstanceNorm2dLayer In { get; }
+            }
+            """,
+            ("FL0202", 0));
+
+        Assert.Equal("InstanceNorm2d 'In' needs a per-sample input of shape [C, H, W], but its input (the model input) has shape [4, 10]", Message(run, "FL0202"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0101_FL0103_FL0104_and_FL0108_on_the_new_normalisations()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 4, 6, 6 })]
+            public partial class Net
+            {
+                [[|LayerNorm(4, 0, 6)|]] public partial LayerNormLayer Ln { get; }
+                [InstanceNorm2d(4, [|Momentum = 0.2|])] public partial InstanceNorm2dLayer In { get; }
+                [BatchRenorm2d(4, [|Eps = 0|], [|Momentum = 2|])] public partial BatchRenormLayer Br { get; }
+                [GroupNorm([|0|], 4)] public partial GroupNormLayer Gn { get; }
+            }
+            """,
+            ("FL0101", 0),
+            ("FL0108", 1),
+            ("FL0103", 2),
+            ("FL0104", 3),
+            ("FL0101", 4));
+
+        Assert.Equal(["LayerNorm 'Ln': normalized_shape[1] must be positive, got 0", "GroupNorm 'Gn': num_groups must be positive, got 0"], Messages(run, "FL0101"));
+        Assert.Equal("InstanceNorm2d 'In': Momentum has no effect when TrackRunningStats = false (no running statistics are kept); remove one of them", Message(run, "FL0108"));
+        Assert.Equal("BatchRenorm2d 'Br': eps must be a positive finite number, got 0", Message(run, "FL0103"));
+        Assert.Equal("BatchRenorm2d 'Br': momentum must lie in [0, 1], got 2", Message(run, "FL0104"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
     public void FL0203_pool_window_larger_than_the_padded_input()
     {
         GeneratorRunOutput run = Check(
@@ -1531,7 +1722,8 @@ public sealed class DiagnosticTests
         Assert.Equal(
             [
                 "FL0001", "FL0002", "FL0003", "FL0004", "FL0005", "FL0006", "FL0007", "FL0008",
-                "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108", "FL0109", "FL0110", "FL0120",
+                "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108", "FL0109", "FL0110",
+                "FL0111", "FL0112", "FL0113", "FL0114", "FL0120",
                 "FL0201", "FL0202", "FL0203", "FL0204", "FL0205", "FL0206", "FL0301",
             ],
             ids);

@@ -161,6 +161,69 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public Task RowNormalizations()
+    {
+        // LayerNorm, GroupNorm and InstanceNorm in every kernel shape: LayerNorm over [C, H, W] first (no anchor),
+        // Conv -> GroupNorm -> SiLU, Conv -> InstanceNorm2d (affine, tracking) -> ReLU, Conv -> InstanceNorm2d with the
+        // defaults, Conv -> LayerNorm over the trailing [H, W] (no bias), Linear -> LayerNorm -> GELU.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class RowNormalizations
+            {
+                [LayerNorm(3, 8, 8)] public partial LayerNormLayer Ln0 { get; }
+                [Conv2d(3, 8, 3, Padding = 1)] public partial Conv2dLayer Conv1 { get; }
+                [GroupNorm(4, 8)] public partial GroupNormLayer Gn1 { get; }
+                [SiLU] public partial ActivationLayer Act1 { get; }
+                [Conv2d(8, 8, 3, Stride = 2, Padding = 1)] public partial Conv2dLayer Conv2 { get; }
+                [InstanceNorm2d(8, Affine = true, TrackRunningStats = true)] public partial InstanceNorm2dLayer In2 { get; }
+                [ReLU] public partial ReLULayer Relu2 { get; }
+                [Conv2d(8, 4, 3, Padding = 1)] public partial Conv2dLayer Conv3 { get; }
+                [InstanceNorm2d(4)] public partial InstanceNorm2dLayer In3 { get; }
+                [Conv2d(4, 4, 3, Padding = 1)] public partial Conv2dLayer Conv4 { get; }
+                [LayerNorm(4, 4, Bias = false)] public partial LayerNormLayer Ln4 { get; }
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [Linear(64, 10)] public partial LinearLayer Fc { get; }
+                [LayerNorm(10)] public partial LayerNormLayer Ln5 { get; }
+                [GELU] public partial ActivationLayer Act5 { get; }
+            }
+            """,
+            "Snapshots.RowNormalizations.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+
+    [Fact]
+    public Task BatchRenorm()
+    {
+        // BatchRenorm alone, after a convolution with ReLU, after a linear layer without affine and with a smooth activation.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 3, 6, 6 })]
+            public partial class BatchRenorm
+            {
+                [BatchRenorm2d(3, RMax = 1.2, DMax = 0.2, Momentum = 0.3)] public partial BatchRenormLayer Br0 { get; }
+                [Conv2d(3, 6, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [BatchRenorm2d(6, RMax = 3, DMax = 5)] public partial BatchRenormLayer Br1 { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [Linear(216, 8)] public partial LinearLayer Fc1 { get; }
+                [BatchRenorm1d(8, Affine = false)] public partial BatchRenormLayer Br2 { get; }
+                [SiLU] public partial ActivationLayer Act { get; }
+            }
+            """,
+            "Snapshots.BatchRenorm.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+
+    [Fact]
     public Task LinearBnRelu()
     {
         GeneratorRunOutput run = RunValid(

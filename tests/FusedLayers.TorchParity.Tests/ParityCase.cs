@@ -148,8 +148,44 @@ public sealed record ParityCase(
             ("Bn", MomentumNone(nn.BatchNorm2d(2)))), 3, Biases()),
     ];
 
+    /// <summary>
+    /// The LayerNorm, GroupNorm and InstanceNorm models of the shared suite (NormalizationModels.cs; BatchRenorm has no
+    /// PyTorch twin). A conv bias in front of an InstanceNorm, or of a LayerNorm over one channel's plane, has a
+    /// gradient of zero in theory, like one in front of a training-mode BatchNorm.
+    /// </summary>
+    public static IReadOnlyList<ParityCase> Normalizations { get; } =
+    [
+        new(nameof(GroupNormSiluModel), s => new GroupNormSiluModel(s), () => Seq(
+            ("Conv1", nn.Conv2d(3, 8, 3, padding: 1)),
+            ("Gn1", nn.GroupNorm(4, 8)),
+            ("Act1", nn.SiLU()),
+            ("Conv2", nn.Conv2d(8, 4, 3, stride: 2, padding: 1)),
+            ("In2", nn.InstanceNorm2d(4))), 3, Biases(("Conv2.bias", 4 * 4))),
+        new(nameof(InstanceNormReluModel), s => new InstanceNormReluModel(s), () => Seq(
+            ("Conv", nn.Conv2d(3, 6, 3, padding: 1)),
+            ("In", nn.InstanceNorm2d(6, affine: true, track_running_stats: true)),
+            ("Relu", nn.ReLU()),
+            ("Flat", nn.Flatten()),
+            ("Fc", nn.Linear(216, 10)),
+            ("Ln", nn.LayerNorm([10])),
+            ("Act", nn.GELU())), 4, Biases(("Conv.bias", 6 * 6))),
+        new(nameof(SequenceNormModel), s => new SequenceNormModel(s), () => Seq(
+            ("In", nn.InstanceNorm1d(4, momentum: 0.3, track_running_stats: true)),
+            ("Act", nn.LeakyReLU(0.1)),
+            ("Gn", nn.GroupNorm(2, 4, eps: 1e-3, affine: false)),
+            ("Flat", nn.Flatten()),
+            ("Fc", nn.Linear(40, 6))), 3, Biases()),
+        new(nameof(LayerNormCnn), s => new LayerNormCnn(s), () => Seq(
+            ("Ln0", nn.LayerNorm([2, 6, 6])),
+            ("Conv", nn.Conv2d(2, 4, 3, padding: 1)),
+            ("Ln1", nn.LayerNorm([6, 6], bias: false)),
+            ("Relu", nn.ReLU()),
+            ("Flat", nn.Flatten()),
+            ("Fc", nn.Linear(144, 5))), 2, Biases(("Conv.bias", 6 * 6))),
+    ];
+
     /// <summary>All cases.</summary>
-    public static IEnumerable<ParityCase> All => Shared.Concat(Traps);
+    public static IEnumerable<ParityCase> All => Shared.Concat(Normalizations).Concat(Traps);
 
     /// <summary>The shared models on every ISA path, for <c>[MemberData]</c>.</summary>
     public static TheoryData<string, KernelIsa> SharedModelsOnEveryPath
@@ -157,7 +193,7 @@ public sealed record ParityCase(
         get
         {
             var data = new TheoryData<string, KernelIsa>();
-            foreach (ParityCase c in Shared)
+            foreach (ParityCase c in Shared.Concat(Normalizations))
             {
                 foreach (KernelIsa isa in Enum.GetValues<KernelIsa>())
                 {

@@ -78,7 +78,7 @@ public sealed class Twin : IDisposable
     }
 
     /// <summary>
-    /// Gives every affine BatchNorm random gamma (around 1) and beta (around 0) on both sides. PyTorch's
+    /// Gives every affine BatchNorm, GroupNorm, LayerNorm and InstanceNorm random gamma (around 1) and beta (around 0) on both sides. PyTorch's
     /// initial gamma = 1, beta = 0 is a special point: there, for example, BatchNormOptionsModel's
     /// BnCumulative.weight gradient is exactly zero in theory (BN(ReLU(gamma * xhat)) with an affine-free
     /// BatchNorm after it does not depend on gamma > 0), and only float noise is left to compare.
@@ -86,7 +86,10 @@ public sealed class Twin : IDisposable
     public void RandomizeBatchNormAffine(Random random)
     {
         ArgumentNullException.ThrowIfNull(random);
-        var names = Torch.named_modules().Where(m => m.module is BatchNorm).Select(m => m.name).ToHashSet();
+        var names = Torch.named_modules()
+            .Where(m => m.module is BatchNorm or GroupNorm or LayerNorm or InstanceNorm1d or InstanceNorm2d)
+            .Select(m => m.name)
+            .ToHashSet();
         foreach (FusedLayers.Parameter p in Fused.Parameters)
         {
             int dot = p.Name.LastIndexOf('.');

@@ -109,6 +109,26 @@ internal static class DiagnosticDescriptors
         "FL0120", Arguments, "Groups must divide the channel counts",
         "Conv2d '{0}': groups = {1} must divide in_channels = {2} and out_channels = {3}");
 
+    /// <summary>FL0111: GroupNorm '{0}': num_channels ({1}) must be divisible by num_groups ({2}).</summary>
+    public static readonly DiagnosticDescriptor GroupsDoNotDivideChannels = Error(
+        "FL0111", Arguments, "Channels not divisible by groups",
+        "GroupNorm '{0}': num_channels ({1}) must be divisible by num_groups ({2})");
+
+    /// <summary>FL0112: {0} '{1}': {2}.</summary>
+    public static readonly DiagnosticDescriptor InvalidNormalizationArgument = Error(
+        "FL0112", Arguments, "Invalid normalisation argument",
+        "{0} '{1}': {2}");
+
+    /// <summary>FL0113: LayerNorm '{0}': normalized_shape {1} is not the trailing dimensions of its input.</summary>
+    public static readonly DiagnosticDescriptor NormalizedShapeMismatch = Error(
+        "FL0113", Arguments, "normalized_shape does not match the input",
+        "LayerNorm '{0}': normalized_shape {1} must equal the trailing dimensions of its input ({2}), which has shape {3}");
+
+    /// <summary>FL0114: {0} '{1}' needs more than one spatial element per channel.</summary>
+    public static readonly DiagnosticDescriptor InstanceNormSingleElement = Error(
+        "FL0114", Arguments, "Instance statistics need more than one spatial element",
+        "{0} '{1}' normalises each (sample, channel) plane with its own statistics, which needs more than 1 spatial element, but its input ({2}) has shape {3}");
+
     /// <summary>FL0108: {0} '{1}': CumulativeAverage = true has no effect when TrackRunningStats = false.</summary>
     public static readonly DiagnosticDescriptor ContradictoryRunningStats = Error(
         "FL0108", Arguments, "Contradictory running-statistics options",
@@ -157,7 +177,8 @@ internal static class DiagnosticDescriptors
     [
         ModelNotPartial, UnsupportedModelClass, MissingInputShape, NoLayers, LayerNotPartialProperty, LayerTypeMismatch,
         LayersInSeveralDeclarations, SeveralLayerAttributes, GeneratorFailure, NonPositiveArgument, NegativePadding, InvalidEps,
-        InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, GroupsDoNotDivide, InvalidActivationArgument, InvalidPoolingArgument, ChannelMismatch, BadSkipSource, SkipShapeMismatch,
+        InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, GroupsDoNotDivide, InvalidActivationArgument, InvalidPoolingArgument,
+        GroupsDoNotDivideChannels, InvalidNormalizationArgument, NormalizedShapeMismatch, InstanceNormSingleElement, ChannelMismatch, BadSkipSource, SkipShapeMismatch,
         RankMismatch, KernelTooLarge, ActivationTooLarge, LayerNotFused,
     ];
 

@@ -1,4 +1,6 @@
 using System.Collections.Generic;
+using System.Linq;
+using FusedLayers.Generator.Helpers;
 using FusedLayers.Generator.Model;
 using Microsoft.CodeAnalysis;
 
@@ -13,12 +15,13 @@ internal static class AttributeArguments
         var parameters = attribute.AttributeConstructor?.Parameters;
         for (int i = 0; parameters is not null && i < attribute.ConstructorArguments.Length && i < parameters.Value.Length; i++)
         {
-            values[char.ToUpperInvariant(parameters.Value[i].Name[0]) + parameters.Value[i].Name.Substring(1)] = attribute.ConstructorArguments[i].Value;
+            TypedConstant argument = attribute.ConstructorArguments[i];
+            values[char.ToUpperInvariant(parameters.Value[i].Name[0]) + parameters.Value[i].Name.Substring(1)] = Plain(argument);
         }
 
         foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
         {
-            values[named.Key] = named.Value.Value;
+            values[named.Key] = Plain(named.Value);
         }
 
         return layer.Kind switch
@@ -65,10 +68,56 @@ internal static class AttributeArguments
                 Projection = Bool(values, "Projection", false),
                 ProjectionStride = Int(values, "ProjectionStride", 1),
             },
+            LayerKind.LayerNorm => layer with
+            {
+                NormalizedShape = values.TryGetValue("NormalizedShape", out object? shape) && shape is int[] dims ? dims.ToEquatableArray() : EquatableArray<int>.Empty,
+                Eps = Double(values, "Eps", 1e-5),
+                Affine = Bool(values, "ElementwiseAffine", true),
+                Bias = Bool(values, "Bias", true),
+                TrackRunningStats = false,
+            },
+            LayerKind.GroupNorm => layer with
+            {
+                NumGroups = Int(values, "NumGroups", 0),
+                NumFeatures = Int(values, "NumChannels", 0),
+                Eps = Double(values, "Eps", 1e-5),
+                Affine = Bool(values, "Affine", true),
+                TrackRunningStats = false,
+            },
+            LayerKind.InstanceNorm1d or LayerKind.InstanceNorm2d => layer with
+            {
+                NumFeatures = Int(values, "NumFeatures", 0),
+                Eps = Double(values, "Eps", 1e-5),
+                Momentum = Double(values, "Momentum", 0.1),
+                MomentumExplicit = values.ContainsKey("Momentum"),
+                Affine = Bool(values, "Affine", false),
+                TrackRunningStats = Bool(values, "TrackRunningStats", false),
+            },
+            LayerKind.BatchRenorm1d or LayerKind.BatchRenorm2d => layer with
+            {
+                NumFeatures = Int(values, "NumFeatures", 0),
+                Eps = Double(values, "Eps", 1e-5),
+                Momentum = Double(values, "Momentum", 0.01),
+                Affine = Bool(values, "Affine", true),
+                TrackRunningStats = true,
+                RMax = Double(values, "RMax", 1.0),
+                DMax = Double(values, "DMax", 0.0),
+            },
             LayerKind.LeakyReLU => layer with { NegativeSlope = Double(values, "NegativeSlope", 0.01) },
             LayerKind.GELU => layer with { Approximate = values.TryGetValue("Approximate", out object? a) ? a as string ?? "(null)" : "none" },
             _ => layer,
         };
+    }
+
+    /// <summary>The constant's value; an array becomes <c>int[]</c> (only LayerNorm's <c>normalized_shape</c> has one).</summary>
+    private static object? Plain(TypedConstant constant)
+    {
+        if (constant.Kind != TypedConstantKind.Array)
+        {
+            return constant.Value;
+        }
+
+        return constant.IsNull ? null : constant.Values.Select(v => v.Value is int i ? i : 0).ToArray();
     }
 
     private static int Int(Dictionary<string, object?> values, string name, int fallback) =>

@@ -43,6 +43,12 @@ internal static class ModelDiscovery
         ["AdaptiveAvgPool2dAttribute"] = LayerKind.AdaptiveAvgPool2d,
         ["DropoutAttribute"] = LayerKind.Dropout,
         ["ResidualAttribute"] = LayerKind.Residual,
+        ["LayerNormAttribute"] = LayerKind.LayerNorm,
+        ["GroupNormAttribute"] = LayerKind.GroupNorm,
+        ["InstanceNorm1dAttribute"] = LayerKind.InstanceNorm1d,
+        ["InstanceNorm2dAttribute"] = LayerKind.InstanceNorm2d,
+        ["BatchRenorm1dAttribute"] = LayerKind.BatchRenorm1d,
+        ["BatchRenorm2dAttribute"] = LayerKind.BatchRenorm2d,
     };
 
     /// <summary>Cheap syntax filter: classes and record classes carry <c>[FusedModel]</c> (records get FL0002).</summary>

@@ -127,9 +127,14 @@ internal sealed class KernelNames
     /// <summary>Anchor output saved: BatchNorm's input, or the pre-activation of an activation other than ReLU.</summary>
     public bool HasZ => Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.HasSmoothActivation || Kernel.Residual is not null);
 
-    /// <summary>Gradient of the anchor output; also the pre-activation gradient of a BatchNorm + smooth activation kernel.</summary>
-    public bool HasDz => (Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.Activation is not null)) ||
-                         (Kernel.Norm is not null && Kernel.HasSmoothActivation);
+    /// <summary>
+    /// Gradient of the anchor output; also the pre-activation gradient of a BatchNorm + smooth activation kernel,
+    /// and for a row normalisation that starts the model, the input gradient's scratch when none is requested.
+    /// </summary>
+    public bool HasDz => IsRowNorm
+        ? Kernel.Anchor is not null || Kernel.Index == 0
+        : (Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.Activation is not null)) ||
+          (Kernel.Norm is not null && Kernel.HasSmoothActivation);
 
     public bool HasDy => !IsLast;
 
@@ -137,6 +142,89 @@ internal sealed class KernelNames
 
     /// <summary>Whether the kernel reads its input again in backward (so the model input must be copied when it is kernel 0).</summary>
     public bool NeedsSavedInput => Kernel.Anchor is not null || Kernel.Norm is not null || Kernel.HasSmoothActivation;
+
+    /// <summary>BatchNorm or BatchRenorm: per-channel statistics over the batch (PyTorch refuses one value per channel).</summary>
+    public bool UsesBatchStatistics => Kernel.Norm is { } norm && (LayerKinds.IsBatchNorm(norm.Kind) || LayerKinds.IsBatchRenorm(norm.Kind));
+
+    /// <summary>LayerNorm, GroupNorm or InstanceNorm: per-sample rows through <c>GroupNormKernels</c>.</summary>
+    public bool IsRowNorm => Kernel.Norm is { } norm && LayerKinds.IsRowNorm(norm.Kind);
+
+    /// <summary>BatchRenorm: BatchNorm's passes with r and d.</summary>
+    public bool IsRenorm => Kernel.Norm is { } norm && LayerKinds.IsBatchRenorm(norm.Kind);
+
+    /// <summary>InstanceNorm with running statistics: rows in training, folded per-channel scale and shift in inference.</summary>
+    public bool IsTrackedInstanceNorm => Kernel.Norm is { TrackRunningStats: true } norm && LayerKinds.IsInstanceNorm(norm.Kind);
+
+    /// <summary>
+    /// Row geometry for <c>GroupNormKernels</c>: the batch multiplier, channels, spatial size and groups. LayerNorm
+    /// over the last k dimensions is <c>[N * leading, D, 1]</c> with one group; GroupNorm and InstanceNorm are
+    /// <c>[N, C, S]</c> with G or C groups.
+    /// </summary>
+    public (int BatchFactor, int Channels, int Spatial, int Groups) Rows
+    {
+        get
+        {
+            LayerSpec norm = Kernel.Norm!;
+            if (norm.Kind == LayerKind.LayerNorm)
+            {
+                int d = Shapes.Length(norm.NormalizedShape);
+                return (NormLength / d, d, 1, 1);
+            }
+
+            return (1, Channels, Spatial, norm.Kind == LayerKind.GroupNorm ? norm.NumGroups : Channels);
+        }
+    }
+
+    /// <summary>Rows (statistics) per sample.</summary>
+    public int RowsPerSample => Rows.BatchFactor * Rows.Groups;
+
+    /// <summary>Per-row mean, batch-sized.</summary>
+    public string RowMean => Prefix + "RowMean";
+
+    /// <summary>Per-row 1/sqrt(var + eps), batch-sized.</summary>
+    public string RowInvStd => Prefix + "RowInvStd";
+
+    /// <summary>Per-row biased variance (InstanceNorm's running update), batch-sized.</summary>
+    public string RowVar => Prefix + "RowVar";
+
+    /// <summary>The normalisation output before a smooth activation (its gradient needs it), kept in training.</summary>
+    public string Pre => Prefix + "Pre";
+
+    /// <summary>Gradient of the normalisation output (after the activation's backward).</summary>
+    public string Dpre => Prefix + "Dpre";
+
+    public bool HasPre => IsRowNorm && Kernel.HasSmoothActivation;
+
+    public bool HasDpre => IsRowNorm && Kernel.Activation is not null;
+
+    /// <summary>BatchRenorm's r per channel.</summary>
+    public string R => Prefix + "R";
+
+    /// <summary>BatchRenorm's d per channel.</summary>
+    public string D => Prefix + "D";
+
+    /// <summary>BatchRenorm's <c>gamma * r</c>, the gamma of its input gradient.</summary>
+    public string GammaR => Prefix + "GammaR";
+
+    /// <summary>The per-channel arrays of the kernel's normalisation, in declaration order.</summary>
+    public System.Collections.Generic.IEnumerable<string> ChannelArrays
+    {
+        get
+        {
+            if (Kernel.Norm is null)
+            {
+                return System.Array.Empty<string>();
+            }
+
+            if (IsRowNorm)
+            {
+                return IsTrackedInstanceNorm ? new[] { Scale, Shift } : System.Array.Empty<string>();
+            }
+
+            string[] batchNorm = { Mean, Var, InvStd, Scale, Shift, SumDy, SumDyXhat };
+            return IsRenorm ? System.Linq.Enumerable.Concat(batchNorm, new[] { R, D, GammaR }) : batchNorm;
+        }
+    }
 
     /// <summary>The activation's PyTorch-style name (ReLU, SiLU, ...), or empty.</summary>
     public string ActivationName => Kernel.Activation is null ? "" : LayerKinds.AttributeName(Kernel.Activation.Kind);

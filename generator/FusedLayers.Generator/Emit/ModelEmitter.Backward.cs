@@ -102,6 +102,11 @@ internal static partial class ModelEmitter
             return;
         }
 
+        if (k.IsRowNorm)
+        {
+            WriteRowNormBackward(w, scope, k, dy, x, dx, i);
+            return;
+        }
 
         // The gradient that reaches the anchor (or the kernel input when there is no anchor).
         string dz = dy;
@@ -125,17 +130,29 @@ internal static partial class ModelEmitter
         {
             string bn = Field(norm);
             string gamma = norm.Affine ? $"{bn}.Weight!.Data" : "default";
-            w.Line($"// Pass 1: {(mask == "default" ? "" : "ReLU mask + ")}{norm.Name} sums: sum dy (= d beta) and sum dy*xhat (= d gamma).");
+            w.Line($"// Pass 1: {(mask == "default" ? "" : "ReLU mask + ")}{norm.Name} sums: sum dy (= d beta) and sum dy*xhat " +
+                   (k.IsRenorm ? "(xhat of the batch statistics; d gamma = r * it + d * sum dy)." : "(= d gamma)."));
             w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
-            if (norm.Affine)
+            if (norm.Affine && k.IsRenorm)
+            {
+                w.Line($"{Kernels}BatchRenormKernels.AccumulateParameterGradients({k.R}, {k.D}, {k.SumDy}, {k.SumDyXhat}, {bn}.Weight!.Grad, {bn}.Bias!.Grad);");
+            }
+            else if (norm.Affine)
             {
                 w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Weight!.Grad, {k.SumDyXhat});");
                 w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Bias!.Grad, {k.SumDy});");
             }
 
+            if (k.IsRenorm)
+            {
+                w.Line($"// r and d are constants in backward: the input gradient is BatchNorm's with gamma * r.");
+                w.Line($"{Kernels}BatchRenormKernels.EffectiveGamma({gamma}, {k.R}, {k.GammaR});");
+                gamma = k.GammaR;
+            }
+
             string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : dx;
             string call = $"{Kernels}BatchNormKernels.BackwardInput(in context, batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {gamma}, {k.SumDy}, {k.SumDyXhat}, {target});";
-            w.Line($"// Pass 2: gradient through {norm.Name}: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).");
+            w.Line($"// Pass 2: gradient through {norm.Name}: {(k.IsRenorm ? "gamma*r" : "gamma")}/std * (dy - mean(dy) - xhat * mean(dy*xhat)).");
             WriteGuarded(w, anchor is null && i == 0, call);
             dz = target;
         }

@@ -18,7 +18,7 @@ internal static partial class ModelEmitter
         w.Line("global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);");
         w.Line("if (_flTraining)");
         w.OpenBrace();
-        foreach (KernelNames k in kernels.Where(k => k.Kernel.Norm is not null))
+        foreach (KernelNames k in kernels.Where(k => k.UsesBatchStatistics))
         {
             w.Line($"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Norm!.Name}\", batch, {k.NormShape});");
         }
@@ -32,7 +32,7 @@ internal static partial class ModelEmitter
         w.CloseBrace();
         w.Line("else");
         w.OpenBrace();
-        foreach (KernelNames k in kernels.Where(k => k.Kernel.Norm is { TrackRunningStats: false }))
+        foreach (KernelNames k in kernels.Where(k => k.UsesBatchStatistics && k.Kernel.Norm is { TrackRunningStats: false }))
         {
             w.Line($"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Norm!.Name}\", batch, {k.NormShape});");
         }
@@ -79,7 +79,7 @@ internal static partial class ModelEmitter
                 WriteKernelForward(w, scope, k, x, scope.Get(k.Y, k.OutputLength), batchStatistics: true, training: true, Skip(scope, kernels, k));
             }
 
-            WriteCommit(w, kernels);
+            WriteCommit(w, scope, kernels);
             w.Line();
             w.Line($"{scope.Get(kernels[kernels.Count - 1].Y, kernels[kernels.Count - 1].OutputLength)}.CopyTo(output);");
         });
@@ -90,7 +90,7 @@ internal static partial class ModelEmitter
     }
 
     /// <summary>After every kernel succeeded: the finiteness check and the running-statistics updates.</summary>
-    private static void WriteCommit(CodeWriter w, List<KernelNames> kernels)
+    private static void WriteCommit(CodeWriter w, SliceScope scope, List<KernelNames> kernels)
     {
         List<KernelNames> tracking = kernels.Where(k => k.Kernel.Norm is { TrackRunningStats: true }).ToList();
         List<KernelNames> projections = kernels.Where(k => k.HasProjection).ToList();
@@ -101,7 +101,7 @@ internal static partial class ModelEmitter
             w.Line("// Nothing the user can observe (weights, running statistics) changed before this point.");
             foreach (KernelNames k in tracking)
             {
-                w.Line($"{Kernels}BatchNormKernels.ThrowIfNotFinite(\"{k.Kernel.Norm!.Name}\", {k.Mean}, {k.Var});");
+                WriteFiniteCheck(w, scope, k);
             }
 
             foreach (KernelNames k in projections)
@@ -111,7 +111,14 @@ internal static partial class ModelEmitter
 
             foreach (KernelNames k in tracking)
             {
-                WriteRunningUpdate(w, k);
+                if (LayerKinds.IsBatchNorm(k.Kernel.Norm!.Kind))
+                {
+                    WriteRunningUpdate(w, k);
+                }
+                else
+                {
+                    WriteOtherRunningUpdate(w, scope, k);
+                }
             }
 
             foreach (KernelNames k in projections)
@@ -162,7 +169,7 @@ internal static partial class ModelEmitter
             return;
         }
 
-        if (kernels.Count > 1 || kernels.Any(k => (k.HasZ && !k.Folds) || k.HasIndices))
+        if (kernels.Count > 1 || kernels.Any(k => (k.HasZ && !k.Folds) || k.HasIndices || k.IsRowNorm))
         {
             w.Line("FlEnsureCapacity(batch);");
         }
@@ -195,6 +202,12 @@ internal static partial class ModelEmitter
         if (kernel.Op is not null)
         {
             WriteOpForward(w, k, kernel.Op, x, y, training);
+            return;
+        }
+
+        if (k.IsRowNorm && batchStatistics)
+        {
+            WriteRowNormForward(w, scope, k, x, y, training);
             return;
         }
 
@@ -233,7 +246,7 @@ internal static partial class ModelEmitter
             {
                 w.Line($"// Pass 1: {anchor.Name}, with {norm.Name}'s per-channel batch statistics taken in the epilogue.");
                 w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, {k.Mean}, {k.Var});");
-                w.Line($"{Kernels}BatchNormKernels.ScaleShift({k.Mean}, {k.Var}, {gamma}, {beta}, {eps}, {k.InvStd}, {k.Scale}, {k.Shift});");
+                w.Line(BatchScaleShift(k, norm, gamma, beta, eps));
                 w.Line($"// Pass 2: {norm.Name} apply{withActivation}.");
                 WriteApply(w, k, scope.Get(k.Z, k.NormLength), y, relu, activation);
             }
@@ -241,7 +254,7 @@ internal static partial class ModelEmitter
             {
                 w.Line($"// {norm.Name} folded into {anchor.Name} from the running statistics (refolded every call, so later");
                 w.Line("// changes to weights or statistics are always seen), then one pass" + (kernel.Activation is null ? "." : $" with the {k.ActivationName} epilogue."));
-                w.Line($"{Kernels}BatchNormKernels.ScaleShift({Field(norm)}.RunningMean!, {Field(norm)}.RunningVar!, {gamma}, {beta}, {eps}, default, {k.Scale}, {k.Shift});");
+                w.Line(RunningScaleShift(k, norm, gamma, beta, eps));
                 w.Line($"{Kernels}BatchNormKernels.FoldIntoWeights({weight}, {bias}, {k.Scale}, {k.Shift}, {k.FoldedWeight}, {k.FoldedBias});");
                 w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {k.FoldedWeight}, {k.FoldedBias}, {y}, {epilogue}, default, default);");
             }
@@ -252,12 +265,12 @@ internal static partial class ModelEmitter
             {
                 w.Line($"// Pass 1: {norm.Name}'s per-channel batch statistics.");
                 w.Line($"{Kernels}BatchNormKernels.Statistics(in context, batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
-                w.Line($"{Kernels}BatchNormKernels.ScaleShift({k.Mean}, {k.Var}, {gamma}, {beta}, {eps}, {k.InvStd}, {k.Scale}, {k.Shift});");
+                w.Line(BatchScaleShift(k, norm, gamma, beta, eps));
             }
             else
             {
                 w.Line($"// {norm.Name} from the running statistics.");
-                w.Line($"{Kernels}BatchNormKernels.ScaleShift({Field(norm)}.RunningMean!, {Field(norm)}.RunningVar!, {gamma}, {beta}, {eps}, default, {k.Scale}, {k.Shift});");
+                w.Line(RunningScaleShift(k, norm, gamma, beta, eps));
             }
 
             w.Line($"// {(batchStatistics ? "Pass 2: " : "One pass: ")}{norm.Name} apply{withActivation}.");

@@ -113,6 +113,8 @@ internal static partial class ModelEmitter
         LayerKind.Residual when layer.Projection =>
             $"Residual(from='{layer.From}', projection=Conv2d(1x1, stride={Shapes.Inv(layer.ProjectionStride)}, bias=False) -> BatchNorm2d)",
         LayerKind.Residual => $"Residual(from='{layer.From}', identity)",
+        LayerKind.LayerNorm or LayerKind.GroupNorm or LayerKind.InstanceNorm1d or LayerKind.InstanceNorm2d or LayerKind.BatchRenorm1d or LayerKind.BatchRenorm2d =>
+            DescribeNormalization(layer),
         _ => layer.Kind + "()",
     };
 
@@ -156,6 +158,13 @@ internal static partial class ModelEmitter
         if (kernel.Residual is not null)
         {
             foreach (string line in ResidualSteps(kernel, anchor))
+            {
+                yield return line;
+            }
+        }
+        else if (kernel.Norm is { } norm && !LayerKinds.IsBatchNorm(norm.Kind))
+        {
+            foreach (string line in NormalizationSteps(kernel))
             {
                 yield return line;
             }

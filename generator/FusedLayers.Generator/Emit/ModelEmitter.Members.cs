@@ -38,7 +38,7 @@ internal static partial class ModelEmitter
                 w.Line($"private static readonly {Kernels}LinearGeometry {k.Geometry} = new({Shapes.Inv(anchor.InChannels)}, {Shapes.Inv(anchor.OutChannels)});");
             }
 
-            if (k.Kernel.Norm is not null)
+            if (k.UsesBatchStatistics)
             {
                 w.Line($"private static readonly int[] {k.NormShape} = new int[] {{ {string.Join(", ", k.Kernel.NormShape.Select(Shapes.Inv))} }};");
             }
@@ -102,6 +102,8 @@ internal static partial class ModelEmitter
                 LayerKind.ReLU6 or LayerKind.SiLU or LayerKind.Sigmoid or LayerKind.Tanh =>
                     $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.{layer.Kind})",
                 LayerKind.GELU => $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.{(layer.Approximate == "tanh" ? "GeluTanh" : "Gelu")})",
+                LayerKind.LayerNorm or LayerKind.GroupNorm or LayerKind.InstanceNorm1d or LayerKind.InstanceNorm2d or LayerKind.BatchRenorm1d or LayerKind.BatchRenorm2d =>
+                    NormalizationLayerArguments(type, layer),
                 _ => $"new {type}(\"{layer.Name}\")",
             };
             w.Line($"private readonly {type} {Field(layer)} = {create};");
@@ -191,13 +193,14 @@ internal static partial class ModelEmitter
                 w.Line($"private float[] {k.Mask} = global::System.Array.Empty<float>();");
             }
 
-            if (k.Kernel.Norm is not null)
+            foreach (string name in k.ChannelArrays)
             {
-                string c = Shapes.Inv(k.Channels);
-                foreach (string name in new[] { k.Mean, k.Var, k.InvStd, k.Scale, k.Shift, k.SumDy, k.SumDyXhat })
-                {
-                    w.Line($"private readonly float[] {name} = new float[{c}];");
-                }
+                w.Line($"private readonly float[] {name} = new float[{Shapes.Inv(k.Channels)}];");
+            }
+
+            foreach (string name in RowBuffers(k).Select(b => b.Field))
+            {
+                w.Line($"private float[] {name} = global::System.Array.Empty<float>();");
             }
 
             if (k.Folds)
@@ -284,6 +287,14 @@ internal static partial class ModelEmitter
             {
                 w.Line($"{Field(layer)}.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, {Shapes.Inv(i)}));");
             }
+            else if (LayerKinds.IsNorm(layer.Kind))
+            {
+                w.Line($"{Field(layer)}.ResetParameters();");
+                if (layer.TrackRunningStats)
+                {
+                    w.Line($"{Field(layer)}.ResetRunningStats();");
+                }
+            }
             else if (layer.Kind == LayerKind.Dropout)
             {
                 w.Line($"{Field(layer)}.Reseed(unchecked((ulong)global::FusedLayers.ModelSeeds.ForLayer(seed, {Shapes.Inv(i)})));");
@@ -293,8 +304,8 @@ internal static partial class ModelEmitter
         w.Line("_flSavedBatch = 0;");
         w.CloseBrace();
         w.Line();
-        WriteCollector(w, spec, "Parameter", "Parameters", l => LayerKinds.IsAnchor(l.Kind) || (LayerKinds.IsBatchNorm(l.Kind) && l.Affine) || l is { Kind: LayerKind.Residual, Projection: true });
-        WriteCollector(w, spec, "Buffer", "Buffers", l => (LayerKinds.IsBatchNorm(l.Kind) && l.TrackRunningStats) || l is { Kind: LayerKind.Residual, Projection: true });
+        WriteCollector(w, spec, "Parameter", "Parameters", l => LayerKinds.IsAnchor(l.Kind) || (LayerKinds.IsNorm(l.Kind) && l.Affine) || l is { Kind: LayerKind.Residual, Projection: true });
+        WriteCollector(w, spec, "Buffer", "Buffers", l => (LayerKinds.IsNorm(l.Kind) && l.TrackRunningStats) || l is { Kind: LayerKind.Residual, Projection: true });
     }
 
     private static void WriteCollector(CodeWriter w, ModelSpec spec, string type, string method, System.Func<LayerSpec, bool> include)
@@ -364,6 +375,11 @@ internal static partial class ModelEmitter
             if (k.HasMask)
             {
                 w.Line($"{k.Mask} = new float[checked(batch * {Shapes.Inv(k.OutputLength)})];");
+            }
+
+            foreach ((string field, int perSample) in RowBuffers(k))
+            {
+                w.Line($"{field} = new float[checked(batch * {Shapes.Inv(perSample)})];");
             }
         }
 

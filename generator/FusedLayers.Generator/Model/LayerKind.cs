@@ -20,6 +20,12 @@ internal enum LayerKind
     AdaptiveAvgPool2d,
     Dropout,
     Residual,
+    LayerNorm,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    BatchRenorm1d,
+    BatchRenorm2d,
 }
 
 /// <summary>Names tied to each <see cref="LayerKind"/>.</summary>
@@ -39,6 +45,11 @@ internal static class LayerKinds
         LayerKind.AdaptiveAvgPool2d => "AdaptiveAvgPool2dLayer",
         LayerKind.Dropout => "DropoutLayer",
         LayerKind.Residual => "ResidualLayer",
+        LayerKind.LayerNorm => "LayerNormLayer",
+        LayerKind.GroupNorm => "GroupNormLayer",
+        LayerKind.InstanceNorm1d => "InstanceNorm1dLayer",
+        LayerKind.InstanceNorm2d => "InstanceNorm2dLayer",
+        LayerKind.BatchRenorm1d or LayerKind.BatchRenorm2d => "BatchRenormLayer",
         _ => "ActivationLayer",
     };
 
@@ -48,6 +59,17 @@ internal static class LayerKinds
     public static bool IsAnchor(LayerKind kind) => kind is LayerKind.Conv2d or LayerKind.Linear;
 
     public static bool IsBatchNorm(LayerKind kind) => kind is LayerKind.BatchNorm1d or LayerKind.BatchNorm2d;
+
+    /// <summary>Any layer that takes a kernel's normalisation slot (after the anchor, before the activation).</summary>
+    public static bool IsNorm(LayerKind kind) => IsBatchNorm(kind) || IsRowNorm(kind) || IsBatchRenorm(kind);
+
+    /// <summary>LayerNorm, GroupNorm and InstanceNorm: per-sample rows normalised by <c>GroupNormKernels</c>.</summary>
+    public static bool IsRowNorm(LayerKind kind) =>
+        kind is LayerKind.LayerNorm or LayerKind.GroupNorm or LayerKind.InstanceNorm1d or LayerKind.InstanceNorm2d;
+
+    public static bool IsInstanceNorm(LayerKind kind) => kind is LayerKind.InstanceNorm1d or LayerKind.InstanceNorm2d;
+
+    public static bool IsBatchRenorm(LayerKind kind) => kind is LayerKind.BatchRenorm1d or LayerKind.BatchRenorm2d;
 
     /// <summary>Pooling and dropout: each runs as a kernel of its own.</summary>
     public static bool IsStandalone(LayerKind kind) =>

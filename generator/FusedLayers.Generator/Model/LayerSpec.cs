@@ -69,6 +69,15 @@ internal sealed record LayerSpec
 
     public bool TrackRunningStats { get; init; } = true;
 
+    // LayerNorm (Eps, Affine = elementwise_affine, Bias above), GroupNorm (NumFeatures = num_channels), BatchRenorm
+    public Helpers.EquatableArray<int> NormalizedShape { get; init; } = Helpers.EquatableArray<int>.Empty;
+
+    public int NumGroups { get; init; }
+
+    public double RMax { get; init; } = 1.0;
+
+    public double DMax { get; init; }
+
     // Pooling (KernelSize, Stride, Padding above) and dropout
     public bool CountIncludePad { get; init; } = true;
 

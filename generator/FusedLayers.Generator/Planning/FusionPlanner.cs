@@ -73,13 +73,13 @@ internal static class FusionPlanner
             {
                 kernel = kernel with { Anchor = layer, NormShape = shape.Output, OutputShape = shape.Output };
                 i++;
-                if (i < layers.Count && LayerKinds.IsBatchNorm(layers[i].Kind) && !sources.Contains(layer.Name))
+                if (i < layers.Count && LayerKinds.IsNorm(layers[i].Kind) && !sources.Contains(layer.Name))
                 {
                     kernel = kernel with { Norm = layers[i], OutputShape = validation.Shapes[i].Output };
                     i++;
                 }
             }
-            else if (LayerKinds.IsBatchNorm(layer.Kind))
+            else if (LayerKinds.IsNorm(layer.Kind))
             {
                 kernel = kernel with { Norm = layer, OutputShape = shape.Output, UnfusedReason = Reason(layers, i) };
                 i++;
@@ -87,7 +87,10 @@ internal static class FusionPlanner
 
             // The skip connection's add joins the kernel's epilogue after its anchor/BatchNorm, or runs alone.
             LayerSpec? last = kernel.Norm ?? kernel.Anchor;
-            if (i < layers.Count && layers[i].Kind == LayerKind.Residual && (last is null || !sources.Contains(last.Name)))
+            // (Only after a BatchNorm: the fused pass applies BatchNorm's per-channel scale and shift; after LayerNorm,
+            // GroupNorm or InstanceNorm the add runs as a kernel of its own.)
+            if (i < layers.Count && layers[i].Kind == LayerKind.Residual && (last is null || !sources.Contains(last.Name)) &&
+                (kernel.Norm is null || LayerKinds.IsBatchNorm(kernel.Norm.Kind)))
             {
                 LayerSpec residual = layers[i];
                 kernel = kernel with
@@ -191,6 +194,7 @@ internal static class FusionPlanner
             LayerKind.ReLU => $"it follows ReLU '{previous.Name}', which ends a kernel (a kernel is [Conv2d|Linear] -> BatchNorm -> ReLU)",
             _ when LayerKinds.IsActivation(previous.Kind) => $"it follows {LayerKinds.AttributeName(previous.Kind)} '{previous.Name}', which ends a kernel (a kernel is [Conv2d|Linear] -> BatchNorm -> activation)",
             _ when LayerKinds.IsBatchNorm(previous.Kind) => $"it follows BatchNorm '{previous.Name}', which already closed its kernel",
+            _ when LayerKinds.IsNorm(previous.Kind) => $"it follows {LayerKinds.AttributeName(previous.Kind)} '{previous.Name}', which already closed its kernel",
             _ => $"it follows '{previous.Name}', which already closed its kernel",
         };
     }

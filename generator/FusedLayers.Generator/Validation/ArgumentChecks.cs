@@ -54,6 +54,14 @@ internal static class ArgumentChecks
             case LayerKind.AvgPool2d:
                 CheckPool(layer, diagnostics);
                 break;
+            case LayerKind.LayerNorm:
+            case LayerKind.GroupNorm:
+            case LayerKind.InstanceNorm1d:
+            case LayerKind.InstanceNorm2d:
+            case LayerKind.BatchRenorm1d:
+            case LayerKind.BatchRenorm2d:
+                NormalizationChecks.Check(layer, diagnostics);
+                break;
             case LayerKind.AdaptiveAvgPool2d when layer.OutputSize != 1:
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.InvalidPoolingArgument, layer.LocationOf("OutputSize"), "AdaptiveAvgPool2d", layer.Name,
@@ -125,7 +133,7 @@ internal static class ArgumentChecks
         }
     }
 
-    private static void Positive(LayerSpec layer, string property, string pytorchName, int value, List<DiagnosticInfo> diagnostics)
+    internal static void Positive(LayerSpec layer, string property, string pytorchName, int value, List<DiagnosticInfo> diagnostics)
     {
         if (value <= 0)
         {
@@ -139,5 +147,5 @@ internal static class ArgumentChecks
         }
     }
 
-    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    internal static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

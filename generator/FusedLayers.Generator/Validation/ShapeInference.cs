@@ -161,8 +161,68 @@ internal static class ShapeInference
                     : null;
             case LayerKind.Flatten:
                 return new[] { (int)System.Math.Min(int.MaxValue, Shapes.LongLength(input)) };
+            case LayerKind.LayerNorm:
+            case LayerKind.GroupNorm:
+            case LayerKind.InstanceNorm1d:
+            case LayerKind.InstanceNorm2d:
+            case LayerKind.BatchRenorm1d:
+            case LayerKind.BatchRenorm2d:
+                return NormalizationShapeOk(layer, input, source, diagnostics) ? input : null;
             default:
                 return input;
+        }
+    }
+
+    /// <summary>LayerNorm, GroupNorm, InstanceNorm and BatchRenorm keep the shape; this checks that they fit it.</summary>
+    private static bool NormalizationShapeOk(LayerSpec layer, int[] input, string source, List<DiagnosticInfo> diagnostics)
+    {
+        switch (layer.Kind)
+        {
+            case LayerKind.LayerNorm:
+                int leading = input.Length - layer.NormalizedShape.Count;
+                bool matches = leading >= 0;
+                for (int i = 0; matches && i < layer.NormalizedShape.Count; i++)
+                {
+                    matches = input[leading + i] == layer.NormalizedShape[i];
+                }
+
+                if (!matches)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.NormalizedShapeMismatch, layer.AttributeLocation, layer.Name, Shapes.Format(layer.NormalizedShape), source, Shapes.Format(input)));
+                }
+
+                return matches;
+            case LayerKind.GroupNorm:
+                return Channels(layer, input, source, layer.NumFeatures, "channels", diagnostics);
+            case LayerKind.InstanceNorm1d:
+            case LayerKind.InstanceNorm2d:
+                int rank = layer.Kind == LayerKind.InstanceNorm1d ? 2 : 3;
+                if (!Rank(layer, input, source, rank, rank == 2 ? "[C, L]" : "[C, H, W]", "", diagnostics) ||
+                    !Channels(layer, input, source, layer.NumFeatures, "channels", diagnostics))
+                {
+                    return false;
+                }
+
+                if (Shapes.Spatial(input) <= 1)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.InstanceNormSingleElement, layer.AttributeLocation, LayerKinds.AttributeName(layer.Kind), layer.Name, source, Shapes.Format(input)));
+                    return false;
+                }
+
+                return true;
+            case LayerKind.BatchRenorm1d:
+                if (input.Length > 2)
+                {
+                    Rank(layer, input, source, 2, "[C] or [C, L]", "; use [BatchRenorm2d] for [C, H, W] inputs", diagnostics);
+                    return false;
+                }
+
+                return Channels(layer, input, source, layer.NumFeatures, "features (channels)", diagnostics);
+            default:
+                return Rank(layer, input, source, 3, "[C, H, W]", input.Length < 3 ? "; use [BatchRenorm1d] for [C] or [C, L] inputs" : "", diagnostics) &&
+                       Channels(layer, input, source, layer.NumFeatures, "channels", diagnostics);
         }
     }
 

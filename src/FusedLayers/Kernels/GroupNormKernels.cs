@@ -177,6 +177,31 @@ public static unsafe partial class GroupNormKernels
         }
     }
 
+    /// <summary>
+    /// Throws when a per-plane statistic of an InstanceNorm forward (rows <c>n * C + c</c>) is NaN or infinite, before
+    /// any running statistic is touched.
+    /// </summary>
+    /// <param name="layerName">InstanceNorm layer name.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="mean">Per-plane means.</param>
+    /// <param name="variance">Per-plane variances.</param>
+    /// <exception cref="ArgumentException">A statistic is not finite.</exception>
+    public static void ThrowIfNotFinite(string layerName, int channels, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
+        for (int p = 0; p < mean.Length; p++)
+        {
+            if (!float.IsFinite(mean[p]) || !float.IsFinite(variance[p]))
+            {
+                throw new ArgumentException(
+                    string.Create(
+                        System.Globalization.CultureInfo.InvariantCulture,
+                        $"InstanceNorm layer '{layerName}': the statistics of sample {p / channels}, channel {p % channels} are not finite (mean {mean[p]}, variance {variance[p]}); the input holds NaN or infinity. Weights and running statistics were left unchanged."),
+                    "input");
+            }
+        }
+    }
+
     /// <summary>Forward on an explicit path, not capped to the CPU (tests run the Vector512 code in software with it).</summary>
     internal static void ForwardOn(
         KernelIsa isa,

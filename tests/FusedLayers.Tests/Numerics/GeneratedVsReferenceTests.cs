@@ -79,6 +79,30 @@ public class GeneratedVsReferenceTests
             }
         }
 
+        foreach (IReferenceLayer layer in reference.Layers)
+        {
+            (double[]? mean, double[]? spread, string spreadName) = layer switch
+            {
+                ReferenceInstanceNorm { TrackRunningStats: true } instance => (instance.RunningMean, instance.RunningVar, "running_var"),
+                ReferenceBatchRenorm renorm => (renorm.RunningMean, renorm.RunningStd, "running_std"),
+                _ => (null, null, ""),
+            };
+            if (mean is null || spread is null)
+            {
+                continue;
+            }
+
+            float[] modelMean = model.Buffers.Single(b => b.Name == layer.Name + ".running_mean").FloatData;
+            float[] modelSpread = model.Buffers.Single(b => b.Name == layer.Name + "." + spreadName).FloatData;
+            for (int ch = 0; ch < modelMean.Length; ch++)
+            {
+                modelMean[ch] -= 0.05f;
+                modelSpread[ch] *= 1.5f;
+                mean[ch] = modelMean[ch];
+                spread[ch] = modelSpread[ch];
+            }
+        }
+
         var before = StateComparison.Snapshot(model);
         Infer("after changing weights and statistics", model, reference, c.Batch, random);
         Infer("batch of one", model, reference, 1, random);

@@ -18,7 +18,10 @@ public sealed record ModelCase(string Name, Func<int, IFusedModel> Create, Func<
     public override string ToString() => Name;
 
     /// <summary>Every model of the numeric suite.</summary>
-    public static IReadOnlyList<ModelCase> All { get; } =
+    public static IReadOnlyList<ModelCase> All => [.. Core, .. Normalization];
+
+    /// <summary>The Conv/Linear/BatchNorm/activation/pooling/dropout models (TestModels.cs).</summary>
+    public static IReadOnlyList<ModelCase> Core { get; } =
     [
         new(nameof(SeedModel), s => new SeedModel(s), () => new ReferenceSequential(
             "seed",
@@ -162,6 +165,53 @@ public sealed record ModelCase(string Name, Func<int, IFusedModel> Create, Func<
             new ReferenceLinear("Fc2", 10, 10),
             new ReferenceActivation("Act2", Activation.Sigmoid),
             new ReferenceLinear("Fc3", 10, 4)), 6),
+    ];
+
+    /// <summary>The LayerNorm, GroupNorm, InstanceNorm and BatchRenorm models (NormalizationModels.cs).</summary>
+    public static IReadOnlyList<ModelCase> Normalization { get; } =
+    [
+        new(nameof(GroupNormSiluModel), s => new GroupNormSiluModel(s), () => new ReferenceSequential(
+            "groupnorm",
+            new ReferenceConv2d("Conv1", 3, 8, 3, 1, 1),
+            new ReferenceGroupNorm("Gn1", 4, 8),
+            new ReferenceActivation("Act1", Activation.SiLU),
+            new ReferenceConv2d("Conv2", 8, 4, 3, 2, 1),
+            new ReferenceInstanceNorm("In2", 4, 2)), 3),
+        new(nameof(InstanceNormReluModel), s => new InstanceNormReluModel(s), () => new ReferenceSequential(
+            "instancenorm",
+            new ReferenceConv2d("Conv", 3, 6, 3, 1, 1),
+            new ReferenceInstanceNorm("In", 6, 2, affine: true, trackRunningStats: true),
+            new ReferenceReLU("Relu"),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc", 216, 10),
+            new ReferenceLayerNorm("Ln", [10]),
+            new ReferenceActivation("Act", Activation.Gelu)), 4),
+        new(nameof(SequenceNormModel), s => new SequenceNormModel(s), () => new ReferenceSequential(
+            "sequencenorm",
+            new ReferenceInstanceNorm("In", 4, 1, momentum: 0.3, trackRunningStats: true),
+            new ReferenceActivation("Act", Activation.LeakyReLU(0.1f)),
+            new ReferenceGroupNorm("Gn", 2, 4, eps: 1e-3, affine: false),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc", 40, 6)), 3),
+        new(nameof(LayerNormCnn), s => new LayerNormCnn(s), () => new ReferenceSequential(
+            "layernorm",
+            new ReferenceLayerNorm("Ln0", [2, 6, 6]),
+            new ReferenceConv2d("Conv", 2, 4, 3, 1, 1),
+            new ReferenceLayerNorm("Ln1", [6, 6], bias: false),
+            new ReferenceReLU("Relu"),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc", 144, 5)), 2),
+        new(nameof(RenormCnn), s => new RenormCnn(s), () => new ReferenceSequential(
+            "renorm",
+            new ReferenceBatchRenorm("Br0", 3, momentum: 0.3) { RMax = 1.2, DMax = 0.2 },
+            new ReferenceConv2d("Conv", 3, 6, 3, 1, 1),
+            new ReferenceBatchRenorm("Br1", 6, momentum: 0.1) { RMax = 1.5, DMax = 0.5 },
+            new ReferenceReLU("Relu"),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc1", 216, 8),
+            new ReferenceBatchRenorm("Br2", 8, momentum: 0.2, affine: false) { RMax = 2, DMax = 1 },
+            new ReferenceActivation("Act", Activation.SiLU),
+            new ReferenceLinear("Fc2", 8, 4)), 5),
     ];
 
     /// <summary>The case names, for <c>[MemberData]</c>.</summary>

@@ -34,26 +34,35 @@ public static class StateComparison
         }
     }
 
-    /// <summary>Running mean, running variance and num_batches_tracked of every tracking BatchNorm.</summary>
+    /// <summary>
+    /// Running statistics and num_batches_tracked of every tracking BatchNorm and InstanceNorm (running_mean,
+    /// running_var) and BatchRenorm (running_mean, running_std).
+    /// </summary>
     public static void Buffers(string step, IFusedModel model, ReferenceSequential reference)
     {
         foreach (Buffer buffer in model.Buffers)
         {
             string layerName = buffer.Name[..buffer.Name.LastIndexOf('.')];
-            ReferenceBatchNorm bn = reference.Layers.OfType<ReferenceBatchNorm>()
-                .Concat(reference.Layers.OfType<ReferenceResidual>().Select(r => r.ProjectionNorm).OfType<ReferenceBatchNorm>())
-                .Single(l => l.Name == layerName);
+            IEnumerable<IReferenceLayer> owners = reference.Layers.Concat(reference.Layers.OfType<ReferenceResidual>().Select(r => r.ProjectionNorm).OfType<ReferenceBatchNorm>());
+            (double[]? mean, double[]? spread, long batches) = owners.Single(l => l.Name == layerName) switch
+            {
+                ReferenceBatchNorm bn => (bn.RunningMean, bn.RunningVar, bn.NumBatchesTracked),
+                ReferenceInstanceNorm instance => (instance.RunningMean, instance.RunningVar, instance.NumBatchesTracked),
+                ReferenceBatchRenorm renorm => (renorm.RunningMean, renorm.RunningStd, renorm.NumBatchesTracked),
+                IReferenceLayer other => throw new XunitException($"{step}: {buffer.Name} belongs to {other}, which has no buffers."),
+            };
+
             if (buffer.Name.EndsWith(".running_mean", StringComparison.Ordinal))
             {
-                Compare.Close($"{step}: {buffer.Name}", bn.RunningMean!, buffer.FloatData);
+                Compare.Close($"{step}: {buffer.Name}", mean!, buffer.FloatData);
             }
-            else if (buffer.Name.EndsWith(".running_var", StringComparison.Ordinal))
+            else if (buffer.Name.EndsWith(".running_var", StringComparison.Ordinal) || buffer.Name.EndsWith(".running_std", StringComparison.Ordinal))
             {
-                Compare.Close($"{step}: {buffer.Name}", bn.RunningVar!, buffer.FloatData);
+                Compare.Close($"{step}: {buffer.Name}", spread!, buffer.FloatData);
             }
-            else if (buffer.Int64Data[0] != bn.NumBatchesTracked)
+            else if (buffer.Int64Data[0] != batches)
             {
-                throw new XunitException($"{step}: {buffer.Name} is {buffer.Int64Data[0]}, expected {bn.NumBatchesTracked}.");
+                throw new XunitException($"{step}: {buffer.Name} is {buffer.Int64Data[0]}, expected {batches}.");
             }
         }
     }

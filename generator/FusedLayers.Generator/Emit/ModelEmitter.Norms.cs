@@ -1,0 +1,292 @@
+using System.Collections.Generic;
+using System.Linq;
+using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Model;
+using FusedLayers.Generator.Planning;
+
+namespace FusedLayers.Generator.Emit;
+
+/// <summary>
+/// LayerNorm, GroupNorm, InstanceNorm and BatchRenorm in a kernel's normalisation slot. The row normalisations
+/// (LayerNorm, GroupNorm, InstanceNorm with instance statistics) run through <c>GroupNormKernels</c>; InstanceNorm
+/// with running statistics in inference and BatchRenorm reuse BatchNorm's per-channel passes (folded into the
+/// anchor in inference), with BatchRenorm's r and d in the per-channel constants.
+/// </summary>
+internal static partial class ModelEmitter
+{
+    /// <summary>The runtime layer's constructor call.</summary>
+    private static string NormalizationLayerArguments(string type, LayerSpec layer) => layer.Kind switch
+    {
+        LayerKind.LayerNorm =>
+            $"new {type}(\"{layer.Name}\", new int[] {{ {string.Join(", ", layer.NormalizedShape.Select(Shapes.Inv))} }}, {Number(layer.Eps)}, {Bool(layer.Affine)}, {Bool(layer.Bias)})",
+        LayerKind.GroupNorm =>
+            $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.NumGroups)}, {Shapes.Inv(layer.NumFeatures)}, {Number(layer.Eps)}, {Bool(layer.Affine)})",
+        LayerKind.InstanceNorm1d or LayerKind.InstanceNorm2d =>
+            $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.NumFeatures)}, {Number(layer.Eps)}, {Number(layer.Momentum)}, {Bool(layer.Affine)}, {Bool(layer.TrackRunningStats)})",
+        _ =>
+            $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.NumFeatures)}, {Number(layer.Eps)}, {Number(layer.Momentum)}, {Bool(layer.Affine)}, {Number(layer.RMax)}, {Number(layer.DMax)})",
+    };
+
+    /// <summary>The layer as PyTorch prints it (BatchRenorm: with its bounds).</summary>
+    private static string DescribeNormalization(LayerSpec layer) => layer.Kind switch
+    {
+        LayerKind.LayerNorm =>
+            $"LayerNorm(({string.Join(", ", layer.NormalizedShape.Select(Shapes.Inv))},), eps={Number(layer.Eps)}, elementwise_affine={Py(layer.Affine)}, bias={Py(layer.Bias)})",
+        LayerKind.GroupNorm => $"GroupNorm({Shapes.Inv(layer.NumGroups)}, {Shapes.Inv(layer.NumFeatures)}, eps={Number(layer.Eps)}, affine={Py(layer.Affine)})",
+        LayerKind.InstanceNorm1d or LayerKind.InstanceNorm2d =>
+            $"{layer.Kind}({Shapes.Inv(layer.NumFeatures)}, eps={Number(layer.Eps)}, momentum={Number(layer.Momentum)}, affine={Py(layer.Affine)}, track_running_stats={Py(layer.TrackRunningStats)})",
+        _ =>
+            $"{layer.Kind}({Shapes.Inv(layer.NumFeatures)}, eps={Number(layer.Eps)}, momentum={Number(layer.Momentum)}, affine={Py(layer.Affine)}, r_max={Number(layer.RMax)}, d_max={Number(layer.DMax)}) (r_max, d_max adjustable)",
+    };
+
+    /// <summary>Batch-sized buffers of a row normalisation: field and values per sample.</summary>
+    private static IEnumerable<(string Field, int PerSample)> RowBuffers(KernelNames k)
+    {
+        if (!k.IsRowNorm)
+        {
+            yield break;
+        }
+
+        yield return (k.RowMean, k.RowsPerSample);
+        yield return (k.RowInvStd, k.RowsPerSample);
+        if (k.IsTrackedInstanceNorm)
+        {
+            yield return (k.RowVar, k.RowsPerSample);
+        }
+
+        if (k.HasPre)
+        {
+            yield return (k.Pre, k.NormLength);
+        }
+
+        if (k.HasDpre)
+        {
+            yield return (k.Dpre, k.NormLength);
+        }
+    }
+
+    /// <summary>Gamma and beta of a normalisation as spans (<c>default</c> when absent).</summary>
+    private static (string Gamma, string Beta) Affine(LayerSpec norm)
+    {
+        string gamma = norm.Affine ? $"{Field(norm)}.Weight!.Data" : "default";
+        string beta = norm.Affine && (norm.Kind != LayerKind.LayerNorm || norm.Bias) ? $"{Field(norm)}.Bias!.Data" : "default";
+        return (gamma, beta);
+    }
+
+    /// <summary>The per-channel constants from the batch statistics: BatchNorm's, or BatchRenorm's with r and d.</summary>
+    private static string BatchScaleShift(KernelNames k, LayerSpec norm, string gamma, string beta, string eps)
+    {
+        if (!LayerKinds.IsBatchRenorm(norm.Kind))
+        {
+            return $"{Kernels}BatchNormKernels.ScaleShift({k.Mean}, {k.Var}, {gamma}, {beta}, {eps}, {k.InvStd}, {k.Scale}, {k.Shift});";
+        }
+
+        string bn = Field(norm);
+        return $"{Kernels}BatchRenormKernels.TrainingScaleShift({k.Mean}, {k.Var}, {bn}.RunningMean, {bn}.RunningStd, {gamma}, {beta}, {eps}, " +
+               $"{bn}.RMax, {bn}.DMax, {k.InvStd}, {k.R}, {k.D}, {k.Scale}, {k.Shift});";
+    }
+
+    /// <summary>The per-channel constants from the running statistics (BatchNorm, tracked InstanceNorm, BatchRenorm).</summary>
+    private static string RunningScaleShift(KernelNames k, LayerSpec norm, string gamma, string beta, string eps)
+    {
+        string bn = Field(norm);
+        return LayerKinds.IsBatchRenorm(norm.Kind)
+            ? $"{Kernels}BatchRenormKernels.InferenceScaleShift({bn}.RunningMean, {bn}.RunningStd, {gamma}, {beta}, {k.Scale}, {k.Shift});"
+            : $"{Kernels}BatchNormKernels.ScaleShift({bn}.RunningMean!, {bn}.RunningVar!, {gamma}, {beta}, {eps}, default, {k.Scale}, {k.Shift});";
+    }
+
+    /// <summary>
+    /// A row normalisation kernel's forward (training, and inference without running statistics): the anchor
+    /// into Z, <c>GroupNormKernels.Forward</c>, then the activation as a second pass.
+    /// </summary>
+    private static void WriteRowNormForward(CodeWriter w, SliceScope scope, KernelNames k, string x, string y, bool training)
+    {
+        KernelPlan kernel = k.Kernel;
+        LayerSpec norm = kernel.Norm!;
+        LayerSpec? anchor = kernel.Anchor;
+        w.Line($"// Kernel {Shapes.Inv(kernel.Index)}: {string.Join(" -> ", kernel.Layers().Select(l => l.Name))}.");
+        int pass = 1;
+        string normInput = x;
+        if (anchor is not null)
+        {
+            string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
+            string bias = anchor.Bias ? $"{Field(anchor)}.Bias!.Data" : "default";
+            normInput = scope.Get(k.Z, k.NormLength);
+            w.Line($"// Pass {Shapes.Inv(pass++)}: {anchor.Name}; its output is {norm.Name}'s input{(training ? ", kept for backward" : "")}.");
+            w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {Field(anchor)}.Weight.Data, {bias}, {normInput}, false, default, default);");
+        }
+
+        bool keepPre = training && kernel.HasSmoothActivation;
+        string normOutput = keepPre ? scope.Get(k.Pre, k.NormLength) : y;
+        (string gamma, string beta) = Affine(norm);
+        (int factor, int channels, int spatial, int groups) = k.Rows;
+        string rows = factor == 1 ? "batch" : $"batch * {Shapes.Inv(factor)}";
+        string variance = training && k.IsTrackedInstanceNorm ? scope.Get(k.RowVar, k.RowsPerSample) : "default";
+        w.Line($"// Pass {Shapes.Inv(pass++)}: {norm.Name}, each row of {Shapes.Inv(channels / groups * spatial)} values normalised with its own mean and 1/sqrt(var + eps)" +
+               $"{(keepPre ? $" (kept: {k.ActivationName}'s backward needs it)" : "")}.");
+        w.Line($"{Kernels}GroupNormKernels.Forward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {normInput}, {gamma}, {beta}, " +
+               $"{Number(norm.Eps)}, {normOutput}, {scope.Get(k.RowMean, k.RowsPerSample)}, {scope.Get(k.RowInvStd, k.RowsPerSample)}, {variance});");
+        if (kernel.Activation is null)
+        {
+            return;
+        }
+
+        w.Line($"// Pass {Shapes.Inv(pass)}: {kernel.Activation.Name} ({k.ActivationName}){(keepPre ? "" : ", in place")}.");
+        w.Line(kernel.HasSmoothActivation
+            ? $"{Kernels}ActivationKernels.Forward(in context, {Field(kernel.Activation)}.Activation, batch, {Shapes.Inv(k.Channels)}, {Shapes.Inv(k.Spatial)}, {normOutput}, default, default, {y});"
+            : $"{Kernels}ActivationKernels.Relu(in context, {y}, {y});");
+    }
+
+    /// <summary>A row normalisation kernel's backward: activation gradient, <c>GroupNormKernels.Backward</c>, then the anchor.</summary>
+    private static void WriteRowNormBackward(CodeWriter w, SliceScope scope, KernelNames k, string dy, string x, string dx, int index)
+    {
+        KernelPlan kernel = k.Kernel;
+        LayerSpec norm = kernel.Norm!;
+        LayerSpec? anchor = kernel.Anchor;
+        string c = Shapes.Inv(k.Channels);
+        string s = Shapes.Inv(k.Spatial);
+        string gradNorm = dy;
+        if (kernel.Activation is not null)
+        {
+            gradNorm = scope.Get(k.Dpre, k.NormLength);
+            if (kernel.HasSmoothActivation)
+            {
+                w.Line($"// {kernel.Activation.Name}: dy * {k.ActivationName}'({norm.Name}'s kept output).");
+                w.Line($"{Kernels}ActivationKernels.Backward(in context, {Field(kernel.Activation)}.Activation, batch, {c}, {s}, {dy}, {scope.Get(k.Pre, k.NormLength)}, default, default, {gradNorm});");
+            }
+            else
+            {
+                w.Line($"// {kernel.Activation.Name}: the mask of the kernel output.");
+                w.Line($"{Kernels}ActivationKernels.ReluBackward(in context, {dy}, {scope.Get(k.Y, k.OutputLength)}, {gradNorm});");
+            }
+        }
+
+        string normInput = anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
+        string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : index == 0 ? $"inputGradient ? gradInput : {scope.Get(k.Dz, k.NormLength)}" : dx;
+        (string gamma, string beta) = Affine(norm);
+        string gradGamma = norm.Affine ? $"{Field(norm)}.Weight!.Grad" : "default";
+        string gradBeta = beta == "default" ? "default" : $"{Field(norm)}.Bias!.Grad";
+        (int factor, int channels, int spatial, int groups) = k.Rows;
+        string rows = factor == 1 ? "batch" : $"batch * {Shapes.Inv(factor)}";
+        string parameterGradients = !norm.Affine ? "" : gradBeta == "default" ? "weight gradient and " : "weight and bias gradients and ";
+        w.Line($"// {norm.Name}: {parameterGradients}the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.");
+        w.Line($"{Kernels}GroupNormKernels.Backward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {gradNorm}, {normInput}, " +
+               $"{scope.Get(k.RowMean, k.RowsPerSample)}, {scope.Get(k.RowInvStd, k.RowsPerSample)}, {gamma}, {target}, {gradGamma}, {gradBeta});");
+        if (anchor is null)
+        {
+            return;
+        }
+
+        string dz = scope.Get(k.Dz, k.NormLength);
+        string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
+        string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.Grad" : "default";
+        w.Line($"// {anchor.Name}: {(anchor.Bias ? "weight and bias gradients" : "weight gradient (no bias)")}, then the gradient of its input.");
+        w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.Grad, {biasGrad});");
+        WriteGuarded(w, index == 0, $"{anchorKernels}.BackwardInput(in context, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
+    }
+
+    /// <summary>The finiteness check before a running-statistics update, per normalisation kind.</summary>
+    private static void WriteFiniteCheck(CodeWriter w, SliceScope scope, KernelNames k)
+    {
+        LayerSpec norm = k.Kernel.Norm!;
+        w.Line(k.IsTrackedInstanceNorm
+            ? $"{Kernels}GroupNormKernels.ThrowIfNotFinite(\"{norm.Name}\", {Shapes.Inv(k.Channels)}, {scope.Get(k.RowMean, k.RowsPerSample)}, {scope.Get(k.RowVar, k.RowsPerSample)});"
+            : $"{Kernels}BatchNormKernels.ThrowIfNotFinite(\"{norm.Name}\", {k.Mean}, {k.Var});");
+    }
+
+    /// <summary>The running-statistics updates of tracked InstanceNorm and BatchRenorm.</summary>
+    private static void WriteOtherRunningUpdate(CodeWriter w, SliceScope scope, KernelNames k)
+    {
+        LayerSpec norm = k.Kernel.Norm!;
+        string layer = Field(norm);
+        if (k.IsTrackedInstanceNorm)
+        {
+            w.Line($"// {norm.Name}: running statistics, momentum {Number(norm.Momentum)}, averaged over the per-instance updates (unbiased variances);");
+            w.Line("// num_batches_tracked does not advance (PyTorch's InstanceNorm).");
+            w.Line($"{Kernels}GroupNormKernels.UpdateInstanceRunningStatistics(batch, {Shapes.Inv(k.Channels)}, {Shapes.Inv(k.Spatial)}, " +
+                   $"{scope.Get(k.RowMean, k.RowsPerSample)}, {scope.Get(k.RowVar, k.RowsPerSample)}, {Number(norm.Momentum)}, {layer}.RunningMean!, {layer}.RunningVar!);");
+            return;
+        }
+
+        w.Line($"// {norm.Name}: moving averages, mu += {Number(norm.Momentum)} * (mu_B - mu), sigma += {Number(norm.Momentum)} * (sqrt(var_B + eps) - sigma).");
+        w.Line($"{layer}.NumBatchesTracked++;");
+        w.Line($"{Kernels}BatchRenormKernels.UpdateRunningStatistics({k.Mean}, {k.Var}, {Number(norm.Eps)}, {Number(norm.Momentum)}, {layer}.RunningMean, {layer}.RunningStd);");
+    }
+
+    /// <summary>The fusion-plan lines of a kernel whose normalisation is not BatchNorm.</summary>
+    private static IEnumerable<string> NormalizationSteps(KernelPlan kernel)
+    {
+        LayerSpec norm = kernel.Norm!;
+        string name = LayerKinds.AttributeName(norm.Kind);
+        string anchor = kernel.Anchor is null ? "" : (kernel.Anchor.Kind == LayerKind.Conv2d ? "convolution" : "linear layer");
+        string activation = kernel.Activation is null ? "" : LayerKinds.AttributeName(kernel.Activation.Kind);
+        bool smooth = kernel.HasSmoothActivation;
+        string anchorGradients = kernel.Anchor is null
+            ? ""
+            : $"                   then the {kernel.Anchor.Kind} {(kernel.Anchor.Bias ? "weight/bias gradients" : "weight gradient")} and the input gradient";
+        if (LayerKinds.IsBatchRenorm(norm.Kind))
+        {
+            yield return kernel.Anchor is not null
+                ? $"training forward   pass 1: {anchor} with per-channel batch statistics in the epilogue"
+                : "training forward   pass 1: per-channel batch statistics (two passes per plane, merged in sample order)";
+            yield return "                   r = clip(sigma_B / sigma, 1/r_max, r_max), d = clip((mu_B - mu) / sigma, -d_max, d_max) per channel";
+            yield return $"                   pass 2: apply gamma * ((x - mu_B) / sigma_B * r + d) + beta as one scale and shift{(activation.Length > 0 ? " + " + activation : "")}";
+            yield return kernel.Anchor is not null
+                ? $"inference forward  pass 1: {anchor} with gamma * (x - mu) / sigma + beta folded into weight and bias{(activation.Length > 0 ? ", " + activation + " epilogue" : "")}"
+                : $"inference forward  pass 1: gamma * (x - mu) / sigma + beta{(activation.Length > 0 ? " + " + activation : "")} from the moving averages";
+            yield return smooth
+                ? $"backward           pass 0: {activation} gradient (pre-activation recomputed as z * scale + shift); pass 1: sums (sum dy, sum dy*xhat_bn)"
+                : $"backward           pass 1: {(activation.Length > 0 ? "ReLU mask + " : "")}sums (sum dy, sum dy*xhat_bn)";
+            yield return "                   pass 2: input gradient with r and d held constant, gamma * r / sigma_B * (dy - mean(dy) - xhat_bn * mean(dy*xhat_bn))";
+            if (anchorGradients.Length > 0)
+            {
+                yield return anchorGradients;
+            }
+
+            yield return "running statistics after every kernel succeeded: mu and sigma move by momentum towards mu_B and sigma_B";
+            yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}{(kernel.Anchor is null ? "" : $", {anchor} output {Shapes.Format(kernel.NormShape)}")}, kernel output, batch mean, 1/sigma_B, r and d [{Shapes.Inv(kernel.NormShape[0])}]";
+            yield break;
+        }
+
+        string rows = norm.Kind switch
+        {
+            LayerKind.LayerNorm => $"one row per sample and leading position over the trailing {Shapes.Format(norm.NormalizedShape)}",
+            LayerKind.GroupNorm => $"one row per (sample, group): {Shapes.Inv(norm.NumGroups)} groups of {Shapes.Inv(norm.NumFeatures / norm.NumGroups)} channels",
+            _ => "one row per (sample, channel) plane",
+        };
+        int pass = 1;
+        if (kernel.Anchor is not null)
+        {
+            yield return $"training forward   pass {Shapes.Inv(pass++)}: {anchor} (output kept for backward)";
+        }
+
+        yield return $"{(pass == 1 ? "training forward   " : "                   ")}pass {Shapes.Inv(pass++)}: {name}, {rows}; mean and 1/sqrt(var + eps) per row kept" +
+                     (smooth ? $", output kept as {activation}'s pre-activation" : "");
+        if (activation.Length > 0)
+        {
+            yield return $"                   pass {Shapes.Inv(pass)}: {activation} as a second element-wise pass{(smooth ? "" : ", in place")}";
+        }
+
+        if (LayerKinds.IsInstanceNorm(norm.Kind) && norm.TrackRunningStats)
+        {
+            yield return "                   running statistics after every kernel succeeded (mean of the per-instance updates, unbiased variance)";
+            yield return kernel.Anchor is not null
+                ? $"inference forward  pass 1: {anchor} with the running statistics folded into weight and bias{(activation.Length > 0 ? ", " + activation + " epilogue" : "")}"
+                : $"inference forward  pass 1: running-statistics scale and shift{(activation.Length > 0 ? " + " + activation : "")}";
+        }
+        else
+        {
+            yield return $"inference forward  as training (per-sample statistics, nothing to fold), the activation in place";
+        }
+
+        yield return $"backward           {(activation.Length > 0 ? $"pass 1: {activation} gradient{(smooth ? " at the kept pre-activation" : " (mask of the kernel output)")}; pass 2: " : "pass 1: ")}" +
+                     $"{name} input gradient per row{(norm.Affine ? " with the weight/bias gradients" : "")}";
+        if (anchorGradients.Length > 0)
+        {
+            yield return anchorGradients;
+        }
+
+        yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}{(kernel.Anchor is null ? "" : $", {anchor} output {Shapes.Format(kernel.NormShape)}")}" +
+                     $"{(smooth ? ", " + name + " output" : activation.Length > 0 ? ", kernel output (ReLU mask)" : "")}, row means and 1/sqrt(var + eps)";
+    }
+}
