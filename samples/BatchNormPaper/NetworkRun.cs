@@ -28,7 +28,7 @@ internal sealed record RunSpec(Network Network, double Multiple, double Learning
 }
 
 /// <summary>One evaluation: test accuracy and loss (inference mode), the mean training loss since the last one, the probe.</summary>
-internal sealed record CurvePoint(int Step, double TestAccuracy, double TestLoss, double TrainLoss, Percentiles? SigmoidInput);
+internal sealed record CurvePoint(int Step, double TestAccuracy, double TestLoss, double TrainLoss, ProbeValues? SigmoidInput);
 
 /// <summary>A finished run.</summary>
 internal sealed record RunResult(RunSpec Spec, IReadOnlyList<CurvePoint> Points, int? NonFiniteAtStep, double Seconds, double ProbeCheckBefore, double ProbeCheckAfter)
@@ -115,6 +115,11 @@ internal static class NetworkRun
                 batches.NextBatch(images, labels);
             }
 
+            if (options.BinaryInput)
+            {
+                InputEncoding.Binarize(images);
+            }
+
             model.Forward(images, logits);
             float batchLoss = loss.Compute(logits, labels, gradLogits);
             if (!float.IsFinite(batchLoss))
@@ -137,7 +142,7 @@ internal static class NetworkRun
                 lossCount = 0;
                 if (step % logEvery == 0 || step == spec.Steps)
                 {
-                    string sigmoid = point.SigmoidInput is { } p ? $", sigmoid input p15/p50/p85 {p.P15:F2}/{p.P50:F2}/{p.P85:F2}" : string.Empty;
+                    string sigmoid = point.SigmoidInput?.Inference is { } p ? $", sigmoid input p15/p50/p85 {p.P15:F2}/{p.P50:F2}/{p.P85:F2}" : string.Empty;
                     log($"{spec.Label}: step {step}/{spec.Steps}, train loss {point.TrainLoss:F4}, test accuracy {Program.Pct(point.TestAccuracy)}{sigmoid} ({clock.Elapsed.TotalSeconds:F0} s)");
                 }
             }

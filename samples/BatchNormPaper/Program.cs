@@ -96,7 +96,7 @@ internal static class Program
 
     private static int Run(Options options, MnistFiles files, IdxDataset train, IdxDataset test, double loadSeconds)
     {
-        var testSet = new TestSet(Normalized(test), test.Labels);
+        var testSet = new TestSet(Encoded(test, options.BinaryInput), test.Labels);
         PrintHeader(options, files, loadSeconds);
 
         var specs = new List<RunSpec>
@@ -173,11 +173,16 @@ internal static class Program
         return 0;
     }
 
-    /// <summary>The test images as floats in [0, 1] (pixel / 255, no mean or std: the paper's MLP sees raw intensities).</summary>
-    private static float[] Normalized(IdxDataset data)
+    /// <summary>The test images as the networks see them: binary (the paper's input), or pixel / 255 with <c>--grayscale</c>.</summary>
+    private static float[] Encoded(IdxDataset data, bool binary)
     {
         var images = new float[data.Count * data.SampleLength];
         Normalization.None.Apply(data.Images.Pixels, images);
+        if (binary)
+        {
+            InputEncoding.Binarize(images);
+        }
+
         return images;
     }
 
@@ -194,8 +199,9 @@ internal static class Program
         Console.WriteLine($"MNIST from {files.Directory}: 60,000 training and 10,000 test images, read in {loadSeconds:F1} s");
         Console.WriteLine("Networks:  784-100-100-100-10, sigmoid hidden units, softmax output; with BN: Linear (no bias) -> BatchNorm1d -> Sigmoid per hidden layer");
         Console.WriteLine($"Training:  plain SGD (no momentum, no weight decay, constant lr {options.LearningRate:G3}), mini-batches of {Options.BatchSize}, " +
-                          $"{options.Steps} steps, weights N(0, {options.InitStd:G3}^2), biases 0, pixels / 255, seed {options.Seed}");
-        Console.WriteLine($"Probe:     input of sigmoid unit {options.ProbeUnit} of the last hidden layer (inference mode), over the first {options.ProbeImages} test images, every {options.EvaluateEvery} steps");
+                          $"{options.Steps} steps, weights N(0, {options.InitStd:G3}^2), biases 0, {(options.BinaryInput ? "binary pixels (>= 128)" : "pixels / 255")}, seed {options.Seed}");
+        Console.WriteLine($"Probe:     input of sigmoid unit {options.ProbeUnit} of the last hidden layer over the first {options.ProbeImages} test images, every {options.EvaluateEvery} steps " +
+                          "(inference mode; with BN also training mode, batch statistics of batches of 60)");
         Console.WriteLine(options.SweepSteps > 0
             ? $"Sweep:     lr x {string.Join(", ", options.SweepMultiples.Select(m => m.ToString("G3", CultureInfo.InvariantCulture)))}, {options.SweepSteps} steps each, both networks"
             : "Sweep:     none (--sweep-steps 0)");

@@ -41,13 +41,13 @@ internal static class Report
         }
 
         text.AppendLine();
-        text.AppendLine(Invariant($"Figure 1(b, c): input of sigmoid unit {options.ProbeUnit} of the last hidden layer (inference mode), 15th/50th/85th percentiles over the first {Math.Min(options.ProbeImages, 10_000)} test images"));
+        text.AppendLine(Invariant($"Figure 1(b, c): input of sigmoid unit {options.ProbeUnit} of the last hidden layer, 15th/50th/85th percentiles over the first {Math.Min(options.ProbeImages, 10_000)} test images, in inference mode (running statistics) and, with BN, also with the statistics of batches of 60"));
         text.AppendLine();
-        text.AppendLine("| step | without BN p15 | p50 | p85 | with BN p15 | p50 | p85 |");
-        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| step | without BN p15 | p50 | p85 | with BN p15 | p50 | p85 | with BN, batch statistics p15 | p50 | p85 |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (int step in steps)
         {
-            text.AppendLine(Invariant($"| {step:N0} | {PercentileCells(without, step)} | {PercentileCells(with, step)} |"));
+            text.AppendLine(Invariant($"| {step:N0} | {PercentileCells(without, step, p => p.Inference)} | {PercentileCells(with, step, p => p.Inference)} | {PercentileCells(with, step, p => p.TrainingMode)} |"));
         }
 
         text.AppendLine();
@@ -56,7 +56,7 @@ internal static class Report
             text.AppendLine("- " + Drift(run));
         }
 
-        text.AppendLine(Invariant($"- probe check (float64 forward pass vs the fused model's Eval-mode logits on 256 test images): without BN {without.ProbeCheckBefore:E1} at the start, {without.ProbeCheckAfter:E1} at the end; with BN {with.ProbeCheckBefore:E1}, {with.ProbeCheckAfter:E1}"));
+        text.AppendLine(Invariant($"- probe check (float64 forward pass vs the fused model's logits: Eval mode on 256 test images, and with BN also Train mode on one batch of 60): without BN {without.ProbeCheckBefore:E1} at the start, {without.ProbeCheckAfter:E1} at the end; with BN {with.ProbeCheckBefore:E1}, {with.ProbeCheckAfter:E1}"));
         if (sweep.Count == 0)
         {
             return text.ToString();
@@ -80,14 +80,17 @@ internal static class Report
     /// <summary>Writes every evaluation of every run; returns the path.</summary>
     public static string WriteCurvesCsv(string path, IEnumerable<RunResult> results)
     {
-        var text = new StringBuilder("group,network,lr_multiple,lr,step,test_accuracy,test_loss,train_loss,sigmoid_input_p15,sigmoid_input_p50,sigmoid_input_p85\n");
+        var text = new StringBuilder(
+            "group,network,lr_multiple,lr,step,test_accuracy,test_loss,train_loss,sigmoid_input_p15,sigmoid_input_p50,sigmoid_input_p85," +
+            "batch_stats_sigmoid_input_p15,batch_stats_sigmoid_input_p50,batch_stats_sigmoid_input_p85\n");
         foreach (RunResult run in results)
         {
             foreach (CurvePoint p in run.Points)
             {
-                Percentiles? s = p.SigmoidInput;
-                text.AppendLine(Invariant(
-                    $"{run.Spec.Group},{Slug(run.Spec.Network)},{run.Spec.Multiple:R},{run.Spec.LearningRate:R},{p.Step},{p.TestAccuracy:R},{p.TestLoss:R},{Number(p.TrainLoss)},{Number(s?.P15)},{Number(s?.P50)},{Number(s?.P85)}"));
+                Percentiles? s = p.SigmoidInput?.Inference, t = p.SigmoidInput?.TrainingMode;
+                text.Append(Invariant($"{run.Spec.Group},{Slug(run.Spec.Network)},{run.Spec.Multiple:R},{run.Spec.LearningRate:R},{p.Step},"));
+                text.Append(Invariant($"{p.TestAccuracy:R},{p.TestLoss:R},{Number(p.TrainLoss)},"));
+                text.AppendLine(Invariant($"{Number(s?.P15)},{Number(s?.P50)},{Number(s?.P85)},{Number(t?.P15)},{Number(t?.P50)},{Number(t?.P85)}"));
             }
         }
 
@@ -134,9 +137,10 @@ internal static class Report
 
     private static string Accuracy(RunResult run, int step) => At(run, step) is { } p ? Program.Pct(p.TestAccuracy) : "-";
 
-    private static string PercentileCells(RunResult run, int step) => At(run, step)?.SigmoidInput is { } s
-        ? Invariant($"{s.P15:F2} | {s.P50:F2} | {s.P85:F2}")
-        : "- | - | -";
+    private static string PercentileCells(RunResult run, int step, Func<ProbeValues, Percentiles?> select) =>
+        At(run, step)?.SigmoidInput is { } probe && select(probe) is { } s
+            ? Invariant($"{s.P15:F2} | {s.P50:F2} | {s.P85:F2}")
+            : "- | - | -";
 
     private static int? FirstStepReaching(RunResult run, double threshold) => run.Points.FirstOrDefault(p => p.TestAccuracy >= threshold)?.Step;
 
@@ -145,7 +149,7 @@ internal static class Report
     /// <summary>How far the median and the 15-85 spread moved from the first 10% of training to the end.</summary>
     private static string Drift(RunResult run)
     {
-        List<Percentiles> probe = run.Points.Where(p => p.SigmoidInput is not null).Select(p => p.SigmoidInput!.Value).ToList();
+        List<Percentiles> probe = run.Points.Where(p => p.SigmoidInput is not null).Select(p => p.SigmoidInput!.Value.Inference).ToList();
         if (probe.Count < 2)
         {
             return $"{run.Spec.NetworkName}: no probe";

@@ -22,13 +22,25 @@ internal readonly record struct Percentiles(double P15, double P50, double P85)
     }
 }
 
+/// <summary>One probe measurement: inference mode, and (with BatchNorm only) training mode.</summary>
+/// <param name="Inference">
+/// The sigmoid input with BatchNorm on its running statistics, image by image: what the network computes when
+/// it is evaluated, and what the fused model's <c>Eval()</c> forward feeds to the sigmoid.
+/// </param>
+/// <param name="TrainingMode">
+/// With BatchNorm, the sigmoid input with BatchNorm on the batch statistics (biased variance) of consecutive
+/// mini-batches of 60 probe images, as in a training forward pass (the paper's N_BN^tr); null without BatchNorm,
+/// where both modes are the same function.
+/// </param>
+internal readonly record struct ProbeValues(Percentiles Inference, Percentiles? TrainingMode);
+
 /// <summary>
-/// The input of one sigmoid unit of the last hidden layer, computed in plain float64 C# from the model's
-/// parameters and buffers (the generated model exposes only its final output), in inference mode: for the
-/// network with BatchNorm it is BatchNorm's output with the running statistics, <c>(W3 h2 - running_mean)
-/// / sqrt(running_var + eps) * gamma + beta</c>, exactly the value the fused inference kernel feeds to the
-/// sigmoid (it folds the same running statistics into W3). <see cref="MaxLogitDifference"/> runs the same
-/// code to the logits and compares them with the fused model's <c>Forward</c> in <c>Eval</c> mode.
+/// The input of one sigmoid unit of the last hidden layer over a fixed set of test images, computed in plain
+/// float64 C# from the model's parameters and buffers (the generated model exposes only its final output).
+/// For the network with BatchNorm the sigmoid input is BatchNorm's output,
+/// <c>(W3 h2 - mean) / sqrt(var + eps) * gamma + beta</c>, with the running statistics (inference mode) or with
+/// the statistics of the mini-batch (training mode). <see cref="MaxLogitDifference"/> runs the same code to the
+/// logits and compares them with the fused model's <c>Forward</c> in both modes.
 /// </summary>
 internal sealed class SigmoidInputProbe
 {
@@ -43,8 +55,8 @@ internal sealed class SigmoidInputProbe
     private readonly IFusedModel model;
     private readonly float[] images;
     private readonly int unit;
-    private readonly double[] values;
-    private readonly double[] image = new double[InputLength];
+    private readonly bool batchNorm;
+    private readonly double[][] firstLinear;
 
     // Index 0..2: hidden layers 1..3; index 3: the classifier. The arrays are the model's own storage,
     // so they always hold the current parameters and running statistics.
@@ -62,7 +74,6 @@ internal sealed class SigmoidInputProbe
         this.images = images;
         this.unit = unit;
         Count = count;
-        values = new double[count];
         for (int layer = 0; layer < 4; layer++)
         {
             weights[layer] = Parameter(model, $"Fc{layer + 1}.weight") ?? throw new InvalidOperationException($"The model has no Fc{layer + 1}.weight.");
@@ -79,50 +90,77 @@ internal sealed class SigmoidInputProbe
                 }
             }
         }
+
+        batchNorm = gammas[0] is not null;
+        firstLinear = new double[count][];
+        for (int n = 0; n < count; n++)
+        {
+            firstLinear[n] = new double[HiddenUnits];
+        }
     }
 
-    /// <summary>Images the percentiles are over.</summary>
+    /// <summary>Images the inference-mode percentiles are over (the training-mode ones use whole batches of 60 of them).</summary>
     public int Count { get; }
 
-    /// <summary>The percentiles of the probed unit's sigmoid input over the probe images, with the current parameters.</summary>
-    public Percentiles Measure()
+    /// <summary>The percentiles of the probed unit's sigmoid input with the current parameters.</summary>
+    public ProbeValues Measure()
     {
-        var h1 = new double[HiddenUnits];
-        var h2 = new double[HiddenUnits];
+        ComputeFirstLinear(Count);
+        double[][] inference = SigmoidInputsOfLastHiddenLayer(0, Count, batchStatistics: false);
+        var values = new double[Count];
         for (int n = 0; n < Count; n++)
         {
-            Hidden(0, Image(n), h1);
-            Hidden(1, h1, h2);
-            values[n] = SigmoidInput(2, h2, unit);
+            values[n] = inference[n][unit];
         }
 
-        return Percentiles.Of(values);
+        Percentiles? trainingMode = null;
+        int batches = Count / Options.BatchSize;
+        if (batchNorm && batches > 0)
+        {
+            var batchValues = new double[batches * Options.BatchSize];
+            for (int b = 0; b < batches; b++)
+            {
+                double[][] z = SigmoidInputsOfLastHiddenLayer(b * Options.BatchSize, Options.BatchSize, batchStatistics: true);
+                for (int n = 0; n < Options.BatchSize; n++)
+                {
+                    batchValues[(b * Options.BatchSize) + n] = z[n][unit];
+                }
+            }
+
+            trainingMode = Percentiles.Of(batchValues);
+        }
+
+        return new ProbeValues(Percentiles.Of(values), trainingMode);
     }
 
     /// <summary>
-    /// Largest |difference| between this float64 forward pass and the fused model's inference output
-    /// (logits) on the first <paramref name="samples"/> probe images. Leaves the model in training mode.
+    /// Largest |difference| between this float64 forward pass and the fused model's logits: in inference mode on
+    /// the first <paramref name="samples"/> probe images, and (with BatchNorm) in training mode on the first
+    /// mini-batch of 60, after which the running statistics are put back as they were. Leaves the model in training mode.
     /// </summary>
     public double MaxLogitDifference(int samples)
     {
         samples = Math.Min(samples, Count);
-        var fused = new float[samples * Classes];
+        ComputeFirstLinear(samples);
         model.Eval();
-        model.Forward(images.AsSpan(0, samples * InputLength), fused);
+        double max = CompareLogits(samples, batchStatistics: false);
         model.Train();
-        var h1 = new double[HiddenUnits];
-        var h2 = new double[HiddenUnits];
-        var h3 = new double[HiddenUnits];
-        double max = 0;
-        for (int n = 0; n < samples; n++)
+        if (batchNorm && samples >= Options.BatchSize)
         {
-            Hidden(0, Image(n), h1);
-            Hidden(1, h1, h2);
-            Hidden(2, h2, h3);
-            for (int k = 0; k < Classes; k++)
+            float[][] saved = Array.ConvertAll(runningMeans, a => (float[])a!.Clone());
+            float[][] savedVariances = Array.ConvertAll(runningVariances, a => (float[])a!.Clone());
+            var counters = new long[3];
+            for (int layer = 0; layer < 3; layer++)
             {
-                double logit = Dot(weights[3], k, h3) + biases[3]![k];
-                max = Math.Max(max, Math.Abs(logit - fused[(n * Classes) + k]));
+                counters[layer] = Counter(layer)[0];
+            }
+
+            max = Math.Max(max, CompareLogits(Options.BatchSize, batchStatistics: true));
+            for (int layer = 0; layer < 3; layer++)
+            {
+                saved[layer].CopyTo(runningMeans[layer]!, 0);
+                savedVariances[layer].CopyTo(runningVariances[layer]!, 0);
+                Counter(layer)[0] = counters[layer];
             }
         }
 
@@ -155,17 +193,7 @@ internal sealed class SigmoidInputProbe
         return null;
     }
 
-    /// <summary>Probe image <paramref name="n"/> widened to float64 (into one reused array).</summary>
-    private double[] Image(int n)
-    {
-        ReadOnlySpan<float> pixels = images.AsSpan(n * InputLength, InputLength);
-        for (int i = 0; i < pixels.Length; i++)
-        {
-            image[i] = pixels[i];
-        }
-
-        return image;
-    }
+    private static double Sigmoid(double z) => 1.0 / (1.0 + Math.Exp(-z));
 
     private static double Dot(float[] weight, int row, double[] input)
     {
@@ -179,31 +207,134 @@ internal sealed class SigmoidInputProbe
         return sum;
     }
 
-    private static double Sigmoid(double z) => 1.0 / (1.0 + Math.Exp(-z));
-
-    /// <summary>Hidden layer <paramref name="layer"/> (0-based) on its input.</summary>
-    private void Hidden(int layer, double[] input, double[] output)
+    private long[] Counter(int layer)
     {
-        for (int j = 0; j < HiddenUnits; j++)
+        foreach (FusedLayers.Buffer b in model.Buffers)
         {
-            output[j] = Sigmoid(SigmoidInput(layer, input, j));
+            if (b.Name == $"Bn{layer + 1}.num_batches_tracked")
+            {
+                return b.Int64Data;
+            }
+        }
+
+        throw new InvalidOperationException($"The model has no Bn{layer + 1}.num_batches_tracked.");
+    }
+
+    /// <summary>Runs the fused model (in its current mode) and this code on the first <paramref name="samples"/> images.</summary>
+    private double CompareLogits(int samples, bool batchStatistics)
+    {
+        var fused = new float[samples * Classes];
+        model.Forward(images.AsSpan(0, samples * InputLength), fused);
+        double[][] last = Sigmoids(SigmoidInputsOfLastHiddenLayer(0, samples, batchStatistics));
+        double max = 0;
+        for (int n = 0; n < samples; n++)
+        {
+            for (int k = 0; k < Classes; k++)
+            {
+                double logit = Dot(weights[3], k, last[n]) + biases[3]![k];
+                max = Math.Max(max, Math.Abs(logit - fused[(n * Classes) + k]));
+            }
+        }
+
+        return max;
+    }
+
+    /// <summary><c>W1 x</c> of the first <paramref name="count"/> images (the costly part, shared by both modes).</summary>
+    private void ComputeFirstLinear(int count)
+    {
+        var x = new double[InputLength];
+        for (int n = 0; n < count; n++)
+        {
+            ReadOnlySpan<float> pixels = images.AsSpan(n * InputLength, InputLength);
+            for (int i = 0; i < InputLength; i++)
+            {
+                x[i] = pixels[i];
+            }
+
+            for (int j = 0; j < HiddenUnits; j++)
+            {
+                firstLinear[n][j] = Dot(weights[0], j, x);
+            }
         }
     }
 
     /// <summary>
-    /// The input of sigmoid <paramref name="j"/> of hidden layer <paramref name="layer"/> (0-based): <c>W u + b</c>
-    /// for the plain network, inference-mode BatchNorm of <c>W u</c> for the other.
+    /// The inputs of every sigmoid of the last hidden layer for images <paramref name="start"/> ..
+    /// <paramref name="start"/> + <paramref name="count"/> - 1, from <see cref="firstLinear"/>; with BatchNorm, on
+    /// the statistics of these images as one batch (<paramref name="batchStatistics"/>) or on the running ones.
     /// </summary>
-    private double SigmoidInput(int layer, double[] input, int j)
+    private double[][] SigmoidInputsOfLastHiddenLayer(int start, int count, bool batchStatistics)
     {
-        double linear = Dot(weights[layer], j, input);
-        if (biases[layer] is { } bias)
+        double[][] z = new double[count][];
+        for (int n = 0; n < count; n++)
         {
-            return linear + bias[j];
+            z[n] = (double[])firstLinear[start + n].Clone();
         }
 
-        double mean = runningMeans[layer]![j];
-        double variance = runningVariances[layer]![j];
-        return ((linear - mean) / Math.Sqrt(variance + BatchNormEps) * gammas[layer]![j]) + betas[layer]![j];
+        Normalize(0, z, batchStatistics);
+        for (int layer = 1; layer < 3; layer++)
+        {
+            double[][] h = Sigmoids(z);
+            z = new double[count][];
+            for (int n = 0; n < count; n++)
+            {
+                z[n] = new double[HiddenUnits];
+                for (int j = 0; j < HiddenUnits; j++)
+                {
+                    z[n][j] = Dot(weights[layer], j, h[n]);
+                }
+            }
+
+            Normalize(layer, z, batchStatistics);
+        }
+
+        return z;
+    }
+
+    private static double[][] Sigmoids(double[][] z) => Array.ConvertAll(z, row => Array.ConvertAll(row, Sigmoid));
+
+    /// <summary>
+    /// Turns <c>W u</c> into the sigmoid input in place: adds the bias (plain network) or applies BatchNorm with
+    /// the running statistics, or with the batch's mean and biased variance.
+    /// </summary>
+    private void Normalize(int layer, double[][] z, bool batchStatistics)
+    {
+        for (int j = 0; j < HiddenUnits; j++)
+        {
+            if (biases[layer] is { } bias)
+            {
+                foreach (double[] row in z)
+                {
+                    row[j] += bias[j];
+                }
+
+                continue;
+            }
+
+            double mean = runningMeans[layer]![j], variance = runningVariances[layer]![j];
+            if (batchStatistics)
+            {
+                mean = 0;
+                foreach (double[] row in z)
+                {
+                    mean += row[j];
+                }
+
+                mean /= z.Length;
+                variance = 0;
+                foreach (double[] row in z)
+                {
+                    variance += (row[j] - mean) * (row[j] - mean);
+                }
+
+                variance /= z.Length;
+            }
+
+            double scale = gammas[layer]![j] / Math.Sqrt(variance + BatchNormEps);
+            foreach (double[] row in z)
+            {
+                row[j] = ((row[j] - mean) * scale) + betas[layer]![j];
+            }
+        }
     }
 }
