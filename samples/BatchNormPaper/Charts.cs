@@ -24,12 +24,22 @@ internal static class Charts
     public static IReadOnlyList<string> RenderAll(Options options, RunResult without, RunResult with, IReadOnlyList<RunResult> sweep)
     {
         string suffix = options.Quick ? " (--quick)" : string.Empty;
+
+        // One vertical range for (b), (c) and (c'), so that the panels compare at a glance.
+        double[] all = without.Points.Concat(with.Points)
+            .Select(p => p.SigmoidInput)
+            .OfType<ProbeValues>()
+            .SelectMany(p => new[] { p.Inference, p.TrainingMode ?? p.Inference })
+            .SelectMany(p => new[] { p.P15, p.P85 })
+            .DefaultIfEmpty(0)
+            .ToArray();
+        (double Low, double High) range = (Math.Floor(all.Min() * 2) / 2, (Math.Ceiling(all.Max() * 2) / 2) + 0.5);
         var paths = new List<string>
         {
             Accuracy(Path.Combine(options.OutDirectory, "batchnorm-paper-accuracy.png"), without, with, suffix),
-            SigmoidInput(Path.Combine(options.OutDirectory, "batchnorm-paper-sigmoid-input-without-bn.png"), without, p => p.Inference, "(b) Without BN", "inference mode", options, suffix),
-            SigmoidInput(Path.Combine(options.OutDirectory, "batchnorm-paper-sigmoid-input-with-bn.png"), with, p => p.Inference, "(c) With BN", "inference mode: running statistics", options, suffix),
-            SigmoidInput(Path.Combine(options.OutDirectory, "batchnorm-paper-sigmoid-input-with-bn-batch-statistics.png"), with, p => p.TrainingMode, "(c') With BN", "training mode: statistics of batches of 60", options, suffix),
+            SigmoidInput(Path.Combine(options.OutDirectory, "batchnorm-paper-sigmoid-input-without-bn.png"), without, p => p.Inference, "(b) Without BN", "inference mode", range, options, suffix),
+            SigmoidInput(Path.Combine(options.OutDirectory, "batchnorm-paper-sigmoid-input-with-bn.png"), with, p => p.Inference, "(c) With BN", "inference mode: running statistics", range, options, suffix),
+            SigmoidInput(Path.Combine(options.OutDirectory, "batchnorm-paper-sigmoid-input-with-bn-batch-statistics.png"), with, p => p.TrainingMode, "(c') With BN", "training mode: statistics of batches of 60", range, options, suffix),
         };
         if (sweep.Count > 0)
         {
@@ -66,7 +76,7 @@ internal static class Charts
     }
 
     /// <summary>Figure 1(b) or (c): the 15th, 50th and 85th percentiles of the probed sigmoid input.</summary>
-    private static string SigmoidInput(string path, RunResult run, Func<ProbeValues, Percentiles?> select, string panel, string mode, Options options, string suffix)
+    private static string SigmoidInput(string path, RunResult run, Func<ProbeValues, Percentiles?> select, string panel, string mode, (double Low, double High) range, Options options, string suffix)
     {
         Plot plot = NewPlot();
         (double Step, Percentiles Value)[] points = run.Points
@@ -78,10 +88,10 @@ internal static class Charts
         AddLine(plot, steps, points.Select(p => p.Value.P85), color, "85th percentile", LinePattern.Dashed);
         AddLine(plot, steps, points.Select(p => p.Value.P50), color, "median");
         AddLine(plot, steps, points.Select(p => p.Value.P15), color, "15th percentile", LinePattern.Dotted);
-        plot.Title($"{panel}: input of sigmoid unit {options.ProbeUnit} of the last hidden layer{suffix}");
+        plot.Title($"{panel}: input of sigmoid unit {options.ProbeUnit} of the last hidden layer{suffix}\n{mode}, over {Math.Min(options.ProbeImages, 10_000)} test images");
         plot.XLabel("training steps");
-        plot.YLabel($"sigmoid input, {Math.Min(options.ProbeImages, 10_000)} test images ({mode})");
-        plot.Axes.SetLimitsX(0, steps.DefaultIfEmpty(1).Max());
+        plot.YLabel("sigmoid input (15th, 50th, 85th percentiles)");
+        plot.Axes.SetLimits(0, steps.DefaultIfEmpty(1).Max(), range.Low, range.High);
         plot.ShowLegend(Alignment.UpperRight);
         plot.SavePng(path, Width, Height);
         return path;
@@ -140,7 +150,7 @@ internal static class Charts
         plot.Axes.SetLimits(0, sweep[0].Spec.Steps, 0, 1.0);
         plot.Title($"Learning-rate sweep, {title}: test accuracy during training{suffix}");
         plot.XLabel("training steps");
-        plot.YLabel("test accuracy (axis from 0.7 as in the paper)");
+        plot.YLabel("test accuracy");
         plot.ShowLegend(Alignment.LowerRight);
         plot.SavePng(path, Width, Height);
         return path;
