@@ -155,7 +155,7 @@ internal static class Program
 
             foreach ((string mode, Action<IRunner> action, double flops) in new (string, Action<IRunner>, double)[]
             {
-                ("training step", r => r.TrainStep(), 3 * forwardFlops),
+                ("training step", r => r.TrainStep(), (3 * forwardFlops) - (options.BatchSize * ResNetStage.StemFlopsPerImage)),
                 ("inference", r => r.InferForward(), forwardFlops),
             })
             {
@@ -170,7 +170,7 @@ internal static class Program
             }
         }
 
-        Console.WriteLine("  PyTorch / FusedLayers > 1: FusedLayers faster. GFLOP/s: conv + linear FLOPs (2 per multiply-add; a training step counts 3x forward) per second.");
+        Console.WriteLine("  PyTorch / FusedLayers > 1: FusedLayers faster. GFLOP/s: conv + linear FLOPs (2 per multiply-add) per second; a training step counts forward, weight gradients and input gradients but the stem's (not computed: the images need none).");
     }
 
     private static void PrintHeader(ResNetStage model, Options options)

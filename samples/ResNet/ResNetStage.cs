@@ -18,12 +18,16 @@ public partial class ResNetStage
     /// <summary>Classes of the classifier.</summary>
     public const int Classes = 10;
 
+    /// <summary>Forward FLOPs per image of the stem convolution: 2 x 64x3x7x7 x 112x112 multiply-accumulates, 0.236 GFLOP.</summary>
+    public const double StemFlopsPerImage = 2.0 * 64 * 3 * 7 * 7 * 112 * 112;
+
     /// <summary>
     /// Forward FLOPs per image: 2 x the multiply-accumulates of the convolutions and the linear layer
-    /// (stem 64x3x7x7 x 112x112, four 64x64x3x3 x 56x56, Fc 64x10), 1.16 GFLOP. BatchNorm, ReLU, pooling
-    /// and the adds are not counted (a few FLOPs per element, memory-bound).
+    /// (the stem, four 64x64x3x3 x 56x56, Fc 64x10), 1.16 GFLOP. BatchNorm, ReLU, pooling and the adds are
+    /// not counted (a few FLOPs per element, memory-bound). Backward costs twice this with the input
+    /// gradient (weight gradients + input gradients), <see cref="StemFlopsPerImage"/> less without it.
     /// </summary>
-    public const double ForwardFlopsPerImage = 2.0 * ((64 * 3 * 7 * 7 * 112 * 112) + (4 * 64 * 64 * 3 * 3 * 56 * 56) + (64 * Classes));
+    public const double ForwardFlopsPerImage = StemFlopsPerImage + (2.0 * ((4 * 64 * 64 * 3 * 3 * 56 * 56) + (64 * Classes)));
 
     [Conv2d(3, 64, 7, Stride = 2, Padding = 3, Bias = false)]
     public partial Conv2dLayer Stem { get; }
