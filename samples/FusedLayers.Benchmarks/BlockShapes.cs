@@ -1,29 +1,44 @@
 using System;
 using FusedLayers.Reference;
+using ResNet;
 
 namespace FusedLayers.Benchmarks;
 
-/// <summary>The three reference blocks: names, batch sizes, FLOP counts, model and reference factories.</summary>
+/// <summary>
+/// The benchmark blocks: S, R and L of DESIGN.md (one fused Conv/Linear -> BatchNorm -> ReLU kernel each)
+/// and "ResNet", the whole <see cref="ResNetStage"/> network of samples/ResNet (ResNet-18's stem and two basic
+/// blocks at 64 channels, 56x56, 3x224x224 input). Names, batch sizes, FLOP counts, model and reference factories.
+/// </summary>
 public static class BlockShapes
 {
+    /// <summary>
+    /// Batch of the ResNet block: 8 images of 3x224x224, 9.3 GFLOP per forward pass, about block R's 7.4
+    /// (batch 32 would make every ResNet case 4x longer, and `compare --quick` a quarter of an hour longer on 2 cores).
+    /// </summary>
+    public const int ResNetBatch = 8;
+
     /// <summary>Batch size of a block.</summary>
     public static int Batch(string block) => block switch
     {
         "S" => 8,
         "R" => 32,
         "L" => 256,
+        "ResNet" => ResNetBatch,
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
     /// <summary>
     /// Multiply-add FLOPs (2 per MAC) of the convolution or linear layer's forward pass for the whole
-    /// batch. BatchNorm and ReLU are not counted (they are a few FLOPs per element, memory-bound).
+    /// batch; for the ResNet block, of all its convolutions and its linear layer
+    /// (<see cref="ResNetStage.ForwardFlopsPerImage"/>, 1.16 GFLOP per image). BatchNorm, ReLU, pooling and
+    /// the adds are not counted (they are a few FLOPs per element, memory-bound).
     /// </summary>
     public static double ForwardFlops(string block) => block switch
     {
         "S" => 2.0 * 8 * 64 * 3 * 9 * 32 * 32,
         "R" => 2.0 * 32 * 64 * 64 * 9 * 56 * 56,
         "L" => 2.0 * 256 * 784 * 256,
+        "ResNet" => ResNetBatch * ResNetStage.ForwardFlopsPerImage,
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
@@ -40,8 +55,16 @@ public static class BlockShapes
         "S" => new BlockS(1),
         "R" => new BlockR(1),
         "L" => new BlockL(1),
+        "ResNet" => new ResNetStage(1),
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
+
+    /// <summary>
+    /// Whether the suite runs the naive float64 reference of the block: not for the ResNet block, whose
+    /// training step would take minutes per invocation in plain loops (its layers are checked against the
+    /// reference and PyTorch in the test projects).
+    /// </summary>
+    public static bool HasReference(string block) => block != "ResNet";
 
     /// <summary>The naive float64 reference of the block, with the model's weights copied in.</summary>
     public static ReferenceSequential CreateReference(string block, IFusedModel model)
@@ -51,7 +74,7 @@ public static class BlockShapes
             "S" => new ReferenceSequential("S", new ReferenceConv2d("Conv", 3, 64, 3, 1, 1), new ReferenceBatchNorm("Bn", 64), new ReferenceReLU("Relu")),
             "R" => new ReferenceSequential("R", new ReferenceConv2d("Conv", 64, 64, 3, 1, 1, bias: false), new ReferenceBatchNorm("Bn", 64), new ReferenceReLU("Relu")),
             "L" => new ReferenceSequential("L", new ReferenceLinear("Fc", 784, 256), new ReferenceBatchNorm("Bn", 256), new ReferenceReLU("Relu")),
-            _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
+            _ => throw new ArgumentException("No naive reference for block " + block, nameof(block)),
         };
         foreach (Parameter parameter in model.Parameters)
         {

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using FusedLayers.Reference;
@@ -19,12 +20,12 @@ public class ReferenceBenchmarks
     private ReferenceTensor input = null!;
     private ReferenceTensor gradOutput = null!;
 
-    /// <summary>Reference block: S, R or L.</summary>
+    /// <summary>Reference block: S, R or L (the ResNet block has no reference rows, see <see cref="BlockShapes.HasReference"/>).</summary>
     [ParamsSource(nameof(Blocks))]
     public string Block { get; set; } = "S";
 
-    /// <summary>The blocks of this run (see <see cref="BlockBenchmarks.Smoke"/>).</summary>
-    public static string[] Blocks => BlockBenchmarks.Blocks;
+    /// <summary>The blocks of this run that have a reference (see <see cref="BlockBenchmarks.Smoke"/>).</summary>
+    public static string[] Blocks => [.. BlockBenchmarks.Blocks.Where(BlockShapes.HasReference)];
 
     /// <summary>Builds the reference with the generated model's initial weights, and the data.</summary>
     [GlobalSetup]

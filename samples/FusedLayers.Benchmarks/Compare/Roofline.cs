@@ -17,7 +17,11 @@ namespace FusedLayers.Benchmarks.Compare;
 /// normalise (batch statistics), so it writes the conv output, reads it back and writes the result:
 /// <c>in + W + 3 out</c>. A training step adds the backward pass: BatchNorm's reductions read the output
 /// gradient and the saved conv output, the gradient pass reads both again, the weight gradient reads the
-/// input, the input gradient is written: <c>3 in + 7 out + 3 W</c> in all.
+/// input, the input gradient is written: <c>3 in + 7 out + 3 W</c> in all. The ResNet block is a chain of eight
+/// fused kernels (see the fusion plan of the generated <c>ResNetStage</c>); its figures are the sums of
+/// the kernels' in, out and W (the formulas are linear in them), with the skip read by each add counted
+/// as a second input and the max pool, global average pool and classifier treated like the other
+/// kernels: an estimate rather than a strict bound, about a hundred times below the compute bound anyway.
 /// </remarks>
 public static class Roofline
 {
@@ -27,8 +31,24 @@ public static class Roofline
         "S" => (8.0 * 3 * 32 * 32, 8.0 * 64 * 32 * 32, (64 * 3 * 9) + 64 + (4 * 64)),
         "R" => (32.0 * 64 * 56 * 56, 32.0 * 64 * 56 * 56, (64 * 64 * 9) + (4 * 64)),
         "L" => (256.0 * 784, 256.0 * 256, (256 * 784) + 256 + (4 * 256)),
+        "ResNet" => ResNetElements(),
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
+
+    /// <summary>
+    /// The ResNet block's kernels, per image: stem conv (3x224x224 -> 64x112x112), max pool (-> 64x56x56),
+    /// four 3x3 convs at 64x56x56 (the two with an add read the skip too), global average pool (-> 64),
+    /// classifier (-> 10); weights: the 158,154 parameters and 640 running statistics.
+    /// </summary>
+    private static (double Input, double Output, double Weights) ResNetElements()
+    {
+        const double Plane56 = 64 * 56 * 56;
+        const double Plane112 = 64 * 112 * 112;
+        double input = (3 * 224 * 224) + Plane112 + (2 * Plane56) + (2 * 2 * Plane56) + Plane56 + 64;
+        double output = Plane112 + Plane56 + (4 * Plane56) + 64 + 10;
+        double weights = (64 * 3 * 49) + (4 * 64 * 64 * 9) + (64 * 10) + 10 + (5 * 4 * 64);
+        return (BlockShapes.ResNetBatch * input, BlockShapes.ResNetBatch * output, weights);
+    }
 
     /// <summary>Estimated minimum bytes read + written by one run of the mode (see remarks).</summary>
     public static double BytesMoved(string block, string mode)

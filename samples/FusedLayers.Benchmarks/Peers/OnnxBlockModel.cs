@@ -10,14 +10,18 @@ namespace FusedLayers.Benchmarks.Peers;
 /// Builds a block as an ONNX model in code: <c>Conv</c> (or <c>Gemm</c> with <c>transB = 1</c> for the
 /// linear block) -> <c>BatchNormalization</c> (inference form: FusedLayers' running statistics) ->
 /// <c>Relu</c>, weights as float initializers, fixed batch size. The messages are OnnxSharp 0.3.2's
-/// generated ONNX protobuf types (namespace <c>Onnx</c>), serialised by Google.Protobuf 3.36.2.
+/// generated ONNX protobuf types (namespace <c>Onnx</c>), serialised by Google.Protobuf 3.36.2. The ResNet
+/// block's graph is built by <see cref="OnnxResNetModel"/> with the helpers here.
 /// </summary>
 internal static class OnnxBlockModel
 {
     /// <summary>ONNX <c>TensorProto.DataType.FLOAT</c>.</summary>
     private const int Float = 1;
 
-    /// <summary>The default ONNX domain's opset used (BatchNormalization-15, Conv-11, Gemm-13, Relu-14).</summary>
+    /// <summary>
+    /// The default ONNX domain's opset used (BatchNormalization-15, Conv-11, Gemm-13, Relu-14; for the ResNet
+    /// block also MaxPool-12, Add-14, GlobalAveragePool-1, Flatten-13).
+    /// </summary>
     private const long Opset = 17;
 
     /// <summary>IR version 8 (ONNX 1.10+), which every current ONNX Runtime reads.</summary>
@@ -32,6 +36,11 @@ internal static class OnnxBlockModel
     /// <summary>The serialised model of <paramref name="data"/>'s block with its weights and running statistics.</summary>
     public static byte[] Build(PeerBlock data)
     {
+        if (data.Block == "ResNet")
+        {
+            return Serialise(OnnxResNetModel.Graph(data));
+        }
+
         var graph = new GraphProto { Name = "Block" + data.Block };
         graph.Input.Add(Value(InputName, data.InputShape));
         graph.Output.Add(Value(OutputName, data.OutputShape));
@@ -76,7 +85,12 @@ internal static class OnnxBlockModel
         graph.Initializer.Add(Initializer("Bn.running_var", data.FloatBuffer("Bn.running_var"), channels));
         var relu = new NodeProto { Name = "relu", OpType = "Relu", Input = { "n" }, Output = { OutputName } };
         graph.Node.Add([first, batchNorm, relu]);
+        return Serialise(graph);
+    }
 
+    /// <summary>The serialised model around <paramref name="graph"/> (IR version, opset, producer).</summary>
+    public static byte[] Serialise(GraphProto graph)
+    {
         var model = new ModelProto
         {
             IrVersion = IrVersion,
@@ -94,7 +108,8 @@ internal static class OnnxBlockModel
         return parsed.Graph.Node.Select(n => string.IsNullOrEmpty(n.Domain) ? n.OpType : $"{n.Domain}.{n.OpType}").ToArray();
     }
 
-    private static ValueInfoProto Value(string name, long[] shape)
+    /// <summary>A float graph input or output of a fixed shape.</summary>
+    public static ValueInfoProto Value(string name, long[] shape)
     {
         var tensor = new TypeProto.Types.Tensor { ElemType = Float, Shape = new TensorShapeProto() };
         foreach (long d in shape)
@@ -105,7 +120,8 @@ internal static class OnnxBlockModel
         return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensor } };
     }
 
-    private static TensorProto Initializer(string name, float[] values, params long[] dims)
+    /// <summary>A float initializer; throws unless <paramref name="values"/> has the shape's element count.</summary>
+    public static TensorProto Initializer(string name, float[] values, params long[] dims)
     {
         long count = dims.Aggregate(1L, (a, b) => a * b);
         if (count != values.Length)
@@ -118,6 +134,7 @@ internal static class OnnxBlockModel
         return tensor;
     }
 
-    private static AttributeProto Ints(string name, params long[] values) =>
+    /// <summary>An integer-list attribute.</summary>
+    public static AttributeProto Ints(string name, params long[] values) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { values } };
 }

@@ -20,7 +20,7 @@ internal sealed class PeerBlock
         GradOutput = gradOutput;
     }
 
-    /// <summary>S, R or L.</summary>
+    /// <summary>S, R, L or ResNet.</summary>
     public string Block { get; }
 
     /// <summary>The FusedLayers model whose parameters and buffers the peer copies.</summary>

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using ResNet;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,7 +14,8 @@ namespace FusedLayers.Benchmarks.Peers;
 /// <summary>
 /// PyTorch (libtorch 2.10 CPU through TorchSharp-cpu 0.107.0) on the same blocks, modes, thread counts
 /// and weights as <see cref="BlockBenchmarks"/>: an <c>nn.Sequential</c> of Conv2d/Linear, BatchNorm and
-/// ReLU with FusedLayers' initial parameters and running statistics copied in, checked against
+/// ReLU (for the ResNet block, the hand-written <see cref="ResNetStageTwin"/> of samples/ResNet) with
+/// FusedLayers' initial parameters and running statistics copied in, checked against
 /// FusedLayers' output in <see cref="Setup"/>. libtorch runs <c>torch.set_num_threads(Threads)</c>
 /// intra-op threads and one inter-op thread; glibc malloc keeps freed memory (see
 /// <see cref="PeerNative.TuneMalloc"/>); each iteration runs inside a dispose scope, as a TorchSharp
@@ -29,7 +31,7 @@ public class TorchSharpBenchmarks
     private TorchTensor input = null!;
     private TorchTensor gradOutput = null!;
 
-    /// <summary>Reference block: S, R or L (DESIGN.md).</summary>
+    /// <summary>Block: S, R or L (DESIGN.md), or ResNet (samples/ResNet).</summary>
     [ParamsSource(nameof(Blocks))]
     public string Block { get; set; } = "S";
 
@@ -122,12 +124,13 @@ public class TorchSharpBenchmarks
         module.forward(input);
     }
 
-    /// <summary>The block as a PyTorch <c>nn.Sequential</c> with the FusedLayers names.</summary>
+    /// <summary>The block as a PyTorch module with the FusedLayers names (an <c>nn.Sequential</c>, or the ResNet twin).</summary>
     internal static nn.Module<TorchTensor, TorchTensor> CreateModule(string block) => block switch
     {
         "S" => nn.Sequential(("Conv", nn.Conv2d(3, 64, 3, stride: 1, padding: 1)), ("Bn", nn.BatchNorm2d(64)), ("Relu", nn.ReLU())),
         "R" => nn.Sequential(("Conv", nn.Conv2d(64, 64, 3, stride: 1, padding: 1, bias: false)), ("Bn", nn.BatchNorm2d(64)), ("Relu", nn.ReLU())),
         "L" => nn.Sequential(("Fc", nn.Linear(784, 256)), ("Bn", nn.BatchNorm1d(256)), ("Relu", nn.ReLU())),
+        "ResNet" => new ResNetStageTwin(),
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
