@@ -434,3 +434,35 @@ public partial class GroupedConvModel
     [Linear(16, 4)]
     public partial LinearLayer Fc { get; }
 }
+
+/// <summary>
+/// Pools fused after BatchNorm: a standalone BatchNorm2d -> SiLU whose apply pass is the prologue of an
+/// average pool (padding not counted), and Conv -> BatchNorm2d -> max pool without an activation.
+/// </summary>
+[FusedModel(InputShape = new[] { 4, 9, 9 })]
+public partial class PooledBnModel
+{
+    [BatchNorm2d(4)]
+    public partial BatchNorm2dLayer Bn0 { get; }
+
+    [SiLU]
+    public partial ActivationLayer Act0 { get; }
+
+    [AvgPool2d(3, Stride = 2, Padding = 1, CountIncludePad = false)]
+    public partial AvgPool2dLayer Pool0 { get; }
+
+    [Conv2d(4, 6, 3, Padding = 1)]
+    public partial Conv2dLayer Conv1 { get; }
+
+    [BatchNorm2d(6)]
+    public partial BatchNorm2dLayer Bn1 { get; }
+
+    [MaxPool2d(2)]
+    public partial MaxPool2dLayer Pool1 { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(24, 3)]
+    public partial LinearLayer Fc { get; }
+}

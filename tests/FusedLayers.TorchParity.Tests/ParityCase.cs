@@ -122,6 +122,15 @@ public sealed record ParityCase(
             ("Gap", nn.AdaptiveAvgPool2d(1)),
             ("Flat", nn.Flatten()),
             ("Fc", nn.Linear(16, 4))), 3, Biases()),
+        new(nameof(PooledBnModel), s => new PooledBnModel(s), () => Seq(
+            ("Bn0", nn.BatchNorm2d(4)),
+            ("Act0", nn.SiLU()),
+            ("Pool0", nn.AvgPool2d(3, stride: 2, padding: 1, count_include_pad: false)),
+            ("Conv1", nn.Conv2d(4, 6, 3, padding: 1)),
+            ("Bn1", nn.BatchNorm2d(6)),
+            ("Pool1", nn.MaxPool2d(2)),
+            ("Flat", nn.Flatten()),
+            ("Fc", nn.Linear(24, 3))), 4, Biases(("Conv1.bias", 5 * 5))),
         new(nameof(SigmoidMlp), s => new SigmoidMlp(s), () => Seq(
             ("Fc1", nn.Linear(12, 10, hasBias: false)),
             ("Bn1", nn.BatchNorm1d(10)),

@@ -120,7 +120,10 @@ internal sealed class KernelNames
         : Kernel.Activation.Kind == LayerKind.ReLU ? "global::FusedLayers.Kernels.Activation.ReLU"
         : "_fl" + Kernel.Activation.Name + ".Activation";
 
-    public bool HasIndices => Kernel.Op?.Kind == LayerKind.MaxPool2d;
+    public bool HasIndices => Kernel.Op?.Kind == LayerKind.MaxPool2d || Kernel.Pool?.Kind == LayerKind.MaxPool2d;
+
+    /// <summary>Geometry of a pool fused after BatchNorm.</summary>
+    public string FusedPoolGeometry => Prefix.Replace("_fl", "s_fl") + "Pool";
 
     public bool HasMask => Kernel.Op?.Kind == LayerKind.Dropout;
 
@@ -134,11 +137,11 @@ internal sealed class KernelNames
     public bool HasDz => IsRowNorm
         ? Kernel.Anchor is not null || Kernel.Index == 0
         : (Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.Activation is not null)) ||
-          (Kernel.Norm is not null && Kernel.HasSmoothActivation);
+          (Kernel.Norm is not null && (Kernel.HasSmoothActivation || Kernel.Pool is not null));
 
     public bool HasDy => !IsLast;
 
-    public bool Folds => Kernel.Anchor is not null && Kernel.Norm is { TrackRunningStats: true } && Kernel.Residual is null;
+    public bool Folds => Kernel.Anchor is not null && Kernel.Norm is { TrackRunningStats: true } && Kernel.Residual is null && Kernel.Pool is null;
 
     /// <summary>Whether the kernel reads its input again in backward (so the model input must be copied when it is kernel 0).</summary>
     public bool NeedsSavedInput => Kernel.Anchor is not null || Kernel.Norm is not null || Kernel.HasSmoothActivation;

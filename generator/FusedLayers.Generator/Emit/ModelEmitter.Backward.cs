@@ -72,7 +72,7 @@ internal static partial class ModelEmitter
         string dy = k.IsLast ? "gradOutput" : scope.Get(k.Dy, k.OutputLength);
         string x = i == 0 ? (k.NeedsSavedInput ? scope.Get("_flInput", k.InputLength) : "") : scope.Get(kernels[i - 1].Y, k.InputLength);
         string dx = i == 0 ? "gradInput" : scope.Get(kernels[i - 1].Dy, k.InputLength);
-        string mask = kernel.Activation?.Kind == LayerKind.ReLU ? scope.Get(k.Y, k.OutputLength) : "default";
+        string mask = kernel.Activation?.Kind == LayerKind.ReLU && kernel.Pool is null ? scope.Get(k.Y, k.OutputLength) : "default";
         string c = Shapes.Inv(k.Channels);
         string s = Shapes.Inv(k.Spatial);
         w.Line($"// Kernel {Shapes.Inv(kernel.Index)} backward: {string.Join(" <- ", kernel.Layers().Reverse().Select(l => l.Name))}.");
@@ -111,7 +111,26 @@ internal static partial class ModelEmitter
         // The gradient that reaches the anchor (or the kernel input when there is no anchor).
         string dz = dy;
         string normInput = norm is null ? "" : anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
-        if (kernel.HasSmoothActivation)
+        if (kernel.Pool is { } pool)
+        {
+            // The pool's gradient at full resolution, then the activation's at the recomputed pre-activation.
+            string full = scope.Get(k.Dz, k.NormLength);
+            w.Line(pool.Kind == LayerKind.MaxPool2d
+                ? $"// Pass 0: {pool.Name}: each output's gradient to its window's arg-max."
+                : $"// Pass 0: {pool.Name}: each output's gradient spread evenly over its window.");
+            w.Line(pool.Kind == LayerKind.MaxPool2d
+                ? $"{Kernels}PoolKernels.MaxBackward(in context, in {k.FusedPoolGeometry}, batch, {dy}, new global::System.ReadOnlySpan<int>({k.Indices}, 0, batch * {Shapes.Inv(k.OutputLength)}), {full});"
+                : $"{Kernels}PoolKernels.AvgBackward(in context, in {k.FusedPoolGeometry}, batch, {Bool(pool.CountIncludePad)}, {dy}, {full});");
+            if (kernel.Activation is not null)
+            {
+                w.Line($"// {kernel.Activation.Name}: dy * {k.ActivationName}'(z * scale + shift), BatchNorm's output recomputed (it was never stored).");
+                w.Line($"{Kernels}ActivationKernels.Backward(in context, {k.ActivationExpression}, batch, {c}, {s}, {full}, {normInput}, {k.Scale}, {k.Shift}, {full});");
+            }
+
+            dy = full;
+            dz = full;
+        }
+        else if (kernel.HasSmoothActivation)
         {
             // Smooth activations need the pre-activation, recomputed from what forward saved.
             string activation = $"{Field(kernel.Activation!)}.Activation";

@@ -250,6 +250,13 @@ internal static partial class ModelEmitter
                 w.Line($"// Pass 2: {norm.Name} apply{withActivation}.");
                 WriteApply(w, k, scope.Get(k.Z, k.NormLength), y, relu, activation);
             }
+            else if (kernel.Pool is not null)
+            {
+                w.Line($"// {anchor.Name}, then {norm.Name} from the running statistics as the prologue of {kernel.Pool.Name} (not folded: the pool pass reads the planes anyway).");
+                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, default, default);");
+                w.Line(RunningScaleShift(k, norm, gamma, beta, eps));
+                WriteApply(w, k, scope.Get(k.Z, k.NormLength), y, relu, activation);
+            }
             else
             {
                 w.Line($"// {norm.Name} folded into {anchor.Name} from the running statistics (refolded every call, so later");
@@ -391,6 +398,15 @@ internal static partial class ModelEmitter
     {
         string c = Shapes.Inv(k.Channels);
         string s = Shapes.Inv(k.Spatial);
+        if (k.Kernel.Pool is { } pool)
+        {
+            w.Line($"// ... as the prologue of {pool.Name}: each plane is normalised{(k.Kernel.Activation is null ? "" : " and activated")} in cache and pooled; the full-resolution result is never stored.");
+            w.Line(pool.Kind == LayerKind.MaxPool2d
+                ? $"{Kernels}PoolKernels.MaxForward(in context, in {k.FusedPoolGeometry}, batch, {x}, {k.Scale}, {k.Shift}, {k.ActivationExpression}, {y}, new global::System.Span<int>({k.Indices}, 0, batch * {Shapes.Inv(k.OutputLength)}));"
+                : $"{Kernels}PoolKernels.AvgForward(in context, in {k.FusedPoolGeometry}, batch, {Bool(pool.CountIncludePad)}, {x}, {k.Scale}, {k.Shift}, {k.ActivationExpression}, {y});");
+            return;
+        }
+
         w.Line(k.Kernel.HasSmoothActivation
             ? $"{Kernels}ActivationKernels.Forward(in context, {activation}, batch, {c}, {s}, {x}, {k.Scale}, {k.Shift}, {y});"
             : $"{Kernels}BatchNormKernels.Apply(in context, batch, {c}, {s}, {x}, {k.Scale}, {k.Shift}, {relu}, {y});");

@@ -155,7 +155,14 @@ internal static partial class ModelEmitter
     {
         string anchor = kernel.Anchor?.Kind == LayerKind.Conv2d ? "convolution" : "linear layer";
         string relu = kernel.Activation is null ? "" : " + " + LayerKinds.AttributeName(kernel.Activation.Kind);
-        if (kernel.Residual is not null)
+        if (kernel.Pool is not null)
+        {
+            foreach (string line in PooledSteps(kernel, anchor, relu))
+            {
+                yield return line;
+            }
+        }
+        else if (kernel.Residual is not null)
         {
             foreach (string line in ResidualSteps(kernel, anchor))
             {
@@ -228,6 +235,28 @@ internal static partial class ModelEmitter
             yield return "backward           pass 1: ReLU mask";
             yield return $"saved for backward kernel output {Shapes.Format(kernel.OutputShape)}";
         }
+    }
+
+    /// <summary>Kernels whose BatchNorm (+ activation) is the prologue of a pool.</summary>
+    private static IEnumerable<string> PooledSteps(KernelPlan kernel, string anchor, string plusActivation)
+    {
+        LayerSpec pool = kernel.Pool!;
+        string first = kernel.Anchor is null ? "per-channel statistics (two passes per plane, merged in sample order)" : $"{anchor} with per-channel batch statistics in the epilogue";
+        yield return $"training forward   pass 1: {first}";
+        yield return $"                   pass 2: {pool.Kind}, with BatchNorm apply{plusActivation} as its per-plane prologue (in cache;";
+        yield return "                           the full-resolution activation is never written)";
+        yield return kernel.Norm!.TrackRunningStats
+            ? $"inference forward  {(kernel.Anchor is null ? "" : anchor + ", then ")}the same pool pass with the running statistics (BatchNorm is not folded: the pool reads the planes anyway)"
+            : "inference forward  as training (track_running_stats=False uses batch statistics), without running updates";
+        yield return $"backward           pass 0: {pool.Kind} gradient at full resolution{(kernel.Activation is null ? "" : $", then the {LayerKinds.AttributeName(kernel.Activation.Kind)} gradient at the recomputed z * scale + shift")}";
+        yield return "                   pass 1: BatchNorm sums; pass 2: BatchNorm input gradient";
+        if (kernel.Anchor is not null)
+        {
+            yield return $"                   then the {kernel.Anchor.Kind} {(kernel.Anchor.Bias ? "weight/bias gradients" : "weight gradient")} and the input gradient";
+        }
+
+        yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}{(kernel.Anchor is null ? "" : $", {anchor} output {Shapes.Format(kernel.NormShape)}")}, batch mean and 1/sqrt(var + eps)" +
+                     (pool.Kind == LayerKind.MaxPool2d ? $", arg-max per output {Shapes.Format(kernel.OutputShape)}" : "");
     }
 
     /// <summary>Kernels with a skip connection: BatchNorm-apply + add + activation in one pass, both directions.</summary>

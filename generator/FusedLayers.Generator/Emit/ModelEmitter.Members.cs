@@ -38,6 +38,13 @@ internal static partial class ModelEmitter
                 w.Line($"private static readonly {Kernels}LinearGeometry {k.Geometry} = new({Shapes.Inv(anchor.InChannels)}, {Shapes.Inv(anchor.OutChannels)});");
             }
 
+            if (k.Kernel.Pool is { } fusedPool)
+            {
+                EquatableArray<int> n = k.Kernel.NormShape;
+                w.Line($"private static readonly {Kernels}Pool2dGeometry {k.FusedPoolGeometry} = new({Shapes.Inv(n[0])}, {Shapes.Inv(n[1])}, {Shapes.Inv(n[2])}, " +
+                       $"{Shapes.Inv(fusedPool.KernelSize)}, {Shapes.Inv(fusedPool.Stride)}, {Shapes.Inv(fusedPool.Padding)});");
+            }
+
             if (k.UsesBatchStatistics)
             {
                 w.Line($"private static readonly int[] {k.NormShape} = new int[] {{ {string.Join(", ", k.Kernel.NormShape.Select(Shapes.Inv))} }};");

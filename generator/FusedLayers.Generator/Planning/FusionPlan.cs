@@ -20,6 +20,12 @@ internal sealed record KernelPlan
     /// <summary>A pooling or dropout layer, which runs as a kernel of its own (no anchor, BatchNorm or activation).</summary>
     public LayerSpec? Op { get; init; }
 
+    /// <summary>
+    /// A MaxPool2d or AvgPool2d fused after the BatchNorm (and activation): the BatchNorm-apply + activation runs as
+    /// the pool's prologue, plane by plane in cache, so the full-resolution activation is never stored.
+    /// </summary>
+    public LayerSpec? Pool { get; init; }
+
     /// <summary>A skip connection whose add joins the epilogue (after the BatchNorm, before the activation).</summary>
     public LayerSpec? Residual { get; init; }
 
@@ -79,6 +85,11 @@ internal sealed record KernelPlan
         if (Activation is not null)
         {
             yield return Activation;
+        }
+
+        if (Pool is not null)
+        {
+            yield return Pool;
         }
     }
 }

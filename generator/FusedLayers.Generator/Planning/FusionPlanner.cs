@@ -19,7 +19,8 @@ namespace FusedLayers.Generator.Planning;
 /// <item>A Residual (skip connection) joins after the anchor/BatchNorm, before the activation: BatchNorm-apply, add
 /// and activation are one pass. A layer that is the source of a skip connection ends its kernel, so its
 /// output exists in memory.</item>
-/// <item>MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and Dropout each run as a kernel of their own.</item>
+/// <item>MaxPool2d and AvgPool2d right after a BatchNorm (and its activation) join that kernel: BatchNorm-apply +
+/// activation become the pool's per-plane prologue. Otherwise pools, AdaptiveAvgPool2d and Dropout run alone.</item>
 /// </list>
 /// </summary>
 internal static class FusionPlanner
@@ -136,6 +137,15 @@ internal static class FusionPlanner
                     OutputShape = validation.Shapes[i].Output,
                     UnfusedReason = last is null ? Reason(layers, i) : kernel.UnfusedReason,
                 };
+                i++;
+            }
+
+            // A pool right after BatchNorm (+ activation) takes the BatchNorm-apply pass as its prologue.
+            last = kernel.Activation ?? kernel.Norm;
+            if (i < layers.Count && layers[i].Kind is LayerKind.MaxPool2d or LayerKind.AvgPool2d && kernel.Norm is not null &&
+                LayerKinds.IsBatchNorm(kernel.Norm.Kind) && kernel.Residual is null && kernel.FlattensInside.Count == 0 && !sources.Contains(last!.Name))
+            {
+                kernel = kernel with { Pool = layers[i], OutputShape = validation.Shapes[i].Output };
                 i++;
             }
 

@@ -21,7 +21,7 @@ public static unsafe partial class PoolKernels
         GlobalBackward,
     }
 
-    /// <summary>Max pooling on <paramref name="isa"/>, unchecked (see <see cref="MaxForward"/>).</summary>
+    /// <summary>Max pooling on <paramref name="isa"/>, unchecked (see <see cref="MaxForward(in KernelContext, in Pool2dGeometry, int, ReadOnlySpan{float}, Span{float}, Span{int})"/>).</summary>
     internal static void MaxForwardOn(
         KernelIsa isa, int threads, in Pool2dGeometry geometry, int batch, ReadOnlySpan<float> input, Span<float> output, Span<int> indices)
     {
@@ -45,7 +45,7 @@ public static unsafe partial class PoolKernels
         }
     }
 
-    /// <summary>Average pooling on <paramref name="isa"/>, unchecked (see <see cref="AvgForward"/>).</summary>
+    /// <summary>Average pooling on <paramref name="isa"/>, unchecked (see <see cref="AvgForward(in KernelContext, in Pool2dGeometry, int, bool, ReadOnlySpan{float}, Span{float})"/>).</summary>
     internal static void AvgForwardOn(
         KernelIsa isa, int threads, in Pool2dGeometry geometry, int batch, bool countIncludePad, ReadOnlySpan<float> input, Span<float> output)
     {
@@ -122,8 +122,19 @@ public static unsafe partial class PoolKernels
         private float* source;
         private float* destination;
         private int* indices;
+        private float* prologueScale;
+        private float* prologueShift;
+        private Activation prologueActivation;
 
         public static PlaneWork Instance => instance ??= new PlaneWork();
+
+        /// <summary>Sets (or, with nulls, clears) the per-channel scale/shift + activation applied to each input plane first.</summary>
+        public void SetPrologue(float* scale, float* shift, Activation activation)
+        {
+            prologueScale = scale;
+            prologueShift = shift;
+            prologueActivation = activation;
+        }
 
         public void Set(
             PoolOperation operation, KernelIsa isa, in Pool2dGeometry geometry, bool countIncludePad, int spatial, int planes, int perItem,
@@ -184,20 +195,36 @@ public static unsafe partial class PoolKernels
             int rowLength = g.InWidth + g.KernelSize;
             float[] floats = ArrayPool<float>.Shared.Rent(rowLength);
             int[] ints = ArrayPool<int>.Shared.Rent(rowLength);
+            bool prologue = prologueScale != null;
+            float[] planeArray = ArrayPool<float>.Shared.Rent(prologue ? (int)inPlane : 0);
             try
             {
                 fixed (float* rowFloats = floats)
                 fixed (int* rowInts = ints)
+                fixed (float* planeBuffer = planeArray)
                 {
                     for (int p = first; p < end; p++)
                     {
+                        float* source = this.source;
+                        long sourceOffset = p * inPlane;
+                        if (prologue)
+                        {
+                            // BatchNorm-apply + activation of this plane into a cache-resident buffer, pooled from there.
+                            int c = p % g.Channels;
+                            ActivationMath.Forward(
+                                isa, prologueActivation, new ReadOnlySpan<float>(source + sourceOffset, (int)inPlane), prologueScale[c], prologueShift[c],
+                                default, default, new Span<float>(planeBuffer, (int)inPlane));
+                            source = planeBuffer;
+                            sourceOffset = 0;
+                        }
+
                         switch (operation)
                         {
                             case PoolOperation.MaxForward:
-                                MaxPlane(isa, g, source + (p * inPlane), destination + (p * outPlane), indices + (p * outPlane), rowFloats, rowInts);
+                                MaxPlane(isa, g, source + sourceOffset, destination + (p * outPlane), indices + (p * outPlane), rowFloats, rowInts);
                                 break;
                             case PoolOperation.AvgForward:
-                                AvgPlane(isa, g, countIncludePad, source + (p * inPlane), destination + (p * outPlane), rowFloats);
+                                AvgPlane(isa, g, countIncludePad, source + sourceOffset, destination + (p * outPlane), rowFloats);
                                 break;
                             default:
                                 AvgBackwardPlane(isa, g, countIncludePad, source + (p * outPlane), destination + (p * inPlane), rowFloats);
@@ -210,6 +237,7 @@ public static unsafe partial class PoolKernels
             {
                 ArrayPool<float>.Shared.Return(floats);
                 ArrayPool<int>.Shared.Return(ints);
+                ArrayPool<float>.Shared.Return(planeArray);
             }
         }
     }

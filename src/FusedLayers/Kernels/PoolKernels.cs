@@ -64,7 +64,7 @@ public static partial class PoolKernels
     /// <param name="geometry">Shapes.</param>
     /// <param name="batch">Batch size N.</param>
     /// <param name="gradOutput">Gradient of the output.</param>
-    /// <param name="indices">The arg-max indices written by <see cref="MaxForward"/>.</param>
+    /// <param name="indices">The arg-max indices written by <see cref="MaxForward(in KernelContext, in Pool2dGeometry, int, ReadOnlySpan{float}, Span{float}, Span{int})"/>.</param>
     /// <param name="gradInput">Receives the input gradient (overwritten).</param>
     /// <exception cref="ArgumentException">Invalid geometry or a span too short.</exception>
     /// <exception cref="IndexOutOfRangeException">An index lies outside its input plane.</exception>

@@ -6,55 +6,49 @@
 //   input per sample   [3, 12, 12]   (the batch size N is chosen at run time)
 //   output per sample  [5]
 //
-//   kernel 0  Conv1 -> Bn1 -> Relu1   [3, 12, 12] -> [8, 12, 12]
+//   kernel 0  Conv1 -> Bn1 -> Relu1 -> Pool1   [3, 12, 12] -> [8, 6, 6]
 //     Conv1      Conv2d(3, 8, kernel_size=3, stride=1, padding=1, bias=True)
 //     Bn1        BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu1      ReLU()
-//     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [3, 12, 12], convolution output [8, 12, 12],
-//                        kernel output [8, 12, 12] (ReLU mask), batch mean and 1/sqrt(var + eps) [8]
-//
-//   kernel 1  Pool1   [8, 12, 12] -> [8, 6, 6]
 //     Pool1      MaxPool2d(kernel_size=3, stride=2, padding=1)
-//     forward            pass 1: window maximum, vectorised over output columns; the arg-max (int) of each output is kept
-//     backward           pass 1: route each gradient to its arg-max (a scatter; overlapping windows add)
-//     saved for backward arg-max per output [8, 6, 6] (no activations)
+//     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
+//     training forward   pass 1: convolution with per-channel batch statistics in the epilogue
+//                        pass 2: MaxPool2d, with BatchNorm apply + ReLU as its per-plane prologue (in cache;
+//                                the full-resolution activation is never written)
+//     inference forward  convolution, then the same pool pass with the running statistics (BatchNorm is not folded: the pool reads the planes anyway)
+//     backward           pass 0: MaxPool2d gradient at full resolution, then the ReLU gradient at the recomputed z * scale + shift
+//                        pass 1: BatchNorm sums; pass 2: BatchNorm input gradient
+//                        then the Conv2d weight/bias gradients and the input gradient
+//     saved for backward kernel input [3, 12, 12], convolution output [8, 12, 12], batch mean and 1/sqrt(var + eps), arg-max per output [8, 6, 6]
 //
-//   kernel 2  Conv2   [8, 6, 6] -> [8, 6, 6]
+//   kernel 1  Conv2   [8, 6, 6] -> [8, 6, 6]
 //     Conv2      Conv2d(8, 8, kernel_size=3, stride=1, padding=1, bias=True)
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     forward            pass 1: convolution (training and inference alike)
 //     backward           the Conv2d weight/bias gradients and the input gradient
 //     saved for backward kernel input [8, 6, 6], kernel output [8, 6, 6]
 //
-//   kernel 3  Pool2   [8, 6, 6] -> [8, 3, 3]
+//   kernel 2  Pool2   [8, 6, 6] -> [8, 3, 3]
 //     Pool2      AvgPool2d(kernel_size=2, stride=2, padding=0, count_include_pad=False)
 //     forward            pass 1: window mean, vectorised over output columns
 //     backward           pass 1: spread each gradient evenly over its window
 //     saved for backward nothing
 //
-//   kernel 4  Gap   [8, 3, 3] -> [8, 1, 1]
+//   kernel 3  Gap   [8, 3, 3] -> [8, 1, 1]
 //     Gap        AdaptiveAvgPool2d(output_size=1)
 //     forward            pass 1: mean of each channel plane
 //     backward           pass 1: each plane receives its gradient / (H * W)
 //     saved for backward nothing
 //
 //   Flat: Flatten, a reshape of the same buffer (no kernel, no data movement)
-//   kernel 5  Drop   [8] -> [8]
+//   kernel 4  Drop   [8] -> [8]
 //     Drop       Dropout(p=0.25)
 //     training forward   pass 1: mask from a counter-based generator keyed by (Seed, Step, element), y = x * mask / (1 - p)
 //     inference forward  identity (a copy)
 //     backward           pass 1: dx = dy * the same mask
 //     saved for backward the mask multipliers [8]
 //
-//   kernel 6  Fc   [8] -> [5]
+//   kernel 5  Fc   [8] -> [5]
 //     Fc         Linear(in_features=8, out_features=5, bias=True)
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
 //     forward            pass 1: linear layer (training and inference alike)
@@ -82,11 +76,11 @@ namespace Snapshots
         private static readonly int[] s_flInputShape = new int[] { 3, 12, 12 };
         private static readonly int[] s_flOutputShape = new int[] { 5 };
         private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK0Conv = new(3, 8, 12, 12, 3, 1, 1);
+        private static readonly global::FusedLayers.Kernels.Pool2dGeometry s_flK0Pool = new(8, 12, 12, 3, 2, 1);
         private static readonly int[] s_flK0NormShape = new int[] { 8, 12, 12 };
-        private static readonly global::FusedLayers.Kernels.Pool2dGeometry s_flK1Pool = new(8, 12, 12, 3, 2, 1);
-        private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK2Conv = new(8, 8, 6, 6, 3, 1, 1);
-        private static readonly global::FusedLayers.Kernels.Pool2dGeometry s_flK3Pool = new(8, 6, 6, 2, 2, 0);
-        private static readonly global::FusedLayers.Kernels.LinearGeometry s_flK6Linear = new(8, 5);
+        private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK1Conv = new(8, 8, 6, 6, 3, 1, 1);
+        private static readonly global::FusedLayers.Kernels.Pool2dGeometry s_flK2Pool = new(8, 6, 6, 2, 2, 0);
+        private static readonly global::FusedLayers.Kernels.LinearGeometry s_flK5Linear = new(8, 5);
 
         /// <summary>Elements in one input sample, [3, 12, 12].</summary>
         public const int InputSampleLength = 432;
@@ -199,11 +193,12 @@ namespace Snapshots
         private global::FusedLayers.Buffer[]? _flBuffers;
         private float[] _flInput = global::System.Array.Empty<float>();
 
-        // Kernel 0 workspace (Conv1 -> Bn1 -> Relu1).
+        // Kernel 0 workspace (Conv1 -> Bn1 -> Relu1 -> Pool1).
         private float[] _flK0Y = global::System.Array.Empty<float>();
         private float[] _flK0Z = global::System.Array.Empty<float>();
         private float[] _flK0Dz = global::System.Array.Empty<float>();
         private float[] _flK0Dy = global::System.Array.Empty<float>();
+        private int[] _flK0Indices = global::System.Array.Empty<int>();
         private readonly float[] _flK0Mean = new float[8];
         private readonly float[] _flK0Var = new float[8];
         private readonly float[] _flK0InvStd = new float[8];
@@ -211,33 +206,26 @@ namespace Snapshots
         private readonly float[] _flK0Shift = new float[8];
         private readonly float[] _flK0SumDy = new float[8];
         private readonly float[] _flK0SumDyXhat = new float[8];
-        private readonly float[] _flK0FoldedWeight = new float[216];
-        private readonly float[] _flK0FoldedBias = new float[8];
 
-        // Kernel 1 workspace (Pool1).
+        // Kernel 1 workspace (Conv2).
         private float[] _flK1Y = global::System.Array.Empty<float>();
         private float[] _flK1Dy = global::System.Array.Empty<float>();
-        private int[] _flK1Indices = global::System.Array.Empty<int>();
 
-        // Kernel 2 workspace (Conv2).
+        // Kernel 2 workspace (Pool2).
         private float[] _flK2Y = global::System.Array.Empty<float>();
         private float[] _flK2Dy = global::System.Array.Empty<float>();
 
-        // Kernel 3 workspace (Pool2).
+        // Kernel 3 workspace (Gap).
         private float[] _flK3Y = global::System.Array.Empty<float>();
         private float[] _flK3Dy = global::System.Array.Empty<float>();
 
-        // Kernel 4 workspace (Gap).
+        // Kernel 4 workspace (Drop).
         private float[] _flK4Y = global::System.Array.Empty<float>();
         private float[] _flK4Dy = global::System.Array.Empty<float>();
+        private float[] _flK4Mask = global::System.Array.Empty<float>();
 
-        // Kernel 5 workspace (Drop).
+        // Kernel 5 workspace (Fc).
         private float[] _flK5Y = global::System.Array.Empty<float>();
-        private float[] _flK5Dy = global::System.Array.Empty<float>();
-        private float[] _flK5Mask = global::System.Array.Empty<float>();
-
-        // Kernel 6 workspace (Fc).
-        private float[] _flK6Y = global::System.Array.Empty<float>();
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
         public PoolingAndDropout()
@@ -286,45 +274,41 @@ namespace Snapshots
             FlEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 432);
-            global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 1152);
+            global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 288);
             global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 1152);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 288);
-            global::System.Span<float> k2Y = new(_flK2Y, 0, batch * 288);
-            global::System.Span<float> k3Y = new(_flK3Y, 0, batch * 72);
+            global::System.Span<float> k2Y = new(_flK2Y, 0, batch * 72);
+            global::System.Span<float> k3Y = new(_flK3Y, 0, batch * 8);
             global::System.Span<float> k4Y = new(_flK4Y, 0, batch * 8);
-            global::System.Span<float> k5Y = new(_flK5Y, 0, batch * 8);
-            global::System.Span<float> k6Y = new(_flK6Y, 0, batch * 5);
+            global::System.Span<float> k5Y = new(_flK5Y, 0, batch * 5);
             // The first kernel's backward reads the model input again: keep a copy.
             input.CopyTo(savedInput);
 
-            // Kernel 0: Conv1 -> Bn1 -> Relu1.
+            // Kernel 0: Conv1 -> Bn1 -> Relu1 -> Pool1.
             // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flConv1.Weight.Data, _flConv1.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn1 apply + ReLU.
-            global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 8, 144, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
+            // ... as the prologue of Pool1: each plane is normalised and activated in cache and pooled; the full-resolution result is never stored.
+            global::FusedLayers.Kernels.PoolKernels.MaxForward(in context, in s_flK0Pool, batch, k0Z, _flK0Scale, _flK0Shift, global::FusedLayers.Kernels.Activation.ReLU, k0Y, new global::System.Span<int>(_flK0Indices, 0, batch * 288));
 
-            // Kernel 1: Pool1.
-            // Max pooling; the arg-max of each window is kept for backward.
-            global::FusedLayers.Kernels.PoolKernels.MaxForward(in context, in s_flK1Pool, batch, k0Y, k1Y, new global::System.Span<int>(_flK1Indices, 0, batch * 288));
-
-            // Kernel 2: Conv2.
+            // Kernel 1: Conv2.
             // Conv2, one pass.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flConv2.Weight.Data, _flConv2.Bias!.Data, k2Y, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv2.Weight.Data, _flConv2.Bias!.Data, k1Y, false, default, default);
 
-            // Kernel 3: Pool2.
-            global::FusedLayers.Kernels.PoolKernels.AvgForward(in context, in s_flK3Pool, batch, false, k2Y, k3Y);
+            // Kernel 2: Pool2.
+            global::FusedLayers.Kernels.PoolKernels.AvgForward(in context, in s_flK2Pool, batch, false, k1Y, k2Y);
 
-            // Kernel 4: Gap.
-            global::FusedLayers.Kernels.PoolKernels.GlobalAvgForward(in context, batch, 8, 9, k3Y, k4Y);
+            // Kernel 3: Gap.
+            global::FusedLayers.Kernels.PoolKernels.GlobalAvgForward(in context, batch, 8, 9, k2Y, k3Y);
 
-            // Kernel 5: Drop.
+            // Kernel 4: Drop.
             // Dropout: the mask of (Drop.Seed, Drop.Step) is written to the mask buffer for backward; the step advances once the forward pass has succeeded.
-            global::FusedLayers.Kernels.DropoutKernels.Forward(in context, _flDrop.P, _flDrop.Seed, _flDrop.Step, k4Y, k5Y, new global::System.Span<float>(_flK5Mask, 0, batch * 8));
+            global::FusedLayers.Kernels.DropoutKernels.Forward(in context, _flDrop.P, _flDrop.Seed, _flDrop.Step, k3Y, k4Y, new global::System.Span<float>(_flK4Mask, 0, batch * 8));
 
-            // Kernel 6: Fc.
+            // Kernel 5: Fc.
             // Fc, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK6Linear, batch, k5Y, _flFc.Weight.Data, _flFc.Bias!.Data, k6Y, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flFc.Weight.Data, _flFc.Bias!.Data, k5Y, false, default, default);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
@@ -336,7 +320,7 @@ namespace Snapshots
             // The next training forward draws fresh dropout masks.
             _flDrop.Step++;
 
-            k6Y.CopyTo(output);
+            k5Y.CopyTo(output);
             _flSavedBatch = batch;
         }
 
@@ -346,41 +330,37 @@ namespace Snapshots
             _flSavedBatch = 0;
             FlEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
-            global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 1152);
+            global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 288);
+            global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 1152);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 288);
-            global::System.Span<float> k2Y = new(_flK2Y, 0, batch * 288);
-            global::System.Span<float> k3Y = new(_flK3Y, 0, batch * 72);
+            global::System.Span<float> k2Y = new(_flK2Y, 0, batch * 72);
+            global::System.Span<float> k3Y = new(_flK3Y, 0, batch * 8);
             global::System.Span<float> k4Y = new(_flK4Y, 0, batch * 8);
-            global::System.Span<float> k5Y = new(_flK5Y, 0, batch * 8);
 
-            // Kernel 0: Conv1 -> Bn1 -> Relu1.
-            // Bn1 folded into Conv1 from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
+            // Kernel 0: Conv1 -> Bn1 -> Relu1 -> Pool1.
+            // Conv1, then Bn1 from the running statistics as the prologue of Pool1 (not folded: the pool pass reads the planes anyway).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flConv1.Weight.Data, _flConv1.Bias!.Data, k0Z, false, default, default);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn1.RunningMean!, _flBn1.RunningVar!, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flConv1.Weight.Data, _flConv1.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, k0Y, true, default, default);
+            // ... as the prologue of Pool1: each plane is normalised and activated in cache and pooled; the full-resolution result is never stored.
+            global::FusedLayers.Kernels.PoolKernels.MaxForward(in context, in s_flK0Pool, batch, k0Z, _flK0Scale, _flK0Shift, global::FusedLayers.Kernels.Activation.ReLU, k0Y, new global::System.Span<int>(_flK0Indices, 0, batch * 288));
 
-            // Kernel 1: Pool1.
-            // Max pooling; the arg-max of each window is kept for backward.
-            global::FusedLayers.Kernels.PoolKernels.MaxForward(in context, in s_flK1Pool, batch, k0Y, k1Y, new global::System.Span<int>(_flK1Indices, 0, batch * 288));
-
-            // Kernel 2: Conv2.
+            // Kernel 1: Conv2.
             // Conv2, one pass.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flConv2.Weight.Data, _flConv2.Bias!.Data, k2Y, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv2.Weight.Data, _flConv2.Bias!.Data, k1Y, false, default, default);
 
-            // Kernel 3: Pool2.
-            global::FusedLayers.Kernels.PoolKernels.AvgForward(in context, in s_flK3Pool, batch, false, k2Y, k3Y);
+            // Kernel 2: Pool2.
+            global::FusedLayers.Kernels.PoolKernels.AvgForward(in context, in s_flK2Pool, batch, false, k1Y, k2Y);
 
-            // Kernel 4: Gap.
-            global::FusedLayers.Kernels.PoolKernels.GlobalAvgForward(in context, batch, 8, 9, k3Y, k4Y);
+            // Kernel 3: Gap.
+            global::FusedLayers.Kernels.PoolKernels.GlobalAvgForward(in context, batch, 8, 9, k2Y, k3Y);
 
-            // Kernel 5: Drop.
+            // Kernel 4: Drop.
             // Dropout is the identity in inference.
-            k4Y.CopyTo(k5Y);
+            k3Y.CopyTo(k4Y);
 
-            // Kernel 6: Fc.
+            // Kernel 5: Fc.
             // Fc, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK6Linear, batch, k5Y, _flFc.Weight.Data, _flFc.Bias!.Data, output, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flFc.Weight.Data, _flFc.Bias!.Data, output, false, default, default);
         }
 
         /// <inheritdoc />
@@ -406,55 +386,53 @@ namespace Snapshots
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
-            global::System.Span<float> k5Y = new(_flK5Y, 0, batch * 8);
-            global::System.Span<float> k5Dy = new(_flK5Dy, 0, batch * 8);
             global::System.Span<float> k4Y = new(_flK4Y, 0, batch * 8);
             global::System.Span<float> k4Dy = new(_flK4Dy, 0, batch * 8);
-            global::System.Span<float> k3Y = new(_flK3Y, 0, batch * 72);
-            global::System.Span<float> k3Dy = new(_flK3Dy, 0, batch * 72);
-            global::System.Span<float> k2Y = new(_flK2Y, 0, batch * 288);
-            global::System.Span<float> k2Dy = new(_flK2Dy, 0, batch * 288);
+            global::System.Span<float> k3Y = new(_flK3Y, 0, batch * 8);
+            global::System.Span<float> k3Dy = new(_flK3Dy, 0, batch * 8);
+            global::System.Span<float> k2Y = new(_flK2Y, 0, batch * 72);
+            global::System.Span<float> k2Dy = new(_flK2Dy, 0, batch * 72);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 288);
             global::System.Span<float> k1Dy = new(_flK1Dy, 0, batch * 288);
-            global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 1152);
-            global::System.Span<float> k0Dy = new(_flK0Dy, 0, batch * 1152);
+            global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 288);
+            global::System.Span<float> k0Dy = new(_flK0Dy, 0, batch * 288);
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 432);
             global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 1152);
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 1152);
 
-            // Kernel 6 backward: Fc.
+            // Kernel 5 backward: Fc.
             // Fc: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK6Linear, batch, k5Y, gradOutput, _flFc.Weight.Grad, _flFc.Bias!.Grad);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK6Linear, batch, gradOutput, _flFc.Weight.Data, k5Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, gradOutput, _flFc.Weight.Grad, _flFc.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, gradOutput, _flFc.Weight.Data, k4Dy);
 
-            // Kernel 5 backward: Drop.
+            // Kernel 4 backward: Drop.
             // The forward mask again: dx = dy * mask / (1 - p).
-            global::FusedLayers.Kernels.DropoutKernels.Backward(in context, k5Dy, new global::System.ReadOnlySpan<float>(_flK5Mask, 0, batch * 8), k4Dy);
+            global::FusedLayers.Kernels.DropoutKernels.Backward(in context, k4Dy, new global::System.ReadOnlySpan<float>(_flK4Mask, 0, batch * 8), k3Dy);
 
-            // Kernel 4 backward: Gap.
+            // Kernel 3 backward: Gap.
             // Each output's gradient is spread evenly over its window.
-            global::FusedLayers.Kernels.PoolKernels.GlobalAvgBackward(in context, batch, 8, 9, k4Dy, k3Dy);
+            global::FusedLayers.Kernels.PoolKernels.GlobalAvgBackward(in context, batch, 8, 9, k3Dy, k2Dy);
 
-            // Kernel 3 backward: Pool2.
+            // Kernel 2 backward: Pool2.
             // Each output's gradient is spread evenly over its window.
-            global::FusedLayers.Kernels.PoolKernels.AvgBackward(in context, in s_flK3Pool, batch, false, k3Dy, k2Dy);
+            global::FusedLayers.Kernels.PoolKernels.AvgBackward(in context, in s_flK2Pool, batch, false, k2Dy, k1Dy);
 
-            // Kernel 2 backward: Conv2.
+            // Kernel 1 backward: Conv2.
             // Conv2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dy, _flConv2.Weight.Grad, _flConv2.Bias!.Grad);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dy, _flConv2.Weight.Data, k1Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dy, _flConv2.Weight.Grad, _flConv2.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dy, _flConv2.Weight.Data, k0Dy);
 
-            // Kernel 1 backward: Pool1.
-            // Each output's gradient goes to its window's arg-max (overlapping windows add up).
-            global::FusedLayers.Kernels.PoolKernels.MaxBackward(in context, in s_flK1Pool, batch, k1Dy, new global::System.ReadOnlySpan<int>(_flK1Indices, 0, batch * 288), k0Dy);
-
-            // Kernel 0 backward: Relu1 <- Bn1 <- Conv1.
-            // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 144, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            // Kernel 0 backward: Pool1 <- Relu1 <- Bn1 <- Conv1.
+            // Pass 0: Pool1: each output's gradient to its window's arg-max.
+            global::FusedLayers.Kernels.PoolKernels.MaxBackward(in context, in s_flK0Pool, batch, k0Dy, new global::System.ReadOnlySpan<int>(_flK0Indices, 0, batch * 288), k0Dz);
+            // Relu1: dy * ReLU'(z * scale + shift), BatchNorm's output recomputed (it was never stored).
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 8, 144, k0Dz, k0Z, _flK0Scale, _flK0Shift, k0Dz);
+            // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 144, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Weight!.Grad, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Bias!.Grad, _flK0SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 144, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 144, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv1: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flConv1.Weight.Grad, _flConv1.Bias!.Grad);
             if (inputGradient)
@@ -516,23 +494,21 @@ namespace Snapshots
             }
 
             _flInput = new float[checked(batch * InputSampleLength)];
-            _flK0Y = new float[checked(batch * 1152)];
+            _flK0Y = new float[checked(batch * 288)];
             _flK0Z = new float[checked(batch * 1152)];
             _flK0Dz = new float[checked(batch * 1152)];
-            _flK0Dy = new float[checked(batch * 1152)];
+            _flK0Dy = new float[checked(batch * 288)];
+            _flK0Indices = new int[checked(batch * 288)];
             _flK1Y = new float[checked(batch * 288)];
             _flK1Dy = new float[checked(batch * 288)];
-            _flK1Indices = new int[checked(batch * 288)];
-            _flK2Y = new float[checked(batch * 288)];
-            _flK2Dy = new float[checked(batch * 288)];
-            _flK3Y = new float[checked(batch * 72)];
-            _flK3Dy = new float[checked(batch * 72)];
+            _flK2Y = new float[checked(batch * 72)];
+            _flK2Dy = new float[checked(batch * 72)];
+            _flK3Y = new float[checked(batch * 8)];
+            _flK3Dy = new float[checked(batch * 8)];
             _flK4Y = new float[checked(batch * 8)];
             _flK4Dy = new float[checked(batch * 8)];
-            _flK5Y = new float[checked(batch * 8)];
-            _flK5Dy = new float[checked(batch * 8)];
-            _flK5Mask = new float[checked(batch * 8)];
-            _flK6Y = new float[checked(batch * 5)];
+            _flK4Mask = new float[checked(batch * 8)];
+            _flK5Y = new float[checked(batch * 5)];
             _flCapacity = batch;
         }
     }

@@ -157,6 +157,16 @@ public sealed record ModelCase(string Name, Func<int, IFusedModel> Create, Func<
             new ReferenceAdaptiveAvgPool2d("Gap"),
             new ReferenceFlatten("Flat"),
             new ReferenceLinear("Fc", 16, 4)), 3),
+        new(nameof(PooledBnModel), s => new PooledBnModel(s), () => new ReferenceSequential(
+            "pooledbn",
+            new ReferenceBatchNorm("Bn0", 4),
+            new ReferenceActivation("Act0", Activation.SiLU),
+            new ReferenceAvgPool2d("Pool0", 3, stride: 2, padding: 1, countIncludePad: false),
+            new ReferenceConv2d("Conv1", 4, 6, 3, 1, 1),
+            new ReferenceBatchNorm("Bn1", 6),
+            new ReferenceMaxPool2d("Pool1", 2),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc", 24, 3)), 4),
         new(nameof(SigmoidMlp), s => new SigmoidMlp(s), () => new ReferenceSequential(
             "sigmoidmlp",
             new ReferenceLinear("Fc1", 12, 10, bias: false),
