@@ -97,7 +97,7 @@ internal static partial class ModelEmitter
 
     /// <summary>
     /// A row normalisation kernel's forward (training, and inference without running statistics): the anchor
-    /// into Z, <c>GroupNormKernels.Forward</c>, then the activation as a second pass.
+    /// into Z, then <c>GroupNormKernels.Forward</c> with the activation fused per row.
     /// </summary>
     private static void WriteRowNormForward(CodeWriter w, SliceScope scope, KernelNames k, string x, string y, bool training)
     {
@@ -122,19 +122,14 @@ internal static partial class ModelEmitter
         (int factor, int channels, int spatial, int groups) = k.Rows;
         string rows = factor == 1 ? "batch" : $"batch * {Shapes.Inv(factor)}";
         string variance = training && k.IsTrackedInstanceNorm ? scope.Get(k.RowVar, k.RowsPerSample) : "default";
-        w.Line($"// Pass {Shapes.Inv(pass++)}: {norm.Name}, each row of {Shapes.Inv(channels / groups * spatial)} values normalised with its own mean and 1/sqrt(var + eps)" +
-               $"{(keepPre ? $" (kept: {k.ActivationName}'s backward needs it)" : "")}.");
+        string activation = kernel.Activation is null ? "" : kernel.HasSmoothActivation
+            ? $", {Field(kernel.Activation)}.Activation, {y}"
+            : $", global::FusedLayers.Kernels.Activation.ReLU, {y}";
+        w.Line($"// Pass {Shapes.Inv(pass)}: {norm.Name}, each row of {Shapes.Inv(channels / groups * spatial)} values normalised with its own mean and 1/sqrt(var + eps)" +
+               (kernel.Activation is null ? "." : $", then {kernel.Activation.Name} ({k.ActivationName}) on the row while it is in cache") +
+               $"{(keepPre ? $" (the normalised row is kept: {k.ActivationName}'s backward needs it)" : "")}.");
         w.Line($"{Kernels}GroupNormKernels.Forward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {normInput}, {gamma}, {beta}, " +
-               $"{Number(norm.Eps)}, {normOutput}, {scope.Get(k.RowMean, k.RowsPerSample)}, {scope.Get(k.RowInvStd, k.RowsPerSample)}, {variance});");
-        if (kernel.Activation is null)
-        {
-            return;
-        }
-
-        w.Line($"// Pass {Shapes.Inv(pass)}: {kernel.Activation.Name} ({k.ActivationName}){(keepPre ? "" : ", in place")}.");
-        w.Line(kernel.HasSmoothActivation
-            ? $"{Kernels}ActivationKernels.Forward(in context, {Field(kernel.Activation)}.Activation, batch, {Shapes.Inv(k.Channels)}, {Shapes.Inv(k.Spatial)}, {normOutput}, default, default, {y});"
-            : $"{Kernels}ActivationKernels.Relu(in context, {y}, {y});");
+               $"{Number(norm.Eps)}, {normOutput}, {scope.Get(k.RowMean, k.RowsPerSample)}, {scope.Get(k.RowInvStd, k.RowsPerSample)}, {variance}{activation});");
     }
 
     /// <summary>A row normalisation kernel's backward: activation gradient, <c>GroupNormKernels.Backward</c>, then the anchor.</summary>
@@ -260,12 +255,9 @@ internal static partial class ModelEmitter
             yield return $"training forward   pass {Shapes.Inv(pass++)}: {anchor} (output kept for backward)";
         }
 
-        yield return $"{(pass == 1 ? "training forward   " : "                   ")}pass {Shapes.Inv(pass++)}: {name}, {rows}; mean and 1/sqrt(var + eps) per row kept" +
-                     (smooth ? $", output kept as {activation}'s pre-activation" : "");
-        if (activation.Length > 0)
-        {
-            yield return $"                   pass {Shapes.Inv(pass)}: {activation} as a second element-wise pass{(smooth ? "" : ", in place")}";
-        }
+        yield return $"{(pass == 1 ? "training forward   " : "                   ")}pass {Shapes.Inv(pass)}: {name}, {rows}; mean and 1/sqrt(var + eps) per row kept" +
+                     (activation.Length > 0 ? $"; {activation} applied to each row right after it is normalised, while it is in cache" : "") +
+                     (smooth ? $" (normalised rows kept as {activation}'s pre-activation)" : "");
 
         if (LayerKinds.IsInstanceNorm(norm.Kind) && norm.TrackRunningStats)
         {
@@ -276,7 +268,7 @@ internal static partial class ModelEmitter
         }
         else
         {
-            yield return $"inference forward  as training (per-sample statistics, nothing to fold), the activation in place";
+            yield return $"inference forward  as training (per-sample statistics, nothing to fold), the activation fused in place";
         }
 
         yield return $"backward           {(activation.Length > 0 ? $"pass 1: {activation} gradient{(smooth ? " at the kept pre-activation" : " (mask of the kernel output)")}; pass 2: " : "pass 1: ")}" +

@@ -82,8 +82,17 @@ public static unsafe partial class GroupNormKernels
         private float* mean;
         private float* invStd;
         private float* variance;
+        private Activation activation;
+        private float* activated;
 
         public static ForwardWork Instance => instance ??= new ForwardWork();
+
+        /// <summary>Sets (or, with null, clears) the activation applied to each finished row, into <paramref name="output"/>.</summary>
+        public void SetActivation(Activation activation, float* output)
+        {
+            this.activation = activation;
+            activated = output;
+        }
 
         public void Set(KernelIsa isa, in RowPlan plan, float* x, float* gamma, float* beta, double eps, float* y, float* mean, float* invStd, float* variance)
         {
@@ -125,6 +134,7 @@ public static unsafe partial class GroupNormKernels
                     RowOps.NormalizeRow(
                         isa, row, mu, (float)inv, Slice(gamma, firstChannel, perGroup), Slice(beta, firstChannel, perGroup),
                         new Span<float>(y + offset, length));
+                    ActivateRow(offset, length);
                     continue;
                 }
 
@@ -137,6 +147,17 @@ public static unsafe partial class GroupNormKernels
                     RowOps.NormalizePlane(
                         isa, new ReadOnlySpan<float>(x + planeOffset, spatial), mu, (float)scale, shift, new Span<float>(y + planeOffset, spatial));
                 }
+
+                ActivateRow(offset, length);
+            }
+        }
+
+        /// <summary>The fused activation of one finished row, while it is in cache.</summary>
+        private void ActivateRow(long offset, int length)
+        {
+            if (activated != null)
+            {
+                ActivationMath.Forward(isa, activation, new ReadOnlySpan<float>(y + offset, length), 1f, 0f, default, default, new Span<float>(activated + offset, length));
             }
         }
     }

@@ -139,8 +139,8 @@ public static unsafe partial class GroupNormKernels
     /// <param name="batch">N, at least 1.</param>
     /// <param name="channels">C.</param>
     /// <param name="spatial">S, at least 2 (PyTorch refuses one spatial element in training).</param>
-    /// <param name="mean">Per-plane means from <see cref="Forward"/> with <c>G = C</c>, <c>N * C</c>.</param>
-    /// <param name="variance">Per-plane biased variances from <see cref="Forward"/>, <c>N * C</c>.</param>
+    /// <param name="mean">Per-plane means from <see cref="Forward(in KernelContext, int, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, double, Span{float}, Span{float}, Span{float}, Span{float})"/> with <c>G = C</c>, <c>N * C</c>.</param>
+    /// <param name="variance">Per-plane biased variances from <see cref="Forward(in KernelContext, int, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, double, Span{float}, Span{float}, Span{float}, Span{float})"/>, <c>N * C</c>.</param>
     /// <param name="momentum">The averaging factor <c>f</c>.</param>
     /// <param name="runningMean">Running mean to update, <c>C</c>.</param>
     /// <param name="runningVar">Running variance to update, <c>C</c>.</param>
@@ -217,7 +217,9 @@ public static unsafe partial class GroupNormKernels
         Span<float> y,
         Span<float> mean,
         Span<float> invStd,
-        Span<float> variance)
+        Span<float> variance,
+        Activation activation = default,
+        Span<float> activated = default)
     {
         RowPlan plan = RowPlan.Create(batch, channels, spatial, groups, threads);
         fixed (float* px = x)
@@ -227,11 +229,60 @@ public static unsafe partial class GroupNormKernels
         fixed (float* pmean = mean)
         fixed (float* pinv = invStd)
         fixed (float* pvar = variance)
+        fixed (float* pact = activated)
         {
             ForwardWork work = ForwardWork.Instance;
             work.Set(isa, plan, px, gamma.IsEmpty ? null : pgamma, beta.IsEmpty ? null : pbeta, eps, py, pmean, pinv, variance.IsEmpty ? null : pvar);
-            KernelThreadPool.Run(work, plan.Chunks, plan.Threads);
+            work.SetActivation(activation, activated.IsEmpty ? null : pact);
+            try
+            {
+                KernelThreadPool.Run(work, plan.Chunks, plan.Threads);
+            }
+            finally
+            {
+                work.SetActivation(default, null);
+            }
         }
+    }
+
+    /// <summary>
+    /// <see cref="Forward(in KernelContext, int, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, double, Span{float}, Span{float}, Span{float}, Span{float})"/>
+    /// with the activation fused: each row, once normalised into <paramref name="y"/>, is activated into
+    /// <paramref name="activated"/> while it is still in cache. <paramref name="activated"/> may be
+    /// <paramref name="y"/> (in place) when the pre-activation need not be kept.
+    /// </summary>
+    /// <param name="context">ISA path and threads.</param>
+    /// <param name="batch">N.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S.</param>
+    /// <param name="groups">G.</param>
+    /// <param name="x">Input, <c>N * C * S</c>.</param>
+    /// <param name="gamma">Weight per channel, or empty.</param>
+    /// <param name="beta">Bias per channel, or empty.</param>
+    /// <param name="eps">Epsilon.</param>
+    /// <param name="y">Receives the normalised output (the pre-activation).</param>
+    /// <param name="mean">Receives the row means.</param>
+    /// <param name="invStd">Receives the row <c>1 / sqrt(var + eps)</c>.</param>
+    /// <param name="variance">Receives the row biased variances, or empty.</param>
+    /// <param name="activation">The activation.</param>
+    /// <param name="activated">Receives <c>f(y)</c>, same length as <paramref name="y"/>.</param>
+    /// <exception cref="ArgumentException">A size is invalid or a span is too short.</exception>
+    public static void Forward(
+        in KernelContext context, int batch, int channels, int spatial, int groups, ReadOnlySpan<float> x, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> beta, double eps, Span<float> y, Span<float> mean, Span<float> invStd, Span<float> variance, Activation activation,
+        Span<float> activated)
+    {
+        CheckShape(batch, channels, spatial, groups);
+        long values = (long)batch * channels * spatial;
+        int rows = batch * groups;
+        CheckLength(x, values, nameof(x));
+        CheckLength(y, values, nameof(y));
+        CheckLength(activated, values, nameof(activated));
+        CheckAffine(gamma, beta, channels);
+        CheckLength(mean, rows, nameof(mean));
+        CheckLength(invStd, rows, nameof(invStd));
+        CheckOptional(variance, rows, nameof(variance));
+        ForwardOn(Resolve(context.Isa), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance, activation, activated);
     }
 
     /// <summary>Backward on an explicit path, not capped to the CPU.</summary>

@@ -9,7 +9,7 @@
 //   kernel 0  Ln0   [3, 8, 8] -> [3, 8, 8]
 //     Ln0        LayerNorm((3, 8, 8,), eps=1e-05, elementwise_affine=True, bias=True)
 //     training forward   pass 1: LayerNorm, one row per sample and leading position over the trailing [3, 8, 8]; mean and 1/sqrt(var + eps) per row kept
-//     inference forward  as training (per-sample statistics, nothing to fold), the activation in place
+//     inference forward  as training (per-sample statistics, nothing to fold), the activation fused in place
 //     backward           pass 1: LayerNorm input gradient per row with the weight/bias gradients
 //     saved for backward kernel input [3, 8, 8], row means and 1/sqrt(var + eps)
 //
@@ -19,9 +19,8 @@
 //     Act1       SiLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     training forward   pass 1: convolution (output kept for backward)
-//                        pass 2: GroupNorm, one row per (sample, group): 4 groups of 2 channels; mean and 1/sqrt(var + eps) per row kept, output kept as SiLU's pre-activation
-//                        pass 3: SiLU as a second element-wise pass
-//     inference forward  as training (per-sample statistics, nothing to fold), the activation in place
+//                        pass 2: GroupNorm, one row per (sample, group): 4 groups of 2 channels; mean and 1/sqrt(var + eps) per row kept; SiLU applied to each row right after it is normalised, while it is in cache (normalised rows kept as SiLU's pre-activation)
+//     inference forward  as training (per-sample statistics, nothing to fold), the activation fused in place
 //     backward           pass 1: SiLU gradient at the kept pre-activation; pass 2: GroupNorm input gradient per row with the weight/bias gradients
 //                        then the Conv2d weight/bias gradients and the input gradient
 //     saved for backward kernel input [3, 8, 8], convolution output [8, 8, 8], GroupNorm output, row means and 1/sqrt(var + eps)
@@ -32,8 +31,7 @@
 //     Relu2      ReLU()
 //     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
 //     training forward   pass 1: convolution (output kept for backward)
-//                        pass 2: InstanceNorm2d, one row per (sample, channel) plane; mean and 1/sqrt(var + eps) per row kept
-//                        pass 3: ReLU as a second element-wise pass, in place
+//                        pass 2: InstanceNorm2d, one row per (sample, channel) plane; mean and 1/sqrt(var + eps) per row kept; ReLU applied to each row right after it is normalised, while it is in cache
 //                        running statistics after every kernel succeeded (mean of the per-instance updates, unbiased variance)
 //     inference forward  pass 1: convolution with the running statistics folded into weight and bias, ReLU epilogue
 //     backward           pass 1: ReLU gradient (mask of the kernel output); pass 2: InstanceNorm2d input gradient per row with the weight/bias gradients
@@ -46,7 +44,7 @@
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     training forward   pass 1: convolution (output kept for backward)
 //                        pass 2: InstanceNorm2d, one row per (sample, channel) plane; mean and 1/sqrt(var + eps) per row kept
-//     inference forward  as training (per-sample statistics, nothing to fold), the activation in place
+//     inference forward  as training (per-sample statistics, nothing to fold), the activation fused in place
 //     backward           pass 1: InstanceNorm2d input gradient per row
 //                        then the Conv2d weight/bias gradients and the input gradient
 //     saved for backward kernel input [8, 4, 4], convolution output [4, 4, 4], row means and 1/sqrt(var + eps)
@@ -57,7 +55,7 @@
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     training forward   pass 1: convolution (output kept for backward)
 //                        pass 2: LayerNorm, one row per sample and leading position over the trailing [4, 4]; mean and 1/sqrt(var + eps) per row kept
-//     inference forward  as training (per-sample statistics, nothing to fold), the activation in place
+//     inference forward  as training (per-sample statistics, nothing to fold), the activation fused in place
 //     backward           pass 1: LayerNorm input gradient per row with the weight/bias gradients
 //                        then the Conv2d weight/bias gradients and the input gradient
 //     saved for backward kernel input [4, 4, 4], convolution output [4, 4, 4], row means and 1/sqrt(var + eps)
@@ -69,9 +67,8 @@
 //     Act5       GELU(approximate='none')
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
 //     training forward   pass 1: linear layer (output kept for backward)
-//                        pass 2: LayerNorm, one row per sample and leading position over the trailing [10]; mean and 1/sqrt(var + eps) per row kept, output kept as GELU's pre-activation
-//                        pass 3: GELU as a second element-wise pass
-//     inference forward  as training (per-sample statistics, nothing to fold), the activation in place
+//                        pass 2: LayerNorm, one row per sample and leading position over the trailing [10]; mean and 1/sqrt(var + eps) per row kept; GELU applied to each row right after it is normalised, while it is in cache (normalised rows kept as GELU's pre-activation)
+//     inference forward  as training (per-sample statistics, nothing to fold), the activation fused in place
 //     backward           pass 1: GELU gradient at the kept pre-activation; pass 2: LayerNorm input gradient per row with the weight/bias gradients
 //                        then the Linear weight/bias gradients and the input gradient
 //     saved for backward kernel input [64], linear layer output [10], LayerNorm output, row means and 1/sqrt(var + eps)
@@ -385,44 +382,38 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Ln0.
-            // Pass 1: Ln0, each row of 192 values normalised with its own mean and 1/sqrt(var + eps).
+            // Pass 1: Ln0, each row of 192 values normalised with its own mean and 1/sqrt(var + eps)..
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 192, 1, 1, savedInput, _flLn0.Weight!.Data, _flLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
 
             // Kernel 1: Conv1 -> Gn1 -> Act1.
             // Pass 1: Conv1; its output is Gn1's input, kept for backward.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv1.Weight.Data, _flConv1.Bias!.Data, k1Z, false, default, default);
-            // Pass 2: Gn1, each row of 128 values normalised with its own mean and 1/sqrt(var + eps) (kept: SiLU's backward needs it).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flGn1.Weight!.Data, _flGn1.Bias!.Data, 1e-05, k1Pre, k1RowMean, k1RowInvStd, default);
-            // Pass 3: Act1 (SiLU).
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct1.Activation, batch, 8, 64, k1Pre, default, default, k1Y);
+            // Pass 2: Gn1, each row of 128 values normalised with its own mean and 1/sqrt(var + eps), then Act1 (SiLU) on the row while it is in cache (the normalised row is kept: SiLU's backward needs it).
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flGn1.Weight!.Data, _flGn1.Bias!.Data, 1e-05, k1Pre, k1RowMean, k1RowInvStd, default, _flAct1.Activation, k1Y);
 
             // Kernel 2: Conv2 -> In2 -> Relu2.
             // Pass 1: Conv2; its output is In2's input, kept for backward.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flConv2.Weight.Data, _flConv2.Bias!.Data, k2Z, false, default, default);
-            // Pass 2: In2, each row of 16 values normalised with its own mean and 1/sqrt(var + eps).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 16, 8, k2Z, _flIn2.Weight!.Data, _flIn2.Bias!.Data, 1e-05, k2Y, k2RowMean, k2RowInvStd, k2RowVar);
-            // Pass 3: Relu2 (ReLU), in place.
-            global::FusedLayers.Kernels.ActivationKernels.Relu(in context, k2Y, k2Y);
+            // Pass 2: In2, each row of 16 values normalised with its own mean and 1/sqrt(var + eps), then Relu2 (ReLU) on the row while it is in cache.
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 16, 8, k2Z, _flIn2.Weight!.Data, _flIn2.Bias!.Data, 1e-05, k2Y, k2RowMean, k2RowInvStd, k2RowVar, global::FusedLayers.Kernels.Activation.ReLU, k2Y);
 
             // Kernel 3: Conv3 -> In3.
             // Pass 1: Conv3; its output is In3's input, kept for backward.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flConv3.Weight.Data, _flConv3.Bias!.Data, k3Z, false, default, default);
-            // Pass 2: In3, each row of 16 values normalised with its own mean and 1/sqrt(var + eps).
+            // Pass 2: In3, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 16, 4, k3Z, default, default, 1e-05, k3Y, k3RowMean, k3RowInvStd, default);
 
             // Kernel 4: Conv4 -> Ln4.
             // Pass 1: Conv4; its output is Ln4's input, kept for backward.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flConv4.Weight.Data, _flConv4.Bias!.Data, k4Z, false, default, default);
-            // Pass 2: Ln4, each row of 16 values normalised with its own mean and 1/sqrt(var + eps).
+            // Pass 2: Ln4, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
 
             // Kernel 5: Fc -> Ln5 -> Act5.
             // Pass 1: Fc; its output is Ln5's input, kept for backward.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flFc.Weight.Data, _flFc.Bias!.Data, k5Z, false, default, default);
-            // Pass 2: Ln5, each row of 10 values normalised with its own mean and 1/sqrt(var + eps) (kept: GELU's backward needs it).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLn5.Weight!.Data, _flLn5.Bias!.Data, 1e-05, k5Pre, k5RowMean, k5RowInvStd, default);
-            // Pass 3: Act5 (GELU).
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct5.Activation, batch, 10, 1, k5Pre, default, default, k5Y);
+            // Pass 2: Ln5, each row of 10 values normalised with its own mean and 1/sqrt(var + eps), then Act5 (GELU) on the row while it is in cache (the normalised row is kept: GELU's backward needs it).
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLn5.Weight!.Data, _flLn5.Bias!.Data, 1e-05, k5Pre, k5RowMean, k5RowInvStd, default, _flAct5.Activation, k5Y);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
@@ -462,16 +453,14 @@ namespace Snapshots
             global::System.Span<float> k5RowInvStd = new(_flK5RowInvStd, 0, batch * 1);
 
             // Kernel 0: Ln0.
-            // Pass 1: Ln0, each row of 192 values normalised with its own mean and 1/sqrt(var + eps).
+            // Pass 1: Ln0, each row of 192 values normalised with its own mean and 1/sqrt(var + eps)..
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 192, 1, 1, input, _flLn0.Weight!.Data, _flLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
 
             // Kernel 1: Conv1 -> Gn1 -> Act1.
             // Pass 1: Conv1; its output is Gn1's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv1.Weight.Data, _flConv1.Bias!.Data, k1Z, false, default, default);
-            // Pass 2: Gn1, each row of 128 values normalised with its own mean and 1/sqrt(var + eps).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flGn1.Weight!.Data, _flGn1.Bias!.Data, 1e-05, k1Y, k1RowMean, k1RowInvStd, default);
-            // Pass 3: Act1 (SiLU), in place.
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct1.Activation, batch, 8, 64, k1Y, default, default, k1Y);
+            // Pass 2: Gn1, each row of 128 values normalised with its own mean and 1/sqrt(var + eps), then Act1 (SiLU) on the row while it is in cache.
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flGn1.Weight!.Data, _flGn1.Bias!.Data, 1e-05, k1Y, k1RowMean, k1RowInvStd, default, _flAct1.Activation, k1Y);
 
             // Kernel 2: Conv2 -> In2 -> Relu2.
             // In2 folded into Conv2 from the running statistics (refolded every call, so later
@@ -483,22 +472,20 @@ namespace Snapshots
             // Kernel 3: Conv3 -> In3.
             // Pass 1: Conv3; its output is In3's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flConv3.Weight.Data, _flConv3.Bias!.Data, k3Z, false, default, default);
-            // Pass 2: In3, each row of 16 values normalised with its own mean and 1/sqrt(var + eps).
+            // Pass 2: In3, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 16, 4, k3Z, default, default, 1e-05, k3Y, k3RowMean, k3RowInvStd, default);
 
             // Kernel 4: Conv4 -> Ln4.
             // Pass 1: Conv4; its output is Ln4's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flConv4.Weight.Data, _flConv4.Bias!.Data, k4Z, false, default, default);
-            // Pass 2: Ln4, each row of 16 values normalised with its own mean and 1/sqrt(var + eps).
+            // Pass 2: Ln4, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
 
             // Kernel 5: Fc -> Ln5 -> Act5.
             // Pass 1: Fc; its output is Ln5's input.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flFc.Weight.Data, _flFc.Bias!.Data, k5Z, false, default, default);
-            // Pass 2: Ln5, each row of 10 values normalised with its own mean and 1/sqrt(var + eps).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLn5.Weight!.Data, _flLn5.Bias!.Data, 1e-05, output, k5RowMean, k5RowInvStd, default);
-            // Pass 3: Act5 (GELU), in place.
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct5.Activation, batch, 10, 1, output, default, default, output);
+            // Pass 2: Ln5, each row of 10 values normalised with its own mean and 1/sqrt(var + eps), then Act5 (GELU) on the row while it is in cache.
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLn5.Weight!.Data, _flLn5.Bias!.Data, 1e-05, output, k5RowMean, k5RowInvStd, default, _flAct5.Activation, output);
         }
 
         /// <inheritdoc />
