@@ -50,12 +50,12 @@ public sealed class GroupedConvAllocationTests
             step();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        foreach (Action step in steps)
+        AllocationAssert.SteadyStateAllocatesNothing(() =>
         {
-            step();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            foreach (Action step in steps)
+            {
+                step();
+            }
+        });
     }
 }

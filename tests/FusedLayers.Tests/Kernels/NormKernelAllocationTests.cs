@@ -60,13 +60,13 @@ public sealed class NormKernelAllocationTests
 
         Step();
         Step();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
+        AllocationAssert.SteadyStateAllocatesNothing(() =>
         {
-            Step();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 3; i++)
+            {
+                Step();
+            }
+        });
     }
 
     private static void RenormStep(

@@ -34,12 +34,12 @@ public class ModelAllocationTests
 
         Step();
         Step();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
+        AllocationAssert.SteadyStateAllocatesNothing(() =>
         {
-            Step();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 3; i++)
+            {
+                Step();
+            }
+        });
     }
 }

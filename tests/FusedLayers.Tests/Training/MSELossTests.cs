@@ -69,9 +69,10 @@ public class MSELossTests
         var t = new float[100];
         var g = new float[100];
         loss.Compute(p, t, g);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        loss.Compute(p, t, g);
-        loss.Compute(p, t);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AllocationAssert.SteadyStateAllocatesNothing(() =>
+        {
+            loss.Compute(p, t, g);
+            loss.Compute(p, t);
+        });
     }
 }

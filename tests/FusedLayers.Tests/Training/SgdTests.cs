@@ -94,14 +94,14 @@ public class SgdTests
         var model = new FusedLayers.Tests.Models.TwoBlockCnn(1);
         var sgd = new Sgd(model.Parameters, 0.01, momentum: 0.9, weightDecay: 1e-4, nesterov: true);
         sgd.Step();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
+        AllocationAssert.SteadyStateAllocatesNothing(() =>
         {
-            sgd.Step();
-            sgd.ZeroGrad();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 3; i++)
+            {
+                sgd.Step();
+                sgd.ZeroGrad();
+            }
+        });
     }
 
     internal static double[] Displacement(double[] values, float[] initial)
