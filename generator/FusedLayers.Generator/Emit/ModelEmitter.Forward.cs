@@ -332,12 +332,12 @@ internal static partial class ModelEmitter
                     w.Line($"{Kernels}BatchNormKernels.Statistics(in context, batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
                 }
 
-                w.Line($"{Kernels}BatchNormKernels.ScaleShift({k.Mean}, {k.Var}, {gamma}, {beta}, {Number(norm.Eps)}, {k.InvStd}, {k.Scale}, {k.Shift});");
+                w.Line(BatchScaleShift(k, norm, gamma, beta, Number(norm.Eps)));
             }
             else
             {
                 w.Line($"// {norm.Name} from the running statistics (not folded: the add needs a pass of its own anyway).");
-                w.Line($"{Kernels}BatchNormKernels.ScaleShift({Field(norm)}.RunningMean!, {Field(norm)}.RunningVar!, {gamma}, {beta}, {Number(norm.Eps)}, default, {k.Scale}, {k.Shift});");
+                w.Line(RunningScaleShift(k, norm, gamma, beta, Number(norm.Eps)));
             }
         }
 

@@ -124,17 +124,11 @@ internal static partial class ModelEmitter
         }
     }
 
-    /// <summary>Channels of a projection's source (the named layer's output) and at the add (the residual's input).</summary>
+    /// <summary>Channels of a projection's source and at the add, from the plan of the kernel that holds the residual.</summary>
     private static (int In, int Out) ProjectionChannels(FusionPlan plan, LayerSpec residual)
     {
-        int source = -1, self = -1;
-        for (int i = 0; i < plan.Spec.Layers.Count; i++)
-        {
-            source = plan.Spec.Layers[i].Name == residual.From ? i : source;
-            self = plan.Spec.Layers[i] == residual ? i : self;
-        }
-
-        return (plan.Validation.Shapes[source].Output[0], plan.Validation.Shapes[self].Input[0]);
+        KernelPlan kernel = plan.Kernels.First(k => k.Residual == residual);
+        return (kernel.SkipShape[0], kernel.NormShape[0]);
     }
 
     private static void WriteWorkspace(CodeWriter w, FusionPlan plan, List<KernelNames> kernels)
