@@ -7,13 +7,33 @@ namespace FusedLayers.Kernels;
 /// <summary>
 /// A small pool of dedicated worker threads for kernel loops. The calling thread works too; indices are
 /// handed out with an atomic counter. One parallel region runs at a time: a call that finds the pool
-/// busy (another model on another thread) runs its loop inline instead of waiting, so there is no
-/// oversubscription and no deadlock. Steady-state calls allocate nothing.
+/// busy (another model on another thread), or that is made from inside a running region, runs its loop
+/// inline instead of waiting, so there is no oversubscription and no deadlock. Steady-state calls
+/// allocate nothing.
 /// </summary>
+/// <remarks>
+/// <para>Completion protocol. Every worker owns a slot whose state moves Idle -&gt; Assigned (by the
+/// caller, when it hands the worker the region) -&gt; Running (by the worker, with a compare-and-swap,
+/// when it wakes) -&gt; Idle (by the worker, after its last item). When the caller has drained the index
+/// counter it takes back every slot still Assigned (compare-and-swap Assigned -&gt; Idle: that worker has
+/// not started and never will for this region) and waits for every slot that is Running to become Idle.
+/// Nothing is shared between regions but the slots themselves, so a worker preempted at any instruction
+/// cannot make a later region return early: <see cref="Run"/> returns only when every index has run
+/// exactly once and no worker is still inside the region.</para>
+/// <para>Exceptions. The first exception thrown by any index (on any thread) is rethrown to the caller of
+/// that <see cref="Run"/>, after every other index has finished; the pool stays usable.</para>
+/// </remarks>
 public static class KernelThreadPool
 {
     private static readonly object Gate = new();
+    private static readonly Region Shared = new();
     private static Worker[] workers = [];
+
+    [ThreadStatic]
+    private static bool insideRegion;
+
+    /// <summary>The most worker threads the pool starts: one fewer than the cores, since the caller works too.</summary>
+    public static int MaxWorkers { get; } = Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>Runs <paramref name="work"/> for indices <c>[0, count)</c> on up to <paramref name="threads"/> threads.</summary>
     /// <param name="work">The loop body.</param>
@@ -22,8 +42,8 @@ public static class KernelThreadPool
     public static void Run(ParallelWork work, int count, int threads)
     {
         ArgumentNullException.ThrowIfNull(work);
-        threads = Math.Min(threads, count);
-        if (threads <= 1 || !Monitor.TryEnter(Gate))
+        threads = Math.Min(Math.Min(threads, count), MaxWorkers + 1);
+        if (threads <= 1 || insideRegion || !Monitor.TryEnter(Gate))
         {
             for (int i = 0; i < count; i++)
             {
@@ -33,29 +53,34 @@ public static class KernelThreadPool
             return;
         }
 
+        insideRegion = true;
         try
         {
-            RunLocked(work, count, threads);
+            RunLocked(work, count, threads - 1);
         }
         finally
         {
+            insideRegion = false;
             Monitor.Exit(Gate);
         }
     }
 
-    private static void RunLocked(ParallelWork work, int count, int threads)
+    private static void RunLocked(ParallelWork work, int count, int workerCount)
     {
-        EnsureWorkers(threads - 1);
-        var region = Region.Shared;
-        region.Start(work, count, threads - 1);
-        for (int t = 0; t < threads - 1; t++)
+        EnsureWorkers(workerCount);
+        Shared.Start(work, count);
+        for (int t = 0; t < workerCount; t++)
         {
-            workers[t].Signal();
+            workers[t].Assign();
         }
 
-        region.Drain();
-        region.WaitForWorkers();
-        region.ThrowIfFailed();
+        Shared.Drain();
+        for (int t = 0; t < workerCount; t++)
+        {
+            workers[t].Retire();
+        }
+
+        Shared.Finish();
     }
 
     private static void EnsureWorkers(int count)
@@ -75,77 +100,73 @@ public static class KernelThreadPool
         workers = grown;
     }
 
-    /// <summary>The shared state of the one running region.</summary>
+    /// <summary>The index counter and the first failure of the one running region.</summary>
     private sealed class Region
     {
-        public static readonly Region Shared = new();
-
-        private readonly ManualResetEventSlim finished = new(false);
         private ParallelWork? work;
         private int count;
         private int next;
-        private int activeWorkers;
         private Exception? failure;
 
-        public void Start(ParallelWork body, int total, int workerCount)
+        public void Start(ParallelWork body, int total)
         {
             work = body;
             count = total;
-            next = 0;
             failure = null;
-            activeWorkers = workerCount;
-            finished.Reset();
+            Volatile.Write(ref next, 0);
         }
 
         public void Drain()
         {
             ParallelWork body = work!;
-            int i;
-            while ((i = Interlocked.Increment(ref next) - 1) < count)
+            int total = count;
+            bool outer = insideRegion;
+            insideRegion = true;
+            try
             {
-                try
+                int i;
+                while ((i = Interlocked.Increment(ref next) - 1) < total)
                 {
-                    body.Execute(i);
-                }
+                    try
+                    {
+                        body.Execute(i);
+                    }
 #pragma warning disable CA1031 // Rethrown on the calling thread.
-                catch (Exception exception)
+                    catch (Exception exception)
 #pragma warning restore CA1031
-                {
-                    Interlocked.CompareExchange(ref failure, exception, null);
+                    {
+                        Interlocked.CompareExchange(ref failure, exception, null);
+                    }
                 }
             }
-        }
-
-        public void WorkerDone()
-        {
-            if (Interlocked.Decrement(ref activeWorkers) == 0)
+            finally
             {
-                finished.Set();
+                insideRegion = outer;
             }
         }
 
-        public void WaitForWorkers()
+        /// <summary>Called once no worker is inside the region: forgets the body and rethrows the first failure.</summary>
+        public void Finish()
         {
-            if (Volatile.Read(ref activeWorkers) > 0)
-            {
-                finished.Wait();
-            }
-
             work = null;
-        }
-
-        public void ThrowIfFailed()
-        {
-            if (failure is not null)
+            Exception? first = failure;
+            failure = null;
+            if (first is not null)
             {
-                ExceptionDispatchInfo.Throw(failure);
+                ExceptionDispatchInfo.Throw(first);
             }
         }
     }
 
+    /// <summary>One worker thread and its slot (see the completion protocol on <see cref="KernelThreadPool"/>).</summary>
     private sealed class Worker
     {
-        private readonly SemaphoreSlim start = new(0);
+        private const int Idle = 0;
+        private const int Assigned = 1;
+        private const int Running = 2;
+
+        private readonly SemaphoreSlim wake = new(0);
+        private int state;
 
         public Worker(int index)
         {
@@ -153,15 +174,43 @@ public static class KernelThreadPool
             thread.Start();
         }
 
-        public void Signal() => start.Release();
+        /// <summary>Caller: hands this worker the current region and wakes it.</summary>
+        public void Assign()
+        {
+            Volatile.Write(ref state, Assigned);
+            wake.Release();
+        }
+
+        /// <summary>Caller, after draining: takes the slot back if the worker has not started, else waits until it is done.</summary>
+        public void Retire()
+        {
+            if (Interlocked.CompareExchange(ref state, Idle, Assigned) == Assigned)
+            {
+                return;
+            }
+
+            var spinner = default(SpinWait);
+            while (Volatile.Read(ref state) != Idle)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+        }
 
         private void Loop()
         {
             while (true)
             {
-                start.Wait();
-                Region.Shared.Drain();
-                Region.Shared.WorkerDone();
+                wake.Wait();
+
+                // A wake-up whose region was already taken back finds the slot Idle (or Assigned to a newer
+                // region, which is then the region this worker runs): either way the state decides.
+                if (Interlocked.CompareExchange(ref state, Running, Assigned) != Assigned)
+                {
+                    continue;
+                }
+
+                Shared.Drain();
+                Volatile.Write(ref state, Idle);
             }
         }
     }
