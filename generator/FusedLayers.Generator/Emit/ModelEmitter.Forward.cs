@@ -14,6 +14,7 @@ internal static partial class ModelEmitter
         w.Line("/// <inheritdoc />");
         w.Line($"public void Forward({ReadOnlySpan} input, {Span} output)");
         w.OpenBrace();
+        WriteGuardEnter(w, "Forward");
         w.Line("int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);");
         w.Line("global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);");
         w.Line("if (_flTraining)");
@@ -39,6 +40,7 @@ internal static partial class ModelEmitter
 
         w.Line("FlForwardInference(input, output, batch);");
         w.CloseBrace();
+        WriteGuardExit(w);
         w.CloseBrace();
         w.Line();
         w.Line("/// <inheritdoc />");
@@ -46,6 +48,24 @@ internal static partial class ModelEmitter
         w.Line();
         WriteForwardTraining(w, kernels);
         WriteForwardInference(w, kernels);
+    }
+
+    /// <summary>Opens the one-thread-per-instance guard: <c>ModelCallGuard.Enter</c>, then a <c>try</c> block.</summary>
+    private static void WriteGuardEnter(CodeWriter w, string method)
+    {
+        w.Line($"global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, \"{method}\");");
+        w.Line("try");
+        w.OpenBrace();
+    }
+
+    /// <summary>Closes the guard opened by <see cref="WriteGuardEnter"/>.</summary>
+    private static void WriteGuardExit(CodeWriter w)
+    {
+        w.CloseBrace();
+        w.Line("finally");
+        w.OpenBrace();
+        w.Line("global::FusedLayers.ModelCallGuard.Exit(ref _flBusy);");
+        w.CloseBrace();
     }
 
     private static void WriteForwardTraining(CodeWriter w, List<KernelNames> kernels)

@@ -141,6 +141,7 @@ internal static partial class ModelEmitter
         w.Line("// Mode and saved state. _flSavedBatch is the batch of the last completed training forward (0: nothing saved).");
         w.Line("private bool _flTraining = true;");
         w.Line("private int _flSavedBatch;");
+        w.Line("private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)");
         w.Line("private int _flCapacity;");
         w.Line($"private global::FusedLayers.Parameter[]? _flParameters;");
         w.Line($"private global::FusedLayers.Buffer[]? _flBuffers;");

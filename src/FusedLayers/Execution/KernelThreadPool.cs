@@ -32,6 +32,14 @@ public static class KernelThreadPool
     [ThreadStatic]
     private static bool insideRegion;
 
+    /// <summary>
+    /// Tests only: called with each index before it runs, on whichever thread runs it, for regions that the
+    /// thread setting it starts (a thread-static, so tests running in parallel do not see each other's hooks).
+    /// Lets a test make an index throw on a worker.
+    /// </summary>
+    [ThreadStatic]
+    internal static Action<int>? BeforeItemForTests;
+
     /// <summary>The most worker threads the pool starts: one fewer than the cores, since the caller works too.</summary>
     public static int MaxWorkers { get; } = Math.Max(1, Environment.ProcessorCount - 1);
 
@@ -45,11 +53,7 @@ public static class KernelThreadPool
         threads = Math.Min(Math.Min(threads, count), MaxWorkers + 1);
         if (threads <= 1 || insideRegion || !Monitor.TryEnter(Gate))
         {
-            for (int i = 0; i < count; i++)
-            {
-                work.Execute(i);
-            }
-
+            RunInline(work, count);
             return;
         }
 
@@ -62,6 +66,30 @@ public static class KernelThreadPool
         {
             insideRegion = false;
             Monitor.Exit(Gate);
+        }
+    }
+
+    /// <summary>The loop on the calling thread alone, with the same failure rule as a region: every index runs, then the first exception is rethrown.</summary>
+    private static void RunInline(ParallelWork work, int count)
+    {
+        Exception? first = null;
+        for (int i = 0; i < count; i++)
+        {
+            try
+            {
+                work.Execute(i);
+            }
+#pragma warning disable CA1031 // Rethrown below.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                first ??= exception;
+            }
+        }
+
+        if (first is not null)
+        {
+            ExceptionDispatchInfo.Throw(first);
         }
     }
 
@@ -104,6 +132,7 @@ public static class KernelThreadPool
     private sealed class Region
     {
         private ParallelWork? work;
+        private Action<int>? beforeItem;
         private int count;
         private int next;
         private Exception? failure;
@@ -111,6 +140,7 @@ public static class KernelThreadPool
         public void Start(ParallelWork body, int total)
         {
             work = body;
+            beforeItem = BeforeItemForTests;
             count = total;
             failure = null;
             Volatile.Write(ref next, 0);
@@ -119,6 +149,7 @@ public static class KernelThreadPool
         public void Drain()
         {
             ParallelWork body = work!;
+            Action<int>? hook = beforeItem;
             int total = count;
             bool outer = insideRegion;
             insideRegion = true;
@@ -129,6 +160,7 @@ public static class KernelThreadPool
                 {
                     try
                     {
+                        hook?.Invoke(i);
                         body.Execute(i);
                     }
 #pragma warning disable CA1031 // Rethrown on the calling thread.
@@ -149,6 +181,7 @@ public static class KernelThreadPool
         public void Finish()
         {
             work = null;
+            beforeItem = null;
             Exception? first = failure;
             failure = null;
             if (first is not null)

@@ -149,6 +149,7 @@ namespace Snapshots
         // Mode and saved state. _flSavedBatch is the batch of the last completed training forward (0: nothing saved).
         private bool _flTraining = true;
         private int _flSavedBatch;
+        private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)
         private int _flCapacity;
         private global::FusedLayers.Parameter[]? _flParameters;
         private global::FusedLayers.Buffer[]? _flBuffers;
@@ -211,17 +212,25 @@ namespace Snapshots
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
-            global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
-            if (_flTraining)
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Forward");
+            try
             {
-                global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK0NormShape);
-                global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK1NormShape);
-                FlForwardTraining(input, output, batch);
+                int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
+                global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
+                if (_flTraining)
+                {
+                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK0NormShape);
+                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK1NormShape);
+                    FlForwardTraining(input, output, batch);
+                }
+                else
+                {
+                    FlForwardInference(input, output, batch);
+                }
             }
-            else
+            finally
             {
-                FlForwardInference(input, output, batch);
+                global::FusedLayers.ModelCallGuard.Exit(ref _flBusy);
             }
         }
 
@@ -307,16 +316,32 @@ namespace Snapshots
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
         {
-            global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-            global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
-            FlBackward(gradOutput, gradInput, true);
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            try
+            {
+                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
+                FlBackward(gradOutput, gradInput, true);
+            }
+            finally
+            {
+                global::FusedLayers.ModelCallGuard.Exit(ref _flBusy);
+            }
         }
 
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput)
         {
-            global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-            FlBackward(gradOutput, default, false);
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            try
+            {
+                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                FlBackward(gradOutput, default, false);
+            }
+            finally
+            {
+                global::FusedLayers.ModelCallGuard.Exit(ref _flBusy);
+            }
         }
 
         /// <inheritdoc />
