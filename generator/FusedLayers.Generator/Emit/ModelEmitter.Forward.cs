@@ -282,7 +282,7 @@ internal static partial class ModelEmitter
                 w.Line($"// {norm.Name} folded into {anchor.Name} from the running statistics (refolded every call, so later");
                 w.Line("// changes to weights or statistics are always seen), then one pass" + (kernel.Activation is null ? "." : $" with the {k.ActivationName} epilogue."));
                 w.Line(RunningScaleShift(k, norm, gamma, beta, eps));
-                w.Line($"{Kernels}BatchNormKernels.FoldIntoWeights({weight}, {bias}, {k.Scale}, {k.Shift}, {k.FoldedWeight}, {k.FoldedBias});");
+                w.Line($"{Kernels}BatchNormKernels.FoldIntoWeights(in context, {weight}, {bias}, {k.Scale}, {k.Shift}, {k.FoldedWeight}, {k.FoldedBias});");
                 w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {k.FoldedWeight}, {k.FoldedBias}, {y}, {epilogue}, default, default);");
             }
         }

@@ -142,6 +142,7 @@ public static unsafe partial class BatchNormKernels
     /// <c>foldedWeight[o, :] = weight[o, :] * scale[o]</c>, <c>foldedBias[o] = bias[o] * scale[o] + shift[o]</c>
     /// (bias 0 when empty), with scale and shift from the running statistics.
     /// </summary>
+    /// <param name="context">The path to run (the model's, so that <c>MaxIsa</c> is obeyed here too).</param>
     /// <param name="weight">Weight, <c>out * rest</c>.</param>
     /// <param name="bias">Bias, or empty.</param>
     /// <param name="scale">Scale per output channel.</param>
@@ -149,13 +150,13 @@ public static unsafe partial class BatchNormKernels
     /// <param name="foldedWeight">Receives the folded weight.</param>
     /// <param name="foldedBias">Receives the folded bias.</param>
     public static void FoldIntoWeights(
-        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> foldedWeight, Span<float> foldedBias)
+        in KernelContext context, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> foldedWeight, Span<float> foldedBias)
     {
         int outChannels = scale.Length;
         int row = weight.Length / outChannels;
         for (int o = 0; o < outChannels; o++)
         {
-            PlaneOps.Affine(KernelContext.BestSupported, weight.Slice(o * row, row), scale[o], 0f, relu: false, foldedWeight.Slice(o * row, row));
+            PlaneOps.Affine(context.Isa, weight.Slice(o * row, row), scale[o], 0f, relu: false, foldedWeight.Slice(o * row, row));
             foldedBias[o] = (float)(((bias.IsEmpty ? 0.0 : bias[o]) * scale[o]) + shift[o]);
         }
     }

@@ -502,7 +502,7 @@ namespace Snapshots
             // Bn1 folded into Conv1 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the SiLU epilogue.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn1.RunningMean!, _flBn1.RunningVar!, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flConv1.Weight.Data, _flConv1.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv1.Weight.Data, _flConv1.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, _flAct1.Activation, default, default);
 
             // Kernel 2: Conv2 -> Act2.
@@ -513,7 +513,7 @@ namespace Snapshots
             // Bn2 folded into Fc1 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the GELU epilogue.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn2.RunningMean!, _flBn2.RunningVar!, _flBn2.Weight!.Data, _flBn2.Bias!.Data, 1e-05, default, _flK3Scale, _flK3Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flFc1.Weight.Data, _flFc1.Bias!.Data, _flK3Scale, _flK3Shift, _flK3FoldedWeight, _flK3FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flFc1.Weight.Data, _flFc1.Bias!.Data, _flK3Scale, _flK3Shift, _flK3FoldedWeight, _flK3FoldedBias);
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK3Linear, batch, k2Y, _flK3FoldedWeight, _flK3FoldedBias, k3Y, _flAct3.Activation, default, default);
 
             // Kernel 4: Fc2 -> Act4.

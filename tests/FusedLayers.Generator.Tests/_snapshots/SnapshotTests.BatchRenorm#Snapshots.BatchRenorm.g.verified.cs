@@ -343,14 +343,14 @@ namespace Snapshots
             // Br1 folded into Conv from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
             global::FusedLayers.Kernels.BatchRenormKernels.InferenceScaleShift(_flBr1.RunningMean, _flBr1.RunningStd, _flBr1.Weight!.Data, _flBr1.Bias!.Data, _flK1Scale, _flK1Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flConv.Weight.Data, _flConv.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv.Weight.Data, _flConv.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, true, default, default);
 
             // Kernel 2: Fc1 -> Br2 -> Act.
             // Br2 folded into Fc1 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the SiLU epilogue.
             global::FusedLayers.Kernels.BatchRenormKernels.InferenceScaleShift(_flBr2.RunningMean, _flBr2.RunningStd, default, default, _flK2Scale, _flK2Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flFc1.Weight.Data, _flFc1.Bias!.Data, _flK2Scale, _flK2Shift, _flK2FoldedWeight, _flK2FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flFc1.Weight.Data, _flFc1.Bias!.Data, _flK2Scale, _flK2Shift, _flK2FoldedWeight, _flK2FoldedBias);
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flK2FoldedWeight, _flK2FoldedBias, output, _flAct.Activation, default, default);
         }
 

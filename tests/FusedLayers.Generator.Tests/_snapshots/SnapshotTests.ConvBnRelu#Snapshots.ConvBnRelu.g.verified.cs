@@ -202,7 +202,7 @@ namespace Snapshots
             // Bn folded into Conv from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn.RunningMean!, _flBn.RunningVar!, _flBn.Weight!.Data, _flBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flConv.Weight.Data, _flConv.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv.Weight.Data, _flConv.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, output, true, default, default);
         }
 

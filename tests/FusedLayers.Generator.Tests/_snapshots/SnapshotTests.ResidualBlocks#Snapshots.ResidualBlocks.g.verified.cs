@@ -524,14 +524,14 @@ namespace Snapshots
             // StemBn folded into Stem from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flStemBn.RunningMean!, _flStemBn.RunningVar!, _flStemBn.Weight!.Data, _flStemBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flStem.Weight.Data, default, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flStem.Weight.Data, default, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, k0Y, true, default, default);
 
             // Kernel 1: Conv1 -> Bn1 -> Relu1.
             // Bn1 folded into Conv1 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn1.RunningMean!, _flBn1.RunningVar!, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flConv1.Weight.Data, default, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv1.Weight.Data, default, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, true, default, default);
 
             // Kernel 2: Conv2 -> Bn2 -> Add1 -> Relu2.
@@ -546,7 +546,7 @@ namespace Snapshots
             // Bn3 folded into Conv3 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn3.RunningMean!, _flBn3.RunningVar!, _flBn3.Weight!.Data, _flBn3.Bias!.Data, 1e-05, default, _flK3Scale, _flK3Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flConv3.Weight.Data, default, _flK3Scale, _flK3Shift, _flK3FoldedWeight, _flK3FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv3.Weight.Data, default, _flK3Scale, _flK3Shift, _flK3FoldedWeight, _flK3FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flK3FoldedWeight, _flK3FoldedBias, k3Y, true, default, default);
 
             // Kernel 4: Conv4 -> Bn4 -> Down -> Relu4.

@@ -475,7 +475,7 @@ namespace Snapshots
             // In2 folded into Conv2 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flIn2.RunningMean!, _flIn2.RunningVar!, _flIn2.Weight!.Data, _flIn2.Bias!.Data, 1e-05, default, _flK2Scale, _flK2Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(_flConv2.Weight.Data, _flConv2.Bias!.Data, _flK2Scale, _flK2Shift, _flK2FoldedWeight, _flK2FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv2.Weight.Data, _flConv2.Bias!.Data, _flK2Scale, _flK2Shift, _flK2FoldedWeight, _flK2FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flK2FoldedWeight, _flK2FoldedBias, k2Y, true, default, default);
 
             // Kernel 3: Conv3 -> In3.
