@@ -125,6 +125,12 @@ public static unsafe partial class BatchNormKernels
 
         public override void Execute(int index)
         {
+            if (spatial == 1)
+            {
+                ExecuteFeatureRow(index);
+                return;
+            }
+
             for (int c = 0; c < channels; c++)
             {
                 ReadOnlySpan<float> mask = y == null ? default : Plane(y, channels, spatial, index, c);
@@ -132,6 +138,26 @@ public static unsafe partial class BatchNormKernels
                 int p = (index * channels) + c;
                 partial[2 * p] = sd;
                 partial[(2 * p) + 1] = sdx;
+            }
+        }
+
+        /// <summary>
+        /// One sample of a [N, C] input (BatchNorm1d after Linear): every "plane" is one value, so the sums are
+        /// written straight from the row instead of through a per-value <see cref="PlaneOps.MaskedSums"/> call
+        /// (its scalar tail, the same operations, so the results are bit-identical).
+        /// </summary>
+        private void ExecuteFeatureRow(int index)
+        {
+            long row = (long)index * channels;
+            float* g = dy + row;
+            float* mask = y == null ? null : y + row;
+            float* input = x + row;
+            double* sums = partial + (2 * row);
+            for (int c = 0; c < channels; c++)
+            {
+                float v = mask != null && !(mask[c] > 0f) ? 0f : g[c];
+                sums[2 * c] = 0.0 + v;
+                sums[(2 * c) + 1] = 0.0 + (v * (double)(input[c] - mean[c]));
             }
         }
     }
@@ -169,6 +195,12 @@ public static unsafe partial class BatchNormKernels
 
         public override void Execute(int index)
         {
+            if (spatial == 1)
+            {
+                ExecuteFeatureRow(index);
+                return;
+            }
+
             for (int c = 0; c < channels; c++)
             {
                 ReadOnlySpan<float> mask = y == null ? default : Plane(y, channels, spatial, index, c);
@@ -176,6 +208,21 @@ public static unsafe partial class BatchNormKernels
                 PlaneOps.InputGradient(
                     isa, Plane(dy, channels, spatial, index, c), mask, Plane(x, channels, spatial, index, c), mean[c],
                     k[3 * c], k[(3 * c) + 1], k[(3 * c) + 2], new Span<float>(dx + offset, spatial));
+            }
+        }
+
+        /// <summary>One sample of a [N, C] input: the scalar tail of <see cref="PlaneOps.InputGradient"/> over the row, bit-identical.</summary>
+        private void ExecuteFeatureRow(int index)
+        {
+            long row = (long)index * channels;
+            float* g = dy + row;
+            float* mask = y == null ? null : y + row;
+            float* input = x + row;
+            float* output = dx + row;
+            for (int c = 0; c < channels; c++)
+            {
+                float v = mask != null && !(mask[c] > 0f) ? 0f : g[c];
+                output[c] = (v * k[3 * c]) + ((input[c] - mean[c]) * k[(3 * c) + 2]) + k[(3 * c) + 1];
             }
         }
     }

@@ -133,7 +133,7 @@ public static unsafe partial class BatchNormKernels
         {
             ApplyWork work = ApplyWork.Instance;
             work.Set(context.Isa, channels, spatial, px, pscale, pshift, relu, py);
-            KernelThreadPool.Run(work, batch, spatial == 1 ? 1 : context.Threads);
+            KernelThreadPool.Run(work, batch, RowThreads(in context, batch, channels, spatial));
         }
     }
 
@@ -250,7 +250,7 @@ public static unsafe partial class BatchNormKernels
             {
                 ReduceWork work = ReduceWork.Instance;
                 work.Set(context.Isa, channels, spatial, pdy, py, px, pmean, pp);
-                KernelThreadPool.Run(work, batch, spatial == 1 ? 1 : context.Threads);
+                KernelThreadPool.Run(work, batch, RowThreads(in context, batch, channels, spatial));
             }
             for (int c = 0; c < channels; c++)
             {
@@ -326,7 +326,7 @@ public static unsafe partial class BatchNormKernels
             {
                 InputGradientWork work = InputGradientWork.Instance;
                 work.Set(context.Isa, channels, spatial, pdy, py, px, pmean, pk, pdx);
-                KernelThreadPool.Run(work, batch, spatial == 1 ? 1 : context.Threads);
+                KernelThreadPool.Run(work, batch, RowThreads(in context, batch, channels, spatial));
             }
         }
         finally
@@ -334,6 +334,14 @@ public static unsafe partial class BatchNormKernels
             ArrayPool<float>.Shared.Return(coefficients);
         }
     }
+
+    /// <summary>
+    /// Threads for a pass split by sample: all of them, except for small [N, C] inputs (BatchNorm1d), where a
+    /// sample's row is too little work to pay for waking a worker. Either way each sample writes only its own
+    /// partial sums, combined in sample order, so the thread count never changes a result.
+    /// </summary>
+    private static int RowThreads(in KernelContext context, int batch, int channels, int spatial) =>
+        spatial == 1 && (long)batch * channels < 16384 ? 1 : context.Threads;
 
     /// <summary>Adds per-channel sums to a gradient: <c>grad[c] += sums[c]</c>.</summary>
     /// <param name="grad">Gradient to accumulate into.</param>
