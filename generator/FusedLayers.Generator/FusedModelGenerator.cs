@@ -26,13 +26,31 @@ public sealed class FusedModelGenerator : IIncrementalGenerator
             .Select((spec, cancellationToken) => Guard(spec.ClassName, () => ModelValidator.Validate(spec), spec))
             .WithTrackingName(TrackingNames.Validate);
 
+        // Classes that declare layers without [FusedModel] (FL0010): their own small pipeline, stubs only.
+        IncrementalValuesProvider<ValidationResult> orphans = context.SyntaxProvider
+            .CreateSyntaxProvider(OrphanLayers.IsCandidate, OrphanLayers.Discover)
+            .Where(static spec => spec is not null)
+            .Select((spec, cancellationToken) => Guard(spec!.ClassName, () => ModelValidator.Validate(spec), spec));
+
+        RegisterOutputs(context, validated, tracked: true);
+        RegisterOutputs(context, orphans, tracked: false);
+    }
+
+    private static void RegisterOutputs(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<ValidationResult> validated, bool tracked)
+    {
         IncrementalValuesProvider<FusionPlan> plans = validated
-            .Select((result, cancellationToken) => FusionPlanner.Plan(result))
-            .WithTrackingName(TrackingNames.Plan);
+            .Select((result, cancellationToken) => FusionPlanner.Plan(result));
+        if (tracked)
+        {
+            plans = plans.WithTrackingName(TrackingNames.Plan);
+        }
 
         IncrementalValuesProvider<GeneratedSource?> sources = plans
-            .Select((plan, cancellationToken) => SafeEmit(plan))
-            .WithTrackingName(TrackingNames.Emit);
+            .Select((plan, cancellationToken) => SafeEmit(plan));
+        if (tracked)
+        {
+            sources = sources.WithTrackingName(TrackingNames.Emit);
+        }
 
         // Diagnostics are materialised against the current compilation's syntax trees (so they are real
         // source locations); only this reporting step sees the compilation, the tracked steps never do.
@@ -53,7 +71,15 @@ public sealed class FusedModelGenerator : IIncrementalGenerator
         {
             if (source is { Text.Length: > 0 })
             {
-                spc.AddSource(source.HintName, source.Text);
+                try
+                {
+                    spc.AddSource(source.HintName, source.Text);
+                }
+                catch (System.ArgumentException exception)
+                {
+                    // A hint name the driver refuses (a collision after sanitising) must not take every other model down.
+                    spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GeneratorFailure, Location.None, source.HintName, exception.Message));
+                }
             }
         });
     }
@@ -93,7 +119,7 @@ public sealed class FusedModelGenerator : IIncrementalGenerator
         {
             var failure = DiagnosticInfo.Create(
                 DiagnosticDescriptors.GeneratorFailure, plan.Spec.ClassLocation, plan.Spec.ClassName, exception.GetType().Name + ": " + exception.Message);
-            return new GeneratedSource(plan.Spec.MetadataName + ".g.cs", "", failure);
+            return new GeneratedSource(ModelEmitter.HintName(plan.Spec), "", failure);
         }
     }
 }

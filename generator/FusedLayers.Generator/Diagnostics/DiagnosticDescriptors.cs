@@ -54,6 +54,16 @@ internal static class DiagnosticDescriptors
         "FL0008", Declaration, "More than one layer attribute",
         "Layer '{0}' has {1} layer attributes; a property declares exactly one layer");
 
+    /// <summary>FL0009: Member '{0}' of model '{1}' collides with the generated member '{2}'.</summary>
+    public static readonly DiagnosticDescriptor ReservedMemberName = Error(
+        "FL0009", Declaration, "Member name reserved by the generated model",
+        "Member '{0}' of model '{1}' collides with {2}; rename it");
+
+    /// <summary>FL0010: Class '{0}' declares layers but has no [FusedModel] attribute.</summary>
+    public static readonly DiagnosticDescriptor LayersWithoutModel = Error(
+        "FL0010", Declaration, "Layer attributes on a class without [FusedModel]",
+        "Class '{0}' declares layers ('{1}' is [{2}]) but has no [FusedModel] attribute: add [FusedModel(InputShape = new[] {{ ... }})] to the class");
+
     /// <summary>FL0099: the generator failed unexpectedly.</summary>
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "FL0099", Declaration, "Generator failure",
@@ -72,12 +82,12 @@ internal static class DiagnosticDescriptors
     /// <summary>FL0103: {0} '{1}': eps must be a positive finite number, got {2}.</summary>
     public static readonly DiagnosticDescriptor InvalidEps = Error(
         "FL0103", Arguments, "Invalid eps",
-        "{0} '{1}': eps must be a positive finite number, got {2}");
+        "{0} '{1}': eps must be a positive normal float32 number (from 1.1754944e-38 to 3.4028235e38; smaller ones round to 0 or lose precision), got {2}");
 
     /// <summary>FL0104: {0} '{1}': momentum must lie in [0, 1], got {2}.</summary>
     public static readonly DiagnosticDescriptor InvalidMomentum = Error(
         "FL0104", Arguments, "Invalid momentum",
-        "{0} '{1}': momentum must lie in [0, 1], got {2}");
+        "{0} '{1}': momentum must lie in [0, 1] and, unless 0, be at least 1.1754944e-38 (smaller values round to 0 in float32), got {2}");
 
     /// <summary>FL0105: {0} '{1}': Momentum = {2} contradicts CumulativeAverage = true.</summary>
     public static readonly DiagnosticDescriptor ContradictoryMomentum = Error(
@@ -154,6 +164,11 @@ internal static class DiagnosticDescriptors
         "FL0204", Graph, "Activation too large",
         "Layer '{0}' produces {1} elements per sample ({2}); at most 2^30 are supported");
 
+    /// <summary>FL0207: Layer '{0}' has {1} {2}.</summary>
+    public static readonly DiagnosticDescriptor WeightsTooLarge = Error(
+        "FL0207", Graph, "Layer too large",
+        "Layer '{0}' has {1} {2}; at most 2^30 (1073741824) per tensor are supported");
+
     /// <summary>FL0205: Residual '{0}': From = "{1}" {2}.</summary>
     public static readonly DiagnosticDescriptor BadSkipSource = Error(
         "FL0205", Graph, "Skip connection to an unknown or later layer",
@@ -179,7 +194,7 @@ internal static class DiagnosticDescriptors
         LayersInSeveralDeclarations, SeveralLayerAttributes, GeneratorFailure, NonPositiveArgument, NegativePadding, InvalidEps,
         InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, GroupsDoNotDivide, InvalidActivationArgument, InvalidPoolingArgument,
         GroupsDoNotDivideChannels, InvalidNormalizationArgument, NormalizedShapeMismatch, InstanceNormSingleElement, ChannelMismatch, BadSkipSource, SkipShapeMismatch,
-        RankMismatch, KernelTooLarge, ActivationTooLarge, LayerNotFused,
+        RankMismatch, KernelTooLarge, ActivationTooLarge, LayerNotFused, ReservedMemberName, LayersWithoutModel, WeightsTooLarge,
     ];
 
     public static DiagnosticDescriptor ById(string id)

@@ -57,22 +57,51 @@ internal static class ModelDiscovery
 
     public static ModelSpec Discover(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
-        var type = (INamedTypeSymbol)context.TargetSymbol;
-        var classSyntax = (TypeDeclarationSyntax)context.TargetNode;
-        AttributeData modelAttribute = context.Attributes[0];
+        try
+        {
+            return DiscoverType((INamedTypeSymbol)context.TargetSymbol, (TypeDeclarationSyntax)context.TargetNode, context.Attributes[0], cancellationToken);
+        }
+#pragma warning disable CA1031 // The generator must never throw: the failure becomes FL0099 in validation.
+        catch (System.Exception exception) when (exception is not System.OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            return new ModelSpec
+            {
+                ClassName = context.TargetSymbol.Name,
+                MetadataName = context.TargetSymbol.Name,
+                ClassLocation = LocationInfo.From(context.TargetNode is TypeDeclarationSyntax t ? t.Identifier.GetLocation() : context.TargetNode.GetLocation()),
+                DiscoveryFailure = exception.GetType().Name + ": " + exception.Message,
+            };
+        }
+    }
+
+    /// <summary>Layer attributes whose (syntactic) name marks a property as a layer, e.g. <c>ReLU</c> and <c>ReLUAttribute</c>.</summary>
+    public static bool IsLayerAttributeName(string name) =>
+        LayerAttributes.ContainsKey(name) || LayerAttributes.ContainsKey(name + "Attribute");
+
+    /// <summary>True when <paramref name="attribute"/> is one of FusedLayers' layer attributes.</summary>
+    public static bool IsLayerAttribute(AttributeData attribute) =>
+        attribute.AttributeClass is { } c && c.ContainingNamespace.ToDisplayString() == AttributeNamespace && LayerAttributes.ContainsKey(c.Name);
+
+    /// <summary>
+    /// The spec of a class; <paramref name="modelAttribute"/> is null for a class that declares layers without
+    /// <c>[FusedModel]</c> (FL0010: it then gets only throwing stubs).
+    /// </summary>
+    public static ModelSpec DiscoverType(INamedTypeSymbol type, TypeDeclarationSyntax classSyntax, AttributeData? modelAttribute, CancellationToken cancellationToken)
+    {
 
         ImmutableArray<SyntaxReference> declarations = type.DeclaringSyntaxReferences;
         bool isPartial = declarations.All(r => r.GetSyntax(cancellationToken) is TypeDeclarationSyntax c &&
                                                c.Modifiers.Any(SyntaxKind.PartialKeyword));
 
-        (bool specified, EquatableArray<int> inputShape) = ReadInputShape(modelAttribute);
+        (bool specified, EquatableArray<int> inputShape) = modelAttribute is null ? (false, EquatableArray<int>.Empty) : ReadInputShape(modelAttribute);
         cancellationToken.ThrowIfCancellationRequested();
 
         List<LayerSpec> layers = ReadLayers(type, declarations, cancellationToken);
 
         return new ModelSpec
         {
-            Namespace = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
+            Namespace = NamespaceName(type.ContainingNamespace),
             ClassName = type.Name,
             MetadataName = MetadataName(type),
             IsPartial = isPartial,
@@ -80,11 +109,20 @@ internal static class ModelDiscovery
             IsGeneric = type.TypeParameters.Length > 0,
             IsStatic = type.IsStatic,
             IsRecord = type.IsRecord,
-            IsDuplicate = !IsFirstAnnotatedDeclaration(type, classSyntax, cancellationToken),
+            TypeKeyword = classSyntax is RecordDeclarationSyntax record
+                ? (record.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword) ? "record struct" : "record")
+                : "class",
+            IsFileLocal = type.IsFileLocal,
+            HasBaseClass = type.BaseType is { SpecialType: not SpecialType.System_Object },
+            TypeParameterList = type.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", type.TypeParameters.Select(p => Identifiers.Escape(p.Name))) + ">",
+            ContainingTypes = ContainingTypes(type, cancellationToken).ToEquatableArray(),
+            Collisions = ReservedMembers.Find(type, cancellationToken).ToEquatableArray(),
+            IsDuplicate = modelAttribute is not null && !IsFirstAnnotatedDeclaration(type, classSyntax, cancellationToken),
+            MissingModelAttribute = modelAttribute is null,
             HasUserConstructors = type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared),
             InputShape = inputShape,
             InputShapeSpecified = specified,
-            ModelAttributeLocation = LocationInfo.From(modelAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
+            ModelAttributeLocation = LocationInfo.From(modelAttribute?.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
             ClassLocation = LocationInfo.From(classSyntax.Identifier.GetLocation()),
             Layers = layers.ToEquatableArray(),
         };
@@ -107,15 +145,57 @@ internal static class ModelDiscovery
         return true;
     }
 
+    /// <summary>
+    /// The metadata name (<c>event.Models.Outer+Net`1</c>: identifiers without their <c>@</c>, a file-local
+    /// type without its mangled prefix), the base of the hint name.
+    /// </summary>
     private static string MetadataName(INamedTypeSymbol type)
     {
-        string name = type.MetadataName;
+        string name = type.IsFileLocal ? type.Name : type.MetadataName;
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
         {
             name = outer.MetadataName + "+" + name;
         }
 
-        return type.ContainingNamespace.IsGlobalNamespace ? name : type.ContainingNamespace.ToDisplayString() + "." + name;
+        string ns = NamespaceName(type.ContainingNamespace);
+        return ns.Length == 0 ? name : ns + "." + name;
+    }
+
+    /// <summary>The namespace as metadata spells it (<c>event.Models</c>, no <c>@</c>); empty for the global namespace.</summary>
+    private static string NamespaceName(INamespaceSymbol ns)
+    {
+        var parts = new List<string>();
+        for (INamespaceSymbol? current = ns; current is { IsGlobalNamespace: false }; current = current.ContainingNamespace)
+        {
+            parts.Add(current.MetadataName);
+        }
+
+        parts.Reverse();
+        return string.Join(".", parts);
+    }
+
+    /// <summary>Declarations of the containing types, outermost first; empty when one of them is not partial.</summary>
+    private static List<string> ContainingTypes(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        var result = new List<string>();
+        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            bool partial = outer.DeclaringSyntaxReferences.All(r => r.GetSyntax(cancellationToken) is TypeDeclarationSyntax c && c.Modifiers.Any(SyntaxKind.PartialKeyword));
+            if (!partial || outer.DeclaringSyntaxReferences.Length == 0)
+            {
+                return new List<string>();
+            }
+
+            var syntax = (TypeDeclarationSyntax)outer.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken);
+            string keyword = syntax is RecordDeclarationSyntax record
+                ? "record" + (record.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword) ? " struct" : "")
+                : syntax.Keyword.Text;
+            string parameters = outer.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", outer.TypeParameters.Select(p => Identifiers.Escape(p.Name))) + ">";
+            result.Add((outer.IsStatic ? "static " : "") + "partial " + keyword + " " + Identifiers.Escape(outer.Name) + parameters);
+        }
+
+        result.Reverse();
+        return result;
     }
 
     private static (bool Specified, EquatableArray<int> Shape) ReadInputShape(AttributeData attribute)
@@ -137,10 +217,7 @@ internal static class ModelDiscovery
         foreach (IPropertySymbol property in type.GetMembers().OfType<IPropertySymbol>())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var layerAttributes = property.GetAttributes()
-                .Where(a => a.AttributeClass is { } c && c.ContainingNamespace.ToDisplayString() == AttributeNamespace &&
-                            LayerAttributes.ContainsKey(c.Name))
-                .ToList();
+            var layerAttributes = property.GetAttributes().Where(IsLayerAttribute).ToList();
             if (layerAttributes.Count == 0 || property.DeclaringSyntaxReferences.Length == 0)
             {
                 continue;
@@ -187,8 +264,11 @@ internal static class ModelDiscovery
             Modifiers = string.Join(" ", syntax.Modifiers.Where(m => !m.IsKind(SyntaxKind.PartialKeyword)).Select(m => m.Text)),
             IsPartial = syntax.Modifiers.Any(SyntaxKind.PartialKeyword),
             IsStatic = property.IsStatic,
+            // A body here, or a user-written implementation part beside the declaration (the generator would add a
+            // third part, CS9251): either way the property is not the declaration the generator implements (FL0005).
             HasSetter = property.SetMethod is not null || syntax.ExpressionBody is not null ||
-                        (syntax.AccessorList?.Accessors.Any(a => a.Body is not null || a.ExpressionBody is not null) ?? false),
+                        (syntax.AccessorList?.Accessors.Any(a => a.Body is not null || a.ExpressionBody is not null) ?? false) ||
+                        property.PartialImplementationPart is not null,
             LayerAttributeCount = attributes.Count,
             FilePath = syntax.SyntaxTree.FilePath,
             AttributeLocation = LocationInfo.From(attributeSyntax),

@@ -118,7 +118,7 @@ internal sealed class KernelNames
     /// <summary>The activation after the add as a C# expression of type Activation.</summary>
     public string ActivationExpression => Kernel.Activation is null ? "global::FusedLayers.Kernels.Activation.Identity"
         : Kernel.Activation.Kind == LayerKind.ReLU ? "global::FusedLayers.Kernels.Activation.ReLU"
-        : "_fl" + Kernel.Activation.Name + ".Activation";
+        : Identifiers.LayerField(Kernel.Activation.Name) + ".Activation";
 
     public bool HasIndices => Kernel.Op?.Kind == LayerKind.MaxPool2d || Kernel.Pool?.Kind == LayerKind.MaxPool2d;
 

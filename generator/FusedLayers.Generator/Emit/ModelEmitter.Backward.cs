@@ -15,9 +15,9 @@ internal static partial class ModelEmitter
         w.Line($"public void Backward({ReadOnlySpan} gradOutput, {Span} gradInput)");
         w.OpenBrace();
         WriteGuardEnter(w, "Backward");
-        w.Line("global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);");
-        w.Line("global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);");
-        w.Line("FlBackward(gradOutput, gradInput, true);");
+        w.Line("global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);");
+        w.Line("global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);");
+        w.Line("_flBackward(gradOutput, gradInput, true);");
         WriteGuardExit(w);
         w.CloseBrace();
         w.Line();
@@ -25,8 +25,8 @@ internal static partial class ModelEmitter
         w.Line($"public void Backward({ReadOnlySpan} gradOutput)");
         w.OpenBrace();
         WriteGuardEnter(w, "Backward");
-        w.Line("global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);");
-        w.Line("FlBackward(gradOutput, default, false);");
+        w.Line("global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);");
+        w.Line("_flBackward(gradOutput, default, false);");
         WriteGuardExit(w);
         w.CloseBrace();
         w.Line();
@@ -34,7 +34,7 @@ internal static partial class ModelEmitter
         w.Line("public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);");
         w.Line();
         w.Line("/// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>");
-        w.Line($"private void FlBackward({ReadOnlySpan} gradOutput, {Span} gradInput, bool inputGradient)");
+        w.Line($"private void _flBackward({ReadOnlySpan} gradOutput, {Span} gradInput, bool inputGradient)");
         w.OpenBrace();
         w.Line("int batch = _flSavedBatch;");
         if (kernels.Count == 0)

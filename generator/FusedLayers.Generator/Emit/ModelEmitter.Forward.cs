@@ -15,8 +15,8 @@ internal static partial class ModelEmitter
         w.Line($"public void Forward({ReadOnlySpan} input, {Span} output)");
         w.OpenBrace();
         WriteGuardEnter(w, "Forward");
-        w.Line("int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);");
-        w.Line("global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);");
+        w.Line("int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);");
+        w.Line("global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);");
         w.Line("if (_flTraining)");
         w.OpenBrace();
         foreach (KernelNames k in kernels.Where(k => k.UsesBatchStatistics))
@@ -29,7 +29,7 @@ internal static partial class ModelEmitter
             w.Line($"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Residual!.Name}.1\", batch, {k.ResidualShape});");
         }
 
-        w.Line("FlForwardTraining(input, output, batch);");
+        w.Line("_flForwardTraining(input, output, batch);");
         w.CloseBrace();
         w.Line("else");
         w.OpenBrace();
@@ -38,7 +38,7 @@ internal static partial class ModelEmitter
             w.Line($"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Norm!.Name}\", batch, {k.NormShape});");
         }
 
-        w.Line("FlForwardInference(input, output, batch);");
+        w.Line("_flForwardInference(input, output, batch);");
         w.CloseBrace();
         WriteGuardExit(w);
         w.CloseBrace();
@@ -53,7 +53,7 @@ internal static partial class ModelEmitter
     /// <summary>Opens the one-thread-per-instance guard: <c>ModelCallGuard.Enter</c>, then a <c>try</c> block.</summary>
     private static void WriteGuardEnter(CodeWriter w, string method)
     {
-        w.Line($"global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, \"{method}\");");
+        w.Line($"global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, \"{method}\");");
         w.Line("try");
         w.OpenBrace();
     }
@@ -71,7 +71,7 @@ internal static partial class ModelEmitter
     private static void WriteForwardTraining(CodeWriter w, List<KernelNames> kernels)
     {
         w.Line("/// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>");
-        w.Line($"private void FlForwardTraining({ReadOnlySpan} input, {Span} output, int batch)");
+        w.Line($"private void _flForwardTraining({ReadOnlySpan} input, {Span} output, int batch)");
         w.OpenBrace();
         w.Line("_flSavedBatch = 0;");
         if (kernels.Count == 0)
@@ -83,7 +83,7 @@ internal static partial class ModelEmitter
             return;
         }
 
-        w.Line("FlEnsureCapacity(batch);");
+        w.Line("_flEnsureCapacity(batch);");
         WriteBody(w, (w, scope) =>
         {
             if (kernels[0].NeedsSavedInput)
@@ -178,7 +178,7 @@ internal static partial class ModelEmitter
     private static void WriteForwardInference(CodeWriter w, List<KernelNames> kernels)
     {
         w.Line("/// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>");
-        w.Line($"private void FlForwardInference({ReadOnlySpan} input, {Span} output, int batch)");
+        w.Line($"private void _flForwardInference({ReadOnlySpan} input, {Span} output, int batch)");
         w.OpenBrace();
         w.Line("_flSavedBatch = 0;");
         if (kernels.Count == 0)
@@ -191,7 +191,7 @@ internal static partial class ModelEmitter
 
         if (kernels.Count > 1 || kernels.Any(k => (k.HasZ && !k.Folds) || k.HasIndices || k.IsRowNorm))
         {
-            w.Line("FlEnsureCapacity(batch);");
+            w.Line("_flEnsureCapacity(batch);");
         }
 
         WriteBody(w, (w, scope) =>

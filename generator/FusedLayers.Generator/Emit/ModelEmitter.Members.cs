@@ -14,7 +14,7 @@ internal static partial class ModelEmitter
     private static void WriteShapeMembers(CodeWriter w, FusionPlan plan, List<KernelNames> kernels)
     {
         ModelSpec spec = plan.Spec;
-        w.Line($"private const string FlModelName = \"{spec.ClassName}\";");
+        w.Line($"private const string _flModelName = \"{spec.ClassName}\";");
         w.Line($"private static readonly int[] s_flInputShape = new int[] {{ {string.Join(", ", spec.InputShape.Select(Shapes.Inv))} }};");
         w.Line($"private static readonly int[] s_flOutputShape = new int[] {{ {string.Join(", ", plan.OutputShape.Select(Shapes.Inv))} }};");
         foreach (KernelNames k in kernels)
@@ -256,15 +256,15 @@ internal static partial class ModelEmitter
     private static void WriteStateMembers(CodeWriter w, ModelSpec spec)
     {
         w.Line("/// <inheritdoc />");
-        w.Line($"public {ReadOnlyList}<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();");
+        w.Line($"public {ReadOnlyList}<global::FusedLayers.Parameter> Parameters => _flParameters ??= _flCollectParameters();");
         w.Line();
         w.Line("/// <inheritdoc />");
-        w.Line($"public {ReadOnlyList}<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();");
+        w.Line($"public {ReadOnlyList}<global::FusedLayers.Buffer> Buffers => _flBuffers ??= _flCollectBuffers();");
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Line("public void ZeroGrad()");
         w.OpenBrace();
-        w.Line("foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())");
+        w.Line("foreach (global::FusedLayers.Parameter parameter in _flParameters ??= _flCollectParameters())");
         w.OpenBrace();
         w.Line("parameter.ZeroGrad();");
         w.CloseBrace();
@@ -312,9 +312,9 @@ internal static partial class ModelEmitter
 
     private static void WriteCollector(CodeWriter w, ModelSpec spec, string type, string method, System.Func<LayerSpec, bool> include)
     {
-        w.Line($"private global::FusedLayers.{type}[] FlCollect{method}()");
+        w.Line($"private global::FusedLayers.{type}[] _flCollect{method}()");
         w.OpenBrace();
-        w.Line($"var list = new global::System.Collections.Generic.List<global::FusedLayers.{type}>();");
+        w.Line($"global::System.Collections.Generic.List<global::FusedLayers.{type}> list = new global::System.Collections.Generic.List<global::FusedLayers.{type}>();");
         foreach (LayerSpec layer in spec.Layers.Where(include))
         {
             w.Line($"list.AddRange({Field(layer)}.{method}());");
@@ -328,7 +328,7 @@ internal static partial class ModelEmitter
     private static void WriteEnsureCapacity(CodeWriter w, List<KernelNames> kernels)
     {
         w.Line("/// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>");
-        w.Line("private void FlEnsureCapacity(int batch)");
+        w.Line("private void _flEnsureCapacity(int batch)");
         w.OpenBrace();
         w.Line("if (batch <= _flCapacity)");
         w.OpenBrace();

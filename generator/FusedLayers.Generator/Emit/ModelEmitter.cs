@@ -43,6 +43,12 @@ internal static partial class ModelEmitter
         }
 
         w.Line("#nullable enable");
+        if (spec.HasBaseClass)
+        {
+            // A model deriving from another model hides the base's generated members; that is the intent.
+            w.Line("#pragma warning disable CS0108, CS0114");
+        }
+
         w.Line();
         bool hasNamespace = spec.Namespace.Length > 0;
         if (hasNamespace)
@@ -65,7 +71,7 @@ internal static partial class ModelEmitter
             w.CloseBrace();
         }
 
-        return new GeneratedSource(spec.MetadataName + ".g.cs", w.ToString());
+        return new GeneratedSource(HintName(spec), w.ToString());
     }
 
     private static void WriteModel(CodeWriter w, FusionPlan plan)
@@ -92,9 +98,16 @@ internal static partial class ModelEmitter
 
     private static void WriteStubs(CodeWriter w, ModelSpec spec)
     {
-        w.Line($"partial {(spec.IsRecord ? "record" : "class")} {Identifiers.Escape(spec.ClassName)}");
+        foreach (string container in spec.ContainingTypes)
+        {
+            w.Line(container);
+            w.OpenBrace();
+        }
+
+        w.Line($"{(spec.IsStatic ? "static " : "")}partial {spec.TypeKeyword} {Identifiers.Escape(spec.ClassName)}{spec.TypeParameterList}");
         w.OpenBrace();
-        foreach (LayerSpec layer in spec.Layers.Where(l => l.IsPartial && !l.HasSetter))
+        var duplicated = new HashSet<string>(spec.Layers.GroupBy(l => l.Name).Where(g => g.Count() > 1).Select(g => g.Key));
+        foreach (LayerSpec layer in spec.Layers.Where(l => l.IsPartial && !l.HasSetter && !duplicated.Contains(l.Name)))
         {
             w.Line($"{Modifiers(layer)}partial {layer.PropertyType} {Identifiers.Escape(layer.Name)}");
             w.OpenBrace();
@@ -103,6 +116,25 @@ internal static partial class ModelEmitter
         }
 
         w.CloseBrace();
+        foreach (string container in spec.ContainingTypes)
+        {
+            w.CloseBrace();
+        }
+    }
+
+    /// <summary>
+    /// The hint name: the metadata name (<c>event.Models.Outer+Net`1</c>) with every character a hint name may not
+    /// hold replaced by <c>_</c>, then <c>.g.cs</c>.
+    /// </summary>
+    public static string HintName(ModelSpec spec)
+    {
+        var name = new System.Text.StringBuilder(spec.MetadataName.Length + 5);
+        foreach (char c in spec.MetadataName)
+        {
+            name.Append(char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '+' or '`' ? c : '_');
+        }
+
+        return name.Append(".g.cs").ToString();
     }
 
     private static string Modifiers(LayerSpec layer) => layer.Modifiers.Length == 0 ? "" : layer.Modifiers + " ";
@@ -125,7 +157,8 @@ internal static partial class ModelEmitter
         w.Append(inner);
     }
 
-    private static string Field(LayerSpec layer) => "_fl" + layer.Name;
+    /// <summary>The private field behind a layer property: <c>_flLayer</c> + its name, a prefix no other generated member starts with.</summary>
+    private static string Field(LayerSpec layer) => Identifiers.LayerField(layer.Name);
 
     /// <summary>A double as C# and Python both read it: round-trip digits, lower-case exponent (<c>1e-05</c>).</summary>
     private static string Number(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Replace("E", "e");

@@ -26,8 +26,35 @@ internal sealed record ModelSpec
 
     public bool IsRecord { get; init; }
 
+    /// <summary>The declaration keyword: <c>class</c>, <c>record</c> or <c>record struct</c>.</summary>
+    public string TypeKeyword { get; init; } = "class";
+
+    /// <summary>The class derives from a class other than <see cref="object"/> (which may be another model).</summary>
+    public bool HasBaseClass { get; init; }
+
+    /// <summary>A <c>file</c>-local class: generated code lives in another file and cannot extend it (FL0002).</summary>
+    public bool IsFileLocal { get; init; }
+
+    /// <summary>Type parameters as written after the class name (<c>&lt;T&gt;</c>), empty when not generic; used by stubs only.</summary>
+    public string TypeParameterList { get; init; } = "";
+
+    /// <summary>
+    /// Declarations of the containing types, outermost first (<c>partial class Outer</c>), for the stubs of a
+    /// nested model; empty when a containing type is not partial (then nothing can be generated).
+    /// </summary>
+    public EquatableArray<string> ContainingTypes { get; init; } = EquatableArray<string>.Empty;
+
+    /// <summary>User members whose names the generated model needs (FL0009).</summary>
+    public EquatableArray<Discovery.MemberCollision> Collisions { get; init; } = EquatableArray<Discovery.MemberCollision>.Empty;
+
     /// <summary>A second declaration that also carries <c>[FusedModel]</c> (CS0579); it emits nothing.</summary>
     public bool IsDuplicate { get; init; }
+
+    /// <summary>Set when discovery itself failed (reported as FL0099; nothing is generated).</summary>
+    public string? DiscoveryFailure { get; init; }
+
+    /// <summary>The class declares layers but has no <c>[FusedModel]</c> (FL0010).</summary>
+    public bool MissingModelAttribute { get; init; }
 
     /// <summary>True when the user declared an instance constructor (then the generator adds none).</summary>
     public bool HasUserConstructors { get; init; }

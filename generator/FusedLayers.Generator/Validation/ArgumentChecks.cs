@@ -75,10 +75,10 @@ internal static class ArgumentChecks
             case LayerKind.Residual:
                 Positive(layer, "ProjectionStride", "projection stride", layer.ProjectionStride, diagnostics);
                 break;
-            case LayerKind.LeakyReLU when double.IsNaN(layer.NegativeSlope) || double.IsInfinity(layer.NegativeSlope):
+            case LayerKind.LeakyReLU when !IsFiniteFloat32(layer.NegativeSlope):
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.InvalidActivationArgument, layer.LocationOf("NegativeSlope"), "LeakyReLU", layer.Name,
-                    "negative_slope must be a finite number, got " + Number(layer.NegativeSlope)));
+                    "negative_slope must be a finite float32 number (magnitude at most 3.4028235e38), got " + Number(layer.NegativeSlope)));
                 break;
             case LayerKind.GELU when layer.Approximate is not ("none" or "tanh"):
                 diagnostics.Add(DiagnosticInfo.Create(
@@ -109,12 +109,12 @@ internal static class ArgumentChecks
     {
         string kind = LayerKinds.AttributeName(layer.Kind);
         Positive(layer, "NumFeatures", "num_features", layer.NumFeatures, diagnostics);
-        if (!(layer.Eps > 0) || double.IsInfinity(layer.Eps))
+        if (!IsPositiveNormalFloat32(layer.Eps))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidEps, layer.LocationOf("Eps"), kind, layer.Name, Number(layer.Eps)));
         }
 
-        if (!(layer.Momentum >= 0 && layer.Momentum <= 1))
+        if (!IsMomentum(layer.Momentum))
         {
             diagnostics.Add(DiagnosticInfo.Create(
                 DiagnosticDescriptors.InvalidMomentum, layer.LocationOf("Momentum"), kind, layer.Name, Number(layer.Momentum)));
@@ -146,6 +146,18 @@ internal static class ArgumentChecks
                 value));
         }
     }
+
+    /// <summary>The smallest positive normal float32 (<c>float.MinNormal</c>, 2^-126).</summary>
+    internal const double MinNormalFloat32 = 1.1754943508222875e-38;
+
+    /// <summary>Finite after the conversion to float32 the kernels make (not NaN, magnitude at most <see cref="float.MaxValue"/>).</summary>
+    internal static bool IsFiniteFloat32(double value) => System.Math.Abs(value) <= float.MaxValue;
+
+    /// <summary>An eps the float32 kernels can add: positive, normal (no subnormal or zero after conversion), finite.</summary>
+    internal static bool IsPositiveNormalFloat32(double value) => value >= MinNormalFloat32 && value <= float.MaxValue;
+
+    /// <summary>A momentum in [0, 1] that does not round to 0 in float32 unless it is 0.</summary>
+    internal static bool IsMomentum(double value) => value == 0 || (value >= MinNormalFloat32 && value <= 1);
 
     internal static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -17,24 +17,31 @@ internal static class ModelValidator
     {
         var diagnostics = new List<DiagnosticInfo>();
         EmitKind emit = CheckClass(spec, diagnostics);
-        if (emit == EmitKind.None)
+        if (emit != EmitKind.Model)
         {
             return new ValidationResult(spec, emit, EquatableArray<LayerShape>.Empty, diagnostics.ToEquatableArray());
         }
 
+        // Every independent error in one build: declaration and argument errors do not hide shape errors.
+        // Shape inference runs up to the first layer whose own arguments are wrong (its output is unknown).
         int before = diagnostics.Count;
+        CheckCollisions(spec, diagnostics);
         bool inputOk = CheckInputShape(spec, diagnostics);
         CheckLayerDeclarations(spec, diagnostics);
+        var badArguments = new HashSet<string>();
         foreach (LayerSpec layer in spec.Layers)
         {
+            int count = diagnostics.Count;
             ArgumentChecks.Check(layer, diagnostics);
+            if (diagnostics.Count > count)
+            {
+                badArguments.Add(layer.Name);
+            }
         }
 
-        List<LayerShape>? shapes = null;
-        if (inputOk && diagnostics.Count == before)
-        {
-            shapes = ShapeInference.Infer(spec, diagnostics);
-        }
+        List<LayerShape>? shapes = inputOk && spec.Layers.Count > 0 && !HasDuplicateNames(spec)
+            ? ShapeInference.Infer(spec, diagnostics, badArguments)
+            : null;
 
         bool valid = diagnostics.Count == before && shapes is not null;
         return new ValidationResult(
@@ -44,6 +51,18 @@ internal static class ModelValidator
             diagnostics.ToEquatableArray());
     }
 
+    /// <summary>Two layers with one name (the compiler's CS0102): only stubs for the other layers are generated.</summary>
+    internal static bool HasDuplicateNames(ModelSpec spec) => spec.Layers.Select(l => l.Name).Distinct().Count() != spec.Layers.Count;
+
+    private static void CheckCollisions(ModelSpec spec, List<DiagnosticInfo> diagnostics)
+    {
+        foreach (Discovery.MemberCollision collision in spec.Collisions)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.ReservedMemberName, collision.Location ?? spec.ClassLocation, collision.Name, spec.ClassName, collision.Reserved));
+        }
+    }
+
     private static EmitKind CheckClass(ModelSpec spec, List<DiagnosticInfo> diagnostics)
     {
         if (spec.IsDuplicate)
@@ -51,9 +70,33 @@ internal static class ModelValidator
             return EmitKind.None;
         }
 
+        if (spec.DiscoveryFailure is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GeneratorFailure, spec.ClassLocation, spec.ClassName, spec.DiscoveryFailure));
+            return EmitKind.None;
+        }
+
+        if (spec.MissingModelAttribute)
+        {
+            LayerSpec first = spec.Layers[0];
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.LayersWithoutModel, spec.ClassLocation, spec.ClassName, first.Name, LayerKinds.AttributeName(first.Kind)));
+            bool stubbable = spec.IsPartial && !spec.IsFileLocal && (!spec.IsNested || spec.ContainingTypes.Count > 0);
+            return stubbable ? EmitKind.Stubs : EmitKind.None;
+        }
+
         if (!spec.IsPartial)
         {
+            // Another part would be CS0260 on the user's declaration; the layers' CS9248 stays, FL0001 says why.
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelNotPartial, spec.ClassLocation, spec.ClassName));
+            return EmitKind.None;
+        }
+
+        if (spec.IsFileLocal)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.UnsupportedModelClass, spec.ClassLocation, spec.ClassName,
+                "file-local (the generated part is another file, which a file-local class cannot extend)"));
             return EmitKind.None;
         }
 
@@ -61,7 +104,9 @@ internal static class ModelValidator
         if (problem is not null)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedModelClass, spec.ClassLocation, spec.ClassName, problem));
-            return EmitKind.None;
+
+            // Throwing stubs keep the layer properties from adding CS9248 each (a nested model needs partial containers).
+            return spec.IsNested && spec.ContainingTypes.Count == 0 ? EmitKind.None : EmitKind.Stubs;
         }
 
         return EmitKind.Model;

@@ -48,32 +48,32 @@ internal static class NormalizationChecks
                 break;
         }
 
-        if (!(layer.Eps > 0) || double.IsInfinity(layer.Eps))
+        if (!ArgumentChecks.IsPositiveNormalFloat32(layer.Eps))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidEps, layer.LocationOf("Eps"), kind, layer.Name, ArgumentChecks.Number(layer.Eps)));
         }
 
         if (LayerKinds.IsBatchRenorm(layer.Kind))
         {
-            if (!(layer.RMax >= 1) || double.IsInfinity(layer.RMax))
+            if (!(layer.RMax >= 1) || !ArgumentChecks.IsFiniteFloat32(layer.RMax))
             {
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.InvalidNormalizationArgument, layer.LocationOf("RMax"), kind, layer.Name,
-                    "r_max must be a finite value of at least 1, got " + ArgumentChecks.Number(layer.RMax)));
+                    "r_max must be a finite float32 value of at least 1, got " + ArgumentChecks.Number(layer.RMax)));
             }
 
-            if (!(layer.DMax >= 0) || double.IsInfinity(layer.DMax))
+            if (!(layer.DMax >= 0) || !ArgumentChecks.IsFiniteFloat32(layer.DMax))
             {
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.InvalidNormalizationArgument, layer.LocationOf("DMax"), kind, layer.Name,
-                    "d_max must be a finite value of at least 0, got " + ArgumentChecks.Number(layer.DMax)));
+                    "d_max must be a finite float32 value of at least 0, got " + ArgumentChecks.Number(layer.DMax)));
             }
         }
     }
 
     private static void CheckMomentum(LayerSpec layer, string kind, List<DiagnosticInfo> diagnostics)
     {
-        if (!(layer.Momentum >= 0 && layer.Momentum <= 1))
+        if (!ArgumentChecks.IsMomentum(layer.Momentum))
         {
             diagnostics.Add(DiagnosticInfo.Create(
                 DiagnosticDescriptors.InvalidMomentum, layer.LocationOf("Momentum"), kind, layer.Name, ArgumentChecks.Number(layer.Momentum)));

@@ -9,7 +9,11 @@ namespace FusedLayers.Generator.Validation;
 /// <summary>FL02xx: per-sample shapes through the chain; stops at the first mismatch to avoid cascades.</summary>
 internal static class ShapeInference
 {
-    public static List<LayerShape>? Infer(ModelSpec spec, List<DiagnosticInfo> diagnostics)
+    /// <summary>
+    /// Infers every layer's per-sample shape. Stops without a diagnostic at the first layer named in
+    /// <paramref name="badArguments"/> (its own arguments are wrong, so its output shape is unknown).
+    /// </summary>
+    public static List<LayerShape>? Infer(ModelSpec spec, List<DiagnosticInfo> diagnostics, ISet<string>? badArguments = null)
     {
         var shapes = new List<LayerShape>();
         int[] current = spec.InputShape.ToArray();
@@ -17,6 +21,11 @@ internal static class ShapeInference
         var outputs = new Dictionary<string, int[]>();
         foreach (LayerSpec layer in spec.Layers)
         {
+            if (badArguments?.Contains(layer.Name) == true)
+            {
+                return null;
+            }
+
             int[]? next = layer.Kind == LayerKind.Residual
                 ? Residual(spec, layer, current, outputs, diagnostics)
                 : Next(layer, current, source, diagnostics);
@@ -28,7 +37,12 @@ internal static class ShapeInference
             if (Shapes.LongLength(next) > Shapes.MaxSampleLength)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.ActivationTooLarge, layer.AttributeLocation, layer.Name, Shapes.LongLength(next), Shapes.Format(next)));
+                    DiagnosticDescriptors.ActivationTooLarge, layer.AttributeLocation, layer.Name, Shapes.FormatCount(Shapes.LongLength(next)), Shapes.Format(next)));
+                return null;
+            }
+
+            if (!WeightsFit(layer, current, diagnostics))
+            {
                 return null;
             }
 
@@ -41,11 +55,31 @@ internal static class ShapeInference
         return shapes;
     }
 
+    /// <summary>FL0207: a layer's weight tensor (or a convolution's unfolded input) must fit one array the runtime indexes.</summary>
+    private static bool WeightsFit(LayerSpec layer, int[] input, List<DiagnosticInfo> diagnostics)
+    {
+        long weights = layer.Kind switch
+        {
+            LayerKind.Conv2d => Shapes.Product(layer.OutChannels, layer.Groups <= 0 ? 0 : layer.InChannels / layer.Groups, layer.KernelSize, layer.KernelSize),
+            LayerKind.Linear => Shapes.Product(layer.OutChannels, layer.InChannels),
+            LayerKind.Residual when layer.Projection => Shapes.Product(input[0], input[0]),
+            _ => 0,
+        };
+        if (weights > Shapes.MaxSampleLength)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.WeightsTooLarge, layer.AttributeLocation, layer.Name, Shapes.FormatCount(weights), "weights"));
+            return false;
+        }
+
+        return true;
+    }
+
     /// <summary>A skip connection: the source must be an earlier computing layer, and the shapes must agree at the add.</summary>
     private static int[]? Residual(ModelSpec spec, LayerSpec layer, int[] input, Dictionary<string, int[]> outputs, List<DiagnosticInfo> diagnostics)
     {
         LayerSpec? target = spec.Layers.FirstOrDefault(l => l.Name == layer.From);
-        string? problem = target is null ? "names no layer of this model"
+        string? problem = target is null ? "names no layer of this model" + Suggestion(layer.From, outputs.Keys)
             : target == layer ? "names the residual itself (a cycle)"
             : !outputs.ContainsKey(layer.From) ? "names a later layer (a skip connection can only reach back, or the graph would have a cycle)"
             : target.Kind == LayerKind.Flatten ? "names a Flatten layer; name the layer before it"
@@ -84,6 +118,48 @@ internal static class ShapeInference
         }
 
         return input;
+    }
+
+    /// <summary>"; did you mean 'StemRelu'?" for the nearest earlier layer name within a few edits, else empty.</summary>
+    private static string Suggestion(string name, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        foreach (string candidate in candidates)
+        {
+            int distance = EditDistance(name.ToUpperInvariant(), candidate.ToUpperInvariant());
+            if (distance < bestDistance)
+            {
+                (best, bestDistance) = (candidate, distance);
+            }
+        }
+
+        return best is not null && bestDistance <= System.Math.Max(2, name.Length / 3) ? "; did you mean '" + best + "'?" : "";
+    }
+
+    /// <summary>Levenshtein distance (insertions, deletions, substitutions).</summary>
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+                current[j] = System.Math.Min(substitution, System.Math.Min(previous[j], current[j - 1]) + 1);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
     }
 
     private static int[]? Next(LayerSpec layer, int[] input, string source, List<DiagnosticInfo> diagnostics)
@@ -160,7 +236,8 @@ internal static class ShapeInference
                     ? input
                     : null;
             case LayerKind.Flatten:
-                return new[] { (int)System.Math.Min(int.MaxValue, Shapes.LongLength(input)) };
+                // The input's element count was checked against MaxSampleLength when it was produced.
+                return new[] { (int)Shapes.LongLength(input) };
             case LayerKind.LayerNorm:
             case LayerKind.GroupNorm:
             case LayerKind.InstanceNorm1d:

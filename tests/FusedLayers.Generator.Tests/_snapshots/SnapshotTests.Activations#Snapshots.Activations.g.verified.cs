@@ -96,7 +96,7 @@ namespace Snapshots
     [global::System.CodeDom.Compiler.GeneratedCode("FusedLayers.Generator", "{version}")]
     partial class Activations : global::FusedLayers.IFusedModel
     {
-        private const string FlModelName = "Activations";
+        private const string _flModelName = "Activations";
         private static readonly int[] s_flInputShape = new int[] { 3, 8, 8 };
         private static readonly int[] s_flOutputShape = new int[] { 2 };
         private static readonly int[] s_flK0NormShape = new int[] { 3, 8, 8 };
@@ -127,140 +127,140 @@ namespace Snapshots
         /// <inheritdoc />
         public int OutputLength => OutputSampleLength;
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn0 = new global::FusedLayers.BatchNorm2dLayer("Bn0", 3, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn0 = new global::FusedLayers.BatchNorm2dLayer("Bn0", 3, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'Bn0': BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm2dLayer Bn0
         {
-            get => _flBn0;
+            get => _flLayerBn0;
         }
 
-        private readonly global::FusedLayers.ActivationLayer _flAct0 = new global::FusedLayers.ActivationLayer("Act0", global::FusedLayers.Kernels.Activation.ReLU6);
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct0 = new global::FusedLayers.ActivationLayer("Act0", global::FusedLayers.Kernels.Activation.ReLU6);
 
         /// <summary>Layer 'Act0': ReLU6().</summary>
         public partial global::FusedLayers.ActivationLayer Act0
         {
-            get => _flAct0;
+            get => _flLayerAct0;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 3, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 2));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 3, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 2));
 
         /// <summary>Layer 'Conv1': Conv2d(3, 8, kernel_size=3, stride=1, padding=1, bias=True).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv1
         {
-            get => _flConv1;
+            get => _flLayerConv1;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn1 = new global::FusedLayers.BatchNorm2dLayer("Bn1", 8, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn1 = new global::FusedLayers.BatchNorm2dLayer("Bn1", 8, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'Bn1': BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm2dLayer Bn1
         {
-            get => _flBn1;
+            get => _flLayerBn1;
         }
 
-        private readonly global::FusedLayers.ActivationLayer _flAct1 = new global::FusedLayers.ActivationLayer("Act1", global::FusedLayers.Kernels.Activation.SiLU);
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct1 = new global::FusedLayers.ActivationLayer("Act1", global::FusedLayers.Kernels.Activation.SiLU);
 
         /// <summary>Layer 'Act1': SiLU().</summary>
         public partial global::FusedLayers.ActivationLayer Act1
         {
-            get => _flAct1;
+            get => _flLayerAct1;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 8, 8, 3, 2, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 5));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 8, 8, 3, 2, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 5));
 
         /// <summary>Layer 'Conv2': Conv2d(8, 8, kernel_size=3, stride=2, padding=1, bias=True).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv2
         {
-            get => _flConv2;
+            get => _flLayerConv2;
         }
 
-        private readonly global::FusedLayers.FlattenLayer _flFlat = new global::FusedLayers.FlattenLayer("Flat");
+        private readonly global::FusedLayers.FlattenLayer _flLayerFlat = new global::FusedLayers.FlattenLayer("Flat");
 
         /// <summary>Layer 'Flat': Flatten().</summary>
         public partial global::FusedLayers.FlattenLayer Flat
         {
-            get => _flFlat;
+            get => _flLayerFlat;
         }
 
-        private readonly global::FusedLayers.ActivationLayer _flAct2 = new global::FusedLayers.ActivationLayer("Act2", global::FusedLayers.Kernels.Activation.GeluTanh);
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct2 = new global::FusedLayers.ActivationLayer("Act2", global::FusedLayers.Kernels.Activation.GeluTanh);
 
         /// <summary>Layer 'Act2': GELU(approximate='tanh').</summary>
         public partial global::FusedLayers.ActivationLayer Act2
         {
-            get => _flAct2;
+            get => _flLayerAct2;
         }
 
-        private readonly global::FusedLayers.LinearLayer _flFc1 = new global::FusedLayers.LinearLayer("Fc1", 128, 12, true, global::FusedLayers.ModelSeeds.ForLayer(0, 8));
+        private readonly global::FusedLayers.LinearLayer _flLayerFc1 = new global::FusedLayers.LinearLayer("Fc1", 128, 12, true, global::FusedLayers.ModelSeeds.ForLayer(0, 8));
 
         /// <summary>Layer 'Fc1': Linear(in_features=128, out_features=12, bias=True).</summary>
         public partial global::FusedLayers.LinearLayer Fc1
         {
-            get => _flFc1;
+            get => _flLayerFc1;
         }
 
-        private readonly global::FusedLayers.BatchNorm1dLayer _flBn2 = new global::FusedLayers.BatchNorm1dLayer("Bn2", 12, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm1dLayer _flLayerBn2 = new global::FusedLayers.BatchNorm1dLayer("Bn2", 12, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'Bn2': BatchNorm1d(12, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm1dLayer Bn2
         {
-            get => _flBn2;
+            get => _flLayerBn2;
         }
 
-        private readonly global::FusedLayers.ActivationLayer _flAct3 = new global::FusedLayers.ActivationLayer("Act3", global::FusedLayers.Kernels.Activation.Gelu);
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct3 = new global::FusedLayers.ActivationLayer("Act3", global::FusedLayers.Kernels.Activation.Gelu);
 
         /// <summary>Layer 'Act3': GELU(approximate='none').</summary>
         public partial global::FusedLayers.ActivationLayer Act3
         {
-            get => _flAct3;
+            get => _flLayerAct3;
         }
 
-        private readonly global::FusedLayers.LinearLayer _flFc2 = new global::FusedLayers.LinearLayer("Fc2", 12, 6, true, global::FusedLayers.ModelSeeds.ForLayer(0, 11));
+        private readonly global::FusedLayers.LinearLayer _flLayerFc2 = new global::FusedLayers.LinearLayer("Fc2", 12, 6, true, global::FusedLayers.ModelSeeds.ForLayer(0, 11));
 
         /// <summary>Layer 'Fc2': Linear(in_features=12, out_features=6, bias=True).</summary>
         public partial global::FusedLayers.LinearLayer Fc2
         {
-            get => _flFc2;
+            get => _flLayerFc2;
         }
 
-        private readonly global::FusedLayers.ActivationLayer _flAct4 = new global::FusedLayers.ActivationLayer("Act4", global::FusedLayers.Kernels.Activation.LeakyReLU(0.2f));
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct4 = new global::FusedLayers.ActivationLayer("Act4", global::FusedLayers.Kernels.Activation.LeakyReLU(0.2f));
 
         /// <summary>Layer 'Act4': LeakyReLU(negative_slope=0.2).</summary>
         public partial global::FusedLayers.ActivationLayer Act4
         {
-            get => _flAct4;
+            get => _flLayerAct4;
         }
 
-        private readonly global::FusedLayers.LinearLayer _flFc3 = new global::FusedLayers.LinearLayer("Fc3", 6, 3, true, global::FusedLayers.ModelSeeds.ForLayer(0, 13));
+        private readonly global::FusedLayers.LinearLayer _flLayerFc3 = new global::FusedLayers.LinearLayer("Fc3", 6, 3, true, global::FusedLayers.ModelSeeds.ForLayer(0, 13));
 
         /// <summary>Layer 'Fc3': Linear(in_features=6, out_features=3, bias=True).</summary>
         public partial global::FusedLayers.LinearLayer Fc3
         {
-            get => _flFc3;
+            get => _flLayerFc3;
         }
 
-        private readonly global::FusedLayers.ActivationLayer _flAct5 = new global::FusedLayers.ActivationLayer("Act5", global::FusedLayers.Kernels.Activation.Tanh);
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct5 = new global::FusedLayers.ActivationLayer("Act5", global::FusedLayers.Kernels.Activation.Tanh);
 
         /// <summary>Layer 'Act5': Tanh().</summary>
         public partial global::FusedLayers.ActivationLayer Act5
         {
-            get => _flAct5;
+            get => _flLayerAct5;
         }
 
-        private readonly global::FusedLayers.LinearLayer _flFc4 = new global::FusedLayers.LinearLayer("Fc4", 3, 2, true, global::FusedLayers.ModelSeeds.ForLayer(0, 15));
+        private readonly global::FusedLayers.LinearLayer _flLayerFc4 = new global::FusedLayers.LinearLayer("Fc4", 3, 2, true, global::FusedLayers.ModelSeeds.ForLayer(0, 15));
 
         /// <summary>Layer 'Fc4': Linear(in_features=3, out_features=2, bias=True).</summary>
         public partial global::FusedLayers.LinearLayer Fc4
         {
-            get => _flFc4;
+            get => _flLayerFc4;
         }
 
-        private readonly global::FusedLayers.ActivationLayer _flAct6 = new global::FusedLayers.ActivationLayer("Act6", global::FusedLayers.Kernels.Activation.Sigmoid);
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct6 = new global::FusedLayers.ActivationLayer("Act6", global::FusedLayers.Kernels.Activation.Sigmoid);
 
         /// <summary>Layer 'Act6': Sigmoid().</summary>
         public partial global::FusedLayers.ActivationLayer Act6
         {
-            get => _flAct6;
+            get => _flLayerAct6;
         }
 
         private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
@@ -366,21 +366,21 @@ namespace Snapshots
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Forward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Forward");
             try
             {
-                int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
-                global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
+                int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
+                global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining)
                 {
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn0", batch, s_flK0NormShape);
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK1NormShape);
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK3NormShape);
-                    FlForwardTraining(input, output, batch);
+                    _flForwardTraining(input, output, batch);
                 }
                 else
                 {
-                    FlForwardInference(input, output, batch);
+                    _flForwardInference(input, output, batch);
                 }
             }
             finally
@@ -393,10 +393,10 @@ namespace Snapshots
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
         /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
-        private void FlForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 192);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 192);
@@ -418,47 +418,47 @@ namespace Snapshots
             // Kernel 0: Bn0 -> Act0.
             // Pass 1: Bn0's per-channel batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.Statistics(in context, batch, 3, 64, savedInput, _flK0Mean, _flK0Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flBn0.Weight!.Data, _flBn0.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn0.Weight!.Data, _flLayerBn0.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn0 apply + ReLU6.
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct0.Activation, batch, 3, 64, savedInput, _flK0Scale, _flK0Shift, k0Y);
+            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct0.Activation, batch, 3, 64, savedInput, _flK0Scale, _flK0Shift, k0Y);
 
             // Kernel 1: Conv1 -> Bn1 -> Act1.
             // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv1.Weight.Data, _flConv1.Bias!.Data, k1Z, false, _flK1Mean, _flK1Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k1Z, false, _flK1Mean, _flK1Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn1 apply + SiLU.
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct1.Activation, batch, 8, 64, k1Z, _flK1Scale, _flK1Shift, k1Y);
+            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct1.Activation, batch, 8, 64, k1Z, _flK1Scale, _flK1Shift, k1Y);
 
             // Kernel 2: Conv2 -> Act2.
             // Pass 1: Conv2; its output is the pre-activation that GELU's backward needs, so it is kept.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flConv2.Weight.Data, _flConv2.Bias!.Data, k2Z, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k2Z, false, default, default);
             // Pass 2: Act2 (GELU).
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct2.Activation, batch, 8, 16, k2Z, default, default, k2Y);
+            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct2.Activation, batch, 8, 16, k2Z, default, default, k2Y);
 
             // Kernel 3: Fc1 -> Bn2 -> Act3.
             // Pass 1: Fc1, with Bn2's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK3Linear, batch, k2Y, _flFc1.Weight.Data, _flFc1.Bias!.Data, k3Z, false, _flK3Mean, _flK3Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK3Mean, _flK3Var, _flBn2.Weight!.Data, _flBn2.Bias!.Data, 1e-05, _flK3InvStd, _flK3Scale, _flK3Shift);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK3Linear, batch, k2Y, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, k3Z, false, _flK3Mean, _flK3Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK3Mean, _flK3Var, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, _flK3InvStd, _flK3Scale, _flK3Shift);
             // Pass 2: Bn2 apply + GELU.
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct3.Activation, batch, 12, 1, k3Z, _flK3Scale, _flK3Shift, k3Y);
+            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct3.Activation, batch, 12, 1, k3Z, _flK3Scale, _flK3Shift, k3Y);
 
             // Kernel 4: Fc2 -> Act4.
             // Pass 1: Fc2; its output is the pre-activation that LeakyReLU's backward needs, so it is kept.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK4Linear, batch, k3Y, _flFc2.Weight.Data, _flFc2.Bias!.Data, k4Z, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK4Linear, batch, k3Y, _flLayerFc2.Weight.Data, _flLayerFc2.Bias!.Data, k4Z, false, default, default);
             // Pass 2: Act4 (LeakyReLU).
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct4.Activation, batch, 6, 1, k4Z, default, default, k4Y);
+            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct4.Activation, batch, 6, 1, k4Z, default, default, k4Y);
 
             // Kernel 5: Fc3 -> Act5.
             // Pass 1: Fc3; its output is the pre-activation that Tanh's backward needs, so it is kept.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flFc3.Weight.Data, _flFc3.Bias!.Data, k5Z, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc3.Weight.Data, _flLayerFc3.Bias!.Data, k5Z, false, default, default);
             // Pass 2: Act5 (Tanh).
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct5.Activation, batch, 3, 1, k5Z, default, default, k5Y);
+            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct5.Activation, batch, 3, 1, k5Z, default, default, k5Y);
 
             // Kernel 6: Fc4 -> Act6.
             // Pass 1: Fc4; its output is the pre-activation that Sigmoid's backward needs, so it is kept.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK6Linear, batch, k5Y, _flFc4.Weight.Data, _flFc4.Bias!.Data, k6Z, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK6Linear, batch, k5Y, _flLayerFc4.Weight.Data, _flLayerFc4.Bias!.Data, k6Z, false, default, default);
             // Pass 2: Act6 (Sigmoid).
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct6.Activation, batch, 2, 1, k6Z, default, default, k6Y);
+            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct6.Activation, batch, 2, 1, k6Z, default, default, k6Y);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
@@ -466,24 +466,24 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK3Mean, _flK3Var);
             // Bn0: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flBn0.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 64, 0.1, _flBn0.RunningMean!, _flBn0.RunningVar!);
+            _flLayerBn0.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 64, 0.1, _flLayerBn0.RunningMean!, _flLayerBn0.RunningVar!);
             // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flBn1.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 64, 0.1, _flBn1.RunningMean!, _flBn1.RunningVar!);
+            _flLayerBn1.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 64, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flBn2.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK3Mean, _flK3Var, batch, 0.1, _flBn2.RunningMean!, _flBn2.RunningVar!);
+            _flLayerBn2.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK3Mean, _flK3Var, batch, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
 
             k6Y.CopyTo(output);
             _flSavedBatch = batch;
         }
 
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
-        private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 192);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 512);
@@ -494,50 +494,50 @@ namespace Snapshots
 
             // Kernel 0: Bn0 -> Act0.
             // Bn0 from the running statistics.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn0.RunningMean!, _flBn0.RunningVar!, _flBn0.Weight!.Data, _flBn0.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn0.RunningMean!, _flLayerBn0.RunningVar!, _flLayerBn0.Weight!.Data, _flLayerBn0.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
             // One pass: Bn0 apply + ReLU6.
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct0.Activation, batch, 3, 64, input, _flK0Scale, _flK0Shift, k0Y);
+            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct0.Activation, batch, 3, 64, input, _flK0Scale, _flK0Shift, k0Y);
 
             // Kernel 1: Conv1 -> Bn1 -> Act1.
             // Bn1 folded into Conv1 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the SiLU epilogue.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn1.RunningMean!, _flBn1.RunningVar!, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv1.Weight.Data, _flConv1.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, _flAct1.Activation, default, default);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, _flLayerAct1.Activation, default, default);
 
             // Kernel 2: Conv2 -> Act2.
             // Conv2 with the GELU epilogue, one pass.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flConv2.Weight.Data, _flConv2.Bias!.Data, k2Y, _flAct2.Activation, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k2Y, _flLayerAct2.Activation, default, default);
 
             // Kernel 3: Fc1 -> Bn2 -> Act3.
             // Bn2 folded into Fc1 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the GELU epilogue.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn2.RunningMean!, _flBn2.RunningVar!, _flBn2.Weight!.Data, _flBn2.Bias!.Data, 1e-05, default, _flK3Scale, _flK3Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flFc1.Weight.Data, _flFc1.Bias!.Data, _flK3Scale, _flK3Shift, _flK3FoldedWeight, _flK3FoldedBias);
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK3Linear, batch, k2Y, _flK3FoldedWeight, _flK3FoldedBias, k3Y, _flAct3.Activation, default, default);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, default, _flK3Scale, _flK3Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, _flK3Scale, _flK3Shift, _flK3FoldedWeight, _flK3FoldedBias);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK3Linear, batch, k2Y, _flK3FoldedWeight, _flK3FoldedBias, k3Y, _flLayerAct3.Activation, default, default);
 
             // Kernel 4: Fc2 -> Act4.
             // Fc2 with the LeakyReLU epilogue, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK4Linear, batch, k3Y, _flFc2.Weight.Data, _flFc2.Bias!.Data, k4Y, _flAct4.Activation, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK4Linear, batch, k3Y, _flLayerFc2.Weight.Data, _flLayerFc2.Bias!.Data, k4Y, _flLayerAct4.Activation, default, default);
 
             // Kernel 5: Fc3 -> Act5.
             // Fc3 with the Tanh epilogue, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flFc3.Weight.Data, _flFc3.Bias!.Data, k5Y, _flAct5.Activation, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc3.Weight.Data, _flLayerFc3.Bias!.Data, k5Y, _flLayerAct5.Activation, default, default);
 
             // Kernel 6: Fc4 -> Act6.
             // Fc4 with the Sigmoid epilogue, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK6Linear, batch, k5Y, _flFc4.Weight.Data, _flFc4.Bias!.Data, output, _flAct6.Activation, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK6Linear, batch, k5Y, _flLayerFc4.Weight.Data, _flLayerFc4.Bias!.Data, output, _flLayerAct6.Activation, default, default);
         }
 
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
-                FlBackward(gradOutput, gradInput, true);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
+                _flBackward(gradOutput, gradInput, true);
             }
             finally
             {
@@ -548,11 +548,11 @@ namespace Snapshots
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                FlBackward(gradOutput, default, false);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                _flBackward(gradOutput, default, false);
             }
             finally
             {
@@ -564,7 +564,7 @@ namespace Snapshots
         public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
 
         /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
-        private void FlBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
+        private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
@@ -597,82 +597,82 @@ namespace Snapshots
 
             // Kernel 6 backward: Act6 <- Fc4.
             // Act6: dy * Sigmoid'(pre-activation) (the saved anchor output).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flAct6.Activation, batch, 2, 1, gradOutput, k6Z, default, default, k6Dz);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct6.Activation, batch, 2, 1, gradOutput, k6Z, default, default, k6Dz);
             // Fc4: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK6Linear, batch, k5Y, k6Dz, _flFc4.Weight.Grad, _flFc4.Bias!.Grad);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK6Linear, batch, k6Dz, _flFc4.Weight.Data, k5Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK6Linear, batch, k5Y, k6Dz, _flLayerFc4.Weight.Grad, _flLayerFc4.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK6Linear, batch, k6Dz, _flLayerFc4.Weight.Data, k5Dy);
 
             // Kernel 5 backward: Act5 <- Fc3.
             // Act5: dy * Tanh'(pre-activation) (the saved anchor output).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flAct5.Activation, batch, 3, 1, k5Dy, k5Z, default, default, k5Dz);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct5.Activation, batch, 3, 1, k5Dy, k5Z, default, default, k5Dz);
             // Fc3: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flFc3.Weight.Grad, _flFc3.Bias!.Grad);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, k5Dz, _flFc3.Weight.Data, k4Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flLayerFc3.Weight.Grad, _flLayerFc3.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, k5Dz, _flLayerFc3.Weight.Data, k4Dy);
 
             // Kernel 4 backward: Act4 <- Fc2.
             // Act4: dy * LeakyReLU'(pre-activation) (the saved anchor output).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flAct4.Activation, batch, 6, 1, k4Dy, k4Z, default, default, k4Dz);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct4.Activation, batch, 6, 1, k4Dy, k4Z, default, default, k4Dz);
             // Fc2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK4Linear, batch, k3Y, k4Dz, _flFc2.Weight.Grad, _flFc2.Bias!.Grad);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK4Linear, batch, k4Dz, _flFc2.Weight.Data, k3Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK4Linear, batch, k3Y, k4Dz, _flLayerFc2.Weight.Grad, _flLayerFc2.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK4Linear, batch, k4Dz, _flLayerFc2.Weight.Data, k3Dy);
 
             // Kernel 3 backward: Act3 <- Bn2 <- Fc1.
             // Pass 0: Act3: dy * GELU'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flAct3.Activation, batch, 12, 1, k3Dy, k3Z, _flK3Scale, _flK3Shift, k3Dz);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct3.Activation, batch, 12, 1, k3Dy, k3Z, _flK3Scale, _flK3Shift, k3Dz);
             // Pass 1: Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 12, 1, k3Dz, default, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn2.Weight!.Grad, _flK3SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn2.Bias!.Grad, _flK3SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.Grad, _flK3SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.Grad, _flK3SumDy);
             // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 12, 1, k3Dz, default, k3Z, _flK3Mean, _flK3InvStd, _flBn2.Weight!.Data, _flK3SumDy, _flK3SumDyXhat, k3Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 12, 1, k3Dz, default, k3Z, _flK3Mean, _flK3InvStd, _flLayerBn2.Weight!.Data, _flK3SumDy, _flK3SumDyXhat, k3Dz);
             // Fc1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK3Linear, batch, k2Y, k3Dz, _flFc1.Weight.Grad, _flFc1.Bias!.Grad);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK3Linear, batch, k3Dz, _flFc1.Weight.Data, k2Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK3Linear, batch, k2Y, k3Dz, _flLayerFc1.Weight.Grad, _flLayerFc1.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK3Linear, batch, k3Dz, _flLayerFc1.Weight.Data, k2Dy);
 
             // Kernel 2 backward: Act2 <- Conv2.
             // Act2: dy * GELU'(pre-activation) (the saved anchor output).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flAct2.Activation, batch, 8, 16, k2Dy, k2Z, default, default, k2Dz);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct2.Activation, batch, 8, 16, k2Dy, k2Z, default, default, k2Dz);
             // Conv2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flConv2.Weight.Grad, _flConv2.Bias!.Grad);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flConv2.Weight.Data, k1Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.Grad, _flLayerConv2.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Act1 <- Bn1 <- Conv1.
             // Pass 0: Act1: dy * SiLU'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flAct1.Activation, batch, 8, 64, k1Dy, k1Z, _flK1Scale, _flK1Shift, k1Dz);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 8, 64, k1Dy, k1Z, _flK1Scale, _flK1Shift, k1Dz);
             // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 64, k1Dz, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Weight!.Grad, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Bias!.Grad, _flK1SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.Grad, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.Grad, _flK1SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k1Dz, default, k1Z, _flK1Mean, _flK1InvStd, _flBn1.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k1Dz, default, k1Z, _flK1Mean, _flK1InvStd, _flLayerBn1.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flConv1.Weight.Grad, _flConv1.Bias!.Grad);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flConv1.Weight.Data, k0Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.Grad, _flLayerConv1.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Act0 <- Bn0.
             // Pass 0: Act0: dy * ReLU6'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flAct0.Activation, batch, 3, 64, k0Dy, savedInput, _flK0Scale, _flK0Shift, k0Dz);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct0.Activation, batch, 3, 64, k0Dy, savedInput, _flK0Scale, _flK0Shift, k0Dz);
             // Pass 1: Bn0 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 3, 64, k0Dz, default, savedInput, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn0.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn0.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn0.Weight!.Grad, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn0.Bias!.Grad, _flK0SumDy);
             // Pass 2: gradient through Bn0: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 3, 64, k0Dz, default, savedInput, _flK0Mean, _flK0InvStd, _flBn0.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, gradInput);
+                global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 3, 64, k0Dz, default, savedInput, _flK0Mean, _flK0InvStd, _flLayerBn0.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, gradInput);
             }
         }
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= _flCollectParameters();
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= _flCollectBuffers();
 
         /// <inheritdoc />
         public void ZeroGrad()
         {
-            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())
+            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= _flCollectParameters())
             {
                 parameter.ZeroGrad();
             }
@@ -681,47 +681,47 @@ namespace Snapshots
         /// <inheritdoc />
         public void ResetParameters(int seed)
         {
-            _flBn0.ResetParameters();
-            _flBn0.ResetRunningStats();
-            _flConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 2));
-            _flBn1.ResetParameters();
-            _flBn1.ResetRunningStats();
-            _flConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 5));
-            _flFc1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 8));
-            _flBn2.ResetParameters();
-            _flBn2.ResetRunningStats();
-            _flFc2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 11));
-            _flFc3.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 13));
-            _flFc4.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 15));
+            _flLayerBn0.ResetParameters();
+            _flLayerBn0.ResetRunningStats();
+            _flLayerConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 2));
+            _flLayerBn1.ResetParameters();
+            _flLayerBn1.ResetRunningStats();
+            _flLayerConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 5));
+            _flLayerFc1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 8));
+            _flLayerBn2.ResetParameters();
+            _flLayerBn2.ResetRunningStats();
+            _flLayerFc2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 11));
+            _flLayerFc3.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 13));
+            _flLayerFc4.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 15));
             _flSavedBatch = 0;
         }
 
-        private global::FusedLayers.Parameter[] FlCollectParameters()
+        private global::FusedLayers.Parameter[] _flCollectParameters()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
-            list.AddRange(_flBn0.Parameters());
-            list.AddRange(_flConv1.Parameters());
-            list.AddRange(_flBn1.Parameters());
-            list.AddRange(_flConv2.Parameters());
-            list.AddRange(_flFc1.Parameters());
-            list.AddRange(_flBn2.Parameters());
-            list.AddRange(_flFc2.Parameters());
-            list.AddRange(_flFc3.Parameters());
-            list.AddRange(_flFc4.Parameters());
+            global::System.Collections.Generic.List<global::FusedLayers.Parameter> list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
+            list.AddRange(_flLayerBn0.Parameters());
+            list.AddRange(_flLayerConv1.Parameters());
+            list.AddRange(_flLayerBn1.Parameters());
+            list.AddRange(_flLayerConv2.Parameters());
+            list.AddRange(_flLayerFc1.Parameters());
+            list.AddRange(_flLayerBn2.Parameters());
+            list.AddRange(_flLayerFc2.Parameters());
+            list.AddRange(_flLayerFc3.Parameters());
+            list.AddRange(_flLayerFc4.Parameters());
             return list.ToArray();
         }
 
-        private global::FusedLayers.Buffer[] FlCollectBuffers()
+        private global::FusedLayers.Buffer[] _flCollectBuffers()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
-            list.AddRange(_flBn0.Buffers());
-            list.AddRange(_flBn1.Buffers());
-            list.AddRange(_flBn2.Buffers());
+            global::System.Collections.Generic.List<global::FusedLayers.Buffer> list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
+            list.AddRange(_flLayerBn0.Buffers());
+            list.AddRange(_flLayerBn1.Buffers());
+            list.AddRange(_flLayerBn2.Buffers());
             return list.ToArray();
         }
 
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
-        private void FlEnsureCapacity(int batch)
+        private void _flEnsureCapacity(int batch)
         {
             if (batch <= _flCapacity)
             {

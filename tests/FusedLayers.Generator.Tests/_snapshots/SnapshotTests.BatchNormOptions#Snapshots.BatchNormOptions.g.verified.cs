@@ -66,7 +66,7 @@ namespace Snapshots
     [global::System.CodeDom.Compiler.GeneratedCode("FusedLayers.Generator", "{version}")]
     partial class BatchNormOptions : global::FusedLayers.IFusedModel
     {
-        private const string FlModelName = "BatchNormOptions";
+        private const string _flModelName = "BatchNormOptions";
         private static readonly int[] s_flInputShape = new int[] { 3, 8, 8 };
         private static readonly int[] s_flOutputShape = new int[] { 10 };
         private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK0Conv = new(3, 8, 8, 8, 3, 1, 1);
@@ -94,68 +94,68 @@ namespace Snapshots
         /// <inheritdoc />
         public int OutputLength => OutputSampleLength;
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 3, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 3, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
 
         /// <summary>Layer 'Conv1': Conv2d(3, 8, kernel_size=3, stride=1, padding=1, bias=True).</summary>
         private partial global::FusedLayers.Conv2dLayer Conv1
         {
-            get => _flConv1;
+            get => _flLayerConv1;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn1 = new global::FusedLayers.BatchNorm2dLayer("Bn1", 8, 1e-05, null, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn1 = new global::FusedLayers.BatchNorm2dLayer("Bn1", 8, 1e-05, null, true, true);
 
         /// <summary>Layer 'Bn1': BatchNorm2d(8, eps=1e-05, momentum=None, affine=True, track_running_stats=True).</summary>
         private partial global::FusedLayers.BatchNorm2dLayer Bn1
         {
-            get => _flBn1;
+            get => _flLayerBn1;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu1 = new global::FusedLayers.ReLULayer("Relu1");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu1 = new global::FusedLayers.ReLULayer("Relu1");
 
         /// <summary>Layer 'Relu1': ReLU().</summary>
         private partial global::FusedLayers.ReLULayer Relu1
         {
-            get => _flRelu1;
+            get => _flLayerRelu1;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 8, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 3));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 8, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 3));
 
         /// <summary>Layer 'Conv2': Conv2d(8, 8, kernel_size=3, stride=1, padding=1, bias=True).</summary>
         internal partial global::FusedLayers.Conv2dLayer Conv2
         {
-            get => _flConv2;
+            get => _flLayerConv2;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn2 = new global::FusedLayers.BatchNorm2dLayer("Bn2", 8, 0.001, 0.01, false, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn2 = new global::FusedLayers.BatchNorm2dLayer("Bn2", 8, 0.001, 0.01, false, true);
 
         /// <summary>Layer 'Bn2': BatchNorm2d(8, eps=0.001, momentum=0.01, affine=False, track_running_stats=True).</summary>
         internal partial global::FusedLayers.BatchNorm2dLayer Bn2
         {
-            get => _flBn2;
+            get => _flLayerBn2;
         }
 
-        private readonly global::FusedLayers.FlattenLayer _flFlat = new global::FusedLayers.FlattenLayer("Flat");
+        private readonly global::FusedLayers.FlattenLayer _flLayerFlat = new global::FusedLayers.FlattenLayer("Flat");
 
         /// <summary>Layer 'Flat': Flatten().</summary>
         public partial global::FusedLayers.FlattenLayer Flat
         {
-            get => _flFlat;
+            get => _flLayerFlat;
         }
 
-        private readonly global::FusedLayers.LinearLayer _flHead = new global::FusedLayers.LinearLayer("Head", 512, 10, true, global::FusedLayers.ModelSeeds.ForLayer(0, 6));
+        private readonly global::FusedLayers.LinearLayer _flLayerHead = new global::FusedLayers.LinearLayer("Head", 512, 10, true, global::FusedLayers.ModelSeeds.ForLayer(0, 6));
 
         /// <summary>Layer 'Head': Linear(in_features=512, out_features=10, bias=True).</summary>
         public partial global::FusedLayers.LinearLayer Head
         {
-            get => _flHead;
+            get => _flLayerHead;
         }
 
-        private readonly global::FusedLayers.BatchNorm1dLayer _flBn3 = new global::FusedLayers.BatchNorm1dLayer("Bn3", 10, 1e-05, 0.1, true, false);
+        private readonly global::FusedLayers.BatchNorm1dLayer _flLayerBn3 = new global::FusedLayers.BatchNorm1dLayer("Bn3", 10, 1e-05, 0.1, true, false);
 
         /// <summary>Layer 'Bn3': BatchNorm1d(10, eps=1e-05, momentum=0.1, affine=True, track_running_stats=False).</summary>
         public partial global::FusedLayers.BatchNorm1dLayer Bn3
         {
-            get => _flBn3;
+            get => _flLayerBn3;
         }
 
         private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
@@ -238,22 +238,22 @@ namespace Snapshots
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Forward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Forward");
             try
             {
-                int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
-                global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
+                int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
+                global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining)
                 {
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK0NormShape);
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK1NormShape);
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn3", batch, s_flK2NormShape);
-                    FlForwardTraining(input, output, batch);
+                    _flForwardTraining(input, output, batch);
                 }
                 else
                 {
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn3", batch, s_flK2NormShape);
-                    FlForwardInference(input, output, batch);
+                    _flForwardInference(input, output, batch);
                 }
             }
             finally
@@ -266,10 +266,10 @@ namespace Snapshots
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
         /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
-        private void FlForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 192);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 512);
@@ -283,22 +283,22 @@ namespace Snapshots
 
             // Kernel 0: Conv1 -> Bn1 -> Relu1.
             // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flConv1.Weight.Data, _flConv1.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 8, 64, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
 
             // Kernel 1: Conv2 -> Bn2.
             // Pass 1: Conv2, with Bn2's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv2.Weight.Data, _flConv2.Bias!.Data, k1Z, false, _flK1Mean, _flK1Var);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k1Z, false, _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, default, default, 0.001, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn2 apply.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 8, 64, k1Z, _flK1Scale, _flK1Shift, false, k1Y);
 
             // Kernel 2: Head -> Bn3.
             // Pass 1: Head, with Bn3's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flHead.Weight.Data, _flHead.Bias!.Data, k2Z, false, _flK2Mean, _flK2Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flBn3.Weight!.Data, _flBn3.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flLayerHead.Weight.Data, _flLayerHead.Bias!.Data, k2Z, false, _flK2Mean, _flK2Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
             // Pass 2: Bn3 apply.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 10, 1, k2Z, _flK2Scale, _flK2Shift, false, k2Y);
 
@@ -307,21 +307,21 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK1Mean, _flK1Var);
             // Bn1: running statistics, cumulative average (momentum=None); the variance enters unbiased (m / (m - 1)).
-            _flBn1.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 64, 1.0 / _flBn1.NumBatchesTracked, _flBn1.RunningMean!, _flBn1.RunningVar!);
+            _flLayerBn1.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 64, 1.0 / _flLayerBn1.NumBatchesTracked, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             // Bn2: running statistics, momentum 0.01; the variance enters unbiased (m / (m - 1)).
-            _flBn2.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 64, 0.01, _flBn2.RunningMean!, _flBn2.RunningVar!);
+            _flLayerBn2.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 64, 0.01, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
 
             k2Y.CopyTo(output);
             _flSavedBatch = batch;
         }
 
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
-        private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 512);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 512);
@@ -330,21 +330,21 @@ namespace Snapshots
             // Kernel 0: Conv1 -> Bn1 -> Relu1.
             // Bn1 folded into Conv1 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn1.RunningMean!, _flBn1.RunningVar!, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv1.Weight.Data, _flConv1.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, k0Y, true, default, default);
 
             // Kernel 1: Conv2 -> Bn2.
             // Bn2 folded into Conv2 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn2.RunningMean!, _flBn2.RunningVar!, default, default, 0.001, default, _flK1Scale, _flK1Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv2.Weight.Data, _flConv2.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, default, default, 0.001, default, _flK1Scale, _flK1Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, false, default, default);
 
             // Kernel 2: Head -> Bn3.
             // Pass 1: Head, with Bn3's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flHead.Weight.Data, _flHead.Bias!.Data, k2Z, false, _flK2Mean, _flK2Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flBn3.Weight!.Data, _flBn3.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flLayerHead.Weight.Data, _flLayerHead.Bias!.Data, k2Z, false, _flK2Mean, _flK2Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
             // Pass 2: Bn3 apply.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 10, 1, k2Z, _flK2Scale, _flK2Shift, false, output);
         }
@@ -352,12 +352,12 @@ namespace Snapshots
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
-                FlBackward(gradOutput, gradInput, true);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
+                _flBackward(gradOutput, gradInput, true);
             }
             finally
             {
@@ -368,11 +368,11 @@ namespace Snapshots
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                FlBackward(gradOutput, default, false);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                _flBackward(gradOutput, default, false);
             }
             finally
             {
@@ -384,7 +384,7 @@ namespace Snapshots
         public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
 
         /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
-        private void FlBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
+        private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
@@ -403,13 +403,13 @@ namespace Snapshots
             // Kernel 2 backward: Bn3 <- Head.
             // Pass 1: Bn3 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 10, 1, gradOutput, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn3.Weight!.Grad, _flK2SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn3.Bias!.Grad, _flK2SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.Grad, _flK2SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.Grad, _flK2SumDy);
             // Pass 2: gradient through Bn3: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 10, 1, gradOutput, default, k2Z, _flK2Mean, _flK2InvStd, _flBn3.Weight!.Data, _flK2SumDy, _flK2SumDyXhat, k2Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 10, 1, gradOutput, default, k2Z, _flK2Mean, _flK2InvStd, _flLayerBn3.Weight!.Data, _flK2SumDy, _flK2SumDyXhat, k2Dz);
             // Head: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Dz, _flHead.Weight.Grad, _flHead.Bias!.Grad);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Dz, _flHead.Weight.Data, k1Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Dz, _flLayerHead.Weight.Grad, _flLayerHead.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Dz, _flLayerHead.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Bn2 <- Conv2.
             // Pass 1: Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
@@ -417,34 +417,34 @@ namespace Snapshots
             // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k1Dy, default, k1Z, _flK1Mean, _flK1InvStd, default, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flConv2.Weight.Grad, _flConv2.Bias!.Grad);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flConv2.Weight.Data, k0Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv2.Weight.Grad, _flLayerConv2.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv2.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Relu1 <- Bn1 <- Conv1.
             // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 64, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.Grad, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.Grad, _flK0SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flConv1.Weight.Grad, _flConv1.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.Grad, _flLayerConv1.Bias!.Grad);
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flConv1.Weight.Data, gradInput);
+                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv1.Weight.Data, gradInput);
             }
         }
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= _flCollectParameters();
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= _flCollectBuffers();
 
         /// <inheritdoc />
         public void ZeroGrad()
         {
-            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())
+            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= _flCollectParameters())
             {
                 parameter.ZeroGrad();
             }
@@ -453,39 +453,39 @@ namespace Snapshots
         /// <inheritdoc />
         public void ResetParameters(int seed)
         {
-            _flConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
-            _flBn1.ResetParameters();
-            _flBn1.ResetRunningStats();
-            _flConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 3));
-            _flBn2.ResetParameters();
-            _flBn2.ResetRunningStats();
-            _flHead.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 6));
-            _flBn3.ResetParameters();
-            _flBn3.ResetRunningStats();
+            _flLayerConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
+            _flLayerBn1.ResetParameters();
+            _flLayerBn1.ResetRunningStats();
+            _flLayerConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 3));
+            _flLayerBn2.ResetParameters();
+            _flLayerBn2.ResetRunningStats();
+            _flLayerHead.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 6));
+            _flLayerBn3.ResetParameters();
+            _flLayerBn3.ResetRunningStats();
             _flSavedBatch = 0;
         }
 
-        private global::FusedLayers.Parameter[] FlCollectParameters()
+        private global::FusedLayers.Parameter[] _flCollectParameters()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
-            list.AddRange(_flConv1.Parameters());
-            list.AddRange(_flBn1.Parameters());
-            list.AddRange(_flConv2.Parameters());
-            list.AddRange(_flHead.Parameters());
-            list.AddRange(_flBn3.Parameters());
+            global::System.Collections.Generic.List<global::FusedLayers.Parameter> list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
+            list.AddRange(_flLayerConv1.Parameters());
+            list.AddRange(_flLayerBn1.Parameters());
+            list.AddRange(_flLayerConv2.Parameters());
+            list.AddRange(_flLayerHead.Parameters());
+            list.AddRange(_flLayerBn3.Parameters());
             return list.ToArray();
         }
 
-        private global::FusedLayers.Buffer[] FlCollectBuffers()
+        private global::FusedLayers.Buffer[] _flCollectBuffers()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
-            list.AddRange(_flBn1.Buffers());
-            list.AddRange(_flBn2.Buffers());
+            global::System.Collections.Generic.List<global::FusedLayers.Buffer> list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
+            list.AddRange(_flLayerBn1.Buffers());
+            list.AddRange(_flLayerBn2.Buffers());
             return list.ToArray();
         }
 
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
-        private void FlEnsureCapacity(int batch)
+        private void _flEnsureCapacity(int batch)
         {
             if (batch <= _flCapacity)
             {

@@ -65,7 +65,7 @@ namespace Snapshots
     [global::System.CodeDom.Compiler.GeneratedCode("FusedLayers.Generator", "{version}")]
     partial class BatchRenorm : global::FusedLayers.IFusedModel
     {
-        private const string FlModelName = "BatchRenorm";
+        private const string _flModelName = "BatchRenorm";
         private static readonly int[] s_flInputShape = new int[] { 3, 6, 6 };
         private static readonly int[] s_flOutputShape = new int[] { 8 };
         private static readonly int[] s_flK0NormShape = new int[] { 3, 6, 6 };
@@ -92,68 +92,68 @@ namespace Snapshots
         /// <inheritdoc />
         public int OutputLength => OutputSampleLength;
 
-        private readonly global::FusedLayers.BatchRenormLayer _flBr0 = new global::FusedLayers.BatchRenormLayer("Br0", 3, 1e-05, 0.3, true, 1.2, 0.2);
+        private readonly global::FusedLayers.BatchRenormLayer _flLayerBr0 = new global::FusedLayers.BatchRenormLayer("Br0", 3, 1e-05, 0.3, true, 1.2, 0.2);
 
         /// <summary>Layer 'Br0': BatchRenorm2d(3, eps=1e-05, momentum=0.3, affine=True, r_max=1.2, d_max=0.2) (r_max, d_max adjustable).</summary>
         public partial global::FusedLayers.BatchRenormLayer Br0
         {
-            get => _flBr0;
+            get => _flLayerBr0;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv = new global::FusedLayers.Conv2dLayer("Conv", 3, 6, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 1));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv = new global::FusedLayers.Conv2dLayer("Conv", 3, 6, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 1));
 
         /// <summary>Layer 'Conv': Conv2d(3, 6, kernel_size=3, stride=1, padding=1, bias=True).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv
         {
-            get => _flConv;
+            get => _flLayerConv;
         }
 
-        private readonly global::FusedLayers.BatchRenormLayer _flBr1 = new global::FusedLayers.BatchRenormLayer("Br1", 6, 1e-05, 0.01, true, 3, 5);
+        private readonly global::FusedLayers.BatchRenormLayer _flLayerBr1 = new global::FusedLayers.BatchRenormLayer("Br1", 6, 1e-05, 0.01, true, 3, 5);
 
         /// <summary>Layer 'Br1': BatchRenorm2d(6, eps=1e-05, momentum=0.01, affine=True, r_max=3, d_max=5) (r_max, d_max adjustable).</summary>
         public partial global::FusedLayers.BatchRenormLayer Br1
         {
-            get => _flBr1;
+            get => _flLayerBr1;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu = new global::FusedLayers.ReLULayer("Relu");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu = new global::FusedLayers.ReLULayer("Relu");
 
         /// <summary>Layer 'Relu': ReLU().</summary>
         public partial global::FusedLayers.ReLULayer Relu
         {
-            get => _flRelu;
+            get => _flLayerRelu;
         }
 
-        private readonly global::FusedLayers.FlattenLayer _flFlat = new global::FusedLayers.FlattenLayer("Flat");
+        private readonly global::FusedLayers.FlattenLayer _flLayerFlat = new global::FusedLayers.FlattenLayer("Flat");
 
         /// <summary>Layer 'Flat': Flatten().</summary>
         public partial global::FusedLayers.FlattenLayer Flat
         {
-            get => _flFlat;
+            get => _flLayerFlat;
         }
 
-        private readonly global::FusedLayers.LinearLayer _flFc1 = new global::FusedLayers.LinearLayer("Fc1", 216, 8, true, global::FusedLayers.ModelSeeds.ForLayer(0, 5));
+        private readonly global::FusedLayers.LinearLayer _flLayerFc1 = new global::FusedLayers.LinearLayer("Fc1", 216, 8, true, global::FusedLayers.ModelSeeds.ForLayer(0, 5));
 
         /// <summary>Layer 'Fc1': Linear(in_features=216, out_features=8, bias=True).</summary>
         public partial global::FusedLayers.LinearLayer Fc1
         {
-            get => _flFc1;
+            get => _flLayerFc1;
         }
 
-        private readonly global::FusedLayers.BatchRenormLayer _flBr2 = new global::FusedLayers.BatchRenormLayer("Br2", 8, 1e-05, 0.01, false, 1, 0);
+        private readonly global::FusedLayers.BatchRenormLayer _flLayerBr2 = new global::FusedLayers.BatchRenormLayer("Br2", 8, 1e-05, 0.01, false, 1, 0);
 
         /// <summary>Layer 'Br2': BatchRenorm1d(8, eps=1e-05, momentum=0.01, affine=False, r_max=1, d_max=0) (r_max, d_max adjustable).</summary>
         public partial global::FusedLayers.BatchRenormLayer Br2
         {
-            get => _flBr2;
+            get => _flLayerBr2;
         }
 
-        private readonly global::FusedLayers.ActivationLayer _flAct = new global::FusedLayers.ActivationLayer("Act", global::FusedLayers.Kernels.Activation.SiLU);
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct = new global::FusedLayers.ActivationLayer("Act", global::FusedLayers.Kernels.Activation.SiLU);
 
         /// <summary>Layer 'Act': SiLU().</summary>
         public partial global::FusedLayers.ActivationLayer Act
         {
-            get => _flAct;
+            get => _flLayerAct;
         }
 
         private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
@@ -243,21 +243,21 @@ namespace Snapshots
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Forward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Forward");
             try
             {
-                int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
-                global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
+                int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
+                global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining)
                 {
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Br0", batch, s_flK0NormShape);
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Br1", batch, s_flK1NormShape);
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Br2", batch, s_flK2NormShape);
-                    FlForwardTraining(input, output, batch);
+                    _flForwardTraining(input, output, batch);
                 }
                 else
                 {
-                    FlForwardInference(input, output, batch);
+                    _flForwardInference(input, output, batch);
                 }
             }
             finally
@@ -270,10 +270,10 @@ namespace Snapshots
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
         /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
-        private void FlForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 108);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 108);
@@ -287,23 +287,23 @@ namespace Snapshots
             // Kernel 0: Br0.
             // Pass 1: Br0's per-channel batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.Statistics(in context, batch, 3, 36, savedInput, _flK0Mean, _flK0Var);
-            global::FusedLayers.Kernels.BatchRenormKernels.TrainingScaleShift(_flK0Mean, _flK0Var, _flBr0.RunningMean, _flBr0.RunningStd, _flBr0.Weight!.Data, _flBr0.Bias!.Data, 1e-05, _flBr0.RMax, _flBr0.DMax, _flK0InvStd, _flK0R, _flK0D, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.BatchRenormKernels.TrainingScaleShift(_flK0Mean, _flK0Var, _flLayerBr0.RunningMean, _flLayerBr0.RunningStd, _flLayerBr0.Weight!.Data, _flLayerBr0.Bias!.Data, 1e-05, _flLayerBr0.RMax, _flLayerBr0.DMax, _flK0InvStd, _flK0R, _flK0D, _flK0Scale, _flK0Shift);
             // Pass 2: Br0 apply.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 3, 36, savedInput, _flK0Scale, _flK0Shift, false, k0Y);
 
             // Kernel 1: Conv -> Br1 -> Relu.
             // Pass 1: Conv, with Br1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv.Weight.Data, _flConv.Bias!.Data, k1Z, false, _flK1Mean, _flK1Var);
-            global::FusedLayers.Kernels.BatchRenormKernels.TrainingScaleShift(_flK1Mean, _flK1Var, _flBr1.RunningMean, _flBr1.RunningStd, _flBr1.Weight!.Data, _flBr1.Bias!.Data, 1e-05, _flBr1.RMax, _flBr1.DMax, _flK1InvStd, _flK1R, _flK1D, _flK1Scale, _flK1Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, k1Z, false, _flK1Mean, _flK1Var);
+            global::FusedLayers.Kernels.BatchRenormKernels.TrainingScaleShift(_flK1Mean, _flK1Var, _flLayerBr1.RunningMean, _flLayerBr1.RunningStd, _flLayerBr1.Weight!.Data, _flLayerBr1.Bias!.Data, 1e-05, _flLayerBr1.RMax, _flLayerBr1.DMax, _flK1InvStd, _flK1R, _flK1D, _flK1Scale, _flK1Shift);
             // Pass 2: Br1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 6, 36, k1Z, _flK1Scale, _flK1Shift, true, k1Y);
 
             // Kernel 2: Fc1 -> Br2 -> Act.
             // Pass 1: Fc1, with Br2's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flFc1.Weight.Data, _flFc1.Bias!.Data, k2Z, false, _flK2Mean, _flK2Var);
-            global::FusedLayers.Kernels.BatchRenormKernels.TrainingScaleShift(_flK2Mean, _flK2Var, _flBr2.RunningMean, _flBr2.RunningStd, default, default, 1e-05, _flBr2.RMax, _flBr2.DMax, _flK2InvStd, _flK2R, _flK2D, _flK2Scale, _flK2Shift);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, k2Z, false, _flK2Mean, _flK2Var);
+            global::FusedLayers.Kernels.BatchRenormKernels.TrainingScaleShift(_flK2Mean, _flK2Var, _flLayerBr2.RunningMean, _flLayerBr2.RunningStd, default, default, 1e-05, _flLayerBr2.RMax, _flLayerBr2.DMax, _flK2InvStd, _flK2R, _flK2D, _flK2Scale, _flK2Shift);
             // Pass 2: Br2 apply + SiLU.
-            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flAct.Activation, batch, 8, 1, k2Z, _flK2Scale, _flK2Shift, k2Y);
+            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct.Activation, batch, 8, 1, k2Z, _flK2Scale, _flK2Shift, k2Y);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
@@ -311,58 +311,58 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Br1", _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Br2", _flK2Mean, _flK2Var);
             // Br0: moving averages, mu += 0.3 * (mu_B - mu), sigma += 0.3 * (sqrt(var_B + eps) - sigma).
-            _flBr0.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchRenormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, 1e-05, 0.3, _flBr0.RunningMean, _flBr0.RunningStd);
+            _flLayerBr0.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchRenormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, 1e-05, 0.3, _flLayerBr0.RunningMean, _flLayerBr0.RunningStd);
             // Br1: moving averages, mu += 0.01 * (mu_B - mu), sigma += 0.01 * (sqrt(var_B + eps) - sigma).
-            _flBr1.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchRenormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, 1e-05, 0.01, _flBr1.RunningMean, _flBr1.RunningStd);
+            _flLayerBr1.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchRenormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, 1e-05, 0.01, _flLayerBr1.RunningMean, _flLayerBr1.RunningStd);
             // Br2: moving averages, mu += 0.01 * (mu_B - mu), sigma += 0.01 * (sqrt(var_B + eps) - sigma).
-            _flBr2.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchRenormKernels.UpdateRunningStatistics(_flK2Mean, _flK2Var, 1e-05, 0.01, _flBr2.RunningMean, _flBr2.RunningStd);
+            _flLayerBr2.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchRenormKernels.UpdateRunningStatistics(_flK2Mean, _flK2Var, 1e-05, 0.01, _flLayerBr2.RunningMean, _flLayerBr2.RunningStd);
 
             k2Y.CopyTo(output);
             _flSavedBatch = batch;
         }
 
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
-        private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 108);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 216);
 
             // Kernel 0: Br0.
             // Br0 from the running statistics.
-            global::FusedLayers.Kernels.BatchRenormKernels.InferenceScaleShift(_flBr0.RunningMean, _flBr0.RunningStd, _flBr0.Weight!.Data, _flBr0.Bias!.Data, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.BatchRenormKernels.InferenceScaleShift(_flLayerBr0.RunningMean, _flLayerBr0.RunningStd, _flLayerBr0.Weight!.Data, _flLayerBr0.Bias!.Data, _flK0Scale, _flK0Shift);
             // One pass: Br0 apply.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 3, 36, input, _flK0Scale, _flK0Shift, false, k0Y);
 
             // Kernel 1: Conv -> Br1 -> Relu.
             // Br1 folded into Conv from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
-            global::FusedLayers.Kernels.BatchRenormKernels.InferenceScaleShift(_flBr1.RunningMean, _flBr1.RunningStd, _flBr1.Weight!.Data, _flBr1.Bias!.Data, _flK1Scale, _flK1Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv.Weight.Data, _flConv.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            global::FusedLayers.Kernels.BatchRenormKernels.InferenceScaleShift(_flLayerBr1.RunningMean, _flLayerBr1.RunningStd, _flLayerBr1.Weight!.Data, _flLayerBr1.Bias!.Data, _flK1Scale, _flK1Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, true, default, default);
 
             // Kernel 2: Fc1 -> Br2 -> Act.
             // Br2 folded into Fc1 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the SiLU epilogue.
-            global::FusedLayers.Kernels.BatchRenormKernels.InferenceScaleShift(_flBr2.RunningMean, _flBr2.RunningStd, default, default, _flK2Scale, _flK2Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flFc1.Weight.Data, _flFc1.Bias!.Data, _flK2Scale, _flK2Shift, _flK2FoldedWeight, _flK2FoldedBias);
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flK2FoldedWeight, _flK2FoldedBias, output, _flAct.Activation, default, default);
+            global::FusedLayers.Kernels.BatchRenormKernels.InferenceScaleShift(_flLayerBr2.RunningMean, _flLayerBr2.RunningStd, default, default, _flK2Scale, _flK2Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, _flK2Scale, _flK2Shift, _flK2FoldedWeight, _flK2FoldedBias);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flK2FoldedWeight, _flK2FoldedBias, output, _flLayerAct.Activation, default, default);
         }
 
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
-                FlBackward(gradOutput, gradInput, true);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
+                _flBackward(gradOutput, gradInput, true);
             }
             finally
             {
@@ -373,11 +373,11 @@ namespace Snapshots
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                FlBackward(gradOutput, default, false);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                _flBackward(gradOutput, default, false);
             }
             finally
             {
@@ -389,7 +389,7 @@ namespace Snapshots
         public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
 
         /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
-        private void FlBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
+        private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
@@ -405,7 +405,7 @@ namespace Snapshots
 
             // Kernel 2 backward: Act <- Br2 <- Fc1.
             // Pass 0: Act: dy * SiLU'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flAct.Activation, batch, 8, 1, gradOutput, k2Z, _flK2Scale, _flK2Shift, k2Dz);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct.Activation, batch, 8, 1, gradOutput, k2Z, _flK2Scale, _flK2Shift, k2Dz);
             // Pass 1: Br2 sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics; d gamma = r * it + d * sum dy).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 1, k2Dz, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
             // r and d are constants in backward: the input gradient is BatchNorm's with gamma * r.
@@ -413,27 +413,27 @@ namespace Snapshots
             // Pass 2: gradient through Br2: gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 1, k2Dz, default, k2Z, _flK2Mean, _flK2InvStd, _flK2GammaR, _flK2SumDy, _flK2SumDyXhat, k2Dz);
             // Fc1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Dz, _flFc1.Weight.Grad, _flFc1.Bias!.Grad);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Dz, _flFc1.Weight.Data, k1Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Dz, _flLayerFc1.Weight.Grad, _flLayerFc1.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Dz, _flLayerFc1.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Relu <- Br1 <- Conv.
             // Pass 1: ReLU mask + Br1 sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics; d gamma = r * it + d * sum dy).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 6, 36, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchRenormKernels.AccumulateParameterGradients(_flK1R, _flK1D, _flK1SumDy, _flK1SumDyXhat, _flBr1.Weight!.Grad, _flBr1.Bias!.Grad);
+            global::FusedLayers.Kernels.BatchRenormKernels.AccumulateParameterGradients(_flK1R, _flK1D, _flK1SumDy, _flK1SumDyXhat, _flLayerBr1.Weight!.Grad, _flLayerBr1.Bias!.Grad);
             // r and d are constants in backward: the input gradient is BatchNorm's with gamma * r.
-            global::FusedLayers.Kernels.BatchRenormKernels.EffectiveGamma(_flBr1.Weight!.Data, _flK1R, _flK1GammaR);
+            global::FusedLayers.Kernels.BatchRenormKernels.EffectiveGamma(_flLayerBr1.Weight!.Data, _flK1R, _flK1GammaR);
             // Pass 2: gradient through Br1: gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 6, 36, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1GammaR, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flConv.Weight.Grad, _flConv.Bias!.Grad);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flConv.Weight.Data, k0Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv.Weight.Grad, _flLayerConv.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Br0.
             // Pass 1: Br0 sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics; d gamma = r * it + d * sum dy).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 3, 36, k0Dy, default, savedInput, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchRenormKernels.AccumulateParameterGradients(_flK0R, _flK0D, _flK0SumDy, _flK0SumDyXhat, _flBr0.Weight!.Grad, _flBr0.Bias!.Grad);
+            global::FusedLayers.Kernels.BatchRenormKernels.AccumulateParameterGradients(_flK0R, _flK0D, _flK0SumDy, _flK0SumDyXhat, _flLayerBr0.Weight!.Grad, _flLayerBr0.Bias!.Grad);
             // r and d are constants in backward: the input gradient is BatchNorm's with gamma * r.
-            global::FusedLayers.Kernels.BatchRenormKernels.EffectiveGamma(_flBr0.Weight!.Data, _flK0R, _flK0GammaR);
+            global::FusedLayers.Kernels.BatchRenormKernels.EffectiveGamma(_flLayerBr0.Weight!.Data, _flK0R, _flK0GammaR);
             // Pass 2: gradient through Br0: gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             if (inputGradient)
             {
@@ -442,15 +442,15 @@ namespace Snapshots
         }
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= _flCollectParameters();
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= _flCollectBuffers();
 
         /// <inheritdoc />
         public void ZeroGrad()
         {
-            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())
+            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= _flCollectParameters())
             {
                 parameter.ZeroGrad();
             }
@@ -459,38 +459,38 @@ namespace Snapshots
         /// <inheritdoc />
         public void ResetParameters(int seed)
         {
-            _flBr0.ResetParameters();
-            _flBr0.ResetRunningStats();
-            _flConv.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 1));
-            _flBr1.ResetParameters();
-            _flBr1.ResetRunningStats();
-            _flFc1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 5));
-            _flBr2.ResetParameters();
-            _flBr2.ResetRunningStats();
+            _flLayerBr0.ResetParameters();
+            _flLayerBr0.ResetRunningStats();
+            _flLayerConv.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 1));
+            _flLayerBr1.ResetParameters();
+            _flLayerBr1.ResetRunningStats();
+            _flLayerFc1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 5));
+            _flLayerBr2.ResetParameters();
+            _flLayerBr2.ResetRunningStats();
             _flSavedBatch = 0;
         }
 
-        private global::FusedLayers.Parameter[] FlCollectParameters()
+        private global::FusedLayers.Parameter[] _flCollectParameters()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
-            list.AddRange(_flBr0.Parameters());
-            list.AddRange(_flConv.Parameters());
-            list.AddRange(_flBr1.Parameters());
-            list.AddRange(_flFc1.Parameters());
+            global::System.Collections.Generic.List<global::FusedLayers.Parameter> list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
+            list.AddRange(_flLayerBr0.Parameters());
+            list.AddRange(_flLayerConv.Parameters());
+            list.AddRange(_flLayerBr1.Parameters());
+            list.AddRange(_flLayerFc1.Parameters());
             return list.ToArray();
         }
 
-        private global::FusedLayers.Buffer[] FlCollectBuffers()
+        private global::FusedLayers.Buffer[] _flCollectBuffers()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
-            list.AddRange(_flBr0.Buffers());
-            list.AddRange(_flBr1.Buffers());
-            list.AddRange(_flBr2.Buffers());
+            global::System.Collections.Generic.List<global::FusedLayers.Buffer> list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
+            list.AddRange(_flLayerBr0.Buffers());
+            list.AddRange(_flLayerBr1.Buffers());
+            list.AddRange(_flLayerBr2.Buffers());
             return list.ToArray();
         }
 
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
-        private void FlEnsureCapacity(int batch)
+        private void _flEnsureCapacity(int batch)
         {
             if (batch <= _flCapacity)
             {

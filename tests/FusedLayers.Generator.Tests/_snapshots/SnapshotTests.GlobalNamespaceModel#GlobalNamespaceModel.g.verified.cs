@@ -29,7 +29,7 @@
 [global::System.CodeDom.Compiler.GeneratedCode("FusedLayers.Generator", "{version}")]
 partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
 {
-    private const string FlModelName = "GlobalNamespaceModel";
+    private const string _flModelName = "GlobalNamespaceModel";
     private static readonly int[] s_flInputShape = new int[] { 16 };
     private static readonly int[] s_flOutputShape = new int[] { 8 };
     private static readonly global::FusedLayers.Kernels.LinearGeometry s_flK0Linear = new(16, 8);
@@ -52,20 +52,20 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     /// <inheritdoc />
     public int OutputLength => OutputSampleLength;
 
-    private readonly global::FusedLayers.LinearLayer _flFc = new global::FusedLayers.LinearLayer("Fc", 16, 8, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
+    private readonly global::FusedLayers.LinearLayer _flLayerFc = new global::FusedLayers.LinearLayer("Fc", 16, 8, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
 
     /// <summary>Layer 'Fc': Linear(in_features=16, out_features=8, bias=True).</summary>
     public partial global::FusedLayers.LinearLayer Fc
     {
-        get => _flFc;
+        get => _flLayerFc;
     }
 
-    private readonly global::FusedLayers.ReLULayer _flRelu = new global::FusedLayers.ReLULayer("Relu");
+    private readonly global::FusedLayers.ReLULayer _flLayerRelu = new global::FusedLayers.ReLULayer("Relu");
 
     /// <summary>Layer 'Relu': ReLU().</summary>
     public partial global::FusedLayers.ReLULayer Relu
     {
-        get => _flRelu;
+        get => _flLayerRelu;
     }
 
     private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
@@ -110,18 +110,18 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     /// <inheritdoc />
     public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
     {
-        global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Forward");
+        global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Forward");
         try
         {
-            int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
-            global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
+            int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
+            global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
             if (_flTraining)
             {
-                FlForwardTraining(input, output, batch);
+                _flForwardTraining(input, output, batch);
             }
             else
             {
-                FlForwardInference(input, output, batch);
+                _flForwardInference(input, output, batch);
             }
         }
         finally
@@ -134,10 +134,10 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
     /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
-    private void FlForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         _flSavedBatch = 0;
-        FlEnsureCapacity(batch);
+        _flEnsureCapacity(batch);
         global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
         global::System.Span<float> savedInput = new(_flInput, 0, batch * 16);
         global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 8);
@@ -146,32 +146,32 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
 
         // Kernel 0: Fc -> Relu.
         // Fc with the ReLU epilogue, one pass.
-        global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, savedInput, _flFc.Weight.Data, _flFc.Bias!.Data, k0Y, true, default, default);
+        global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, savedInput, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k0Y, true, default, default);
 
         k0Y.CopyTo(output);
         _flSavedBatch = batch;
     }
 
     /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
-    private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         _flSavedBatch = 0;
         global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
         // Kernel 0: Fc -> Relu.
         // Fc with the ReLU epilogue, one pass.
-        global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, input, _flFc.Weight.Data, _flFc.Bias!.Data, output, true, default, default);
+        global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, input, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, output, true, default, default);
     }
 
     /// <inheritdoc />
     public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
     {
-        global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+        global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
         try
         {
-            global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-            global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
-            FlBackward(gradOutput, gradInput, true);
+            global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+            global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
+            _flBackward(gradOutput, gradInput, true);
         }
         finally
         {
@@ -182,11 +182,11 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     /// <inheritdoc />
     public void Backward(global::System.ReadOnlySpan<float> gradOutput)
     {
-        global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+        global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
         try
         {
-            global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-            FlBackward(gradOutput, default, false);
+            global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+            _flBackward(gradOutput, default, false);
         }
         finally
         {
@@ -198,7 +198,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
 
     /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
-    private void FlBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
+    private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
     {
         int batch = _flSavedBatch;
         global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
@@ -209,23 +209,23 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
         // Kernel 0 backward: Relu <- Fc.
         global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, gradOutput, k0Y, k0Dz);
         // Fc: weight and bias gradients, then the gradient of its input.
-        global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dz, _flFc.Weight.Grad, _flFc.Bias!.Grad);
+        global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dz, _flLayerFc.Weight.Grad, _flLayerFc.Bias!.Grad);
         if (inputGradient)
         {
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK0Linear, batch, k0Dz, _flFc.Weight.Data, gradInput);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK0Linear, batch, k0Dz, _flLayerFc.Weight.Data, gradInput);
         }
     }
 
     /// <inheritdoc />
-    public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();
+    public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= _flCollectParameters();
 
     /// <inheritdoc />
-    public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();
+    public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= _flCollectBuffers();
 
     /// <inheritdoc />
     public void ZeroGrad()
     {
-        foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())
+        foreach (global::FusedLayers.Parameter parameter in _flParameters ??= _flCollectParameters())
         {
             parameter.ZeroGrad();
         }
@@ -234,25 +234,25 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     /// <inheritdoc />
     public void ResetParameters(int seed)
     {
-        _flFc.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
+        _flLayerFc.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
         _flSavedBatch = 0;
     }
 
-    private global::FusedLayers.Parameter[] FlCollectParameters()
+    private global::FusedLayers.Parameter[] _flCollectParameters()
     {
-        var list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
-        list.AddRange(_flFc.Parameters());
+        global::System.Collections.Generic.List<global::FusedLayers.Parameter> list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
+        list.AddRange(_flLayerFc.Parameters());
         return list.ToArray();
     }
 
-    private global::FusedLayers.Buffer[] FlCollectBuffers()
+    private global::FusedLayers.Buffer[] _flCollectBuffers()
     {
-        var list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
+        global::System.Collections.Generic.List<global::FusedLayers.Buffer> list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
         return list.ToArray();
     }
 
     /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
-    private void FlEnsureCapacity(int batch)
+    private void _flEnsureCapacity(int batch)
     {
         if (batch <= _flCapacity)
         {

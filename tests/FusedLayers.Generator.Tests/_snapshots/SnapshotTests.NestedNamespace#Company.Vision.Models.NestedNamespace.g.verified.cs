@@ -39,7 +39,7 @@ namespace Company.Vision.Models
     [global::System.CodeDom.Compiler.GeneratedCode("FusedLayers.Generator", "{version}")]
     partial class NestedNamespace : global::FusedLayers.IFusedModel
     {
-        private const string FlModelName = "NestedNamespace";
+        private const string _flModelName = "NestedNamespace";
         private static readonly int[] s_flInputShape = new int[] { 2, 5, 5 };
         private static readonly int[] s_flOutputShape = new int[] { 4 };
         private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK0Conv = new(2, 3, 5, 5, 2, 1, 0);
@@ -63,36 +63,36 @@ namespace Company.Vision.Models
         /// <inheritdoc />
         public int OutputLength => OutputSampleLength;
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv = new global::FusedLayers.Conv2dLayer("Conv", 2, 3, 2, 1, 0, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv = new global::FusedLayers.Conv2dLayer("Conv", 2, 3, 2, 1, 0, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
 
         /// <summary>Layer 'Conv': Conv2d(2, 3, kernel_size=2, stride=1, padding=0, bias=True).</summary>
         partial global::FusedLayers.Conv2dLayer Conv
         {
-            get => _flConv;
+            get => _flLayerConv;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu = new global::FusedLayers.ReLULayer("Relu");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu = new global::FusedLayers.ReLULayer("Relu");
 
         /// <summary>Layer 'Relu': ReLU().</summary>
         partial global::FusedLayers.ReLULayer Relu
         {
-            get => _flRelu;
+            get => _flLayerRelu;
         }
 
-        private readonly global::FusedLayers.FlattenLayer _flFlat = new global::FusedLayers.FlattenLayer("Flat");
+        private readonly global::FusedLayers.FlattenLayer _flLayerFlat = new global::FusedLayers.FlattenLayer("Flat");
 
         /// <summary>Layer 'Flat': Flatten().</summary>
         partial global::FusedLayers.FlattenLayer Flat
         {
-            get => _flFlat;
+            get => _flLayerFlat;
         }
 
-        private readonly global::FusedLayers.LinearLayer _flHead = new global::FusedLayers.LinearLayer("Head", 48, 4, false, global::FusedLayers.ModelSeeds.ForLayer(0, 3));
+        private readonly global::FusedLayers.LinearLayer _flLayerHead = new global::FusedLayers.LinearLayer("Head", 48, 4, false, global::FusedLayers.ModelSeeds.ForLayer(0, 3));
 
         /// <summary>Layer 'Head': Linear(in_features=48, out_features=4, bias=False).</summary>
         partial global::FusedLayers.LinearLayer Head
         {
-            get => _flHead;
+            get => _flLayerHead;
         }
 
         private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
@@ -141,18 +141,18 @@ namespace Company.Vision.Models
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Forward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Forward");
             try
             {
-                int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
-                global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
+                int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
+                global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining)
                 {
-                    FlForwardTraining(input, output, batch);
+                    _flForwardTraining(input, output, batch);
                 }
                 else
                 {
-                    FlForwardInference(input, output, batch);
+                    _flForwardInference(input, output, batch);
                 }
             }
             finally
@@ -165,10 +165,10 @@ namespace Company.Vision.Models
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
         /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
-        private void FlForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 50);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 48);
@@ -178,42 +178,42 @@ namespace Company.Vision.Models
 
             // Kernel 0: Conv -> Relu.
             // Conv with the ReLU epilogue, one pass.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flConv.Weight.Data, _flConv.Bias!.Data, k0Y, true, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, k0Y, true, default, default);
 
             // Kernel 1: Head.
             // Head, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK1Linear, batch, k0Y, _flHead.Weight.Data, default, k1Y, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK1Linear, batch, k0Y, _flLayerHead.Weight.Data, default, k1Y, false, default, default);
 
             k1Y.CopyTo(output);
             _flSavedBatch = batch;
         }
 
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
-        private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 48);
 
             // Kernel 0: Conv -> Relu.
             // Conv with the ReLU epilogue, one pass.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flConv.Weight.Data, _flConv.Bias!.Data, k0Y, true, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, k0Y, true, default, default);
 
             // Kernel 1: Head.
             // Head, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK1Linear, batch, k0Y, _flHead.Weight.Data, default, output, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK1Linear, batch, k0Y, _flLayerHead.Weight.Data, default, output, false, default, default);
         }
 
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
-                FlBackward(gradOutput, gradInput, true);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
+                _flBackward(gradOutput, gradInput, true);
             }
             finally
             {
@@ -224,11 +224,11 @@ namespace Company.Vision.Models
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                FlBackward(gradOutput, default, false);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                _flBackward(gradOutput, default, false);
             }
             finally
             {
@@ -240,7 +240,7 @@ namespace Company.Vision.Models
         public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
 
         /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
-        private void FlBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
+        private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
@@ -251,29 +251,29 @@ namespace Company.Vision.Models
 
             // Kernel 1 backward: Head.
             // Head: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK1Linear, batch, k0Y, gradOutput, _flHead.Weight.Grad, default);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK1Linear, batch, gradOutput, _flHead.Weight.Data, k0Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK1Linear, batch, k0Y, gradOutput, _flLayerHead.Weight.Grad, default);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK1Linear, batch, gradOutput, _flLayerHead.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Relu <- Conv.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, k0Dy, k0Y, k0Dz);
             // Conv: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flConv.Weight.Grad, _flConv.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.Grad, _flLayerConv.Bias!.Grad);
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flConv.Weight.Data, gradInput);
+                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);
             }
         }
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= _flCollectParameters();
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= _flCollectBuffers();
 
         /// <inheritdoc />
         public void ZeroGrad()
         {
-            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())
+            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= _flCollectParameters())
             {
                 parameter.ZeroGrad();
             }
@@ -282,27 +282,27 @@ namespace Company.Vision.Models
         /// <inheritdoc />
         public void ResetParameters(int seed)
         {
-            _flConv.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
-            _flHead.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 3));
+            _flLayerConv.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
+            _flLayerHead.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 3));
             _flSavedBatch = 0;
         }
 
-        private global::FusedLayers.Parameter[] FlCollectParameters()
+        private global::FusedLayers.Parameter[] _flCollectParameters()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
-            list.AddRange(_flConv.Parameters());
-            list.AddRange(_flHead.Parameters());
+            global::System.Collections.Generic.List<global::FusedLayers.Parameter> list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
+            list.AddRange(_flLayerConv.Parameters());
+            list.AddRange(_flLayerHead.Parameters());
             return list.ToArray();
         }
 
-        private global::FusedLayers.Buffer[] FlCollectBuffers()
+        private global::FusedLayers.Buffer[] _flCollectBuffers()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
+            global::System.Collections.Generic.List<global::FusedLayers.Buffer> list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
             return list.ToArray();
         }
 
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
-        private void FlEnsureCapacity(int batch)
+        private void _flEnsureCapacity(int batch)
         {
             if (batch <= _flCapacity)
             {

@@ -72,7 +72,7 @@ namespace Snapshots
     [global::System.CodeDom.Compiler.GeneratedCode("FusedLayers.Generator", "{version}")]
     partial class PoolingAndDropout : global::FusedLayers.IFusedModel
     {
-        private const string FlModelName = "PoolingAndDropout";
+        private const string _flModelName = "PoolingAndDropout";
         private static readonly int[] s_flInputShape = new int[] { 3, 12, 12 };
         private static readonly int[] s_flOutputShape = new int[] { 5 };
         private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK0Conv = new(3, 8, 12, 12, 3, 1, 1);
@@ -100,84 +100,84 @@ namespace Snapshots
         /// <inheritdoc />
         public int OutputLength => OutputSampleLength;
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 3, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 3, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
 
         /// <summary>Layer 'Conv1': Conv2d(3, 8, kernel_size=3, stride=1, padding=1, bias=True).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv1
         {
-            get => _flConv1;
+            get => _flLayerConv1;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn1 = new global::FusedLayers.BatchNorm2dLayer("Bn1", 8, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn1 = new global::FusedLayers.BatchNorm2dLayer("Bn1", 8, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'Bn1': BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm2dLayer Bn1
         {
-            get => _flBn1;
+            get => _flLayerBn1;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu1 = new global::FusedLayers.ReLULayer("Relu1");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu1 = new global::FusedLayers.ReLULayer("Relu1");
 
         /// <summary>Layer 'Relu1': ReLU().</summary>
         public partial global::FusedLayers.ReLULayer Relu1
         {
-            get => _flRelu1;
+            get => _flLayerRelu1;
         }
 
-        private readonly global::FusedLayers.MaxPool2dLayer _flPool1 = new global::FusedLayers.MaxPool2dLayer("Pool1", 3, 2, 1);
+        private readonly global::FusedLayers.MaxPool2dLayer _flLayerPool1 = new global::FusedLayers.MaxPool2dLayer("Pool1", 3, 2, 1);
 
         /// <summary>Layer 'Pool1': MaxPool2d(kernel_size=3, stride=2, padding=1).</summary>
         public partial global::FusedLayers.MaxPool2dLayer Pool1
         {
-            get => _flPool1;
+            get => _flLayerPool1;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 8, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 4));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 8, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 4));
 
         /// <summary>Layer 'Conv2': Conv2d(8, 8, kernel_size=3, stride=1, padding=1, bias=True).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv2
         {
-            get => _flConv2;
+            get => _flLayerConv2;
         }
 
-        private readonly global::FusedLayers.AvgPool2dLayer _flPool2 = new global::FusedLayers.AvgPool2dLayer("Pool2", 2, 2, 0, false);
+        private readonly global::FusedLayers.AvgPool2dLayer _flLayerPool2 = new global::FusedLayers.AvgPool2dLayer("Pool2", 2, 2, 0, false);
 
         /// <summary>Layer 'Pool2': AvgPool2d(kernel_size=2, stride=2, padding=0, count_include_pad=False).</summary>
         public partial global::FusedLayers.AvgPool2dLayer Pool2
         {
-            get => _flPool2;
+            get => _flLayerPool2;
         }
 
-        private readonly global::FusedLayers.AdaptiveAvgPool2dLayer _flGap = new global::FusedLayers.AdaptiveAvgPool2dLayer("Gap");
+        private readonly global::FusedLayers.AdaptiveAvgPool2dLayer _flLayerGap = new global::FusedLayers.AdaptiveAvgPool2dLayer("Gap");
 
         /// <summary>Layer 'Gap': AdaptiveAvgPool2d(output_size=1).</summary>
         public partial global::FusedLayers.AdaptiveAvgPool2dLayer Gap
         {
-            get => _flGap;
+            get => _flLayerGap;
         }
 
-        private readonly global::FusedLayers.FlattenLayer _flFlat = new global::FusedLayers.FlattenLayer("Flat");
+        private readonly global::FusedLayers.FlattenLayer _flLayerFlat = new global::FusedLayers.FlattenLayer("Flat");
 
         /// <summary>Layer 'Flat': Flatten().</summary>
         public partial global::FusedLayers.FlattenLayer Flat
         {
-            get => _flFlat;
+            get => _flLayerFlat;
         }
 
-        private readonly global::FusedLayers.DropoutLayer _flDrop = new global::FusedLayers.DropoutLayer("Drop", 0.25, unchecked((ulong)global::FusedLayers.ModelSeeds.ForLayer(0, 8)));
+        private readonly global::FusedLayers.DropoutLayer _flLayerDrop = new global::FusedLayers.DropoutLayer("Drop", 0.25, unchecked((ulong)global::FusedLayers.ModelSeeds.ForLayer(0, 8)));
 
         /// <summary>Layer 'Drop': Dropout(p=0.25).</summary>
         public partial global::FusedLayers.DropoutLayer Drop
         {
-            get => _flDrop;
+            get => _flLayerDrop;
         }
 
-        private readonly global::FusedLayers.LinearLayer _flFc = new global::FusedLayers.LinearLayer("Fc", 8, 5, true, global::FusedLayers.ModelSeeds.ForLayer(0, 9));
+        private readonly global::FusedLayers.LinearLayer _flLayerFc = new global::FusedLayers.LinearLayer("Fc", 8, 5, true, global::FusedLayers.ModelSeeds.ForLayer(0, 9));
 
         /// <summary>Layer 'Fc': Linear(in_features=8, out_features=5, bias=True).</summary>
         public partial global::FusedLayers.LinearLayer Fc
         {
-            get => _flFc;
+            get => _flLayerFc;
         }
 
         private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
@@ -252,19 +252,19 @@ namespace Snapshots
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Forward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Forward");
             try
             {
-                int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
-                global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
+                int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
+                global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining)
                 {
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK0NormShape);
-                    FlForwardTraining(input, output, batch);
+                    _flForwardTraining(input, output, batch);
                 }
                 else
                 {
-                    FlForwardInference(input, output, batch);
+                    _flForwardInference(input, output, batch);
                 }
             }
             finally
@@ -277,10 +277,10 @@ namespace Snapshots
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
         /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
-        private void FlForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 432);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 288);
@@ -295,15 +295,15 @@ namespace Snapshots
 
             // Kernel 0: Conv1 -> Bn1 -> Relu1 -> Pool1.
             // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flConv1.Weight.Data, _flConv1.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn1 apply + ReLU.
             // ... as the prologue of Pool1: each plane is normalised and activated in cache and pooled; the full-resolution result is never stored.
             global::FusedLayers.Kernels.PoolKernels.MaxForward(in context, in s_flK0Pool, batch, k0Z, _flK0Scale, _flK0Shift, global::FusedLayers.Kernels.Activation.ReLU, k0Y, new global::System.Span<int>(_flK0Indices, 0, batch * 288));
 
             // Kernel 1: Conv2.
             // Conv2, one pass.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv2.Weight.Data, _flConv2.Bias!.Data, k1Y, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k1Y, false, default, default);
 
             // Kernel 2: Pool2.
             global::FusedLayers.Kernels.PoolKernels.AvgForward(in context, in s_flK2Pool, batch, false, k1Y, k2Y);
@@ -313,31 +313,31 @@ namespace Snapshots
 
             // Kernel 4: Drop.
             // Dropout: the mask of (Drop.Seed, Drop.Step) is written to the mask buffer for backward; the step advances once the forward pass has succeeded.
-            global::FusedLayers.Kernels.DropoutKernels.Forward(in context, _flDrop.P, _flDrop.Seed, _flDrop.Step, k3Y, k4Y, new global::System.Span<float>(_flK4Mask, 0, batch * 8));
+            global::FusedLayers.Kernels.DropoutKernels.Forward(in context, _flLayerDrop.P, _flLayerDrop.Seed, _flLayerDrop.Step, k3Y, k4Y, new global::System.Span<float>(_flK4Mask, 0, batch * 8));
 
             // Kernel 5: Fc.
             // Fc, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flFc.Weight.Data, _flFc.Bias!.Data, k5Y, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k5Y, false, default, default);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK0Mean, _flK0Var);
             // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flBn1.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 144, 0.1, _flBn1.RunningMean!, _flBn1.RunningVar!);
+            _flLayerBn1.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 144, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
 
             // The next training forward draws fresh dropout masks.
-            _flDrop.Step++;
+            _flLayerDrop.Step++;
 
             k5Y.CopyTo(output);
             _flSavedBatch = batch;
         }
 
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
-        private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 288);
             global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 1152);
@@ -348,14 +348,14 @@ namespace Snapshots
 
             // Kernel 0: Conv1 -> Bn1 -> Relu1 -> Pool1.
             // Conv1, then Bn1 from the running statistics as the prologue of Pool1 (not folded: the pool pass reads the planes anyway).
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flConv1.Weight.Data, _flConv1.Bias!.Data, k0Z, false, default, default);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn1.RunningMean!, _flBn1.RunningVar!, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, default, default);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
             // ... as the prologue of Pool1: each plane is normalised and activated in cache and pooled; the full-resolution result is never stored.
             global::FusedLayers.Kernels.PoolKernels.MaxForward(in context, in s_flK0Pool, batch, k0Z, _flK0Scale, _flK0Shift, global::FusedLayers.Kernels.Activation.ReLU, k0Y, new global::System.Span<int>(_flK0Indices, 0, batch * 288));
 
             // Kernel 1: Conv2.
             // Conv2, one pass.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv2.Weight.Data, _flConv2.Bias!.Data, k1Y, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k1Y, false, default, default);
 
             // Kernel 2: Pool2.
             global::FusedLayers.Kernels.PoolKernels.AvgForward(in context, in s_flK2Pool, batch, false, k1Y, k2Y);
@@ -369,18 +369,18 @@ namespace Snapshots
 
             // Kernel 5: Fc.
             // Fc, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flFc.Weight.Data, _flFc.Bias!.Data, output, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, output, false, default, default);
         }
 
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
-                FlBackward(gradOutput, gradInput, true);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
+                _flBackward(gradOutput, gradInput, true);
             }
             finally
             {
@@ -391,11 +391,11 @@ namespace Snapshots
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                FlBackward(gradOutput, default, false);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                _flBackward(gradOutput, default, false);
             }
             finally
             {
@@ -407,7 +407,7 @@ namespace Snapshots
         public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
 
         /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
-        private void FlBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
+        private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
@@ -427,8 +427,8 @@ namespace Snapshots
 
             // Kernel 5 backward: Fc.
             // Fc: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, gradOutput, _flFc.Weight.Grad, _flFc.Bias!.Grad);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, gradOutput, _flFc.Weight.Data, k4Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, gradOutput, _flLayerFc.Weight.Grad, _flLayerFc.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, gradOutput, _flLayerFc.Weight.Data, k4Dy);
 
             // Kernel 4 backward: Drop.
             // The forward mask again: dx = dy * mask / (1 - p).
@@ -444,8 +444,8 @@ namespace Snapshots
 
             // Kernel 1 backward: Conv2.
             // Conv2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dy, _flConv2.Weight.Grad, _flConv2.Bias!.Grad);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dy, _flConv2.Weight.Data, k0Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dy, _flLayerConv2.Weight.Grad, _flLayerConv2.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dy, _flLayerConv2.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Pool1 <- Relu1 <- Bn1 <- Conv1.
             // Pass 0: Pool1: each output's gradient to its window's arg-max.
@@ -454,28 +454,28 @@ namespace Snapshots
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 8, 144, k0Dz, k0Z, _flK0Scale, _flK0Shift, k0Dz);
             // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 144, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.Grad, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.Grad, _flK0SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 144, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 144, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flConv1.Weight.Grad, _flConv1.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.Grad, _flLayerConv1.Bias!.Grad);
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flConv1.Weight.Data, gradInput);
+                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv1.Weight.Data, gradInput);
             }
         }
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= _flCollectParameters();
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= _flCollectBuffers();
 
         /// <inheritdoc />
         public void ZeroGrad()
         {
-            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())
+            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= _flCollectParameters())
             {
                 parameter.ZeroGrad();
             }
@@ -484,34 +484,34 @@ namespace Snapshots
         /// <inheritdoc />
         public void ResetParameters(int seed)
         {
-            _flConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
-            _flBn1.ResetParameters();
-            _flBn1.ResetRunningStats();
-            _flConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 4));
-            _flDrop.Reseed(unchecked((ulong)global::FusedLayers.ModelSeeds.ForLayer(seed, 8)));
-            _flFc.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 9));
+            _flLayerConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
+            _flLayerBn1.ResetParameters();
+            _flLayerBn1.ResetRunningStats();
+            _flLayerConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 4));
+            _flLayerDrop.Reseed(unchecked((ulong)global::FusedLayers.ModelSeeds.ForLayer(seed, 8)));
+            _flLayerFc.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 9));
             _flSavedBatch = 0;
         }
 
-        private global::FusedLayers.Parameter[] FlCollectParameters()
+        private global::FusedLayers.Parameter[] _flCollectParameters()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
-            list.AddRange(_flConv1.Parameters());
-            list.AddRange(_flBn1.Parameters());
-            list.AddRange(_flConv2.Parameters());
-            list.AddRange(_flFc.Parameters());
+            global::System.Collections.Generic.List<global::FusedLayers.Parameter> list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
+            list.AddRange(_flLayerConv1.Parameters());
+            list.AddRange(_flLayerBn1.Parameters());
+            list.AddRange(_flLayerConv2.Parameters());
+            list.AddRange(_flLayerFc.Parameters());
             return list.ToArray();
         }
 
-        private global::FusedLayers.Buffer[] FlCollectBuffers()
+        private global::FusedLayers.Buffer[] _flCollectBuffers()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
-            list.AddRange(_flBn1.Buffers());
+            global::System.Collections.Generic.List<global::FusedLayers.Buffer> list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
+            list.AddRange(_flLayerBn1.Buffers());
             return list.ToArray();
         }
 
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
-        private void FlEnsureCapacity(int batch)
+        private void _flEnsureCapacity(int batch)
         {
             if (batch <= _flCapacity)
             {

@@ -98,7 +98,7 @@ namespace Snapshots
     [global::System.CodeDom.Compiler.GeneratedCode("FusedLayers.Generator", "{version}")]
     partial class ResidualBlocks : global::FusedLayers.IFusedModel
     {
-        private const string FlModelName = "ResidualBlocks";
+        private const string _flModelName = "ResidualBlocks";
         private static readonly int[] s_flInputShape = new int[] { 16, 16, 16 };
         private static readonly int[] s_flOutputShape = new int[] { 32, 8, 8 };
         private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK0Conv = new(16, 16, 16, 16, 3, 1, 1);
@@ -132,140 +132,140 @@ namespace Snapshots
         /// <inheritdoc />
         public int OutputLength => OutputSampleLength;
 
-        private readonly global::FusedLayers.Conv2dLayer _flStem = new global::FusedLayers.Conv2dLayer("Stem", 16, 16, 3, 1, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerStem = new global::FusedLayers.Conv2dLayer("Stem", 16, 16, 3, 1, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
 
         /// <summary>Layer 'Stem': Conv2d(16, 16, kernel_size=3, stride=1, padding=1, bias=False).</summary>
         public partial global::FusedLayers.Conv2dLayer Stem
         {
-            get => _flStem;
+            get => _flLayerStem;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flStemBn = new global::FusedLayers.BatchNorm2dLayer("StemBn", 16, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerStemBn = new global::FusedLayers.BatchNorm2dLayer("StemBn", 16, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'StemBn': BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm2dLayer StemBn
         {
-            get => _flStemBn;
+            get => _flLayerStemBn;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flStemRelu = new global::FusedLayers.ReLULayer("StemRelu");
+        private readonly global::FusedLayers.ReLULayer _flLayerStemRelu = new global::FusedLayers.ReLULayer("StemRelu");
 
         /// <summary>Layer 'StemRelu': ReLU().</summary>
         public partial global::FusedLayers.ReLULayer StemRelu
         {
-            get => _flStemRelu;
+            get => _flLayerStemRelu;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 16, 16, 3, 1, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 3));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 16, 16, 3, 1, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 3));
 
         /// <summary>Layer 'Conv1': Conv2d(16, 16, kernel_size=3, stride=1, padding=1, bias=False).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv1
         {
-            get => _flConv1;
+            get => _flLayerConv1;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn1 = new global::FusedLayers.BatchNorm2dLayer("Bn1", 16, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn1 = new global::FusedLayers.BatchNorm2dLayer("Bn1", 16, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'Bn1': BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm2dLayer Bn1
         {
-            get => _flBn1;
+            get => _flLayerBn1;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu1 = new global::FusedLayers.ReLULayer("Relu1");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu1 = new global::FusedLayers.ReLULayer("Relu1");
 
         /// <summary>Layer 'Relu1': ReLU().</summary>
         public partial global::FusedLayers.ReLULayer Relu1
         {
-            get => _flRelu1;
+            get => _flLayerRelu1;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 16, 16, 3, 1, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 6));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 16, 16, 3, 1, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 6));
 
         /// <summary>Layer 'Conv2': Conv2d(16, 16, kernel_size=3, stride=1, padding=1, bias=False).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv2
         {
-            get => _flConv2;
+            get => _flLayerConv2;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn2 = new global::FusedLayers.BatchNorm2dLayer("Bn2", 16, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn2 = new global::FusedLayers.BatchNorm2dLayer("Bn2", 16, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'Bn2': BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm2dLayer Bn2
         {
-            get => _flBn2;
+            get => _flLayerBn2;
         }
 
-        private readonly global::FusedLayers.ResidualLayer _flAdd1 = new global::FusedLayers.ResidualLayer("Add1", "StemRelu");
+        private readonly global::FusedLayers.ResidualLayer _flLayerAdd1 = new global::FusedLayers.ResidualLayer("Add1", "StemRelu");
 
         /// <summary>Layer 'Add1': Residual(from='StemRelu', identity).</summary>
         public partial global::FusedLayers.ResidualLayer Add1
         {
-            get => _flAdd1;
+            get => _flLayerAdd1;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu2 = new global::FusedLayers.ReLULayer("Relu2");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu2 = new global::FusedLayers.ReLULayer("Relu2");
 
         /// <summary>Layer 'Relu2': ReLU().</summary>
         public partial global::FusedLayers.ReLULayer Relu2
         {
-            get => _flRelu2;
+            get => _flLayerRelu2;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv3 = new global::FusedLayers.Conv2dLayer("Conv3", 16, 32, 3, 2, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 10));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv3 = new global::FusedLayers.Conv2dLayer("Conv3", 16, 32, 3, 2, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 10));
 
         /// <summary>Layer 'Conv3': Conv2d(16, 32, kernel_size=3, stride=2, padding=1, bias=False).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv3
         {
-            get => _flConv3;
+            get => _flLayerConv3;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn3 = new global::FusedLayers.BatchNorm2dLayer("Bn3", 32, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn3 = new global::FusedLayers.BatchNorm2dLayer("Bn3", 32, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'Bn3': BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm2dLayer Bn3
         {
-            get => _flBn3;
+            get => _flLayerBn3;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu3 = new global::FusedLayers.ReLULayer("Relu3");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu3 = new global::FusedLayers.ReLULayer("Relu3");
 
         /// <summary>Layer 'Relu3': ReLU().</summary>
         public partial global::FusedLayers.ReLULayer Relu3
         {
-            get => _flRelu3;
+            get => _flLayerRelu3;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv4 = new global::FusedLayers.Conv2dLayer("Conv4", 32, 32, 3, 1, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 13));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv4 = new global::FusedLayers.Conv2dLayer("Conv4", 32, 32, 3, 1, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 13));
 
         /// <summary>Layer 'Conv4': Conv2d(32, 32, kernel_size=3, stride=1, padding=1, bias=False).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv4
         {
-            get => _flConv4;
+            get => _flLayerConv4;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn4 = new global::FusedLayers.BatchNorm2dLayer("Bn4", 32, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn4 = new global::FusedLayers.BatchNorm2dLayer("Bn4", 32, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'Bn4': BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm2dLayer Bn4
         {
-            get => _flBn4;
+            get => _flLayerBn4;
         }
 
-        private readonly global::FusedLayers.ResidualLayer _flDown = new global::FusedLayers.ResidualLayer("Down", "Relu2", 16, 32, 2, global::FusedLayers.ModelSeeds.ForLayer(0, 15));
+        private readonly global::FusedLayers.ResidualLayer _flLayerDown = new global::FusedLayers.ResidualLayer("Down", "Relu2", 16, 32, 2, global::FusedLayers.ModelSeeds.ForLayer(0, 15));
 
         /// <summary>Layer 'Down': Residual(from='Relu2', projection=Conv2d(1x1, stride=2, bias=False) -> BatchNorm2d).</summary>
         public partial global::FusedLayers.ResidualLayer Down
         {
-            get => _flDown;
+            get => _flLayerDown;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu4 = new global::FusedLayers.ReLULayer("Relu4");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu4 = new global::FusedLayers.ReLULayer("Relu4");
 
         /// <summary>Layer 'Relu4': ReLU().</summary>
         public partial global::FusedLayers.ReLULayer Relu4
         {
-            get => _flRelu4;
+            get => _flLayerRelu4;
         }
 
         private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
@@ -387,11 +387,11 @@ namespace Snapshots
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Forward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Forward");
             try
             {
-                int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
-                global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
+                int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
+                global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining)
                 {
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("StemBn", batch, s_flK0NormShape);
@@ -400,11 +400,11 @@ namespace Snapshots
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn3", batch, s_flK3NormShape);
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn4", batch, s_flK4NormShape);
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Down.1", batch, s_flK4ResidualShape);
-                    FlForwardTraining(input, output, batch);
+                    _flForwardTraining(input, output, batch);
                 }
                 else
                 {
-                    FlForwardInference(input, output, batch);
+                    _flForwardInference(input, output, batch);
                 }
             }
             finally
@@ -417,10 +417,10 @@ namespace Snapshots
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
         /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
-        private void FlForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 4096);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 4096);
@@ -439,39 +439,39 @@ namespace Snapshots
 
             // Kernel 0: Stem -> StemBn -> StemRelu.
             // Pass 1: Stem, with StemBn's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flStem.Weight.Data, default, k0Z, false, _flK0Mean, _flK0Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flStemBn.Weight!.Data, _flStemBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerStem.Weight.Data, default, k0Z, false, _flK0Mean, _flK0Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerStemBn.Weight!.Data, _flLayerStemBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: StemBn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 16, 256, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
 
             // Kernel 1: Conv1 -> Bn1 -> Relu1.
             // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv1.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 16, 256, k1Z, _flK1Scale, _flK1Shift, true, k1Y);
 
             // Kernel 2: Conv2 -> Bn2 -> Add1 -> Relu2.
             // Conv2, with Bn2's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flConv2.Weight.Data, default, k2Z, false, _flK2Mean, _flK2Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flBn2.Weight!.Data, _flBn2.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, default, k2Z, false, _flK2Mean, _flK2Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
             // One pass: Bn2 apply + add 'StemRelu' + ReLU.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 16, 256, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Y);
 
             // Kernel 3: Conv3 -> Bn3 -> Relu3.
             // Pass 1: Conv3, with Bn3's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flConv3.Weight.Data, default, k3Z, false, _flK3Mean, _flK3Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK3Mean, _flK3Var, _flBn3.Weight!.Data, _flBn3.Bias!.Data, 1e-05, _flK3InvStd, _flK3Scale, _flK3Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerConv3.Weight.Data, default, k3Z, false, _flK3Mean, _flK3Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK3Mean, _flK3Var, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, _flK3InvStd, _flK3Scale, _flK3Shift);
             // Pass 2: Bn3 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 32, 64, k3Z, _flK3Scale, _flK3Shift, true, k3Y);
 
             // Kernel 4: Conv4 -> Bn4 -> Down -> Relu4.
             // Conv4, with Bn4's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flConv4.Weight.Data, default, k4Z, false, _flK4Mean, _flK4Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4Mean, _flK4Var, _flBn4.Weight!.Data, _flBn4.Bias!.Data, 1e-05, _flK4InvStd, _flK4Scale, _flK4Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, default, k4Z, false, _flK4Mean, _flK4Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4Mean, _flK4Var, _flLayerBn4.Weight!.Data, _flLayerBn4.Bias!.Data, 1e-05, _flK4InvStd, _flK4Scale, _flK4Shift);
             // Down's projection: 1x1 convolution of 'Relu2', with its BatchNorm's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Proj, batch, k2Y, _flDown.Projection!.Weight.Data, default, k4ProjZ, false, _flK4ProjMean, _flK4ProjVar);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4ProjMean, _flK4ProjVar, _flDown.ProjectionNorm!.Weight!.Data, _flDown.ProjectionNorm!.Bias!.Data, 1e-05, _flK4ProjInvStd, _flK4ProjScale, _flK4ProjShift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Proj, batch, k2Y, _flLayerDown.Projection!.Weight.Data, default, k4ProjZ, false, _flK4ProjMean, _flK4ProjVar);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4ProjMean, _flK4ProjVar, _flLayerDown.ProjectionNorm!.Weight!.Data, _flLayerDown.ProjectionNorm!.Bias!.Data, 1e-05, _flK4ProjInvStd, _flK4ProjScale, _flK4ProjShift);
             // One pass: Bn4 apply + add 'Relu2' + ReLU.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 32, 64, k4Z, _flK4Scale, _flK4Shift, k4ProjZ, _flK4ProjScale, _flK4ProjShift, k4Y);
 
@@ -484,33 +484,33 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn4", _flK4Mean, _flK4Var);
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Down.1", _flK4ProjMean, _flK4ProjVar);
             // StemBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flStemBn.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 256, 0.1, _flStemBn.RunningMean!, _flStemBn.RunningVar!);
+            _flLayerStemBn.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 256, 0.1, _flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!);
             // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flBn1.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 256, 0.1, _flBn1.RunningMean!, _flBn1.RunningVar!);
+            _flLayerBn1.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 256, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flBn2.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK2Mean, _flK2Var, (long)batch * 256, 0.1, _flBn2.RunningMean!, _flBn2.RunningVar!);
+            _flLayerBn2.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK2Mean, _flK2Var, (long)batch * 256, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
             // Bn3: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flBn3.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK3Mean, _flK3Var, (long)batch * 64, 0.1, _flBn3.RunningMean!, _flBn3.RunningVar!);
+            _flLayerBn3.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK3Mean, _flK3Var, (long)batch * 64, 0.1, _flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!);
             // Bn4: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flBn4.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK4Mean, _flK4Var, (long)batch * 64, 0.1, _flBn4.RunningMean!, _flBn4.RunningVar!);
+            _flLayerBn4.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK4Mean, _flK4Var, (long)batch * 64, 0.1, _flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!);
             // Down.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.
-            _flDown.ProjectionNorm!.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK4ProjMean, _flK4ProjVar, (long)batch * 64, 0.1, _flDown.ProjectionNorm!.RunningMean!, _flDown.ProjectionNorm!.RunningVar!);
+            _flLayerDown.ProjectionNorm!.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK4ProjMean, _flK4ProjVar, (long)batch * 64, 0.1, _flLayerDown.ProjectionNorm!.RunningMean!, _flLayerDown.ProjectionNorm!.RunningVar!);
 
             k4Y.CopyTo(output);
             _flSavedBatch = batch;
         }
 
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
-        private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 4096);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 4096);
@@ -523,40 +523,40 @@ namespace Snapshots
             // Kernel 0: Stem -> StemBn -> StemRelu.
             // StemBn folded into Stem from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flStemBn.RunningMean!, _flStemBn.RunningVar!, _flStemBn.Weight!.Data, _flStemBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flStem.Weight.Data, default, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!, _flLayerStemBn.Weight!.Data, _flLayerStemBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerStem.Weight.Data, default, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, k0Y, true, default, default);
 
             // Kernel 1: Conv1 -> Bn1 -> Relu1.
             // Bn1 folded into Conv1 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn1.RunningMean!, _flBn1.RunningVar!, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv1.Weight.Data, default, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv1.Weight.Data, default, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, true, default, default);
 
             // Kernel 2: Conv2 -> Bn2 -> Add1 -> Relu2.
             // Conv2.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flConv2.Weight.Data, default, k2Z, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, default, k2Z, false, default, default);
             // Bn2 from the running statistics (not folded: the add needs a pass of its own anyway).
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn2.RunningMean!, _flBn2.RunningVar!, _flBn2.Weight!.Data, _flBn2.Bias!.Data, 1e-05, default, _flK2Scale, _flK2Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, default, _flK2Scale, _flK2Shift);
             // One pass: Bn2 apply + add 'StemRelu' + ReLU.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 16, 256, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Y);
 
             // Kernel 3: Conv3 -> Bn3 -> Relu3.
             // Bn3 folded into Conv3 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn3.RunningMean!, _flBn3.RunningVar!, _flBn3.Weight!.Data, _flBn3.Bias!.Data, 1e-05, default, _flK3Scale, _flK3Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv3.Weight.Data, default, _flK3Scale, _flK3Shift, _flK3FoldedWeight, _flK3FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, default, _flK3Scale, _flK3Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv3.Weight.Data, default, _flK3Scale, _flK3Shift, _flK3FoldedWeight, _flK3FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flK3FoldedWeight, _flK3FoldedBias, k3Y, true, default, default);
 
             // Kernel 4: Conv4 -> Bn4 -> Down -> Relu4.
             // Conv4.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flConv4.Weight.Data, default, k4Z, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, default, k4Z, false, default, default);
             // Bn4 from the running statistics (not folded: the add needs a pass of its own anyway).
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn4.RunningMean!, _flBn4.RunningVar!, _flBn4.Weight!.Data, _flBn4.Bias!.Data, 1e-05, default, _flK4Scale, _flK4Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!, _flLayerBn4.Weight!.Data, _flLayerBn4.Bias!.Data, 1e-05, default, _flK4Scale, _flK4Shift);
             // Down's projection: 1x1 convolution of 'Relu2'.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Proj, batch, k2Y, _flDown.Projection!.Weight.Data, default, k4ProjZ, false, default, default);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flDown.ProjectionNorm!.RunningMean!, _flDown.ProjectionNorm!.RunningVar!, _flDown.ProjectionNorm!.Weight!.Data, _flDown.ProjectionNorm!.Bias!.Data, 1e-05, default, _flK4ProjScale, _flK4ProjShift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Proj, batch, k2Y, _flLayerDown.Projection!.Weight.Data, default, k4ProjZ, false, default, default);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerDown.ProjectionNorm!.RunningMean!, _flLayerDown.ProjectionNorm!.RunningVar!, _flLayerDown.ProjectionNorm!.Weight!.Data, _flLayerDown.ProjectionNorm!.Bias!.Data, 1e-05, default, _flK4ProjScale, _flK4ProjShift);
             // One pass: Bn4 apply + add 'Relu2' + ReLU.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 32, 64, k4Z, _flK4Scale, _flK4Shift, k4ProjZ, _flK4ProjScale, _flK4ProjShift, output);
         }
@@ -564,12 +564,12 @@ namespace Snapshots
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
-                FlBackward(gradOutput, gradInput, true);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
+                _flBackward(gradOutput, gradInput, true);
             }
             finally
             {
@@ -580,11 +580,11 @@ namespace Snapshots
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                FlBackward(gradOutput, default, false);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                _flBackward(gradOutput, default, false);
             }
             finally
             {
@@ -596,7 +596,7 @@ namespace Snapshots
         public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
 
         /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
-        private void FlBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
+        private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
@@ -630,30 +630,30 @@ namespace Snapshots
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 32, 64, gradOutput, k4Z, _flK4Scale, _flK4Shift, k4ProjZ, _flK4ProjScale, _flK4ProjShift, k4Da);
             // Bn4: sums, then its input gradient.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flK4SumDy, _flK4SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn4.Weight!.Grad, _flK4SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn4.Bias!.Grad, _flK4SumDy);
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flBn4.Weight!.Data, _flK4SumDy, _flK4SumDyXhat, k4Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Weight!.Grad, _flK4SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Bias!.Grad, _flK4SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flLayerBn4.Weight!.Data, _flK4SumDy, _flK4SumDyXhat, k4Dz);
             // Conv4: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flConv4.Weight.Grad, default);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flConv4.Weight.Data, k3Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flLayerConv4.Weight.Data, k3Dy);
             // Down's projection: its BatchNorm (gradient written over its saved input), then the 1x1 convolution.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flK4ProjSumDy, _flK4ProjSumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flDown.ProjectionNorm!.Weight!.Grad, _flK4ProjSumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flDown.ProjectionNorm!.Bias!.Grad, _flK4ProjSumDy);
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flDown.ProjectionNorm!.Weight!.Data, _flK4ProjSumDy, _flK4ProjSumDyXhat, k4ProjZ);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Proj, batch, k2Y, k4ProjZ, _flDown.Projection!.Weight.Grad, default);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Proj, batch, k4ProjZ, _flDown.Projection!.Weight.Data, k4SkipDx);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Weight!.Grad, _flK4ProjSumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Bias!.Grad, _flK4ProjSumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flLayerDown.ProjectionNorm!.Weight!.Data, _flK4ProjSumDy, _flK4ProjSumDyXhat, k4ProjZ);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Proj, batch, k2Y, k4ProjZ, _flLayerDown.Projection!.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Proj, batch, k4ProjZ, _flLayerDown.Projection!.Weight.Data, k4SkipDx);
 
             // Kernel 3 backward: Relu3 <- Bn3 <- Conv3.
             // Pass 1: ReLU mask + Bn3 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn3.Weight!.Grad, _flK3SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn3.Bias!.Grad, _flK3SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.Grad, _flK3SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.Grad, _flK3SumDy);
             // Pass 2: gradient through Bn3: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flBn3.Weight!.Data, _flK3SumDy, _flK3SumDyXhat, k3Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flLayerBn3.Weight!.Data, _flK3SumDy, _flK3SumDyXhat, k3Dz);
             // Conv3: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flConv3.Weight.Grad, default);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK3Conv, batch, k3Dz, _flConv3.Weight.Data, k2Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerConv3.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK3Conv, batch, k3Dz, _flLayerConv3.Weight.Data, k2Dy);
             // 'Relu2' also feeds Down: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k4SkipDx, k2Dy);
 
@@ -662,51 +662,51 @@ namespace Snapshots
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 16, 256, k2Dy, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Da);
             // Bn2: sums, then its input gradient.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn2.Weight!.Grad, _flK2SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn2.Bias!.Grad, _flK2SumDy);
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flBn2.Weight!.Data, _flK2SumDy, _flK2SumDyXhat, k2Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.Grad, _flK2SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.Grad, _flK2SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flLayerBn2.Weight!.Data, _flK2SumDy, _flK2SumDyXhat, k2Dz);
             // Conv2: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flConv2.Weight.Grad, default);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flConv2.Weight.Data, k1Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Relu1 <- Bn1 <- Conv1.
             // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Weight!.Grad, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Bias!.Grad, _flK1SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.Grad, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.Grad, _flK1SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flBn1.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flLayerBn1.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv1: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flConv1.Weight.Grad, default);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flConv1.Weight.Data, k0Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
             // 'StemRelu' also feeds Add1: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k2Da, k0Dy);
 
             // Kernel 0 backward: StemRelu <- StemBn <- Stem.
             // Pass 1: ReLU mask + StemBn sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flStemBn.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flStemBn.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Weight!.Grad, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Bias!.Grad, _flK0SumDy);
             // Pass 2: gradient through StemBn: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flStemBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerStemBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Stem: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flStem.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerStem.Weight.Grad, default);
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flStem.Weight.Data, gradInput);
+                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerStem.Weight.Data, gradInput);
             }
         }
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= _flCollectParameters();
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= _flCollectBuffers();
 
         /// <inheritdoc />
         public void ZeroGrad()
         {
-            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())
+            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= _flCollectParameters())
             {
                 parameter.ZeroGrad();
             }
@@ -715,56 +715,56 @@ namespace Snapshots
         /// <inheritdoc />
         public void ResetParameters(int seed)
         {
-            _flStem.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
-            _flStemBn.ResetParameters();
-            _flStemBn.ResetRunningStats();
-            _flConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 3));
-            _flBn1.ResetParameters();
-            _flBn1.ResetRunningStats();
-            _flConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 6));
-            _flBn2.ResetParameters();
-            _flBn2.ResetRunningStats();
-            _flConv3.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 10));
-            _flBn3.ResetParameters();
-            _flBn3.ResetRunningStats();
-            _flConv4.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 13));
-            _flBn4.ResetParameters();
-            _flBn4.ResetRunningStats();
-            _flDown.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 15));
+            _flLayerStem.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
+            _flLayerStemBn.ResetParameters();
+            _flLayerStemBn.ResetRunningStats();
+            _flLayerConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 3));
+            _flLayerBn1.ResetParameters();
+            _flLayerBn1.ResetRunningStats();
+            _flLayerConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 6));
+            _flLayerBn2.ResetParameters();
+            _flLayerBn2.ResetRunningStats();
+            _flLayerConv3.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 10));
+            _flLayerBn3.ResetParameters();
+            _flLayerBn3.ResetRunningStats();
+            _flLayerConv4.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 13));
+            _flLayerBn4.ResetParameters();
+            _flLayerBn4.ResetRunningStats();
+            _flLayerDown.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 15));
             _flSavedBatch = 0;
         }
 
-        private global::FusedLayers.Parameter[] FlCollectParameters()
+        private global::FusedLayers.Parameter[] _flCollectParameters()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
-            list.AddRange(_flStem.Parameters());
-            list.AddRange(_flStemBn.Parameters());
-            list.AddRange(_flConv1.Parameters());
-            list.AddRange(_flBn1.Parameters());
-            list.AddRange(_flConv2.Parameters());
-            list.AddRange(_flBn2.Parameters());
-            list.AddRange(_flConv3.Parameters());
-            list.AddRange(_flBn3.Parameters());
-            list.AddRange(_flConv4.Parameters());
-            list.AddRange(_flBn4.Parameters());
-            list.AddRange(_flDown.Parameters());
+            global::System.Collections.Generic.List<global::FusedLayers.Parameter> list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
+            list.AddRange(_flLayerStem.Parameters());
+            list.AddRange(_flLayerStemBn.Parameters());
+            list.AddRange(_flLayerConv1.Parameters());
+            list.AddRange(_flLayerBn1.Parameters());
+            list.AddRange(_flLayerConv2.Parameters());
+            list.AddRange(_flLayerBn2.Parameters());
+            list.AddRange(_flLayerConv3.Parameters());
+            list.AddRange(_flLayerBn3.Parameters());
+            list.AddRange(_flLayerConv4.Parameters());
+            list.AddRange(_flLayerBn4.Parameters());
+            list.AddRange(_flLayerDown.Parameters());
             return list.ToArray();
         }
 
-        private global::FusedLayers.Buffer[] FlCollectBuffers()
+        private global::FusedLayers.Buffer[] _flCollectBuffers()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
-            list.AddRange(_flStemBn.Buffers());
-            list.AddRange(_flBn1.Buffers());
-            list.AddRange(_flBn2.Buffers());
-            list.AddRange(_flBn3.Buffers());
-            list.AddRange(_flBn4.Buffers());
-            list.AddRange(_flDown.Buffers());
+            global::System.Collections.Generic.List<global::FusedLayers.Buffer> list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
+            list.AddRange(_flLayerStemBn.Buffers());
+            list.AddRange(_flLayerBn1.Buffers());
+            list.AddRange(_flLayerBn2.Buffers());
+            list.AddRange(_flLayerBn3.Buffers());
+            list.AddRange(_flLayerBn4.Buffers());
+            list.AddRange(_flLayerDown.Buffers());
             return list.ToArray();
         }
 
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
-        private void FlEnsureCapacity(int batch)
+        private void _flEnsureCapacity(int batch)
         {
             if (batch <= _flCapacity)
             {

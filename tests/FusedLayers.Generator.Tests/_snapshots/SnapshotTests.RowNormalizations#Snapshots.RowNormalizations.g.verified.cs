@@ -90,7 +90,7 @@ namespace Snapshots
     [global::System.CodeDom.Compiler.GeneratedCode("FusedLayers.Generator", "{version}")]
     partial class RowNormalizations : global::FusedLayers.IFusedModel
     {
-        private const string FlModelName = "RowNormalizations";
+        private const string _flModelName = "RowNormalizations";
         private static readonly int[] s_flInputShape = new int[] { 3, 8, 8 };
         private static readonly int[] s_flOutputShape = new int[] { 10 };
         private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK1Conv = new(3, 8, 8, 8, 3, 1, 1);
@@ -117,124 +117,124 @@ namespace Snapshots
         /// <inheritdoc />
         public int OutputLength => OutputSampleLength;
 
-        private readonly global::FusedLayers.LayerNormLayer _flLn0 = new global::FusedLayers.LayerNormLayer("Ln0", new int[] { 3, 8, 8 }, 1e-05, true, true);
+        private readonly global::FusedLayers.LayerNormLayer _flLayerLn0 = new global::FusedLayers.LayerNormLayer("Ln0", new int[] { 3, 8, 8 }, 1e-05, true, true);
 
         /// <summary>Layer 'Ln0': LayerNorm((3, 8, 8,), eps=1e-05, elementwise_affine=True, bias=True).</summary>
         public partial global::FusedLayers.LayerNormLayer Ln0
         {
-            get => _flLn0;
+            get => _flLayerLn0;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 3, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 1));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 3, 8, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 1));
 
         /// <summary>Layer 'Conv1': Conv2d(3, 8, kernel_size=3, stride=1, padding=1, bias=True).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv1
         {
-            get => _flConv1;
+            get => _flLayerConv1;
         }
 
-        private readonly global::FusedLayers.GroupNormLayer _flGn1 = new global::FusedLayers.GroupNormLayer("Gn1", 4, 8, 1e-05, true);
+        private readonly global::FusedLayers.GroupNormLayer _flLayerGn1 = new global::FusedLayers.GroupNormLayer("Gn1", 4, 8, 1e-05, true);
 
         /// <summary>Layer 'Gn1': GroupNorm(4, 8, eps=1e-05, affine=True).</summary>
         public partial global::FusedLayers.GroupNormLayer Gn1
         {
-            get => _flGn1;
+            get => _flLayerGn1;
         }
 
-        private readonly global::FusedLayers.ActivationLayer _flAct1 = new global::FusedLayers.ActivationLayer("Act1", global::FusedLayers.Kernels.Activation.SiLU);
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct1 = new global::FusedLayers.ActivationLayer("Act1", global::FusedLayers.Kernels.Activation.SiLU);
 
         /// <summary>Layer 'Act1': SiLU().</summary>
         public partial global::FusedLayers.ActivationLayer Act1
         {
-            get => _flAct1;
+            get => _flLayerAct1;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 8, 8, 3, 2, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 4));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 8, 8, 3, 2, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 4));
 
         /// <summary>Layer 'Conv2': Conv2d(8, 8, kernel_size=3, stride=2, padding=1, bias=True).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv2
         {
-            get => _flConv2;
+            get => _flLayerConv2;
         }
 
-        private readonly global::FusedLayers.InstanceNorm2dLayer _flIn2 = new global::FusedLayers.InstanceNorm2dLayer("In2", 8, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.InstanceNorm2dLayer _flLayerIn2 = new global::FusedLayers.InstanceNorm2dLayer("In2", 8, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'In2': InstanceNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.InstanceNorm2dLayer In2
         {
-            get => _flIn2;
+            get => _flLayerIn2;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu2 = new global::FusedLayers.ReLULayer("Relu2");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu2 = new global::FusedLayers.ReLULayer("Relu2");
 
         /// <summary>Layer 'Relu2': ReLU().</summary>
         public partial global::FusedLayers.ReLULayer Relu2
         {
-            get => _flRelu2;
+            get => _flLayerRelu2;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv3 = new global::FusedLayers.Conv2dLayer("Conv3", 8, 4, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 7));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv3 = new global::FusedLayers.Conv2dLayer("Conv3", 8, 4, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 7));
 
         /// <summary>Layer 'Conv3': Conv2d(8, 4, kernel_size=3, stride=1, padding=1, bias=True).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv3
         {
-            get => _flConv3;
+            get => _flLayerConv3;
         }
 
-        private readonly global::FusedLayers.InstanceNorm2dLayer _flIn3 = new global::FusedLayers.InstanceNorm2dLayer("In3", 4, 1e-05, 0.1, false, false);
+        private readonly global::FusedLayers.InstanceNorm2dLayer _flLayerIn3 = new global::FusedLayers.InstanceNorm2dLayer("In3", 4, 1e-05, 0.1, false, false);
 
         /// <summary>Layer 'In3': InstanceNorm2d(4, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False).</summary>
         public partial global::FusedLayers.InstanceNorm2dLayer In3
         {
-            get => _flIn3;
+            get => _flLayerIn3;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv4 = new global::FusedLayers.Conv2dLayer("Conv4", 4, 4, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 9));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv4 = new global::FusedLayers.Conv2dLayer("Conv4", 4, 4, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 9));
 
         /// <summary>Layer 'Conv4': Conv2d(4, 4, kernel_size=3, stride=1, padding=1, bias=True).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv4
         {
-            get => _flConv4;
+            get => _flLayerConv4;
         }
 
-        private readonly global::FusedLayers.LayerNormLayer _flLn4 = new global::FusedLayers.LayerNormLayer("Ln4", new int[] { 4, 4 }, 1e-05, true, false);
+        private readonly global::FusedLayers.LayerNormLayer _flLayerLn4 = new global::FusedLayers.LayerNormLayer("Ln4", new int[] { 4, 4 }, 1e-05, true, false);
 
         /// <summary>Layer 'Ln4': LayerNorm((4, 4,), eps=1e-05, elementwise_affine=True, bias=False).</summary>
         public partial global::FusedLayers.LayerNormLayer Ln4
         {
-            get => _flLn4;
+            get => _flLayerLn4;
         }
 
-        private readonly global::FusedLayers.FlattenLayer _flFlat = new global::FusedLayers.FlattenLayer("Flat");
+        private readonly global::FusedLayers.FlattenLayer _flLayerFlat = new global::FusedLayers.FlattenLayer("Flat");
 
         /// <summary>Layer 'Flat': Flatten().</summary>
         public partial global::FusedLayers.FlattenLayer Flat
         {
-            get => _flFlat;
+            get => _flLayerFlat;
         }
 
-        private readonly global::FusedLayers.LinearLayer _flFc = new global::FusedLayers.LinearLayer("Fc", 64, 10, true, global::FusedLayers.ModelSeeds.ForLayer(0, 12));
+        private readonly global::FusedLayers.LinearLayer _flLayerFc = new global::FusedLayers.LinearLayer("Fc", 64, 10, true, global::FusedLayers.ModelSeeds.ForLayer(0, 12));
 
         /// <summary>Layer 'Fc': Linear(in_features=64, out_features=10, bias=True).</summary>
         public partial global::FusedLayers.LinearLayer Fc
         {
-            get => _flFc;
+            get => _flLayerFc;
         }
 
-        private readonly global::FusedLayers.LayerNormLayer _flLn5 = new global::FusedLayers.LayerNormLayer("Ln5", new int[] { 10 }, 1e-05, true, true);
+        private readonly global::FusedLayers.LayerNormLayer _flLayerLn5 = new global::FusedLayers.LayerNormLayer("Ln5", new int[] { 10 }, 1e-05, true, true);
 
         /// <summary>Layer 'Ln5': LayerNorm((10,), eps=1e-05, elementwise_affine=True, bias=True).</summary>
         public partial global::FusedLayers.LayerNormLayer Ln5
         {
-            get => _flLn5;
+            get => _flLayerLn5;
         }
 
-        private readonly global::FusedLayers.ActivationLayer _flAct5 = new global::FusedLayers.ActivationLayer("Act5", global::FusedLayers.Kernels.Activation.Gelu);
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct5 = new global::FusedLayers.ActivationLayer("Act5", global::FusedLayers.Kernels.Activation.Gelu);
 
         /// <summary>Layer 'Act5': GELU(approximate='none').</summary>
         public partial global::FusedLayers.ActivationLayer Act5
         {
-            get => _flAct5;
+            get => _flLayerAct5;
         }
 
         private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
@@ -331,18 +331,18 @@ namespace Snapshots
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Forward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Forward");
             try
             {
-                int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
-                global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
+                int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
+                global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining)
                 {
-                    FlForwardTraining(input, output, batch);
+                    _flForwardTraining(input, output, batch);
                 }
                 else
                 {
-                    FlForwardInference(input, output, batch);
+                    _flForwardInference(input, output, batch);
                 }
             }
             finally
@@ -355,10 +355,10 @@ namespace Snapshots
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
         /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
-        private void FlForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 192);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 192);
@@ -392,54 +392,54 @@ namespace Snapshots
 
             // Kernel 0: Ln0.
             // Pass 1: Ln0, each row of 192 values normalised with its own mean and 1/sqrt(var + eps)..
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 192, 1, 1, savedInput, _flLn0.Weight!.Data, _flLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 192, 1, 1, savedInput, _flLayerLn0.Weight!.Data, _flLayerLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
 
             // Kernel 1: Conv1 -> Gn1 -> Act1.
             // Pass 1: Conv1; its output is Gn1's input, kept for backward.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv1.Weight.Data, _flConv1.Bias!.Data, k1Z, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k1Z, false, default, default);
             // Pass 2: Gn1, each row of 128 values normalised with its own mean and 1/sqrt(var + eps), then Act1 (SiLU) on the row while it is in cache (the normalised row is kept: SiLU's backward needs it).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flGn1.Weight!.Data, _flGn1.Bias!.Data, 1e-05, k1Pre, k1RowMean, k1RowInvStd, default, _flAct1.Activation, k1Y);
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, k1Pre, k1RowMean, k1RowInvStd, default, _flLayerAct1.Activation, k1Y);
 
             // Kernel 2: Conv2 -> In2 -> Relu2.
             // Pass 1: Conv2; its output is In2's input, kept for backward.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flConv2.Weight.Data, _flConv2.Bias!.Data, k2Z, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k2Z, false, default, default);
             // Pass 2: In2, each row of 16 values normalised with its own mean and 1/sqrt(var + eps), then Relu2 (ReLU) on the row while it is in cache.
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 16, 8, k2Z, _flIn2.Weight!.Data, _flIn2.Bias!.Data, 1e-05, k2Y, k2RowMean, k2RowInvStd, k2RowVar, global::FusedLayers.Kernels.Activation.ReLU, k2Y);
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 16, 8, k2Z, _flLayerIn2.Weight!.Data, _flLayerIn2.Bias!.Data, 1e-05, k2Y, k2RowMean, k2RowInvStd, k2RowVar, global::FusedLayers.Kernels.Activation.ReLU, k2Y);
 
             // Kernel 3: Conv3 -> In3.
             // Pass 1: Conv3; its output is In3's input, kept for backward.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flConv3.Weight.Data, _flConv3.Bias!.Data, k3Z, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerConv3.Weight.Data, _flLayerConv3.Bias!.Data, k3Z, false, default, default);
             // Pass 2: In3, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 16, 4, k3Z, default, default, 1e-05, k3Y, k3RowMean, k3RowInvStd, default);
 
             // Kernel 4: Conv4 -> Ln4.
             // Pass 1: Conv4; its output is Ln4's input, kept for backward.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flConv4.Weight.Data, _flConv4.Bias!.Data, k4Z, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, _flLayerConv4.Bias!.Data, k4Z, false, default, default);
             // Pass 2: Ln4, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLayerLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
 
             // Kernel 5: Fc -> Ln5 -> Act5.
             // Pass 1: Fc; its output is Ln5's input, kept for backward.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flFc.Weight.Data, _flFc.Bias!.Data, k5Z, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k5Z, false, default, default);
             // Pass 2: Ln5, each row of 10 values normalised with its own mean and 1/sqrt(var + eps), then Act5 (GELU) on the row while it is in cache (the normalised row is kept: GELU's backward needs it).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLn5.Weight!.Data, _flLn5.Bias!.Data, 1e-05, k5Pre, k5RowMean, k5RowInvStd, default, _flAct5.Activation, k5Y);
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLayerLn5.Weight!.Data, _flLayerLn5.Bias!.Data, 1e-05, k5Pre, k5RowMean, k5RowInvStd, default, _flLayerAct5.Activation, k5Y);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             global::FusedLayers.Kernels.GroupNormKernels.ThrowIfNotFinite("In2", 8, k2RowMean, k2RowVar);
             // In2: running statistics, momentum 0.1, averaged over the per-instance updates (unbiased variances);
             // num_batches_tracked does not advance (PyTorch's InstanceNorm).
-            global::FusedLayers.Kernels.GroupNormKernels.UpdateInstanceRunningStatistics(batch, 8, 16, k2RowMean, k2RowVar, 0.1, _flIn2.RunningMean!, _flIn2.RunningVar!);
+            global::FusedLayers.Kernels.GroupNormKernels.UpdateInstanceRunningStatistics(batch, 8, 16, k2RowMean, k2RowVar, 0.1, _flLayerIn2.RunningMean!, _flLayerIn2.RunningVar!);
 
             k5Y.CopyTo(output);
             _flSavedBatch = batch;
         }
 
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
-        private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 192);
             global::System.Span<float> k0RowMean = new(_flK0RowMean, 0, batch * 1);
@@ -463,49 +463,49 @@ namespace Snapshots
 
             // Kernel 0: Ln0.
             // Pass 1: Ln0, each row of 192 values normalised with its own mean and 1/sqrt(var + eps)..
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 192, 1, 1, input, _flLn0.Weight!.Data, _flLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 192, 1, 1, input, _flLayerLn0.Weight!.Data, _flLayerLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
 
             // Kernel 1: Conv1 -> Gn1 -> Act1.
             // Pass 1: Conv1; its output is Gn1's input.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv1.Weight.Data, _flConv1.Bias!.Data, k1Z, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k1Z, false, default, default);
             // Pass 2: Gn1, each row of 128 values normalised with its own mean and 1/sqrt(var + eps), then Act1 (SiLU) on the row while it is in cache.
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flGn1.Weight!.Data, _flGn1.Bias!.Data, 1e-05, k1Y, k1RowMean, k1RowInvStd, default, _flAct1.Activation, k1Y);
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, k1Y, k1RowMean, k1RowInvStd, default, _flLayerAct1.Activation, k1Y);
 
             // Kernel 2: Conv2 -> In2 -> Relu2.
             // In2 folded into Conv2 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flIn2.RunningMean!, _flIn2.RunningVar!, _flIn2.Weight!.Data, _flIn2.Bias!.Data, 1e-05, default, _flK2Scale, _flK2Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv2.Weight.Data, _flConv2.Bias!.Data, _flK2Scale, _flK2Shift, _flK2FoldedWeight, _flK2FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerIn2.RunningMean!, _flLayerIn2.RunningVar!, _flLayerIn2.Weight!.Data, _flLayerIn2.Bias!.Data, 1e-05, default, _flK2Scale, _flK2Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, _flK2Scale, _flK2Shift, _flK2FoldedWeight, _flK2FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flK2FoldedWeight, _flK2FoldedBias, k2Y, true, default, default);
 
             // Kernel 3: Conv3 -> In3.
             // Pass 1: Conv3; its output is In3's input.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flConv3.Weight.Data, _flConv3.Bias!.Data, k3Z, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerConv3.Weight.Data, _flLayerConv3.Bias!.Data, k3Z, false, default, default);
             // Pass 2: In3, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 16, 4, k3Z, default, default, 1e-05, k3Y, k3RowMean, k3RowInvStd, default);
 
             // Kernel 4: Conv4 -> Ln4.
             // Pass 1: Conv4; its output is Ln4's input.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flConv4.Weight.Data, _flConv4.Bias!.Data, k4Z, false, default, default);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, _flLayerConv4.Bias!.Data, k4Z, false, default, default);
             // Pass 2: Ln4, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLayerLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
 
             // Kernel 5: Fc -> Ln5 -> Act5.
             // Pass 1: Fc; its output is Ln5's input.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flFc.Weight.Data, _flFc.Bias!.Data, k5Z, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k5Z, false, default, default);
             // Pass 2: Ln5, each row of 10 values normalised with its own mean and 1/sqrt(var + eps), then Act5 (GELU) on the row while it is in cache.
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLn5.Weight!.Data, _flLn5.Bias!.Data, 1e-05, output, k5RowMean, k5RowInvStd, default, _flAct5.Activation, output);
+            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLayerLn5.Weight!.Data, _flLayerLn5.Bias!.Data, 1e-05, output, k5RowMean, k5RowInvStd, default, _flLayerAct5.Activation, output);
         }
 
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
-                FlBackward(gradOutput, gradInput, true);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
+                _flBackward(gradOutput, gradInput, true);
             }
             finally
             {
@@ -516,11 +516,11 @@ namespace Snapshots
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                FlBackward(gradOutput, default, false);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                _flBackward(gradOutput, default, false);
             }
             finally
             {
@@ -532,7 +532,7 @@ namespace Snapshots
         public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
 
         /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
-        private void FlBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
+        private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
@@ -578,60 +578,60 @@ namespace Snapshots
 
             // Kernel 5 backward: Act5 <- Ln5 <- Fc.
             // Act5: dy * GELU'(Ln5's kept output).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flAct5.Activation, batch, 10, 1, gradOutput, k5Pre, default, default, k5Dpre);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct5.Activation, batch, 10, 1, gradOutput, k5Pre, default, default, k5Dpre);
             // Ln5: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 10, 1, 1, k5Dpre, k5Z, k5RowMean, k5RowInvStd, _flLn5.Weight!.Data, k5Dz, _flLn5.Weight!.Grad, _flLn5.Bias!.Grad);
+            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 10, 1, 1, k5Dpre, k5Z, k5RowMean, k5RowInvStd, _flLayerLn5.Weight!.Data, k5Dz, _flLayerLn5.Weight!.Grad, _flLayerLn5.Bias!.Grad);
             // Fc: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flFc.Weight.Grad, _flFc.Bias!.Grad);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, k5Dz, _flFc.Weight.Data, k4Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flLayerFc.Weight.Grad, _flLayerFc.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, k5Dz, _flLayerFc.Weight.Data, k4Dy);
 
             // Kernel 4 backward: Ln4 <- Conv4.
             // Ln4: weight gradient and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch * 4, 16, 1, 1, k4Dy, k4Z, k4RowMean, k4RowInvStd, _flLn4.Weight!.Data, k4Dz, _flLn4.Weight!.Grad, default);
+            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch * 4, 16, 1, 1, k4Dy, k4Z, k4RowMean, k4RowInvStd, _flLayerLn4.Weight!.Data, k4Dz, _flLayerLn4.Weight!.Grad, default);
             // Conv4: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flConv4.Weight.Grad, _flConv4.Bias!.Grad);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flConv4.Weight.Data, k3Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.Grad, _flLayerConv4.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flLayerConv4.Weight.Data, k3Dy);
 
             // Kernel 3 backward: In3 <- Conv3.
             // In3: the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
             global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 4, 16, 4, k3Dy, k3Z, k3RowMean, k3RowInvStd, default, k3Dz, default, default);
             // Conv3: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flConv3.Weight.Grad, _flConv3.Bias!.Grad);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK3Conv, batch, k3Dz, _flConv3.Weight.Data, k2Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerConv3.Weight.Grad, _flLayerConv3.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK3Conv, batch, k3Dz, _flLayerConv3.Weight.Data, k2Dy);
 
             // Kernel 2 backward: Relu2 <- In2 <- Conv2.
             // Relu2: the mask of the kernel output.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, k2Dy, k2Y, k2Dpre);
             // In2: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 16, 8, k2Dpre, k2Z, k2RowMean, k2RowInvStd, _flIn2.Weight!.Data, k2Dz, _flIn2.Weight!.Grad, _flIn2.Bias!.Grad);
+            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 16, 8, k2Dpre, k2Z, k2RowMean, k2RowInvStd, _flLayerIn2.Weight!.Data, k2Dz, _flLayerIn2.Weight!.Grad, _flLayerIn2.Bias!.Grad);
             // Conv2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flConv2.Weight.Grad, _flConv2.Bias!.Grad);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flConv2.Weight.Data, k1Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.Grad, _flLayerConv2.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Act1 <- Gn1 <- Conv1.
             // Act1: dy * SiLU'(Gn1's kept output).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flAct1.Activation, batch, 8, 64, k1Dy, k1Pre, default, default, k1Dpre);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 8, 64, k1Dy, k1Pre, default, default, k1Dpre);
             // Gn1: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 64, 4, k1Dpre, k1Z, k1RowMean, k1RowInvStd, _flGn1.Weight!.Data, k1Dz, _flGn1.Weight!.Grad, _flGn1.Bias!.Grad);
+            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 64, 4, k1Dpre, k1Z, k1RowMean, k1RowInvStd, _flLayerGn1.Weight!.Data, k1Dz, _flLayerGn1.Weight!.Grad, _flLayerGn1.Bias!.Grad);
             // Conv1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flConv1.Weight.Grad, _flConv1.Bias!.Grad);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flConv1.Weight.Data, k0Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.Grad, _flLayerConv1.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Ln0.
             // Ln0: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 192, 1, 1, k0Dy, savedInput, k0RowMean, k0RowInvStd, _flLn0.Weight!.Data, inputGradient ? gradInput : k0Dz, _flLn0.Weight!.Grad, _flLn0.Bias!.Grad);
+            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 192, 1, 1, k0Dy, savedInput, k0RowMean, k0RowInvStd, _flLayerLn0.Weight!.Data, inputGradient ? gradInput : k0Dz, _flLayerLn0.Weight!.Grad, _flLayerLn0.Bias!.Grad);
         }
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= _flCollectParameters();
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= _flCollectBuffers();
 
         /// <inheritdoc />
         public void ZeroGrad()
         {
-            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())
+            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= _flCollectParameters())
             {
                 parameter.ZeroGrad();
             }
@@ -640,46 +640,46 @@ namespace Snapshots
         /// <inheritdoc />
         public void ResetParameters(int seed)
         {
-            _flLn0.ResetParameters();
-            _flConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 1));
-            _flGn1.ResetParameters();
-            _flConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 4));
-            _flIn2.ResetParameters();
-            _flIn2.ResetRunningStats();
-            _flConv3.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 7));
-            _flIn3.ResetParameters();
-            _flConv4.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 9));
-            _flLn4.ResetParameters();
-            _flFc.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 12));
-            _flLn5.ResetParameters();
+            _flLayerLn0.ResetParameters();
+            _flLayerConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 1));
+            _flLayerGn1.ResetParameters();
+            _flLayerConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 4));
+            _flLayerIn2.ResetParameters();
+            _flLayerIn2.ResetRunningStats();
+            _flLayerConv3.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 7));
+            _flLayerIn3.ResetParameters();
+            _flLayerConv4.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 9));
+            _flLayerLn4.ResetParameters();
+            _flLayerFc.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 12));
+            _flLayerLn5.ResetParameters();
             _flSavedBatch = 0;
         }
 
-        private global::FusedLayers.Parameter[] FlCollectParameters()
+        private global::FusedLayers.Parameter[] _flCollectParameters()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
-            list.AddRange(_flLn0.Parameters());
-            list.AddRange(_flConv1.Parameters());
-            list.AddRange(_flGn1.Parameters());
-            list.AddRange(_flConv2.Parameters());
-            list.AddRange(_flIn2.Parameters());
-            list.AddRange(_flConv3.Parameters());
-            list.AddRange(_flConv4.Parameters());
-            list.AddRange(_flLn4.Parameters());
-            list.AddRange(_flFc.Parameters());
-            list.AddRange(_flLn5.Parameters());
+            global::System.Collections.Generic.List<global::FusedLayers.Parameter> list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
+            list.AddRange(_flLayerLn0.Parameters());
+            list.AddRange(_flLayerConv1.Parameters());
+            list.AddRange(_flLayerGn1.Parameters());
+            list.AddRange(_flLayerConv2.Parameters());
+            list.AddRange(_flLayerIn2.Parameters());
+            list.AddRange(_flLayerConv3.Parameters());
+            list.AddRange(_flLayerConv4.Parameters());
+            list.AddRange(_flLayerLn4.Parameters());
+            list.AddRange(_flLayerFc.Parameters());
+            list.AddRange(_flLayerLn5.Parameters());
             return list.ToArray();
         }
 
-        private global::FusedLayers.Buffer[] FlCollectBuffers()
+        private global::FusedLayers.Buffer[] _flCollectBuffers()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
-            list.AddRange(_flIn2.Buffers());
+            global::System.Collections.Generic.List<global::FusedLayers.Buffer> list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
+            list.AddRange(_flLayerIn2.Buffers());
             return list.ToArray();
         }
 
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
-        private void FlEnsureCapacity(int batch)
+        private void _flEnsureCapacity(int batch)
         {
             if (batch <= _flCapacity)
             {

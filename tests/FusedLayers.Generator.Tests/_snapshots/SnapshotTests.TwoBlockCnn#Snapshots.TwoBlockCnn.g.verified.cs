@@ -61,7 +61,7 @@ namespace Snapshots
     [global::System.CodeDom.Compiler.GeneratedCode("FusedLayers.Generator", "{version}")]
     partial class TwoBlockCnn : global::FusedLayers.IFusedModel
     {
-        private const string FlModelName = "TwoBlockCnn";
+        private const string _flModelName = "TwoBlockCnn";
         private static readonly int[] s_flInputShape = new int[] { 3, 16, 16 };
         private static readonly int[] s_flOutputShape = new int[] { 10 };
         private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK0Conv = new(3, 16, 16, 16, 3, 1, 1);
@@ -88,68 +88,68 @@ namespace Snapshots
         /// <inheritdoc />
         public int OutputLength => OutputSampleLength;
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 3, 16, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv1 = new global::FusedLayers.Conv2dLayer("Conv1", 3, 16, 3, 1, 1, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
 
         /// <summary>Layer 'Conv1': Conv2d(3, 16, kernel_size=3, stride=1, padding=1, bias=True).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv1
         {
-            get => _flConv1;
+            get => _flLayerConv1;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn1 = new global::FusedLayers.BatchNorm2dLayer("Bn1", 16, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn1 = new global::FusedLayers.BatchNorm2dLayer("Bn1", 16, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'Bn1': BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm2dLayer Bn1
         {
-            get => _flBn1;
+            get => _flLayerBn1;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu1 = new global::FusedLayers.ReLULayer("Relu1");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu1 = new global::FusedLayers.ReLULayer("Relu1");
 
         /// <summary>Layer 'Relu1': ReLU().</summary>
         public partial global::FusedLayers.ReLULayer Relu1
         {
-            get => _flRelu1;
+            get => _flLayerRelu1;
         }
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 16, 32, 3, 2, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 3));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv2 = new global::FusedLayers.Conv2dLayer("Conv2", 16, 32, 3, 2, 1, false, global::FusedLayers.ModelSeeds.ForLayer(0, 3));
 
         /// <summary>Layer 'Conv2': Conv2d(16, 32, kernel_size=3, stride=2, padding=1, bias=False).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv2
         {
-            get => _flConv2;
+            get => _flLayerConv2;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn2 = new global::FusedLayers.BatchNorm2dLayer("Bn2", 32, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn2 = new global::FusedLayers.BatchNorm2dLayer("Bn2", 32, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'Bn2': BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm2dLayer Bn2
         {
-            get => _flBn2;
+            get => _flLayerBn2;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu2 = new global::FusedLayers.ReLULayer("Relu2");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu2 = new global::FusedLayers.ReLULayer("Relu2");
 
         /// <summary>Layer 'Relu2': ReLU().</summary>
         public partial global::FusedLayers.ReLULayer Relu2
         {
-            get => _flRelu2;
+            get => _flLayerRelu2;
         }
 
-        private readonly global::FusedLayers.FlattenLayer _flFlat = new global::FusedLayers.FlattenLayer("Flat");
+        private readonly global::FusedLayers.FlattenLayer _flLayerFlat = new global::FusedLayers.FlattenLayer("Flat");
 
         /// <summary>Layer 'Flat': Flatten().</summary>
         public partial global::FusedLayers.FlattenLayer Flat
         {
-            get => _flFlat;
+            get => _flLayerFlat;
         }
 
-        private readonly global::FusedLayers.LinearLayer _flHead = new global::FusedLayers.LinearLayer("Head", 2048, 10, true, global::FusedLayers.ModelSeeds.ForLayer(0, 7));
+        private readonly global::FusedLayers.LinearLayer _flLayerHead = new global::FusedLayers.LinearLayer("Head", 2048, 10, true, global::FusedLayers.ModelSeeds.ForLayer(0, 7));
 
         /// <summary>Layer 'Head': Linear(in_features=2048, out_features=10, bias=True).</summary>
         public partial global::FusedLayers.LinearLayer Head
         {
-            get => _flHead;
+            get => _flLayerHead;
         }
 
         private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
@@ -223,20 +223,20 @@ namespace Snapshots
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Forward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Forward");
             try
             {
-                int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
-                global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
+                int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
+                global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining)
                 {
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK0NormShape);
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK1NormShape);
-                    FlForwardTraining(input, output, batch);
+                    _flForwardTraining(input, output, batch);
                 }
                 else
                 {
-                    FlForwardInference(input, output, batch);
+                    _flForwardInference(input, output, batch);
                 }
             }
             finally
@@ -249,10 +249,10 @@ namespace Snapshots
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
         /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
-        private void FlForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 768);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 4096);
@@ -265,42 +265,42 @@ namespace Snapshots
 
             // Kernel 0: Conv1 -> Bn1 -> Relu1.
             // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flConv1.Weight.Data, _flConv1.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 16, 256, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
 
             // Kernel 1: Conv2 -> Bn2 -> Relu2.
             // Pass 1: Conv2, with Bn2's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flConv2.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flBn2.Weight!.Data, _flBn2.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv2.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn2 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 32, 64, k1Z, _flK1Scale, _flK1Shift, true, k1Y);
 
             // Kernel 2: Head.
             // Head, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flHead.Weight.Data, _flHead.Bias!.Data, k2Y, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flLayerHead.Weight.Data, _flLayerHead.Bias!.Data, k2Y, false, default, default);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK1Mean, _flK1Var);
             // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flBn1.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 256, 0.1, _flBn1.RunningMean!, _flBn1.RunningVar!);
+            _flLayerBn1.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 256, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flBn2.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 64, 0.1, _flBn2.RunningMean!, _flBn2.RunningVar!);
+            _flLayerBn2.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 64, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
 
             k2Y.CopyTo(output);
             _flSavedBatch = batch;
         }
 
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
-        private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 4096);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 2048);
@@ -308,31 +308,31 @@ namespace Snapshots
             // Kernel 0: Conv1 -> Bn1 -> Relu1.
             // Bn1 folded into Conv1 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn1.RunningMean!, _flBn1.RunningVar!, _flBn1.Weight!.Data, _flBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv1.Weight.Data, _flConv1.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, k0Y, true, default, default);
 
             // Kernel 1: Conv2 -> Bn2 -> Relu2.
             // Bn2 folded into Conv2 from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn2.RunningMean!, _flBn2.RunningVar!, _flBn2.Weight!.Data, _flBn2.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv2.Weight.Data, default, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv2.Weight.Data, default, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, true, default, default);
 
             // Kernel 2: Head.
             // Head, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flHead.Weight.Data, _flHead.Bias!.Data, output, false, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flLayerHead.Weight.Data, _flLayerHead.Bias!.Data, output, false, default, default);
         }
 
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
-                FlBackward(gradOutput, gradInput, true);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
+                _flBackward(gradOutput, gradInput, true);
             }
             finally
             {
@@ -343,11 +343,11 @@ namespace Snapshots
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                FlBackward(gradOutput, default, false);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                _flBackward(gradOutput, default, false);
             }
             finally
             {
@@ -359,7 +359,7 @@ namespace Snapshots
         public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
 
         /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
-        private void FlBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
+        private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
@@ -375,45 +375,45 @@ namespace Snapshots
 
             // Kernel 2 backward: Head.
             // Head: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, gradOutput, _flHead.Weight.Grad, _flHead.Bias!.Grad);
-            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, gradOutput, _flHead.Weight.Data, k1Dy);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, gradOutput, _flLayerHead.Weight.Grad, _flLayerHead.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, gradOutput, _flLayerHead.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Relu2 <- Bn2 <- Conv2.
             // Pass 1: ReLU mask + Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn2.Weight!.Grad, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn2.Bias!.Grad, _flK1SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.Grad, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.Grad, _flK1SumDy);
             // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flBn2.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flLayerBn2.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv2: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flConv2.Weight.Grad, default);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flConv2.Weight.Data, k0Dy);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv2.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv2.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Relu1 <- Bn1 <- Conv1.
             // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn1.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.Grad, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.Grad, _flK0SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flConv1.Weight.Grad, _flConv1.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.Grad, _flLayerConv1.Bias!.Grad);
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flConv1.Weight.Data, gradInput);
+                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv1.Weight.Data, gradInput);
             }
         }
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= _flCollectParameters();
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= _flCollectBuffers();
 
         /// <inheritdoc />
         public void ZeroGrad()
         {
-            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())
+            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= _flCollectParameters())
             {
                 parameter.ZeroGrad();
             }
@@ -422,37 +422,37 @@ namespace Snapshots
         /// <inheritdoc />
         public void ResetParameters(int seed)
         {
-            _flConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
-            _flBn1.ResetParameters();
-            _flBn1.ResetRunningStats();
-            _flConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 3));
-            _flBn2.ResetParameters();
-            _flBn2.ResetRunningStats();
-            _flHead.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 7));
+            _flLayerConv1.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
+            _flLayerBn1.ResetParameters();
+            _flLayerBn1.ResetRunningStats();
+            _flLayerConv2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 3));
+            _flLayerBn2.ResetParameters();
+            _flLayerBn2.ResetRunningStats();
+            _flLayerHead.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 7));
             _flSavedBatch = 0;
         }
 
-        private global::FusedLayers.Parameter[] FlCollectParameters()
+        private global::FusedLayers.Parameter[] _flCollectParameters()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
-            list.AddRange(_flConv1.Parameters());
-            list.AddRange(_flBn1.Parameters());
-            list.AddRange(_flConv2.Parameters());
-            list.AddRange(_flBn2.Parameters());
-            list.AddRange(_flHead.Parameters());
+            global::System.Collections.Generic.List<global::FusedLayers.Parameter> list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
+            list.AddRange(_flLayerConv1.Parameters());
+            list.AddRange(_flLayerBn1.Parameters());
+            list.AddRange(_flLayerConv2.Parameters());
+            list.AddRange(_flLayerBn2.Parameters());
+            list.AddRange(_flLayerHead.Parameters());
             return list.ToArray();
         }
 
-        private global::FusedLayers.Buffer[] FlCollectBuffers()
+        private global::FusedLayers.Buffer[] _flCollectBuffers()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
-            list.AddRange(_flBn1.Buffers());
-            list.AddRange(_flBn2.Buffers());
+            global::System.Collections.Generic.List<global::FusedLayers.Buffer> list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
+            list.AddRange(_flLayerBn1.Buffers());
+            list.AddRange(_flLayerBn2.Buffers());
             return list.ToArray();
         }
 
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
-        private void FlEnsureCapacity(int batch)
+        private void _flEnsureCapacity(int batch)
         {
             if (batch <= _flCapacity)
             {

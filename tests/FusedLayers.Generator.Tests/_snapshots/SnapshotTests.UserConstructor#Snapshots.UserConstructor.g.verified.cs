@@ -38,7 +38,7 @@ namespace Snapshots
     [global::System.CodeDom.Compiler.GeneratedCode("FusedLayers.Generator", "{version}")]
     partial class UserConstructor : global::FusedLayers.IFusedModel
     {
-        private const string FlModelName = "UserConstructor";
+        private const string _flModelName = "UserConstructor";
         private static readonly int[] s_flInputShape = new int[] { 1, 8, 8 };
         private static readonly int[] s_flOutputShape = new int[] { 4, 6, 6 };
         private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK0Conv = new(1, 4, 8, 8, 3, 1, 0);
@@ -62,28 +62,28 @@ namespace Snapshots
         /// <inheritdoc />
         public int OutputLength => OutputSampleLength;
 
-        private readonly global::FusedLayers.Conv2dLayer _flConv = new global::FusedLayers.Conv2dLayer("Conv", 1, 4, 3, 1, 0, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
+        private readonly global::FusedLayers.Conv2dLayer _flLayerConv = new global::FusedLayers.Conv2dLayer("Conv", 1, 4, 3, 1, 0, true, global::FusedLayers.ModelSeeds.ForLayer(0, 0));
 
         /// <summary>Layer 'Conv': Conv2d(1, 4, kernel_size=3, stride=1, padding=0, bias=True).</summary>
         public partial global::FusedLayers.Conv2dLayer Conv
         {
-            get => _flConv;
+            get => _flLayerConv;
         }
 
-        private readonly global::FusedLayers.BatchNorm2dLayer _flBn = new global::FusedLayers.BatchNorm2dLayer("Bn", 4, 1e-05, 0.1, true, true);
+        private readonly global::FusedLayers.BatchNorm2dLayer _flLayerBn = new global::FusedLayers.BatchNorm2dLayer("Bn", 4, 1e-05, 0.1, true, true);
 
         /// <summary>Layer 'Bn': BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
         public partial global::FusedLayers.BatchNorm2dLayer Bn
         {
-            get => _flBn;
+            get => _flLayerBn;
         }
 
-        private readonly global::FusedLayers.ReLULayer _flRelu = new global::FusedLayers.ReLULayer("Relu");
+        private readonly global::FusedLayers.ReLULayer _flLayerRelu = new global::FusedLayers.ReLULayer("Relu");
 
         /// <summary>Layer 'Relu': ReLU().</summary>
         public partial global::FusedLayers.ReLULayer Relu
         {
-            get => _flRelu;
+            get => _flLayerRelu;
         }
 
         private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
@@ -126,19 +126,19 @@ namespace Snapshots
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Forward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Forward");
             try
             {
-                int batch = global::FusedLayers.ModelChecks.BatchSize(FlModelName, input.Length, s_flInputShape);
-                global::FusedLayers.ModelChecks.OutputLength(FlModelName, output.Length, batch, s_flOutputShape);
+                int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
+                global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining)
                 {
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn", batch, s_flK0NormShape);
-                    FlForwardTraining(input, output, batch);
+                    _flForwardTraining(input, output, batch);
                 }
                 else
                 {
-                    FlForwardInference(input, output, batch);
+                    _flForwardInference(input, output, batch);
                 }
             }
             finally
@@ -151,10 +151,10 @@ namespace Snapshots
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
         /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
-        private void FlForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
-            FlEnsureCapacity(batch);
+            _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 64);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 144);
@@ -164,8 +164,8 @@ namespace Snapshots
 
             // Kernel 0: Conv -> Bn -> Relu.
             // Pass 1: Conv, with Bn's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flConv.Weight.Data, _flConv.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flBn.Weight!.Data, _flBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 4, 36, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
 
@@ -173,15 +173,15 @@ namespace Snapshots
             // Nothing the user can observe (weights, running statistics) changed before this point.
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn", _flK0Mean, _flK0Var);
             // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flBn.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 36, 0.1, _flBn.RunningMean!, _flBn.RunningVar!);
+            _flLayerBn.NumBatchesTracked++;
+            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 36, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
 
             k0Y.CopyTo(output);
             _flSavedBatch = batch;
         }
 
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
-        private void FlForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+        private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
@@ -189,20 +189,20 @@ namespace Snapshots
             // Kernel 0: Conv -> Bn -> Relu.
             // Bn folded into Conv from the running statistics (refolded every call, so later
             // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flBn.RunningMean!, _flBn.RunningVar!, _flBn.Weight!.Data, _flBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
-            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flConv.Weight.Data, _flConv.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, output, true, default, default);
         }
 
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                global::FusedLayers.ModelChecks.GradInputLength(FlModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
-                FlBackward(gradOutput, gradInput, true);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
+                _flBackward(gradOutput, gradInput, true);
             }
             finally
             {
@@ -213,11 +213,11 @@ namespace Snapshots
         /// <inheritdoc />
         public void Backward(global::System.ReadOnlySpan<float> gradOutput)
         {
-            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, FlModelName, "Backward");
+            global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(FlModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
-                FlBackward(gradOutput, default, false);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                _flBackward(gradOutput, default, false);
             }
             finally
             {
@@ -229,7 +229,7 @@ namespace Snapshots
         public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
 
         /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
-        private void FlBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
+        private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
@@ -241,28 +241,28 @@ namespace Snapshots
             // Kernel 0 backward: Relu <- Bn <- Conv.
             // Pass 1: ReLU mask + Bn sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 4, 36, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flBn.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.Grad, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.Grad, _flK0SumDy);
             // Pass 2: gradient through Bn: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 4, 36, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 4, 36, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flConv.Weight.Grad, _flConv.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.Grad, _flLayerConv.Bias!.Grad);
             if (inputGradient)
             {
-                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flConv.Weight.Data, gradInput);
+                global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);
             }
         }
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= FlCollectParameters();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Parameter> Parameters => _flParameters ??= _flCollectParameters();
 
         /// <inheritdoc />
-        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= FlCollectBuffers();
+        public global::System.Collections.Generic.IReadOnlyList<global::FusedLayers.Buffer> Buffers => _flBuffers ??= _flCollectBuffers();
 
         /// <inheritdoc />
         public void ZeroGrad()
         {
-            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= FlCollectParameters())
+            foreach (global::FusedLayers.Parameter parameter in _flParameters ??= _flCollectParameters())
             {
                 parameter.ZeroGrad();
             }
@@ -271,29 +271,29 @@ namespace Snapshots
         /// <inheritdoc />
         public void ResetParameters(int seed)
         {
-            _flConv.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
-            _flBn.ResetParameters();
-            _flBn.ResetRunningStats();
+            _flLayerConv.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
+            _flLayerBn.ResetParameters();
+            _flLayerBn.ResetRunningStats();
             _flSavedBatch = 0;
         }
 
-        private global::FusedLayers.Parameter[] FlCollectParameters()
+        private global::FusedLayers.Parameter[] _flCollectParameters()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
-            list.AddRange(_flConv.Parameters());
-            list.AddRange(_flBn.Parameters());
+            global::System.Collections.Generic.List<global::FusedLayers.Parameter> list = new global::System.Collections.Generic.List<global::FusedLayers.Parameter>();
+            list.AddRange(_flLayerConv.Parameters());
+            list.AddRange(_flLayerBn.Parameters());
             return list.ToArray();
         }
 
-        private global::FusedLayers.Buffer[] FlCollectBuffers()
+        private global::FusedLayers.Buffer[] _flCollectBuffers()
         {
-            var list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
-            list.AddRange(_flBn.Buffers());
+            global::System.Collections.Generic.List<global::FusedLayers.Buffer> list = new global::System.Collections.Generic.List<global::FusedLayers.Buffer>();
+            list.AddRange(_flLayerBn.Buffers());
             return list.ToArray();
         }
 
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
-        private void FlEnsureCapacity(int batch)
+        private void _flEnsureCapacity(int batch)
         {
             if (batch <= _flCapacity)
             {
