@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using FusedLayers.Generator.Diagnostics;
 using FusedLayers.Generator.Discovery;
 using FusedLayers.Generator.Emit;
@@ -65,7 +66,12 @@ public sealed class FusedModelGenerator : IIncrementalGenerator
             .Where(static d => d.Count > 0);
 
         context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider), static (spc, pair) => Report(spc, pair.Left, pair.Right));
-        context.RegisterSourceOutput(notes.Combine(context.CompilationProvider), static (spc, pair) => Report(spc, pair.Left, pair.Right));
+        // Notes are reported at file locations, without the compilation: a model with notes stays cached on
+        // unrelated edits. FusedLayersFusionNotes=warning (an MSBuild property) shows them in build output.
+        IncrementalValueProvider<bool> notesAsWarnings = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.FusedLayersFusionNotes", out string? value) &&
+                                           string.Equals(value?.Trim(), "warning", System.StringComparison.OrdinalIgnoreCase));
+        context.RegisterSourceOutput(notes.Combine(notesAsWarnings), static (spc, pair) => ReportNotes(spc, pair.Left, pair.Right));
         context.RegisterSourceOutput(emitFailures.Combine(context.CompilationProvider), static (spc, pair) => Report(spc, pair.Left, pair.Right));
         context.RegisterSourceOutput(sources, static (spc, source) =>
         {
@@ -89,6 +95,17 @@ public sealed class FusedModelGenerator : IIncrementalGenerator
         foreach (DiagnosticInfo diagnostic in diagnostics)
         {
             context.ReportDiagnostic(diagnostic.ToDiagnostic(compilation));
+        }
+    }
+
+    private static void ReportNotes(SourceProductionContext context, EquatableArray<DiagnosticInfo> notes, bool asWarnings)
+    {
+        foreach (DiagnosticInfo note in notes)
+        {
+            Diagnostic diagnostic = note.ToDiagnostic();
+            context.ReportDiagnostic(asWarnings
+                ? Diagnostic.Create(diagnostic.Descriptor, diagnostic.Location, DiagnosticSeverity.Warning, null, null, note.Arguments.Select(a => (object?)a).ToArray())
+                : diagnostic);
         }
     }
 

@@ -72,6 +72,39 @@ public sealed class CachingTests
         AssertReused(first.RunResult, second);
     }
 
+    /// <summary>A model whose plan carries FL0301 notes (a BatchNorm after the activation runs as its own kernel).</summary>
+    private const string ModelWithNotes = """
+        using FusedLayers;
+
+        namespace Seed.Models;
+
+        [FusedModel(InputShape = new[] { 3, 16, 16 })]
+        public partial class WithNotes
+        {
+            [Conv2d(3, 8, KernelSize = 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+            [ReLU] public partial ReLULayer Relu { get; }
+            [BatchNorm2d(8)] public partial BatchNorm2dLayer Bn { get; }
+            [Residual("Conv")] public partial ResidualLayer Add { get; }
+        }
+        // A trailing comment that the caching tests edit.
+        """;
+
+    [Fact]
+    public void Model_with_fusion_notes_is_cached_on_unrelated_edits()
+    {
+        GeneratorRunOutput first = GeneratorHarness.Run(ModelWithNotes);
+        Assert.Contains(first.GeneratorDiagnostics, d => d.Id == "FL0301");
+        Compilation added = first.InputCompilation.Clone().AddSyntaxTrees(GeneratorHarness.Parse(Unrelated, "Unrelated.cs"));
+
+        GeneratorDriver driver = first.Rerun(added);
+        AssertReused(first.RunResult, driver.GetRunResult());
+
+        Compilation commented = Edit(added, "// A trailing comment that the caching tests edit.", "// Another comment, of another length.");
+        GeneratorDriverRunResult third = driver.RunGenerators(commented).GetRunResult();
+        AssertReused(first.RunResult, third);
+        Assert.Contains(third.Diagnostics, d => d.Id == "FL0301");
+    }
+
     [Fact]
     public void Changing_an_attribute_argument_re_emits_the_model()
     {
