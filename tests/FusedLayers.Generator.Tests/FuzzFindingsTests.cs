@@ -294,6 +294,38 @@ public sealed class FuzzFindingsTests
         Assert.Contains("did you mean 'StemRelu'?", run.GeneratorDiagnostics[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture), System.StringComparison.Ordinal);
     }
 
+    // ------------------------------------------------------------ 14: fusion notes in build output
+
+    [Theory]
+    [InlineData(null, DiagnosticSeverity.Info)]
+    [InlineData("warning", DiagnosticSeverity.Warning)]
+    [InlineData("Warning ", DiagnosticSeverity.Warning)]
+    [InlineData("info", DiagnosticSeverity.Info)]
+    public void FusedLayersFusionNotes_property_raises_FL0301_to_a_warning(string? value, DiagnosticSeverity expected)
+    {
+        var globals = new System.Collections.Generic.Dictionary<string, string>();
+        if (value is not null)
+        {
+            globals["build_property.FusedLayersFusionNotes"] = value;
+        }
+
+        Microsoft.CodeAnalysis.CSharp.CSharpCompilation compilation = GeneratorHarness.CreateCompilation(Usings +
+            "namespace Demo;\n[FusedModel(InputShape = new[] { 4 })] public partial class Net {\n [Linear(4, 4)] public partial LinearLayer Fc { get; }\n" +
+            " [ReLU] public partial ReLULayer Act { get; }\n [BatchNorm1d(4)] public partial BatchNorm1dLayer Bn { get; } }");
+        GeneratorDriver driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(
+            [new FusedModelGenerator().AsSourceGenerator()],
+            parseOptions: GeneratorHarness.ParseOptions,
+            optionsProvider: new TestAnalyzerConfigOptionsProvider(globals));
+
+        GeneratorRunResult result = driver.RunGenerators(compilation).GetRunResult().Results.Single();
+
+        Diagnostic note = Assert.Single(result.Diagnostics);
+        Assert.Equal("FL0301", note.Id);
+        Assert.Equal(expected, note.Severity);
+        Assert.Equal(GeneratorHarness.MainPath, note.Location.GetLineSpan().Path);
+        Assert.Equal(5, note.Location.GetLineSpan().StartLinePosition.Line);
+    }
+
     // ------------------------------------------------------------ helpers
 
     private static void AssertNoThrow(ProbeResult run)
