@@ -120,11 +120,11 @@ internal static class ActivationMath
             case ActivationKind.Identity:
                 return 1f;
             case ActivationKind.ReLU:
-                return x > 0f ? 1f : 0f;
+                return x <= 0f ? 0f : 1f; // PyTorch's threshold_backward: NaN passes the gradient on
             case ActivationKind.LeakyReLU:
                 return x > 0f ? 1f : slope;
             case ActivationKind.ReLU6:
-                return x > 0f && x < 6f ? 1f : 0f;
+                return x <= 0f || x >= 6f ? 0f : 1f; // hardtanh_backward: NaN passes the gradient on
             case ActivationKind.SiLU:
             {
                 float sig = Sigmoid(x);
@@ -203,11 +203,11 @@ internal static class ActivationMath
             case ActivationKind.Identity:
                 return one;
             case ActivationKind.ReLU:
-                return Vector256.ConditionalSelect(Vector256.GreaterThan(x, zero), one, zero);
+                return Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, zero), zero, one);
             case ActivationKind.LeakyReLU:
                 return Vector256.ConditionalSelect(Vector256.GreaterThan(x, zero), one, slope);
             case ActivationKind.ReLU6:
-                return Vector256.ConditionalSelect(Vector256.GreaterThan(x, zero) & Vector256.LessThan(x, Vector256.Create(6f)), one, zero);
+                return Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, zero) | Vector256.GreaterThanOrEqual(x, Vector256.Create(6f)), zero, one);
             case ActivationKind.SiLU:
             {
                 Vector256<float> sig = Sigmoid(x);
@@ -290,11 +290,11 @@ internal static class ActivationMath
             case ActivationKind.Identity:
                 return one;
             case ActivationKind.ReLU:
-                return Vector512.ConditionalSelect(Vector512.GreaterThan(x, zero), one, zero);
+                return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, zero), zero, one);
             case ActivationKind.LeakyReLU:
                 return Vector512.ConditionalSelect(Vector512.GreaterThan(x, zero), one, slope);
             case ActivationKind.ReLU6:
-                return Vector512.ConditionalSelect(Vector512.GreaterThan(x, zero) & Vector512.LessThan(x, Vector512.Create(6f)), one, zero);
+                return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, zero) | Vector512.GreaterThanOrEqual(x, Vector512.Create(6f)), zero, one);
             case ActivationKind.SiLU:
             {
                 Vector512<float> sig = Sigmoid(x);

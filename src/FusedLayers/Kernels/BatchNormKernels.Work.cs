@@ -155,7 +155,7 @@ public static unsafe partial class BatchNormKernels
             double* sums = partial + (2 * row);
             for (int c = 0; c < channels; c++)
             {
-                float v = mask != null && !(mask[c] > 0f) ? 0f : g[c];
+                float v = mask != null && mask[c] <= 0f ? 0f : g[c]; // threshold_backward: a NaN output passes the gradient on
                 sums[2 * c] = 0.0 + v;
                 sums[(2 * c) + 1] = 0.0 + (v * (double)(input[c] - mean[c]));
             }
@@ -221,7 +221,7 @@ public static unsafe partial class BatchNormKernels
             float* output = dx + row;
             for (int c = 0; c < channels; c++)
             {
-                float v = mask != null && !(mask[c] > 0f) ? 0f : g[c];
+                float v = mask != null && mask[c] <= 0f ? 0f : g[c]; // threshold_backward: a NaN output passes the gradient on
                 output[c] = (v * k[3 * c]) + ((input[c] - mean[c]) * k[(3 * c) + 2]) + k[(3 * c) + 1];
             }
         }

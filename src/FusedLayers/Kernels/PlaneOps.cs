@@ -182,7 +182,7 @@ internal static class PlaneOps
                 Vector512<float> g = Vector512.LoadUnsafe(ref dyr, (nuint)i);
                 if (mask)
                 {
-                    g = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.LoadUnsafe(ref yr, (nuint)i), Vector512<float>.Zero), g, Vector512<float>.Zero);
+                    g = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref yr, (nuint)i), Vector512<float>.Zero), Vector512<float>.Zero, g);
                 }
 
                 a0 += g;
@@ -200,7 +200,7 @@ internal static class PlaneOps
                 Vector256<float> g = Vector256.LoadUnsafe(ref dyr, (nuint)i);
                 if (mask)
                 {
-                    g = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref yr, (nuint)i), Vector256<float>.Zero), g, Vector256<float>.Zero);
+                    g = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref yr, (nuint)i), Vector256<float>.Zero), Vector256<float>.Zero, g);
                 }
 
                 a0 += g;
@@ -213,7 +213,7 @@ internal static class PlaneOps
 
         for (; i < n; i++)
         {
-            float g = mask && !(Unsafe.Add(ref yr, i) > 0f) ? 0f : Unsafe.Add(ref dyr, i);
+            float g = mask && Unsafe.Add(ref yr, i) <= 0f ? 0f : Unsafe.Add(ref dyr, i);
             sd += g;
             sdx += g * (double)(Unsafe.Add(ref xr, i) - mu);
         }
@@ -243,7 +243,7 @@ internal static class PlaneOps
                 Vector512<float> g = Vector512.LoadUnsafe(ref dyr, (nuint)i);
                 if (mask)
                 {
-                    g = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.LoadUnsafe(ref yr, (nuint)i), Vector512<float>.Zero), g, Vector512<float>.Zero);
+                    g = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref yr, (nuint)i), Vector512<float>.Zero), Vector512<float>.Zero, g);
                 }
 
                 Vector512<float> centered = Vector512.LoadUnsafe(ref xr, (nuint)i) - vmu;
@@ -258,7 +258,7 @@ internal static class PlaneOps
                 Vector256<float> g = Vector256.LoadUnsafe(ref dyr, (nuint)i);
                 if (mask)
                 {
-                    g = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref yr, (nuint)i), Vector256<float>.Zero), g, Vector256<float>.Zero);
+                    g = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref yr, (nuint)i), Vector256<float>.Zero), Vector256<float>.Zero, g);
                 }
 
                 Vector256<float> centered = Vector256.LoadUnsafe(ref xr, (nuint)i) - vmu;
@@ -268,7 +268,7 @@ internal static class PlaneOps
 
         for (; i < n; i++)
         {
-            float g = mask && !(Unsafe.Add(ref yr, i) > 0f) ? 0f : Unsafe.Add(ref dyr, i);
+            float g = mask && Unsafe.Add(ref yr, i) <= 0f ? 0f : Unsafe.Add(ref dyr, i);
             Unsafe.Add(ref dxr, i) = (g * a) + ((Unsafe.Add(ref xr, i) - mu) * c) + b;
         }
     }
@@ -289,7 +289,7 @@ internal static class PlaneOps
             for (; i <= n - 16; i += 16)
             {
                 Vector512<float> g = Vector512.LoadUnsafe(ref dyr, (nuint)i);
-                Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.LoadUnsafe(ref yr, (nuint)i), Vector512<float>.Zero), g, Vector512<float>.Zero)
+                Vector512.ConditionalSelect(Vector512.LessThanOrEqual(Vector512.LoadUnsafe(ref yr, (nuint)i), Vector512<float>.Zero), Vector512<float>.Zero, g)
                     .StoreUnsafe(ref dxr, (nuint)i);
             }
         }
@@ -298,14 +298,14 @@ internal static class PlaneOps
             for (; i <= n - 8; i += 8)
             {
                 Vector256<float> g = Vector256.LoadUnsafe(ref dyr, (nuint)i);
-                Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.LoadUnsafe(ref yr, (nuint)i), Vector256<float>.Zero), g, Vector256<float>.Zero)
+                Vector256.ConditionalSelect(Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref yr, (nuint)i), Vector256<float>.Zero), Vector256<float>.Zero, g)
                     .StoreUnsafe(ref dxr, (nuint)i);
             }
         }
 
         for (; i < n; i++)
         {
-            Unsafe.Add(ref dxr, i) = Unsafe.Add(ref yr, i) > 0f ? Unsafe.Add(ref dyr, i) : 0f;
+            Unsafe.Add(ref dxr, i) = Unsafe.Add(ref yr, i) <= 0f ? 0f : Unsafe.Add(ref dyr, i);
         }
     }
 

@@ -52,7 +52,7 @@ public sealed class ReferenceActivation : IReferenceLayer
     public static double Value(Activation activation, double x) => activation.Kind switch
     {
         ActivationKind.Identity => x,
-        ActivationKind.ReLU => x > 0 ? x : 0,
+        ActivationKind.ReLU => x < 0 ? 0 : x, // NaN stays NaN, as torch.relu
         ActivationKind.LeakyReLU => x > 0 ? x : x * activation.NegativeSlope,
         ActivationKind.ReLU6 => Math.Min(Math.Max(x, 0), 6),
         ActivationKind.SiLU => x * Sigmoid(x),
@@ -74,11 +74,11 @@ public sealed class ReferenceActivation : IReferenceLayer
             case ActivationKind.Identity:
                 return 1;
             case ActivationKind.ReLU:
-                return x > 0 ? 1 : 0;
+                return x <= 0 ? 0 : 1; // threshold_backward: NaN passes the gradient on
             case ActivationKind.LeakyReLU:
                 return x > 0 ? 1 : activation.NegativeSlope;
             case ActivationKind.ReLU6:
-                return x > 0 && x < 6 ? 1 : 0;
+                return x <= 0 || x >= 6 ? 0 : 1; // hardtanh_backward
             case ActivationKind.SiLU:
                 double s = Sigmoid(x);
                 return s * (1 + (x * (1 - s)));

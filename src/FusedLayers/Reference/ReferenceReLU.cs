@@ -35,7 +35,7 @@ public sealed class ReferenceReLU : IReferenceLayer
         var output = new ReferenceTensor(input.Shape);
         for (int i = 0; i < input.Length; i++)
         {
-            output.Data[i] = input.Data[i] > 0.0 ? input.Data[i] : 0.0;
+            output.Data[i] = input.Data[i] < 0.0 ? 0.0 : input.Data[i]; // NaN stays NaN, as torch.relu
         }
 
         savedInput = input.Clone();
@@ -50,7 +50,7 @@ public sealed class ReferenceReLU : IReferenceLayer
         var gradInput = new ReferenceTensor(input.Shape);
         for (int i = 0; i < input.Length; i++)
         {
-            gradInput.Data[i] = input.Data[i] > 0.0 ? gradOutput.Data[i] : 0.0;
+            gradInput.Data[i] = input.Data[i] <= 0.0 ? 0.0 : gradOutput.Data[i]; // threshold_backward
         }
 
         return gradInput;

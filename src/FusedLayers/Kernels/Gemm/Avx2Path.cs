@@ -60,7 +60,7 @@ internal readonly unsafe struct Avx2Path : IGemmPath
                 for (int t = 0; t < length; t++)
                 {
                     float v = src[t] + bias;
-                    dst[t] = relu && !(v > 0f) ? 0f : v;
+                    dst[t] = relu && v < 0f ? 0f : v; // NaN stays NaN
                 }
             }
 
@@ -76,7 +76,7 @@ internal readonly unsafe struct Avx2Path : IGemmPath
             {
                 int at = i < last ? i : last;
                 Vector256<float> v = Avx.Add(Avx.LoadVector256(src + at), vb);
-                Avx.Store(dst + at, relu ? Avx.Max(v, zero) : v);
+                Avx.Store(dst + at, relu ? Avx.Max(zero, v) : v);
                 if (at == last)
                 {
                     break;
@@ -139,13 +139,13 @@ internal readonly unsafe struct Avx2Path : IGemmPath
                 v = Avx.Add(v, Avx.LoadVector256(bias + i));
             }
 
-            Avx.Store(dst + i, relu ? Avx.Max(v, zero) : v);
+            Avx.Store(dst + i, relu ? Avx.Max(zero, v) : v);
         }
 
         for (; i < length; i++)
         {
             float v = bias != null ? src[i] + bias[i] : src[i];
-            dst[i] = relu && !(v > 0f) ? 0f : v;
+            dst[i] = relu && v < 0f ? 0f : v; // NaN stays NaN
         }
     }
 

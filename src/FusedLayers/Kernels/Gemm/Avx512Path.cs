@@ -58,7 +58,7 @@ internal readonly unsafe struct Avx512Path : IGemmPath
                 for (int t = 0; t < length; t++)
                 {
                     float v = src[t] + bias;
-                    dst[t] = relu && !(v > 0f) ? 0f : v;
+                    dst[t] = relu && v < 0f ? 0f : v; // NaN stays NaN
                 }
             }
 
@@ -128,7 +128,7 @@ internal readonly unsafe struct Avx512Path : IGemmPath
         for (; i < length; i++)
         {
             float v = bias != null ? src[i] + bias[i] : src[i];
-            dst[i] = relu && !(v > 0f) ? 0f : v;
+            dst[i] = relu && v < 0f ? 0f : v; // NaN stays NaN
         }
     }
 
@@ -244,9 +244,9 @@ internal readonly unsafe struct Avx512Path : IGemmPath
         }
     }
 
-    /// <summary><c>v &gt; 0 ? v : 0</c> per lane (NaN becomes 0, as the scalar path).</summary>
+    /// <summary><c>v &lt; 0 ? 0 : v</c> per lane: NaN stays NaN, as in PyTorch and the scalar path.</summary>
     private static Vector512<float> Relu(Vector512<float> v) =>
-        Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), v, Vector512<float>.Zero);
+        Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), Vector512<float>.Zero, v);
 
     /// <summary>Lanes added pairwise in a fixed order.</summary>
     private static double SumLanes(Vector512<double> s) =>
