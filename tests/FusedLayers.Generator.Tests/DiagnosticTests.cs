@@ -1694,8 +1694,96 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void FL0009_member_collides_with_a_generated_member()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 4 })]
+            public partial class Net
+            {
+                [Linear(4, 4)] public partial LinearLayer [|Training|] { get; }
+                public void [|ZeroGrad|]() { }
+                public void ZeroGrad(int which) { }
+            }
+            """,
+            ("FL0009", 0),
+            ("FL0009", 1));
+
+        Assert.Contains(
+            "Member 'ZeroGrad' of model 'Net' collides with the generated method 'ZeroGrad()'; rename it",
+            run.GeneratorDiagnostics.Select(d => d.GetMessage(CultureInfo.InvariantCulture)));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0010_layers_without_a_model_attribute()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            public partial class [|Net|]
+            {
+                [Linear(4, 4)] public partial LinearLayer Fc { get; }
+                [ReLU] public partial ReLULayer Act { get; }
+            }
+            """,
+            ("FL0010", 0));
+
+        Assert.Equal(
+            "Class 'Net' declares layers ('Fc' is [Linear]) but has no [FusedModel] attribute: add [FusedModel(InputShape = new[] { ... })] to the class",
+            Message(run, "FL0010"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0207_weights_too_large()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 46341 })]
+            public partial class Net
+            {
+                [[|Linear(46341, 46341)|]] public partial LinearLayer Fc { get; }
+            }
+            """,
+            ("FL0207", 0));
+
+        Assert.Equal("Layer 'Fc' has 2147488281 weights; at most 2^30 (1073741824) per tensor are supported", Message(run, "FL0207"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
     public void Diagnostics_are_reported_at_source_locations()
     {
+        GeneratorRunOutput run = GeneratorHarness.Run(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 3, 32, 32 })]
+            public partial class Net
+            {
+                [Conv2d(3, 64, 3, Padding = 1)] public partial Conv2dLayer Conv { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+                [[|BatchNorm2d(32)|]] public partial BatchNorm2dLayer Bn { get; }
+            }
+            """);
+
+        Diagnostic error = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal(LocationKind.SourceFile, error.Location.Kind);
+        Assert.Same(run.MainTree, error.Location.SourceTree);
+        Assert.Equal([run.Expected("FL0201")], run.FormattedGeneratorDiagnostics.ToArray());
+    }
+
+    [Fact]
+    public void Fusion_notes_are_reported_at_file_locations_so_they_stay_cached()
+    {
+        // FL0301 notes do not look at the compilation (a model with notes stays cached on unrelated edits), so
+        // they point at the file, span and line of the attribute without holding its syntax tree.
         GeneratorRunOutput run = GeneratorHarness.Run(
             """
             using FusedLayers;
@@ -1710,9 +1798,10 @@ public sealed class DiagnosticTests
             """);
 
         Diagnostic note = Assert.Single(run.GeneratorDiagnostics);
-        Assert.Equal(LocationKind.SourceFile, note.Location.Kind);
-        Assert.Same(run.MainTree, note.Location.SourceTree);
-        Assert.Equal([run.Expected("FL0301")], run.FormattedGeneratorDiagnostics.ToArray());
+        Assert.Equal(LocationKind.ExternalFile, note.Location.Kind);
+        Assert.Equal(run.Spans[0], note.Location.SourceSpan);
+        Assert.Equal(GeneratorHarness.MainPath, note.Location.GetLineSpan().Path);
+        Assert.Equal(7, note.Location.GetLineSpan().StartLinePosition.Line);
     }
 
     [Fact]
@@ -1727,10 +1816,10 @@ public sealed class DiagnosticTests
         // FL0099 is the generator-failure fallback; GeneratorRobustnessTests asserts that it never appears.
         Assert.Equal(
             [
-                "FL0001", "FL0002", "FL0003", "FL0004", "FL0005", "FL0006", "FL0007", "FL0008",
+                "FL0001", "FL0002", "FL0003", "FL0004", "FL0005", "FL0006", "FL0007", "FL0008", "FL0009", "FL0010",
                 "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108", "FL0109", "FL0110",
                 "FL0111", "FL0112", "FL0113", "FL0114", "FL0120",
-                "FL0201", "FL0202", "FL0203", "FL0204", "FL0205", "FL0206", "FL0301",
+                "FL0201", "FL0202", "FL0203", "FL0204", "FL0205", "FL0206", "FL0207", "FL0301",
             ],
             ids);
     }

@@ -32,9 +32,9 @@ internal static class ReservedMembers
         ("Eval", []),
         ("Forward", [FloatReadOnlySpan, FloatSpan]),
         ("Forward", [Tensor]),
-        ("Backward", [FloatReadOnlySpan, FloatSpan]),
-        ("Backward", [FloatReadOnlySpan]),
-        ("Backward", [Tensor]),
+        ("Backward", [FloatReadOnlySpan, FloatSpan, "bool"]),
+        ("Backward", [FloatReadOnlySpan, "bool"]),
+        ("Backward", [Tensor, "bool"]),
         ("ZeroGrad", []),
         ("ResetParameters", ["int"]),
     ];

@@ -84,8 +84,17 @@ internal sealed class KernelNames
     /// <summary>Gradient of the residual add's output (before the activation), kept until the skip source's gradient is complete.</summary>
     public string Da => Prefix + "Da";
 
-    /// <summary>Projection (1x1 conv) output before its BatchNorm; in backward, overwritten by its gradient.</summary>
+    /// <summary>Projection (1x1 conv) output before its BatchNorm; saved for backward and never overwritten there.</summary>
     public string ProjZ => Prefix + "ProjZ";
+
+    /// <summary>
+    /// The projection BatchNorm's input gradient: the kernel's <see cref="Dz"/>, free once the anchor's input gradient
+    /// is written, or a buffer of its own. Never <see cref="ProjZ"/>: a retained pass (retainGraph) must stay intact.
+    /// </summary>
+    public string ProjDz => ProjectionGradientInDz ? Dz : Prefix + "ProjDz";
+
+    /// <summary>Whether <see cref="ProjDz"/> reuses <see cref="Dz"/>.</summary>
+    public bool ProjectionGradientInDz => HasDz && Kernel.Anchor is not null;
 
     /// <summary>Gradient of the projection's input (the skip source), added to the source's gradient.</summary>
     public string SkipDx => Prefix + "SkipDx";

@@ -9,29 +9,40 @@ namespace FusedLayers.Generator.Emit;
 /// <summary>The backward pass: kernels in reverse, each fusing the ReLU mask with the BatchNorm reductions.</summary>
 internal static partial class ModelEmitter
 {
+    /// <summary>A Backward consumes the saved pass (PyTorch frees the graph) unless the caller keeps it.</summary>
+    private static void WritePassUsed(CodeWriter w)
+    {
+        w.Line("if (!retainGraph)");
+        w.OpenBrace();
+        w.Line("_flSavedPass = global::FusedLayers.ModelChecks.PassUsed;");
+        w.CloseBrace();
+    }
+
     private static void WriteBackward(CodeWriter w, FusionPlan plan, List<KernelNames> kernels)
     {
         w.Line("/// <inheritdoc />");
-        w.Line($"public void Backward({ReadOnlySpan} gradOutput, {Span} gradInput)");
+        w.Line($"public void Backward({ReadOnlySpan} gradOutput, {Span} gradInput, bool retainGraph = false)");
         w.OpenBrace();
         WriteGuardEnter(w, "Backward");
-        w.Line("global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);");
+        w.Line("global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedPass, _flSavedBatch, gradOutput.Length, s_flOutputShape);");
         w.Line("global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);");
         w.Line("_flBackward(gradOutput, gradInput, true);");
+        WritePassUsed(w);
         WriteGuardExit(w);
         w.CloseBrace();
         w.Line();
         w.Line("/// <inheritdoc />");
-        w.Line($"public void Backward({ReadOnlySpan} gradOutput)");
+        w.Line($"public void Backward({ReadOnlySpan} gradOutput, bool retainGraph = false)");
         w.OpenBrace();
         WriteGuardEnter(w, "Backward");
-        w.Line("global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);");
+        w.Line("global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedPass, _flSavedBatch, gradOutput.Length, s_flOutputShape);");
         w.Line("_flBackward(gradOutput, default, false);");
+        WritePassUsed(w);
         WriteGuardExit(w);
         w.CloseBrace();
         w.Line();
         w.Line("/// <inheritdoc />");
-        w.Line("public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);");
+        w.Line("public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput, bool retainGraph = false) => global::FusedLayers.ModelTensors.Backward(this, gradOutput, retainGraph);");
         w.Line();
         w.Line("/// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>");
         w.Line($"private void _flBackward({ReadOnlySpan} gradOutput, {Span} gradInput, bool inputGradient)");
@@ -258,13 +269,14 @@ internal static partial class ModelEmitter
         {
             string layer = Field(residual);
             string projZ = scope.Get(k.ProjZ, k.NormLength);
-            w.Line($"// {residual.Name}'s projection: its BatchNorm (gradient written over its saved input), then the 1x1 convolution.");
+            string projDz = scope.Get(k.ProjDz, k.NormLength);
+            w.Line($"// {residual.Name}'s projection: its BatchNorm (gradient into {(k.ProjectionGradientInDz ? "the anchor's gradient buffer, free again" : "its own buffer")}; the saved input stays intact), then the 1x1 convolution.");
             w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {da}, default, {projZ}, {k.ProjMean}, {k.ProjInvStd}, {k.ProjSumDy}, {k.ProjSumDyXhat});");
             w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Weight!.Grad, {k.ProjSumDyXhat});");
             w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Bias!.Grad, {k.ProjSumDy});");
-            w.Line($"{Kernels}BatchNormKernels.BackwardInput(in context, batch, {c}, {s}, {da}, default, {projZ}, {k.ProjMean}, {k.ProjInvStd}, {layer}.ProjectionNorm!.Weight!.Data, {k.ProjSumDy}, {k.ProjSumDyXhat}, {projZ});");
-            w.Line($"{Kernels}Conv2dKernels.BackwardParameters(in context, in {k.ProjGeometry}, batch, {skip}, {projZ}, {layer}.Projection!.Weight.Grad, default);");
-            w.Line($"{Kernels}Conv2dKernels.BackwardInput(in context, in {k.ProjGeometry}, batch, {projZ}, {layer}.Projection!.Weight.Data, {scope.Get(k.SkipDx, k.SkipLength)});");
+            w.Line($"{Kernels}BatchNormKernels.BackwardInput(in context, batch, {c}, {s}, {da}, default, {projZ}, {k.ProjMean}, {k.ProjInvStd}, {layer}.ProjectionNorm!.Weight!.Data, {k.ProjSumDy}, {k.ProjSumDyXhat}, {projDz});");
+            w.Line($"{Kernels}Conv2dKernels.BackwardParameters(in context, in {k.ProjGeometry}, batch, {skip}, {projDz}, {layer}.Projection!.Weight.Grad, default);");
+            w.Line($"{Kernels}Conv2dKernels.BackwardInput(in context, in {k.ProjGeometry}, batch, {projDz}, {layer}.Projection!.Weight.Data, {scope.Get(k.SkipDx, k.SkipLength)});");
         }
     }
 

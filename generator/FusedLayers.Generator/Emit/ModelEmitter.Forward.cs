@@ -74,10 +74,12 @@ internal static partial class ModelEmitter
         w.Line($"private void _flForwardTraining({ReadOnlySpan} input, {Span} output, int batch)");
         w.OpenBrace();
         w.Line("_flSavedBatch = 0;");
+        w.Line("_flSavedPass = global::FusedLayers.ModelChecks.PassNone;");
         if (kernels.Count == 0)
         {
             w.Line("input.CopyTo(output);");
             w.Line("_flSavedBatch = batch;");
+            w.Line("_flSavedPass = global::FusedLayers.ModelChecks.PassSaved;");
             w.CloseBrace();
             w.Line();
             return;
@@ -105,6 +107,7 @@ internal static partial class ModelEmitter
         });
 
         w.Line("_flSavedBatch = batch;");
+        w.Line("_flSavedPass = global::FusedLayers.ModelChecks.PassSaved;");
         w.CloseBrace();
         w.Line();
     }
@@ -180,7 +183,11 @@ internal static partial class ModelEmitter
         w.Line("/// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>");
         w.Line($"private void _flForwardInference({ReadOnlySpan} input, {Span} output, int batch)");
         w.OpenBrace();
-        w.Line("_flSavedBatch = 0;");
+        w.Line("// The inference pass reuses the training pass's buffers: a saved pass is gone (Backward says so).");
+        w.Line("if (_flSavedPass == global::FusedLayers.ModelChecks.PassSaved)");
+        w.OpenBrace();
+        w.Line("_flSavedPass = global::FusedLayers.ModelChecks.PassDiscarded;");
+        w.CloseBrace();
         if (kernels.Count == 0)
         {
             w.Line("input.CopyTo(output);");

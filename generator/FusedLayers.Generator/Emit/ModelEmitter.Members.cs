@@ -138,9 +138,11 @@ internal static partial class ModelEmitter
         w.Line("/// <inheritdoc />");
         w.Line("public global::FusedLayers.ExecutionOptions Execution => _flExecution;");
         w.Line();
-        w.Line("// Mode and saved state. _flSavedBatch is the batch of the last completed training forward (0: nothing saved).");
+        w.Line("// Mode and saved state. _flSavedBatch is the batch of the last completed training forward; _flSavedPass says");
+        w.Line("// whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed / PassDiscarded).");
         w.Line("private bool _flTraining = true;");
         w.Line("private int _flSavedBatch;");
+        w.Line("private int _flSavedPass;");
         w.Line("private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)");
         w.Line("private int _flCapacity;");
         w.Line($"private global::FusedLayers.Parameter[]? _flParameters;");
@@ -183,6 +185,11 @@ internal static partial class ModelEmitter
             if (k.HasProjection)
             {
                 w.Line($"private float[] {k.ProjZ} = global::System.Array.Empty<float>();");
+                if (!k.ProjectionGradientInDz)
+                {
+                    w.Line($"private float[] {k.ProjDz} = global::System.Array.Empty<float>();");
+                }
+
                 w.Line($"private float[] {k.SkipDx} = global::System.Array.Empty<float>();");
                 foreach (string name in new[] { k.ProjMean, k.ProjVar, k.ProjInvStd, k.ProjScale, k.ProjShift, k.ProjSumDy, k.ProjSumDyXhat })
                 {
@@ -304,6 +311,7 @@ internal static partial class ModelEmitter
         }
 
         w.Line("_flSavedBatch = 0;");
+        w.Line("_flSavedPass = global::FusedLayers.ModelChecks.PassNone;");
         w.CloseBrace();
         w.Line();
         WriteCollector(w, spec, "Parameter", "Parameters", l => LayerKinds.IsAnchor(l.Kind) || (LayerKinds.IsNorm(l.Kind) && l.Affine) || l is { Kind: LayerKind.Residual, Projection: true });
@@ -371,6 +379,11 @@ internal static partial class ModelEmitter
             if (k.HasProjection)
             {
                 w.Line($"{k.ProjZ} = new float[checked(batch * {Shapes.Inv(k.NormLength)})];");
+                if (!k.ProjectionGradientInDz)
+                {
+                    w.Line($"{k.ProjDz} = new float[checked(batch * {Shapes.Inv(k.NormLength)})];");
+                }
+
                 w.Line($"{k.SkipDx} = new float[checked(batch * {Shapes.Inv(k.SkipLength)})];");
             }
 

@@ -55,18 +55,26 @@ public interface IFusedModel
     /// Back-propagates <paramref name="gradOutput"/> through the last training-mode forward pass,
     /// accumulates parameter gradients and writes the input gradient.
     /// </summary>
+    /// <remarks>
+    /// Like PyTorch, a Backward uses up the saved pass: a second Backward for the same Forward throws (instead of
+    /// accumulating the gradients again) unless the first one passed <paramref name="retainGraph"/> = true. An
+    /// inference-mode Forward in between overwrites the saved pass; Backward then says so.
+    /// </remarks>
     /// <param name="gradOutput">Gradient of the loss with respect to the output.</param>
     /// <param name="gradInput">Receives the gradient with respect to the input.</param>
-    void Backward(ReadOnlySpan<float> gradOutput, Span<float> gradInput);
+    /// <param name="retainGraph">Keep the saved pass for another Backward (PyTorch's <c>retain_graph</c>).</param>
+    void Backward(ReadOnlySpan<float> gradOutput, Span<float> gradInput, bool retainGraph = false);
 
-    /// <summary>As <see cref="Backward(ReadOnlySpan{float}, Span{float})"/>, without computing the input gradient.</summary>
+    /// <summary>As <see cref="Backward(ReadOnlySpan{float}, Span{float}, bool)"/>, without computing the input gradient.</summary>
     /// <param name="gradOutput">Gradient of the loss with respect to the output.</param>
-    void Backward(ReadOnlySpan<float> gradOutput);
+    /// <param name="retainGraph">Keep the saved pass for another Backward (PyTorch's <c>retain_graph</c>).</param>
+    void Backward(ReadOnlySpan<float> gradOutput, bool retainGraph = false);
 
     /// <summary>Allocating convenience overload; returns the input gradient.</summary>
     /// <param name="gradOutput">Gradient with the output's shape.</param>
+    /// <param name="retainGraph">Keep the saved pass for another Backward (PyTorch's <c>retain_graph</c>).</param>
     /// <returns>The input gradient.</returns>
-    Tensor Backward(Tensor gradOutput);
+    Tensor Backward(Tensor gradOutput, bool retainGraph = false);
 
     /// <summary>Sets every parameter gradient to zero.</summary>
     void ZeroGrad();

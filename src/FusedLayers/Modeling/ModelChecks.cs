@@ -103,20 +103,46 @@ public static class ModelChecks
         }
     }
 
-    /// <summary>Throws when backward is called without a matching training-mode forward pass.</summary>
+    /// <summary>No training forward pass has run (or the parameters were reset since).</summary>
+    public const int PassNone = 0;
+
+    /// <summary>The last training forward pass is saved and Backward may run.</summary>
+    public const int PassSaved = 1;
+
+    /// <summary>Backward already ran through the saved pass without <c>retainGraph</c>.</summary>
+    public const int PassUsed = 2;
+
+    /// <summary>An inference-mode forward ran after the training forward and overwrote its saved pass.</summary>
+    public const int PassDiscarded = 3;
+
+    /// <summary>Throws when backward is called without a saved training-mode forward pass, saying why there is none.</summary>
     /// <param name="modelName">Model type name.</param>
-    /// <param name="savedBatch">Batch of the saved forward pass, or 0 when none is saved.</param>
+    /// <param name="savedPass">One of <see cref="PassNone"/>, <see cref="PassSaved"/>, <see cref="PassUsed"/>, <see cref="PassDiscarded"/>.</param>
+    /// <param name="savedBatch">Batch of the last training forward pass.</param>
     /// <param name="gradOutputLength">Length of the output gradient.</param>
     /// <param name="outputShape">Per-sample output shape.</param>
-    /// <exception cref="InvalidOperationException">No training forward pass is saved.</exception>
+    /// <exception cref="InvalidOperationException">No saved training forward pass is available.</exception>
     /// <exception cref="ArgumentException">The gradient length does not match the saved batch.</exception>
-    public static void BackwardReady(string modelName, int savedBatch, int gradOutputLength, IReadOnlyList<int> outputShape)
+    public static void BackwardReady(string modelName, int savedPass, int savedBatch, int gradOutputLength, IReadOnlyList<int> outputShape)
     {
-        if (savedBatch == 0)
+        switch (savedPass)
         {
-            throw new InvalidOperationException(
-                $"{modelName}: Backward needs a preceding Forward in training mode (call Train() before Forward); " +
-                "inference-mode Forward saves nothing for backward.");
+            case PassSaved:
+                break;
+            case PassUsed:
+                throw new InvalidOperationException(
+                    $"{modelName}: Backward was already called for the last training Forward, whose saved pass it used up " +
+                    "(PyTorch: \"Trying to backward through the graph a second time\"). Run Forward again, or pass " +
+                    "retainGraph: true to the earlier Backward to keep the saved pass for another one. Nothing was changed.");
+            case PassDiscarded:
+                throw new InvalidOperationException(
+                    $"{modelName}: the saved pass of the last training Forward (batch {savedBatch}) was overwritten by an " +
+                    "inference-mode Forward (after Eval() or Train(false)) that ran after it. Call Backward before running " +
+                    "inference, or run inference on a second instance of the model. Nothing was changed.");
+            default:
+                throw new InvalidOperationException(
+                    $"{modelName}: Backward needs a preceding Forward in training mode (call Train() before Forward); " +
+                    "inference-mode Forward saves nothing for backward.");
         }
 
         long expected = (long)savedBatch * TensorShape.Length(outputShape);

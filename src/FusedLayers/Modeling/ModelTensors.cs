@@ -21,13 +21,14 @@ public static class ModelTensors
     /// <summary>Runs the span backward pass for an output gradient of shape <c>[N, ...OutputShape]</c>; returns the input gradient.</summary>
     /// <param name="model">The model.</param>
     /// <param name="gradOutput">Output gradient.</param>
+    /// <param name="retainGraph">Keep the saved pass for another Backward.</param>
     /// <returns>Input gradient <c>[N, ...InputShape]</c>.</returns>
-    public static Tensor Backward(IFusedModel model, Tensor gradOutput)
+    public static Tensor Backward(IFusedModel model, Tensor gradOutput, bool retainGraph = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         int batch = ModelChecks.BatchedShape(model.GetType().Name, nameof(gradOutput), gradOutput, model.OutputShape);
         var gradInput = new Tensor(Batched(batch, model.InputShape));
-        model.Backward(gradOutput.Data, gradInput.Data);
+        model.Backward(gradOutput.Data, gradInput.Data, retainGraph);
         return gradInput;
     }
 

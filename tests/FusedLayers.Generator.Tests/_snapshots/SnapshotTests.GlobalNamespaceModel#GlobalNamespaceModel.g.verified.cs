@@ -73,9 +73,11 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     /// <inheritdoc />
     public global::FusedLayers.ExecutionOptions Execution => _flExecution;
 
-    // Mode and saved state. _flSavedBatch is the batch of the last completed training forward (0: nothing saved).
+    // Mode and saved state. _flSavedBatch is the batch of the last completed training forward; _flSavedPass says
+    // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed / PassDiscarded).
     private bool _flTraining = true;
     private int _flSavedBatch;
+    private int _flSavedPass;
     private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)
     private int _flCapacity;
     private global::FusedLayers.Parameter[]? _flParameters;
@@ -137,6 +139,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         _flSavedBatch = 0;
+        _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
         _flEnsureCapacity(batch);
         global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
         global::System.Span<float> savedInput = new(_flInput, 0, batch * 16);
@@ -150,12 +153,17 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
 
         k0Y.CopyTo(output);
         _flSavedBatch = batch;
+        _flSavedPass = global::FusedLayers.ModelChecks.PassSaved;
     }
 
     /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
     private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
-        _flSavedBatch = 0;
+        // The inference pass reuses the training pass's buffers: a saved pass is gone (Backward says so).
+        if (_flSavedPass == global::FusedLayers.ModelChecks.PassSaved)
+        {
+            _flSavedPass = global::FusedLayers.ModelChecks.PassDiscarded;
+        }
         global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
         // Kernel 0: Fc -> Relu.
@@ -164,14 +172,18 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     }
 
     /// <inheritdoc />
-    public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
+    public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool retainGraph = false)
     {
         global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
         try
         {
-            global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+            global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedPass, _flSavedBatch, gradOutput.Length, s_flOutputShape);
             global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
             _flBackward(gradOutput, gradInput, true);
+            if (!retainGraph)
+            {
+                _flSavedPass = global::FusedLayers.ModelChecks.PassUsed;
+            }
         }
         finally
         {
@@ -180,13 +192,17 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     }
 
     /// <inheritdoc />
-    public void Backward(global::System.ReadOnlySpan<float> gradOutput)
+    public void Backward(global::System.ReadOnlySpan<float> gradOutput, bool retainGraph = false)
     {
         global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
         try
         {
-            global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+            global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedPass, _flSavedBatch, gradOutput.Length, s_flOutputShape);
             _flBackward(gradOutput, default, false);
+            if (!retainGraph)
+            {
+                _flSavedPass = global::FusedLayers.ModelChecks.PassUsed;
+            }
         }
         finally
         {
@@ -195,7 +211,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     }
 
     /// <inheritdoc />
-    public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
+    public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput, bool retainGraph = false) => global::FusedLayers.ModelTensors.Backward(this, gradOutput, retainGraph);
 
     /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
     private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
@@ -236,6 +252,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     {
         _flLayerFc.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 0));
         _flSavedBatch = 0;
+        _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
     }
 
     private global::FusedLayers.Parameter[] _flCollectParameters()

@@ -273,9 +273,11 @@ namespace Snapshots
         /// <inheritdoc />
         public global::FusedLayers.ExecutionOptions Execution => _flExecution;
 
-        // Mode and saved state. _flSavedBatch is the batch of the last completed training forward (0: nothing saved).
+        // Mode and saved state. _flSavedBatch is the batch of the last completed training forward; _flSavedPass says
+        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed / PassDiscarded).
         private bool _flTraining = true;
         private int _flSavedBatch;
+        private int _flSavedPass;
         private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)
         private int _flCapacity;
         private global::FusedLayers.Parameter[]? _flParameters;
@@ -420,6 +422,7 @@ namespace Snapshots
         private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
+            _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
             _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 4096);
@@ -504,12 +507,17 @@ namespace Snapshots
 
             k4Y.CopyTo(output);
             _flSavedBatch = batch;
+            _flSavedPass = global::FusedLayers.ModelChecks.PassSaved;
         }
 
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
         private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
-            _flSavedBatch = 0;
+            // The inference pass reuses the training pass's buffers: a saved pass is gone (Backward says so).
+            if (_flSavedPass == global::FusedLayers.ModelChecks.PassSaved)
+            {
+                _flSavedPass = global::FusedLayers.ModelChecks.PassDiscarded;
+            }
             _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 4096);
@@ -562,14 +570,18 @@ namespace Snapshots
         }
 
         /// <inheritdoc />
-        public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
+        public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool retainGraph = false)
         {
             global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedPass, _flSavedBatch, gradOutput.Length, s_flOutputShape);
                 global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
                 _flBackward(gradOutput, gradInput, true);
+                if (!retainGraph)
+                {
+                    _flSavedPass = global::FusedLayers.ModelChecks.PassUsed;
+                }
             }
             finally
             {
@@ -578,13 +590,17 @@ namespace Snapshots
         }
 
         /// <inheritdoc />
-        public void Backward(global::System.ReadOnlySpan<float> gradOutput)
+        public void Backward(global::System.ReadOnlySpan<float> gradOutput, bool retainGraph = false)
         {
             global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedPass, _flSavedBatch, gradOutput.Length, s_flOutputShape);
                 _flBackward(gradOutput, default, false);
+                if (!retainGraph)
+                {
+                    _flSavedPass = global::FusedLayers.ModelChecks.PassUsed;
+                }
             }
             finally
             {
@@ -593,7 +609,7 @@ namespace Snapshots
         }
 
         /// <inheritdoc />
-        public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
+        public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput, bool retainGraph = false) => global::FusedLayers.ModelTensors.Backward(this, gradOutput, retainGraph);
 
         /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
         private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
@@ -636,13 +652,13 @@ namespace Snapshots
             // Conv4: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.Grad, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flLayerConv4.Weight.Data, k3Dy);
-            // Down's projection: its BatchNorm (gradient written over its saved input), then the 1x1 convolution.
+            // Down's projection: its BatchNorm (gradient into the anchor's gradient buffer, free again; the saved input stays intact), then the 1x1 convolution.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flK4ProjSumDy, _flK4ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Weight!.Grad, _flK4ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Bias!.Grad, _flK4ProjSumDy);
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flLayerDown.ProjectionNorm!.Weight!.Data, _flK4ProjSumDy, _flK4ProjSumDyXhat, k4ProjZ);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Proj, batch, k2Y, k4ProjZ, _flLayerDown.Projection!.Weight.Grad, default);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Proj, batch, k4ProjZ, _flLayerDown.Projection!.Weight.Data, k4SkipDx);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flLayerDown.ProjectionNorm!.Weight!.Data, _flK4ProjSumDy, _flK4ProjSumDyXhat, k4Dz);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Proj, batch, k2Y, k4Dz, _flLayerDown.Projection!.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Proj, batch, k4Dz, _flLayerDown.Projection!.Weight.Data, k4SkipDx);
 
             // Kernel 3 backward: Relu3 <- Bn3 <- Conv3.
             // Pass 1: ReLU mask + Bn3 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
@@ -732,6 +748,7 @@ namespace Snapshots
             _flLayerBn4.ResetRunningStats();
             _flLayerDown.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 15));
             _flSavedBatch = 0;
+            _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
         }
 
         private global::FusedLayers.Parameter[] _flCollectParameters()

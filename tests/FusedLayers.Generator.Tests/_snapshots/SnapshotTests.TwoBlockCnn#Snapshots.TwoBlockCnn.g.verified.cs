@@ -157,9 +157,11 @@ namespace Snapshots
         /// <inheritdoc />
         public global::FusedLayers.ExecutionOptions Execution => _flExecution;
 
-        // Mode and saved state. _flSavedBatch is the batch of the last completed training forward (0: nothing saved).
+        // Mode and saved state. _flSavedBatch is the batch of the last completed training forward; _flSavedPass says
+        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed / PassDiscarded).
         private bool _flTraining = true;
         private int _flSavedBatch;
+        private int _flSavedPass;
         private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)
         private int _flCapacity;
         private global::FusedLayers.Parameter[]? _flParameters;
@@ -252,6 +254,7 @@ namespace Snapshots
         private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
+            _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
             _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 768);
@@ -294,12 +297,17 @@ namespace Snapshots
 
             k2Y.CopyTo(output);
             _flSavedBatch = batch;
+            _flSavedPass = global::FusedLayers.ModelChecks.PassSaved;
         }
 
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
         private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
-            _flSavedBatch = 0;
+            // The inference pass reuses the training pass's buffers: a saved pass is gone (Backward says so).
+            if (_flSavedPass == global::FusedLayers.ModelChecks.PassSaved)
+            {
+                _flSavedPass = global::FusedLayers.ModelChecks.PassDiscarded;
+            }
             _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 4096);
@@ -325,14 +333,18 @@ namespace Snapshots
         }
 
         /// <inheritdoc />
-        public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput)
+        public void Backward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool retainGraph = false)
         {
             global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedPass, _flSavedBatch, gradOutput.Length, s_flOutputShape);
                 global::FusedLayers.ModelChecks.GradInputLength(_flModelName, gradInput.Length, _flSavedBatch, s_flInputShape);
                 _flBackward(gradOutput, gradInput, true);
+                if (!retainGraph)
+                {
+                    _flSavedPass = global::FusedLayers.ModelChecks.PassUsed;
+                }
             }
             finally
             {
@@ -341,13 +353,17 @@ namespace Snapshots
         }
 
         /// <inheritdoc />
-        public void Backward(global::System.ReadOnlySpan<float> gradOutput)
+        public void Backward(global::System.ReadOnlySpan<float> gradOutput, bool retainGraph = false)
         {
             global::FusedLayers.ModelCallGuard.Enter(ref _flBusy, _flModelName, "Backward");
             try
             {
-                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedBatch, gradOutput.Length, s_flOutputShape);
+                global::FusedLayers.ModelChecks.BackwardReady(_flModelName, _flSavedPass, _flSavedBatch, gradOutput.Length, s_flOutputShape);
                 _flBackward(gradOutput, default, false);
+                if (!retainGraph)
+                {
+                    _flSavedPass = global::FusedLayers.ModelChecks.PassUsed;
+                }
             }
             finally
             {
@@ -356,7 +372,7 @@ namespace Snapshots
         }
 
         /// <inheritdoc />
-        public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput) => global::FusedLayers.ModelTensors.Backward(this, gradOutput);
+        public global::FusedLayers.Tensor Backward(global::FusedLayers.Tensor gradOutput, bool retainGraph = false) => global::FusedLayers.ModelTensors.Backward(this, gradOutput, retainGraph);
 
         /// <summary>Backward through the saved training forward; parameter gradients accumulate.</summary>
         private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
@@ -430,6 +446,7 @@ namespace Snapshots
             _flLayerBn2.ResetRunningStats();
             _flLayerHead.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 7));
             _flSavedBatch = 0;
+            _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
         }
 
         private global::FusedLayers.Parameter[] _flCollectParameters()

@@ -78,6 +78,7 @@ public class ModelApiTests
         model.Forward(input, output);
         model.Backward(gradOutput);
         float[] once = model.Fc.Weight.Grad.ToArray();
+        model.Forward(input, output);
         model.Backward(gradOutput);
         Compare.Close("twice", once.Select(v => 2.0 * v).ToArray(), model.Fc.Weight.Grad, 1e-6);
         model.ZeroGrad();
