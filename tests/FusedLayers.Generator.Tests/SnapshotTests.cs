@@ -36,6 +36,31 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public Task LinearResidual()
+    {
+        // Linear + Residual kernels without BatchNorm or ReLU (issue 15): the header must say what the kernel holds
+        // (no running statistics, no BN-add-ReLU fusion), and a Tanh after an add rides along.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 8 })]
+            public partial class LinearResidual
+            {
+                [Linear(8, 8)] public partial LinearLayer Fc1 { get; }
+                [Linear(8, 8)] public partial LinearLayer Fc2 { get; }
+                [Residual(nameof(Fc1))] public partial ResidualLayer Add { get; }
+                [Linear(8, 8)] public partial LinearLayer Fc3 { get; }
+                [Residual(nameof(Add))] public partial ResidualLayer Add2 { get; }
+                [Tanh] public partial ActivationLayer Act { get; }
+            }
+            """,
+            "Snapshots.LinearResidual.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
     public Task Activations()
     {
         // Every activation other than ReLU, in every kernel shape: BatchNorm + activation (ReLU6), anchor +

@@ -269,16 +269,21 @@ internal static partial class ModelEmitter
         if (kernel.Anchor is not null)
         {
             yield return $"training forward   pass 1: {anchor}{(kernel.Norm is null ? "" : " with per-channel batch statistics in the epilogue")}{projection}";
-            yield return $"                   pass 2: {bn}add '{residual.From}'{act}, one pass (cuDNN's BN-add-ReLU fusion, on the CPU)";
+            string fusion = kernel.Norm is not null && kernel.Activation?.Kind == LayerKind.ReLU ? " (cuDNN's BN-add-ReLU fusion, on the CPU)" : "";
+            yield return $"                   pass 2: {bn}add '{residual.From}'{act}, one pass{fusion}";
         }
         else
         {
             yield return $"training forward   pass 1: {bn}add '{residual.From}'{act}, one pass{(kernel.Norm is null ? "" : " (after the per-channel statistics)")}{projection}";
         }
 
-        yield return kernel.Norm is null or { TrackRunningStats: true }
-            ? "inference forward  as training, with running statistics (BatchNorm is not folded: the add needs its own pass anyway)"
-            : "inference forward  as training (track_running_stats=False uses batch statistics), without running updates";
+        yield return kernel.Norm switch
+        {
+            null when residual.Projection => "inference forward  as training; the projection's BatchNorm uses its running statistics",
+            null => "inference forward  as training (nothing in this kernel depends on the mode)",
+            { TrackRunningStats: true } => "inference forward  as training, with running statistics (BatchNorm is not folded: the add needs its own pass anyway)",
+            _ => "inference forward  as training (track_running_stats=False uses batch statistics), without running updates",
+        };
         yield return $"backward           pass 0: gradient of the add's output{(kernel.Activation is null ? "" : " (pre-activation recomputed, nothing extra stored)")}, shared by both paths";
         if (kernel.Norm is not null)
         {
@@ -291,8 +296,8 @@ internal static partial class ModelEmitter
         }
 
         yield return residual.Projection
-            ? $"                   skip: projection BatchNorm and 1x1 convolution gradients; the input gradient is added to '{residual.From}''s"
-            : $"                   skip: the same gradient is added to '{residual.From}''s once that is written";
+            ? $"                   skip: projection BatchNorm and 1x1 convolution gradients; the input gradient is added to the gradient of '{residual.From}'"
+            : $"                   skip: the same gradient is added to the gradient of '{residual.From}' once that is written";
         yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}{(kernel.Anchor is null ? "" : $", {anchor} output {Shapes.Format(kernel.NormShape)}")}" +
                      $"{(residual.Projection ? ", projection output" : "")}, the add's gradient for the skip";
     }

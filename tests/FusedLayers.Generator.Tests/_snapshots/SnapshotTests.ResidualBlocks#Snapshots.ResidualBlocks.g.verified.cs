@@ -48,7 +48,7 @@
 //     backward           pass 0: gradient of the add's output (pre-activation recomputed, nothing extra stored), shared by both paths
 //                        pass 1: BatchNorm sums; pass 2: BatchNorm input gradient
 //                        then the Conv2d weight gradient and the input gradient
-//                        skip: the same gradient is added to 'StemRelu''s once that is written
+//                        skip: the same gradient is added to the gradient of 'StemRelu' once that is written
 //     saved for backward kernel input [16, 16, 16], convolution output [16, 16, 16], the add's gradient for the skip
 //
 //   kernel 3  Conv3 -> Bn3 -> Relu3   [16, 16, 16] -> [32, 8, 8]
@@ -78,7 +78,7 @@
 //     backward           pass 0: gradient of the add's output (pre-activation recomputed, nothing extra stored), shared by both paths
 //                        pass 1: BatchNorm sums; pass 2: BatchNorm input gradient
 //                        then the Conv2d weight gradient and the input gradient
-//                        skip: projection BatchNorm and 1x1 convolution gradients; the input gradient is added to 'Relu2''s
+//                        skip: projection BatchNorm and 1x1 convolution gradients; the input gradient is added to the gradient of 'Relu2'
 //     saved for backward kernel input [32, 8, 8], convolution output [32, 8, 8], projection output, the add's gradient for the skip
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
