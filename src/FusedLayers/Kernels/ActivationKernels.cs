@@ -8,6 +8,7 @@ namespace FusedLayers.Kernels;
 /// <see cref="Backward"/>, which also fuse BatchNorm's apply step (<c>f(x * scale[c] + shift[c])</c>) and
 /// recompute the pre-activation from the saved BatchNorm input in backward, so nothing extra is stored.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static unsafe class ActivationKernels
 {
     /// <summary><c>y = max(0, x)</c>; <paramref name="y"/> may be <paramref name="x"/>.</summary>

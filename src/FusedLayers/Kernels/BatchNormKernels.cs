@@ -14,6 +14,7 @@ namespace FusedLayers.Kernels;
 /// threads; per-channel reductions are combined in sample order, so results are bit-identical from
 /// run to run at a given thread count.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static unsafe partial class BatchNormKernels
 {
     /// <summary>

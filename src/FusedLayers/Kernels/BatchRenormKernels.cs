@@ -19,6 +19,7 @@ namespace FusedLayers.Kernels;
 /// Inference: <see cref="InferenceScaleShift"/> and <see cref="BatchNormKernels.Apply"/>. All helpers compute
 /// in float64 and allocate nothing; empty gamma/beta mean a non-affine layer.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static class BatchRenormKernels
 {
     /// <summary>

@@ -20,6 +20,7 @@ namespace FusedLayers.Kernels;
 /// <param name="Padding">Zero padding on every side.</param>
 /// <param name="Dilation">Spacing between kernel taps in both directions (PyTorch's <c>dilation</c>, default 1).</param>
 /// <param name="Groups">Number of channel groups (PyTorch's <c>groups</c>, default 1).</param>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public readonly record struct Conv2dGeometry(
     int InChannels, int OutChannels, int InHeight, int InWidth, int KernelSize, int Stride, int Padding, int Dilation = 1, int Groups = 1)
 {
@@ -51,4 +52,5 @@ public readonly record struct Conv2dGeometry(
 /// <summary>The build-time shape of one fully connected layer.</summary>
 /// <param name="InFeatures">Input features.</param>
 /// <param name="OutFeatures">Output features.</param>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public readonly record struct LinearGeometry(int InFeatures, int OutFeatures);

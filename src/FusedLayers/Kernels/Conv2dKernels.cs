@@ -37,6 +37,7 @@ namespace FusedLayers.Kernels;
 /// order), so results are bit-identical run to run for a given thread count. Scratch comes from the shared
 /// array pools and the parallel-loop bodies are cached per thread: a steady-state call allocates nothing.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static class Conv2dKernels
 {
     /// <summary>

@@ -19,6 +19,7 @@ namespace FusedLayers.Kernels;
 /// (Vector512 / Vector256 / scalar tail). Work is split into fixed chunks of the flat index range, drawn and
 /// multiplied while hot in cache, on <see cref="KernelThreadPool"/>; nothing is allocated.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static unsafe class DropoutKernels
 {
     /// <summary>Elements per parallel work item (drawn, then multiplied while in L1).</summary>

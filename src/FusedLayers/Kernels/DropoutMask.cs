@@ -16,6 +16,7 @@ namespace FusedLayers.Kernels;
 /// kept iff <c>u &gt;= p</c>, so it is kept with probability <c>1 - p</c> up to 2^-24 (p = 0 keeps everything, p = 1
 /// nothing). Kept elements are scaled by <c>1 / (1 - p)</c>, as PyTorch.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static class DropoutMask
 {
     private const ulong Golden = 0x9E3779B97F4A7C15UL;

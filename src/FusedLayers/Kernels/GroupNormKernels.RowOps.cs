@@ -6,6 +6,7 @@ using System.Runtime.Intrinsics;
 namespace FusedLayers.Kernels;
 
 /// <summary>The element-wise and reduction loops of <see cref="GroupNormKernels"/>, one per ISA path.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static partial class GroupNormKernels
 {
     /// <summary>

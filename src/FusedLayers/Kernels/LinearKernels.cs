@@ -16,6 +16,7 @@ namespace FusedLayers.Kernels;
 /// summation order, and BatchNorm statistics are two float64 passes over the finished output in row order,
 /// so results are bit-identical for any thread count. <see cref="KernelIsa.Scalar"/> runs the portable loops.
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static class LinearKernels
 {
     /// <summary>

@@ -10,6 +10,7 @@ namespace FusedLayers.Kernels;
 /// <param name="KernelSize">Window side k.</param>
 /// <param name="Stride">Step between windows s (PyTorch's default is k).</param>
 /// <param name="Padding">Implicit padding p on every side, at most k / 2.</param>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public readonly record struct Pool2dGeometry(int Channels, int InHeight, int InWidth, int KernelSize, int Stride, int Padding)
 {
     /// <summary>Output height, <c>floor((H + 2p - k) / s) + 1</c> (below 1 when the window does not fit).</summary>

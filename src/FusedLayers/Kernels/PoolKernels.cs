@@ -28,6 +28,7 @@ namespace FusedLayers.Kernels;
 /// results do not depend on the thread count. Scratch rows come from the shared array pool and the loop
 /// bodies are cached per thread: steady-state calls allocate nothing.</para>
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static partial class PoolKernels
 {
     /// <summary>Elements per parallel work item (planes are grouped until a block holds about this many).</summary>

@@ -10,6 +10,7 @@ namespace FusedLayers.Kernels;
 /// spans mean the identity on that operand. cuDNN offers this BN + add + ReLU fusion on GPUs; on CPUs it
 /// saves the two extra memory passes of an unfused add and ReLU.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static unsafe class ResidualKernels
 {
     /// <summary><c>y = f(x * scale[c] + shift[c] + skip * skipScale[c] + skipShift[c])</c>; <paramref name="y"/> may be <paramref name="x"/>.</summary>

@@ -10,6 +10,7 @@ namespace FusedLayers;
 /// Different instances on different threads never contend here. The cost is one uncontended
 /// compare-and-swap per call.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static class ModelCallGuard
 {
     /// <summary>Marks the model busy, or throws when another thread is inside one of its calls.</summary>

@@ -7,6 +7,7 @@ namespace FusedLayers;
 /// Run-time argument checks used by generated models. Every check runs before any state changes,
 /// and every message names what was expected and what came.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static class ModelChecks
 {
     /// <summary>Returns the batch size of a flat input, or throws when it is not a whole number of samples.</summary>

@@ -1,6 +1,7 @@
 namespace FusedLayers;
 
 /// <summary>Derives one initialisation seed per layer from a model seed (SplitMix64 finaliser), deterministic everywhere.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static class ModelSeeds
 {
     /// <summary>The seed of layer number <paramref name="layerIndex"/> of a model seeded with <paramref name="modelSeed"/>.</summary>

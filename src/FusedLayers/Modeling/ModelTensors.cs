@@ -3,6 +3,7 @@ using System;
 namespace FusedLayers;
 
 /// <summary>The allocating <see cref="Tensor"/> overloads of generated models, written once here.</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
 public static class ModelTensors
 {
     /// <summary>Checks that <paramref name="input"/> is <c>[N, ...InputShape]</c>, runs the span forward pass and returns a new output tensor.</summary>

@@ -27,45 +27,45 @@ public class Adam : Optimizer
 
     /// <summary>Creates Adam; PyTorch's defaults.</summary>
     /// <param name="parameters">Parameters to update.</param>
-    /// <param name="learningRate">Learning rate (default 1e-3).</param>
+    /// <param name="lr">Learning rate (PyTorch's <c>lr</c>) (default 1e-3).</param>
     /// <param name="beta1">Decay of the first moment (default 0.9), in [0, 1).</param>
     /// <param name="beta2">Decay of the second moment (default 0.999), in [0, 1).</param>
     /// <param name="eps">Added to the denominator (default 1e-8), at least 0.</param>
     /// <param name="weightDecay">L2 penalty added to the gradient (default 0).</param>
-    /// <param name="amsGrad">Use the running maximum of the second moment (AMSGrad).</param>
+    /// <param name="amsgrad">Use the running maximum of the second moment (AMSGrad).</param>
     /// <exception cref="ArgumentException">An argument PyTorch rejects.</exception>
     public Adam(
         IReadOnlyList<Parameter> parameters,
-        double learningRate = 1e-3,
+        double lr = 1e-3,
         double beta1 = 0.9,
         double beta2 = 0.999,
         double eps = 1e-8,
         double weightDecay = 0.0,
-        bool amsGrad = false)
-        : this(parameters, learningRate, beta1, beta2, eps, weightDecay, amsGrad, decoupledWeightDecay: false)
+        bool amsgrad = false)
+        : this(parameters, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupledWeightDecay: false)
     {
     }
 
     /// <summary>Creates Adam or, with <paramref name="decoupledWeightDecay"/>, AdamW.</summary>
     /// <param name="parameters">Parameters to update.</param>
-    /// <param name="learningRate">Learning rate.</param>
+    /// <param name="lr">Learning rate.</param>
     /// <param name="beta1">Decay of the first moment, in [0, 1).</param>
     /// <param name="beta2">Decay of the second moment, in [0, 1).</param>
     /// <param name="eps">Added to the denominator, at least 0.</param>
     /// <param name="weightDecay">Weight decay, at least 0.</param>
-    /// <param name="amsGrad">AMSGrad.</param>
+    /// <param name="amsgrad">AMSGrad.</param>
     /// <param name="decoupledWeightDecay">True for AdamW's decoupled weight decay.</param>
     /// <exception cref="ArgumentException">An argument PyTorch rejects.</exception>
     protected Adam(
         IReadOnlyList<Parameter> parameters,
-        double learningRate,
+        double lr,
         double beta1,
         double beta2,
         double eps,
         double weightDecay,
-        bool amsGrad,
+        bool amsgrad,
         bool decoupledWeightDecay)
-        : base(parameters, learningRate)
+        : base(parameters, lr)
     {
         RequireNonNegative(eps, "epsilon value", nameof(eps));
         RequireBeta(beta1, 0, nameof(beta1));
@@ -75,11 +75,11 @@ public class Adam : Optimizer
         Beta2 = beta2;
         Eps = eps;
         WeightDecay = weightDecay;
-        AmsGrad = amsGrad;
+        AmsGrad = amsgrad;
         DecoupledWeightDecay = decoupledWeightDecay;
         expAvg = Allocate(Parameters, true);
         expAvgSq = Allocate(Parameters, true);
-        maxExpAvgSq = Allocate(Parameters, amsGrad);
+        maxExpAvgSq = Allocate(Parameters, amsgrad);
     }
 
     /// <summary>Decay of the first moment.</summary>

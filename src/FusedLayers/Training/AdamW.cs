@@ -11,22 +11,22 @@ public sealed class AdamW : Adam
 {
     /// <summary>Creates AdamW; PyTorch's defaults.</summary>
     /// <param name="parameters">Parameters to update.</param>
-    /// <param name="learningRate">Learning rate (default 1e-3).</param>
+    /// <param name="lr">Learning rate (PyTorch's <c>lr</c>) (default 1e-3).</param>
     /// <param name="beta1">Decay of the first moment (default 0.9), in [0, 1).</param>
     /// <param name="beta2">Decay of the second moment (default 0.999), in [0, 1).</param>
     /// <param name="eps">Added to the denominator (default 1e-8).</param>
     /// <param name="weightDecay">Decoupled weight decay (default 0.01).</param>
-    /// <param name="amsGrad">AMSGrad.</param>
+    /// <param name="amsgrad">AMSGrad.</param>
     /// <exception cref="System.ArgumentException">An argument PyTorch rejects.</exception>
     public AdamW(
         IReadOnlyList<Parameter> parameters,
-        double learningRate = 1e-3,
+        double lr = 1e-3,
         double beta1 = 0.9,
         double beta2 = 0.999,
         double eps = 1e-8,
         double weightDecay = 0.01,
-        bool amsGrad = false)
-        : base(parameters, learningRate, beta1, beta2, eps, weightDecay, amsGrad, decoupledWeightDecay: true)
+        bool amsgrad = false)
+        : base(parameters, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupledWeightDecay: true)
     {
     }
 }

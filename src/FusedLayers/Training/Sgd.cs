@@ -19,7 +19,7 @@ public sealed class Sgd : Optimizer
 
     /// <summary>Creates the optimizer; PyTorch's defaults.</summary>
     /// <param name="parameters">Parameters to update.</param>
-    /// <param name="learningRate">Learning rate (PyTorch's default 1e-3).</param>
+    /// <param name="lr">Learning rate (PyTorch's <c>lr</c>) (PyTorch's default 1e-3).</param>
     /// <param name="momentum">Momentum factor, at least 0.</param>
     /// <param name="dampening">Dampening of the momentum.</param>
     /// <param name="weightDecay">L2 penalty added to the gradient, at least 0.</param>
@@ -27,12 +27,12 @@ public sealed class Sgd : Optimizer
     /// <exception cref="ArgumentException">An argument PyTorch rejects.</exception>
     public Sgd(
         IReadOnlyList<Parameter> parameters,
-        double learningRate = 1e-3,
+        double lr = 1e-3,
         double momentum = 0.0,
         double dampening = 0.0,
         double weightDecay = 0.0,
         bool nesterov = false)
-        : base(parameters, learningRate)
+        : base(parameters, lr)
     {
         RequireNonNegative(momentum, "momentum value", nameof(momentum));
         RequireNonNegative(weightDecay, "weight_decay value", nameof(weightDecay));

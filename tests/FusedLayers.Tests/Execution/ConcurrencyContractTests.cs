@@ -186,7 +186,7 @@ public sealed class ConcurrencyContractTests
     private static List<float[]> TrainAndRecord(IFusedModel model, int steps)
     {
         model.Execution.MaxDegreeOfParallelism = 2;
-        var optimizer = new Sgd(model.Parameters, learningRate: 0.01, momentum: 0.9);
+        var optimizer = new Sgd(model.Parameters, lr: 0.01, momentum: 0.9);
         var loss = new MSELoss();
         float[] output = new float[Batch * model.OutputLength];
         float[] gradient = new float[output.Length];

@@ -55,7 +55,7 @@ public class AdamTests
     {
         // With bias correction, m_hat = g and v_hat = g^2 at step 1: the update is lr * g / (|g| + eps).
         var p = new Parameter("w", 3);
-        var adam = new Adam([p], learningRate: 0.1);
+        var adam = new Adam([p], lr: 0.1);
         p.Grad[0] = 5f;
         p.Grad[1] = -0.01f;
         p.Grad[2] = 0f;
@@ -71,7 +71,7 @@ public class AdamTests
         var p = new Parameter("w", 2);
         p.Data[0] = 2f;
         p.Data[1] = -4f;
-        var adamW = new AdamW([p], learningRate: 0.1, weightDecay: 0.5);
+        var adamW = new AdamW([p], lr: 0.1, weightDecay: 0.5);
         Assert.Equal(0.01, new AdamW([p]).WeightDecay);
         adamW.Step(); // zero gradient: only p *= 1 - lr * wd
         adamW.Step();
@@ -86,14 +86,14 @@ public class AdamTests
         Assert.Contains("Invalid beta parameter at index 1: -0.1", Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(ps, beta2: -0.1)).Message, StringComparison.Ordinal);
         Assert.Contains("Invalid epsilon value", Assert.Throws<ArgumentOutOfRangeException>(() => new AdamW(ps, eps: -1)).Message, StringComparison.Ordinal);
         Assert.Contains("Invalid weight_decay value", Assert.Throws<ArgumentOutOfRangeException>(() => new AdamW(ps, weightDecay: -1)).Message, StringComparison.Ordinal);
-        Assert.Contains("Invalid learning rate", Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(ps, learningRate: -1)).Message, StringComparison.Ordinal);
+        Assert.Contains("Invalid learning rate", Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(ps, lr: -1)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Steps_allocate_nothing()
     {
         var model = new FusedLayers.Tests.Models.TwoBlockCnn(1);
-        var adam = new AdamW(model.Parameters, amsGrad: true);
+        var adam = new AdamW(model.Parameters, amsgrad: true);
         adam.Step();
         AllocationAssert.SteadyStateAllocatesNothing(() =>
         {

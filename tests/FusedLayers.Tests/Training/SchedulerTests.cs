@@ -9,7 +9,7 @@ public class SchedulerTests
     [Fact]
     public void StepLR_decays_every_step_size_epochs()
     {
-        var sgd = new Sgd([new Parameter("w", 1)], learningRate: 0.1);
+        var sgd = new Sgd([new Parameter("w", 1)], lr: 0.1);
         var schedule = new StepLR(sgd, stepSize: 3, gamma: 0.5);
         var seen = new double[8];
         for (int epoch = 0; epoch < seen.Length; epoch++)
@@ -25,7 +25,7 @@ public class SchedulerTests
     [Fact]
     public void CosineAnnealingLR_follows_the_closed_form_down_to_eta_min_and_back()
     {
-        var adam = new Adam([new Parameter("w", 1)], learningRate: 1.0);
+        var adam = new Adam([new Parameter("w", 1)], lr: 1.0);
         var schedule = new CosineAnnealingLR(adam, tMax: 4, etaMin: 0.2);
         double[] expected = [1.0, 0.2 + (0.8 * (1 + Math.Sqrt(0.5)) / 2), 0.6, 0.2 + (0.8 * (1 - Math.Sqrt(0.5)) / 2), 0.2, 0.2 + (0.8 * (1 - Math.Sqrt(0.5)) / 2)];
         foreach (double lr in expected)
@@ -40,7 +40,7 @@ public class SchedulerTests
     public void The_scheduled_rate_drives_the_optimizer()
     {
         var p = new Parameter("w", 1);
-        var sgd = new Sgd([p], learningRate: 1.0);
+        var sgd = new Sgd([p], lr: 1.0);
         var schedule = new StepLR(sgd, stepSize: 1, gamma: 0.5);
         p.Grad[0] = 1f;
         for (int i = 0; i < 3; i++)
@@ -55,7 +55,7 @@ public class SchedulerTests
     [Fact]
     public void Invalid_settings_are_refused()
     {
-        var sgd = new Sgd([new Parameter("w", 1)], learningRate: 0.1);
+        var sgd = new Sgd([new Parameter("w", 1)], lr: 0.1);
         Assert.Throws<ArgumentOutOfRangeException>(() => new StepLR(sgd, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new StepLR(sgd, 1, gamma: -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new CosineAnnealingLR(sgd, 0));

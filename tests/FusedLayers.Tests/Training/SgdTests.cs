@@ -32,7 +32,7 @@ public class SgdTests
             RandomData.Normal(random, length).CopyTo(parameter.Data, 0);
             float[] initial = (float[])parameter.Data.Clone();
             var reference = new OptimizerReference(initial);
-            var sgd = new Sgd([parameter], learningRate: 0.1, momentum, dampening, weightDecay, nesterov);
+            var sgd = new Sgd([parameter], lr: 0.1, momentum, dampening, weightDecay, nesterov);
             for (int step = 0; step < 6; step++)
             {
                 float[] grad = RandomData.Normal(random, length);
@@ -51,7 +51,7 @@ public class SgdTests
         var p = new Parameter("w", 2);
         p.Data[0] = 1f;
         p.Data[1] = 2f;
-        var sgd = new Sgd([p], learningRate: 0.5, momentum: 0.9, dampening: 0.5);
+        var sgd = new Sgd([p], lr: 0.5, momentum: 0.9, dampening: 0.5);
         p.Grad[0] = 1f;
         p.Grad[1] = -2f;
         sgd.Step();
@@ -66,7 +66,7 @@ public class SgdTests
     public void Learning_rate_changes_apply_to_the_next_step()
     {
         var p = new Parameter("w", 1);
-        var sgd = new Sgd([p], learningRate: 1.0);
+        var sgd = new Sgd([p], lr: 1.0);
         p.Grad[0] = 1f;
         sgd.Step();
         sgd.LearningRate = 0.25;

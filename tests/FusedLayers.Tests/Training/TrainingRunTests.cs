@@ -27,7 +27,7 @@ public class TrainingRunTests
     {
         (IdxDataset train, IdxDataset test) = SyntheticData();
         var model = new TinyImageNet(seed: 1);
-        var sgd = new Sgd(model.Parameters, learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4, nesterov: true);
+        var sgd = new Sgd(model.Parameters, lr: 0.05, momentum: 0.9, weightDecay: 1e-4, nesterov: true);
         var schedule = new CosineAnnealingLR(sgd, tMax: 12);
         var batches = new MiniBatchIterator(train, 32, Normalization.Estimate(train.Images.Pixels), seed: 5);
         List<float> losses = TrainingLoop.Train(model, batches, sgd, schedule, Steps, labelSmoothing: 0.05);
@@ -42,7 +42,7 @@ public class TrainingRunTests
         List<float> Run(out double accuracy)
         {
             var model = new TinyImageNet(seed: 2);
-            var adamW = new AdamW(model.Parameters, learningRate: 3e-3);
+            var adamW = new AdamW(model.Parameters, lr: 3e-3);
             var schedule = new StepLR(adamW, stepSize: 5, gamma: 0.5);
             var batches = new MiniBatchIterator(train, 32, Normalization.Estimate(train.Images.Pixels), seed: 6);
             List<float> losses = TrainingLoop.Train(model, batches, adamW, schedule, Steps);
