@@ -1046,7 +1046,7 @@ public sealed class DiagnosticTests
             """,
             ("FL0205", 0));
 
-        Assert.Equal("Residual 'Add': From = \"Nope\" names no layer of this model", Message(run, "FL0205"));
+        Assert.Equal("Residual 'Add': From = \"Nope\" names no layer of this model (the model input is \"input\", ResidualAttribute.ModelInput)", Message(run, "FL0205"));
         AssertStubsCompile(run, "Demo.Net.g.cs");
     }
 

@@ -61,6 +61,32 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public Task InputResidual()
+    {
+        // Skip connections from the model input (ResidualAttribute.ModelInput and nameof of the model): the input is
+        // saved in training for the add's backward, and the skip gradient joins the input gradient.
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 4, 6, 6 })]
+            public partial class InputResidual
+            {
+                [Conv2d(4, 4, 3, Padding = 1, Bias = false)] public partial Conv2dLayer Conv { get; }
+                [BatchNorm2d(4)] public partial BatchNorm2dLayer Bn { get; }
+                [Residual(ResidualAttribute.ModelInput)] public partial ResidualLayer Add { get; }
+                [ReLU] public partial ReLULayer Relu { get; }
+                [Conv2d(4, 6, 3, Stride = 2, Padding = 1, Bias = false)] public partial Conv2dLayer Down { get; }
+                [BatchNorm2d(6)] public partial BatchNorm2dLayer DownBn { get; }
+                [Residual(nameof(InputResidual), Projection = true, ProjectionStride = 2)] public partial ResidualLayer Skip { get; }
+            }
+            """,
+            "Snapshots.InputResidual.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
+    [Fact]
     public Task Activations()
     {
         // Every activation other than ReLU, in every kernel shape: BatchNorm + activation (ReLU6), anchor +

@@ -466,3 +466,74 @@ public partial class PooledBnModel
     [Linear(24, 3)]
     public partial LinearLayer Fc { get; }
 }
+
+/// <summary>
+/// Skip connections from the model input: a MobileNetV2 inverted residual (1x1 expand -> depthwise 3x3 -> 1x1
+/// project, each with BatchNorm, the add naming the input), then a strided block whose projection skip also starts at
+/// the model input (named with <c>nameof</c> of the model).
+/// </summary>
+[FusedModel(InputShape = new[] { 4, 6, 6 })]
+public partial class InputResidualModel
+{
+    [Conv2d(4, 8, 1, Bias = false)]
+    public partial Conv2dLayer Expand { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer ExpandBn { get; }
+
+    [ReLU6]
+    public partial ActivationLayer ExpandAct { get; }
+
+    [Conv2d(8, 8, 3, Padding = 1, Groups = 8, Bias = false)]
+    public partial Conv2dLayer Depthwise { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer DepthwiseBn { get; }
+
+    [ReLU6]
+    public partial ActivationLayer DepthwiseAct { get; }
+
+    [Conv2d(8, 4, 1, Bias = false)]
+    public partial Conv2dLayer Project { get; }
+
+    [BatchNorm2d(4)]
+    public partial BatchNorm2dLayer ProjectBn { get; }
+
+    [Residual(ResidualAttribute.ModelInput)]
+    public partial ResidualLayer Add { get; }
+
+    [Conv2d(4, 6, 3, Stride = 2, Padding = 1, Bias = false)]
+    public partial Conv2dLayer Down { get; }
+
+    [BatchNorm2d(6)]
+    public partial BatchNorm2dLayer DownBn { get; }
+
+    [Residual(nameof(InputResidualModel), Projection = true, ProjectionStride = 2)]
+    public partial ResidualLayer Skip { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(54, 3)]
+    public partial LinearLayer Fc { get; }
+}
+
+/// <summary>A skip connection from the model input as the very first layer (<c>tanh(x + x)</c>), then a linear head.</summary>
+[FusedModel(InputShape = new[] { 8 })]
+public partial class InputFirstResidualMlp
+{
+    [Residual(ResidualAttribute.ModelInput)]
+    public partial ResidualLayer Twice { get; }
+
+    [Tanh]
+    public partial ActivationLayer Act { get; }
+
+    [Linear(8, 3)]
+    public partial LinearLayer Fc { get; }
+
+    [Residual(nameof(Fc))]
+    public partial ResidualLayer Again { get; }
+}

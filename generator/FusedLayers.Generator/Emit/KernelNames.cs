@@ -153,7 +153,13 @@ internal sealed class KernelNames
     public bool Folds => Kernel.Anchor is not null && Kernel.Norm is { TrackRunningStats: true } && Kernel.Residual is null && Kernel.Pool is null;
 
     /// <summary>Whether the kernel reads its input again in backward (so the model input must be copied when it is kernel 0).</summary>
-    public bool NeedsSavedInput => Kernel.Anchor is not null || Kernel.Norm is not null || Kernel.HasSmoothActivation;
+    public bool SkipFromInput => Kernel.SkipFromInput;
+
+    /// <summary>Whether training keeps a copy of the model input: the first kernel reads it again, or a skip connection adds it.</summary>
+    public static bool SavesModelInput(System.Collections.Generic.IReadOnlyList<KernelNames> kernels) =>
+        kernels.Count > 0 && (kernels[0].NeedsSavedInput || System.Linq.Enumerable.Any(kernels, k => k.SkipFromInput));
+
+    public bool NeedsSavedInput => Kernel.Anchor is not null || Kernel.Norm is not null || Kernel.HasSmoothActivation || Kernel.Residual is not null;
 
     /// <summary>BatchNorm or BatchRenorm: per-channel statistics over the batch (PyTorch refuses one value per channel).</summary>
     public bool UsesBatchStatistics => Kernel.Norm is { } norm && (LayerKinds.IsBatchNorm(norm.Kind) || LayerKinds.IsBatchRenorm(norm.Kind));

@@ -64,13 +64,25 @@ internal static partial class ModelEmitter
                 WriteKernelBackward(w, scope, kernels, i);
 
                 // The source of a skip connection gets the skip path's gradient on top of what this kernel wrote.
-                foreach (KernelNames r in kernels.Where(r => r.HasResidual && r.Kernel.SkipKernel == i - 1))
+                foreach (KernelNames r in kernels.Where(r => r.HasResidual && !r.SkipFromInput && r.Kernel.SkipKernel == i - 1))
                 {
                     KernelNames source = kernels[i - 1];
                     string gradient = r.HasProjection ? scope.Get(r.SkipDx, r.SkipLength) : scope.Get(r.Da, r.NormLength);
                     w.Line($"// '{source.Kernel.Layers().Last().Name}' also feeds {r.Kernel.Residual!.Name}: add the skip path's gradient.");
                     w.Line($"{Kernels}ResidualKernels.Accumulate(in context, {gradient}, {scope.Get(source.Dy, source.OutputLength)});");
                 }
+            }
+
+            // A skip connection from the model input: its gradient joins the input gradient once kernel 0 has written it.
+            foreach (KernelNames r in kernels.Where(r => r.HasResidual && r.SkipFromInput))
+            {
+                string gradient = r.HasProjection ? scope.Get(r.SkipDx, r.SkipLength) : scope.Get(r.Da, r.NormLength);
+                w.Line();
+                w.Line($"// The model input also feeds {r.Kernel.Residual!.Name}: add the skip path's gradient to the input gradient.");
+                w.Line("if (inputGradient)");
+                w.OpenBrace();
+                w.Line($"{Kernels}ResidualKernels.Accumulate(in context, {gradient}, gradInput);");
+                w.CloseBrace();
             }
         });
 
@@ -224,8 +236,9 @@ internal static partial class ModelEmitter
         string c = Shapes.Inv(k.Channels);
         string s = Shapes.Inv(k.Spatial);
         string main = anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
-        KernelNames source = kernels[kernel.SkipKernel];
-        string skip = scope.Get(source.Y, source.OutputLength);
+        string skip = k.SkipFromInput
+            ? scope.Get("_flInput", kernels[0].InputLength)
+            : scope.Get(kernels[kernel.SkipKernel].Y, kernels[kernel.SkipKernel].OutputLength);
         string skipOperand = k.HasProjection ? scope.Get(k.ProjZ, k.NormLength) : skip;
         string projScaleShift = k.HasProjection ? $"{k.ProjScale}, {k.ProjShift}" : "default, default";
         string scaleShift = norm is null ? "default, default" : $"{k.Scale}, {k.Shift}";

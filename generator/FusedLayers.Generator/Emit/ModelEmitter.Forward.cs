@@ -88,9 +88,11 @@ internal static partial class ModelEmitter
         w.Line("_flEnsureCapacity(batch);");
         WriteBody(w, (w, scope) =>
         {
-            if (kernels[0].NeedsSavedInput)
+            if (KernelNames.SavesModelInput(kernels))
             {
-                w.Line("// The first kernel's backward reads the model input again: keep a copy.");
+                w.Line(kernels[0].NeedsSavedInput
+                    ? "// The first kernel's backward reads the model input again: keep a copy."
+                    : "// A skip connection adds the model input, and its backward reads it again: keep a copy.");
                 w.Line($"input.CopyTo({scope.Get("_flInput", kernels[0].InputLength)});");
             }
 
@@ -98,7 +100,7 @@ internal static partial class ModelEmitter
             {
                 w.Line();
                 string x = k.Kernel.Index == 0 ? (k.NeedsSavedInput ? scope.Get("_flInput", k.InputLength) : "input") : scope.Get(kernels[k.Kernel.Index - 1].Y, k.InputLength);
-                WriteKernelForward(w, scope, k, x, scope.Get(k.Y, k.OutputLength), batchStatistics: true, training: true, Skip(scope, kernels, k));
+                WriteKernelForward(w, scope, k, x, scope.Get(k.Y, k.OutputLength), batchStatistics: true, training: true, Skip(scope, kernels, k, training: true));
             }
 
             WriteCommit(w, scope, kernels);
@@ -208,7 +210,7 @@ internal static partial class ModelEmitter
                 w.Line();
                 string x = k.Kernel.Index == 0 ? "input" : scope.Get(kernels[k.Kernel.Index - 1].Y, k.InputLength);
                 string y = k.IsLast ? "output" : scope.Get(k.Y, k.OutputLength);
-                WriteKernelForward(w, scope, k, x, y, batchStatistics: k.Kernel.Norm is { TrackRunningStats: false }, training: false, Skip(scope, kernels, k));
+                WriteKernelForward(w, scope, k, x, y, batchStatistics: k.Kernel.Norm is { TrackRunningStats: false }, training: false, Skip(scope, kernels, k, training: false));
             }
         });
 
@@ -320,9 +322,14 @@ internal static partial class ModelEmitter
         }
     }
 
-    /// <summary>The skip source of a residual kernel: the output buffer of the kernel that computes it; empty otherwise.</summary>
-    private static string Skip(SliceScope scope, List<KernelNames> kernels, KernelNames k) =>
-        k.Kernel.Residual is null ? "" : scope.Get(kernels[k.Kernel.SkipKernel].Y, kernels[k.Kernel.SkipKernel].OutputLength);
+    /// <summary>
+    /// The skip source of a residual kernel: the output buffer of the kernel that computes it, or the model input (its
+    /// saved copy in training); empty for a kernel without a skip connection.
+    /// </summary>
+    private static string Skip(SliceScope scope, List<KernelNames> kernels, KernelNames k, bool training) =>
+        k.Kernel.Residual is null ? ""
+        : k.SkipFromInput ? (training ? scope.Get("_flInput", kernels[0].InputLength) : "input")
+        : scope.Get(kernels[k.Kernel.SkipKernel].Y, kernels[k.Kernel.SkipKernel].OutputLength);
 
     /// <summary>
     /// A kernel with a skip connection: the anchor (into Z), the BatchNorm's scale/shift, the projection (its own 1x1

@@ -263,6 +263,7 @@ internal static partial class ModelEmitter
     private static IEnumerable<string> ResidualSteps(KernelPlan kernel, string anchor)
     {
         LayerSpec residual = kernel.Residual!;
+        string from = kernel.SkipFromInput ? "the model input" : "'" + residual.From + "'";
         string act = kernel.Activation is null ? "" : " + " + LayerKinds.AttributeName(kernel.Activation.Kind);
         string bn = kernel.Norm is null ? "" : "BatchNorm apply + ";
         string projection = residual.Projection ? $"; the skip runs its 1x1 convolution{(kernel.Anchor is null ? "" : " too")} (with its BatchNorm's statistics)" : "";
@@ -270,11 +271,11 @@ internal static partial class ModelEmitter
         {
             yield return $"training forward   pass 1: {anchor}{(kernel.Norm is null ? "" : " with per-channel batch statistics in the epilogue")}{projection}";
             string fusion = kernel.Norm is not null && kernel.Activation?.Kind == LayerKind.ReLU ? " (cuDNN's BN-add-ReLU fusion, on the CPU)" : "";
-            yield return $"                   pass 2: {bn}add '{residual.From}'{act}, one pass{fusion}";
+            yield return $"                   pass 2: {bn}add {from}{act}, one pass{fusion}";
         }
         else
         {
-            yield return $"training forward   pass 1: {bn}add '{residual.From}'{act}, one pass{(kernel.Norm is null ? "" : " (after the per-channel statistics)")}{projection}";
+            yield return $"training forward   pass 1: {bn}add {from}{act}, one pass{(kernel.Norm is null ? "" : " (after the per-channel statistics)")}{projection}";
         }
 
         yield return kernel.Norm switch
@@ -296,8 +297,8 @@ internal static partial class ModelEmitter
         }
 
         yield return residual.Projection
-            ? $"                   skip: projection BatchNorm and 1x1 convolution gradients; the input gradient is added to the gradient of '{residual.From}'"
-            : $"                   skip: the same gradient is added to the gradient of '{residual.From}' once that is written";
+            ? $"                   skip: projection BatchNorm and 1x1 convolution gradients; the input gradient is added to the gradient of {from}"
+            : $"                   skip: the same gradient is added to the gradient of {from} once that is written";
         yield return $"saved for backward kernel input {Shapes.Format(kernel.InputShape)}{(kernel.Anchor is null ? "" : $", {anchor} output {Shapes.Format(kernel.NormShape)}")}" +
                      $"{(residual.Projection ? ", projection output" : "")}, the add's gradient for the skip";
     }

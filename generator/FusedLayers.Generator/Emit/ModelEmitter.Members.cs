@@ -147,7 +147,7 @@ internal static partial class ModelEmitter
         w.Line("private int _flCapacity;");
         w.Line($"private global::FusedLayers.Parameter[]? _flParameters;");
         w.Line($"private global::FusedLayers.Buffer[]? _flBuffers;");
-        if (kernels.Count > 0 && kernels[0].NeedsSavedInput)
+        if (KernelNames.SavesModelInput(kernels))
         {
             w.Line("private float[] _flInput = global::System.Array.Empty<float>();");
         }
@@ -343,7 +343,7 @@ internal static partial class ModelEmitter
         w.Line("return;");
         w.CloseBrace();
         w.Line();
-        if (kernels.Count > 0 && kernels[0].NeedsSavedInput)
+        if (KernelNames.SavesModelInput(kernels))
         {
             w.Line($"_flInput = new float[checked(batch * InputSampleLength)];");
         }

@@ -56,6 +56,13 @@ internal static class LayerKinds
     /// <summary>The attribute's short name as a user writes it.</summary>
     public static string AttributeName(LayerKind kind) => kind.ToString();
 
+    /// <summary>The skip source that names the model input (the runtime's <c>ResidualAttribute.ModelInput</c>).</summary>
+    public const string ModelInputName = "input";
+
+    /// <summary>Whether a residual's <c>From</c> names the model input: "input" or the model class's name, when no layer is called so.</summary>
+    public static bool IsModelInput(Model.ModelSpec spec, string from) =>
+        (from == ModelInputName || from == spec.ClassName) && !System.Linq.Enumerable.Any(spec.Layers, l => l.Name == from);
+
     public static bool IsAnchor(LayerKind kind) => kind is LayerKind.Conv2d or LayerKind.Linear;
 
     public static bool IsBatchNorm(LayerKind kind) => kind is LayerKind.BatchNorm1d or LayerKind.BatchNorm2d;

@@ -29,8 +29,11 @@ internal sealed record KernelPlan
     /// <summary>A skip connection whose add joins the epilogue (after the BatchNorm, before the activation).</summary>
     public LayerSpec? Residual { get; init; }
 
-    /// <summary>Index of the kernel whose output is the skip connection's source.</summary>
+    /// <summary>Index of the kernel whose output is the skip connection's source; -1 for none or the model input.</summary>
     public int SkipKernel { get; init; } = -1;
+
+    /// <summary>The skip connection adds the model input (<c>[Residual(ResidualAttribute.ModelInput)]</c>).</summary>
+    public bool SkipFromInput { get; init; }
 
     /// <summary>Per-sample shape of the skip source (before any projection).</summary>
     public EquatableArray<int> SkipShape { get; init; } = EquatableArray<int>.Empty;

@@ -97,8 +97,11 @@ internal static class FusionPlanner
                 kernel = kernel with
                 {
                     Residual = residual,
-                    SkipKernel = kernelOfSource[residual.From],
-                    SkipShape = validation.Shapes[IndexOf(layers, residual.From)].Output,
+                    SkipKernel = LayerKinds.IsModelInput(validation.Spec, residual.From) ? -1 : kernelOfSource[residual.From],
+                    SkipFromInput = LayerKinds.IsModelInput(validation.Spec, residual.From),
+                    SkipShape = LayerKinds.IsModelInput(validation.Spec, residual.From)
+                        ? validation.Spec.InputShape
+                        : validation.Shapes[IndexOf(layers, residual.From)].Output,
                     OutputShape = validation.Shapes[i].Output,
                     UnfusedReason = last is null ? Reason(layers, i) : kernel.UnfusedReason,
                 };

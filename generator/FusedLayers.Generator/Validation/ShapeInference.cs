@@ -78,8 +78,10 @@ internal static class ShapeInference
     /// <summary>A skip connection: the source must be an earlier computing layer, and the shapes must agree at the add.</summary>
     private static int[]? Residual(ModelSpec spec, LayerSpec layer, int[] input, Dictionary<string, int[]> outputs, List<DiagnosticInfo> diagnostics)
     {
+        bool fromInput = LayerKinds.IsModelInput(spec, layer.From);
         LayerSpec? target = spec.Layers.FirstOrDefault(l => l.Name == layer.From);
-        string? problem = target is null ? "names no layer of this model" + Suggestion(layer.From, outputs.Keys)
+        string? problem = fromInput ? null
+            : target is null ? "names no layer of this model (the model input is \"" + LayerKinds.ModelInputName + "\", ResidualAttribute.ModelInput)" + Suggestion(layer.From, outputs.Keys)
             : target == layer ? "names the residual itself (a cycle)"
             : !outputs.ContainsKey(layer.From) ? "names a later layer (a skip connection can only reach back, or the graph would have a cycle)"
             : target.Kind == LayerKind.Flatten ? "names a Flatten layer; name the layer before it"
@@ -90,7 +92,7 @@ internal static class ShapeInference
             return null;
         }
 
-        int[] skip = outputs[layer.From];
+        int[] skip = fromInput ? spec.InputShape.ToArray() : outputs[layer.From];
         if (layer.Projection)
         {
             if (skip.Length != 3 || input.Length != 3)

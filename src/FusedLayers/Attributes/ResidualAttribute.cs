@@ -14,8 +14,15 @@ namespace FusedLayers;
 [AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
 public sealed class ResidualAttribute : Attribute
 {
+    /// <summary>
+    /// The name of the model input as a skip source: <c>[Residual(ResidualAttribute.ModelInput)]</c> adds the model's
+    /// input (MobileNetV2 inverted residuals, pre-norm transformer blocks); <c>nameof</c> of the model class works too.
+    /// A layer of that name, if there is one, takes precedence.
+    /// </summary>
+    public const string ModelInput = "input";
+
     /// <summary>Declares a skip connection from the layer named <paramref name="from"/>.</summary>
-    /// <param name="from">Name of an earlier layer property (use <c>nameof</c>).</param>
+    /// <param name="from">Name of an earlier layer property (use <c>nameof</c>), or <see cref="ModelInput"/>.</param>
     public ResidualAttribute(string from) => From = from;
 
     /// <summary>Name of the earlier layer whose output is added.</summary>

@@ -66,7 +66,7 @@ public sealed class ReferenceSequential : IReferenceLayer
     {
         ArgumentNullException.ThrowIfNull(input);
         ReferenceTensor current = input;
-        var outputs = new Dictionary<string, ReferenceTensor>();
+        var outputs = new Dictionary<string, ReferenceTensor> { [ResidualAttribute.ModelInput] = input };
         foreach (IReferenceLayer layer in layers)
         {
             if (layer is ReferenceResidual residual)
@@ -106,7 +106,8 @@ public sealed class ReferenceSequential : IReferenceLayer
             }
         }
 
-        return current;
+        // A skip connection from the model input (ResidualAttribute.ModelInput) adds its gradient to the input's.
+        return pending.Remove(ResidualAttribute.ModelInput, out ReferenceTensor? fromInput) ? Add(current, fromInput) : current;
     }
 
     /// <summary>Sets every parameter's gradient to zero.</summary>

@@ -23,6 +23,7 @@ internal sealed class RandomModelSource
     private readonly uint[] tape;
     private readonly List<(string Attribute, string Type, string Name, int[] Output)> layers = [];
     private int position;
+    private int[] inputShape = [];
 
     private RandomModelSource(uint[] tape) => this.tape = tape.Length == 0 ? [0] : tape;
 
@@ -60,6 +61,7 @@ internal sealed class RandomModelSource
             _ => [1 + Pick(4), 1 + Pick(9), 1 + Pick(9)],
         };
         int[] input = shape;
+        inputShape = shape;
         int count = 1 + Pick(7);
         for (int i = 0; i < count; i++)
         {
@@ -288,6 +290,11 @@ internal sealed class RandomModelSource
     private (string, string, int[])? Residual(int[] shape)
     {
         var same = layers.Where(l => l.Output.SequenceEqual(shape) && !l.Type.StartsWith("Flatten", StringComparison.Ordinal)).ToList();
+        if (inputShape.SequenceEqual(shape) && (same.Count == 0 || Chance(30)))
+        {
+            return (Pick(["Residual(ResidualAttribute.ModelInput)", "Residual(nameof(Net))", "Residual(\"input\")"]), "ResidualLayer", shape);
+        }
+
         if (same.Count > 0)
         {
             return ($"Residual(\"{Pick(same).Name}\")", "ResidualLayer", shape);
