@@ -16,13 +16,26 @@ public sealed class SeededRandom
 
     /// <summary>Creates the generator.</summary>
     /// <param name="seed">Any 64-bit seed.</param>
-    public SeededRandom(ulong seed)
+    public SeededRandom(ulong seed) => Reseed(seed);
+
+    /// <summary>Restarts the sequence as if newly created with <paramref name="seed"/> (no allocation).</summary>
+    /// <param name="seed">Any 64-bit seed.</param>
+    internal void Reseed(ulong seed)
     {
         ulong x = seed;
         s0 = SplitMix64(ref x);
         s1 = SplitMix64(ref x);
         s2 = SplitMix64(ref x);
         s3 = SplitMix64(ref x);
+    }
+
+    /// <summary>SplitMix64's output function applied to <paramref name="value"/>: a well-mixed 64-bit hash, used to derive seeds.</summary>
+    /// <param name="value">Value to mix.</param>
+    /// <returns>The mixed value.</returns>
+    internal static ulong Mix(ulong value)
+    {
+        ulong x = value;
+        return SplitMix64(ref x);
     }
 
     /// <summary>The next 64 random bits.</summary>
