@@ -120,6 +120,7 @@ internal static class ModelDiscovery
             IsDuplicate = modelAttribute is not null && !IsFirstAnnotatedDeclaration(type, classSyntax, cancellationToken),
             MissingModelAttribute = modelAttribute is null,
             HasUserConstructors = type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared),
+            HasUserToString = type.GetMembers("ToString").OfType<IMethodSymbol>().Any(m => m.Parameters.Length == 0 && !m.IsImplicitlyDeclared),
             InputShape = inputShape,
             InputShapeSpecified = specified,
             ModelAttributeLocation = LocationInfo.From(modelAttribute?.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),

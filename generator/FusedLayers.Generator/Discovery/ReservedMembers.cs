@@ -37,6 +37,7 @@ internal static class ReservedMembers
         ("Backward", [Tensor, "bool"]),
         ("ZeroGrad", []),
         ("ResetParameters", ["int"]),
+        ("Summary", []),
     ];
 
     private static readonly HashSet<string> MethodNames = [.. Methods.Select(m => m.Name)];

@@ -343,62 +343,74 @@ internal static partial class ModelEmitter
         w.Line("return;");
         w.CloseBrace();
         w.Line();
-        if (KernelNames.SavesModelInput(kernels))
+        foreach ((string field, string type, int perSample) in WorkspaceBuffers(kernels))
         {
-            w.Line($"_flInput = new float[checked(batch * InputSampleLength)];");
-        }
-
-        foreach (KernelNames k in kernels)
-        {
-            w.Line($"{k.Y} = new float[checked(batch * {Shapes.Inv(k.OutputLength)})];");
-            if (k.HasZ)
-            {
-                w.Line($"{k.Z} = new float[checked(batch * {Shapes.Inv(k.NormLength)})];");
-            }
-
-            if (k.HasDz)
-            {
-                w.Line($"{k.Dz} = new float[checked(batch * {Shapes.Inv(k.NormLength)})];");
-            }
-
-            if (k.HasDy)
-            {
-                w.Line($"{k.Dy} = new float[checked(batch * {Shapes.Inv(k.OutputLength)})];");
-            }
-
-            if (k.HasIndices)
-            {
-                w.Line($"{k.Indices} = new int[checked(batch * {Shapes.Inv(k.OutputLength)})];");
-            }
-
-            if (k.HasResidual)
-            {
-                w.Line($"{k.Da} = new float[checked(batch * {Shapes.Inv(k.NormLength)})];");
-            }
-
-            if (k.HasProjection)
-            {
-                w.Line($"{k.ProjZ} = new float[checked(batch * {Shapes.Inv(k.NormLength)})];");
-                if (!k.ProjectionGradientInDz)
-                {
-                    w.Line($"{k.ProjDz} = new float[checked(batch * {Shapes.Inv(k.NormLength)})];");
-                }
-
-                w.Line($"{k.SkipDx} = new float[checked(batch * {Shapes.Inv(k.SkipLength)})];");
-            }
-
-            if (k.HasMask)
-            {
-                w.Line($"{k.Mask} = new float[checked(batch * {Shapes.Inv(k.OutputLength)})];");
-            }
-
-            foreach ((string field, int perSample) in RowBuffers(k))
-            {
-                w.Line($"{field} = new float[checked(batch * {Shapes.Inv(perSample)})];");
-            }
+            w.Line($"{field} = new {type}[checked(batch * {Shapes.Inv(perSample)})];");
         }
 
         w.Line("_flCapacity = batch;");
         w.CloseBrace();
+    }
+
+    /// <summary>
+    /// Every batch-sized workspace array (field, element type, elements per sample): what training keeps for backward
+    /// and the gradient scratch. One list for <c>_flEnsureCapacity</c> and the model summary.
+    /// </summary>
+    private static IEnumerable<(string Field, string Type, int PerSample)> WorkspaceBuffers(List<KernelNames> kernels)
+    {
+        if (KernelNames.SavesModelInput(kernels))
+        {
+            yield return ("_flInput", "float", kernels[0].InputLength);
+        }
+
+        foreach (KernelNames k in kernels)
+        {
+            yield return (k.Y, "float", k.OutputLength);
+            if (k.HasZ)
+            {
+                yield return (k.Z, "float", k.NormLength);
+            }
+
+            if (k.HasDz)
+            {
+                yield return (k.Dz, "float", k.NormLength);
+            }
+
+            if (k.HasDy)
+            {
+                yield return (k.Dy, "float", k.OutputLength);
+            }
+
+            if (k.HasIndices)
+            {
+                yield return (k.Indices, "int", k.OutputLength);
+            }
+
+            if (k.HasResidual)
+            {
+                yield return (k.Da, "float", k.NormLength);
+            }
+
+            if (k.HasProjection)
+            {
+                yield return (k.ProjZ, "float", k.NormLength);
+                if (!k.ProjectionGradientInDz)
+                {
+                    yield return (k.ProjDz, "float", k.NormLength);
+                }
+
+                yield return (k.SkipDx, "float", k.SkipLength);
+            }
+
+            if (k.HasMask)
+            {
+                yield return (k.Mask, "float", k.OutputLength);
+            }
+
+            foreach ((string field, int perSample) in RowBuffers(k))
+            {
+                yield return (field, "float", perSample);
+            }
+        }
     }
 }

@@ -92,6 +92,7 @@ internal static partial class ModelEmitter
         WriteForward(w, plan, kernels);
         WriteBackward(w, plan, kernels);
         WriteStateMembers(w, spec);
+        WriteSummary(w, plan, kernels);
         WriteEnsureCapacity(w, kernels);
         w.CloseBrace();
     }

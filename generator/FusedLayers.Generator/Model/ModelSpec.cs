@@ -56,6 +56,9 @@ internal sealed record ModelSpec
     /// <summary>The class declares layers but has no <c>[FusedModel]</c> (FL0010).</summary>
     public bool MissingModelAttribute { get; init; }
 
+    /// <summary>The user declared <c>ToString()</c>; then the generated model does not override it (Summary() stays).</summary>
+    public bool HasUserToString { get; init; }
+
     /// <summary>True when the user declared an instance constructor (then the generator adds none).</summary>
     public bool HasUserConstructors { get; init; }
 

@@ -737,6 +737,44 @@ namespace Snapshots
             return list.ToArray();
         }
 
+        /// <summary>
+        /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+        /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+        /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+        /// </summary>
+        /// <returns>The summary table.</returns>
+        public string Summary() => _flSummary;
+
+        /// <inheritdoc cref="Summary" />
+        public override string ToString() => _flSummary;
+
+        private const string _flSummary =
+            "Activations: input [N, 3, 8, 8], 7 fused kernels\n" +
+            "===================================================\n" +
+            "Layer (type)       Output shape  Param #  Kernel\n" +
+            "---------------------------------------------------\n" +
+            "Bn0 (BatchNorm2d)  [N, 3, 8, 8]        6  0\n" +
+            "Act0 (ReLU6)       [N, 3, 8, 8]        -  0\n" +
+            "Conv1 (Conv2d)     [N, 8, 8, 8]      224  1\n" +
+            "Bn1 (BatchNorm2d)  [N, 8, 8, 8]       16  1\n" +
+            "Act1 (SiLU)        [N, 8, 8, 8]        -  1\n" +
+            "Conv2 (Conv2d)     [N, 8, 4, 4]      584  2\n" +
+            "Flat (Flatten)     [N, 128]            -  (reshape)\n" +
+            "Act2 (GELU)        [N, 128]            -  2\n" +
+            "Fc1 (Linear)       [N, 12]         1,548  3\n" +
+            "Bn2 (BatchNorm1d)  [N, 12]            24  3\n" +
+            "Act3 (GELU)        [N, 12]             -  3\n" +
+            "Fc2 (Linear)       [N, 6]             78  4\n" +
+            "Act4 (LeakyReLU)   [N, 6]              -  4\n" +
+            "Fc3 (Linear)       [N, 3]             21  5\n" +
+            "Act5 (Tanh)        [N, 3]              -  5\n" +
+            "Fc4 (Linear)       [N, 2]              8  6\n" +
+            "Act6 (Sigmoid)     [N, 2]              -  6\n" +
+            "===================================================\n" +
+            "Total params: 2,509\n" +
+            "FLOPs per sample: 49,344 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 13,672 bytes (saved for backward + gradient scratch)";
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
@@ -745,7 +783,7 @@ namespace Snapshots
                 return;
             }
 
-            _flInput = new float[checked(batch * InputSampleLength)];
+            _flInput = new float[checked(batch * 192)];
             _flK0Y = new float[checked(batch * 192)];
             _flK0Dz = new float[checked(batch * 192)];
             _flK0Dy = new float[checked(batch * 192)];

@@ -501,6 +501,35 @@ namespace Snapshots
             return list.ToArray();
         }
 
+        /// <summary>
+        /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+        /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+        /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+        /// </summary>
+        /// <returns>The summary table.</returns>
+        public string Summary() => _flSummary;
+
+        /// <inheritdoc cref="Summary" />
+        public override string ToString() => _flSummary;
+
+        private const string _flSummary =
+            "BatchNormOptions: input [N, 3, 8, 8], 3 fused kernels\n" +
+            "===================================================\n" +
+            "Layer (type)       Output shape  Param #  Kernel\n" +
+            "---------------------------------------------------\n" +
+            "Conv1 (Conv2d)     [N, 8, 8, 8]      224  0\n" +
+            "Bn1 (BatchNorm2d)  [N, 8, 8, 8]       16  0\n" +
+            "Relu1 (ReLU)       [N, 8, 8, 8]        -  0\n" +
+            "Conv2 (Conv2d)     [N, 8, 8, 8]      584  1\n" +
+            "Bn2 (BatchNorm2d)  [N, 8, 8, 8]        -  1\n" +
+            "Flat (Flatten)     [N, 512]            -  (reshape)\n" +
+            "Head (Linear)      [N, 10]         5,130  2\n" +
+            "Bn3 (BatchNorm1d)  [N, 10]            20  2\n" +
+            "===================================================\n" +
+            "Total params: 5,974\n" +
+            "FLOPs per sample: 111,616 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 17,272 bytes (saved for backward + gradient scratch)";
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
@@ -509,7 +538,7 @@ namespace Snapshots
                 return;
             }
 
-            _flInput = new float[checked(batch * InputSampleLength)];
+            _flInput = new float[checked(batch * 192)];
             _flK0Y = new float[checked(batch * 512)];
             _flK0Z = new float[checked(batch * 512)];
             _flK0Dz = new float[checked(batch * 512)];

@@ -506,6 +506,35 @@ namespace Snapshots
             return list.ToArray();
         }
 
+        /// <summary>
+        /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+        /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+        /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+        /// </summary>
+        /// <returns>The summary table.</returns>
+        public string Summary() => _flSummary;
+
+        /// <inheritdoc cref="Summary" />
+        public override string ToString() => _flSummary;
+
+        private const string _flSummary =
+            "BatchRenorm: input [N, 3, 6, 6], 3 fused kernels\n" +
+            "=====================================================\n" +
+            "Layer (type)         Output shape  Param #  Kernel\n" +
+            "-----------------------------------------------------\n" +
+            "Br0 (BatchRenorm2d)  [N, 3, 6, 6]        6  0\n" +
+            "Conv (Conv2d)        [N, 6, 6, 6]      168  1\n" +
+            "Br1 (BatchRenorm2d)  [N, 6, 6, 6]       12  1\n" +
+            "Relu (ReLU)          [N, 6, 6, 6]        -  1\n" +
+            "Flat (Flatten)       [N, 216]            -  (reshape)\n" +
+            "Fc1 (Linear)         [N, 8]          1,736  2\n" +
+            "Br2 (BatchRenorm1d)  [N, 8]              -  2\n" +
+            "Act (SiLU)           [N, 8]              -  2\n" +
+            "=====================================================\n" +
+            "Total params: 1,922\n" +
+            "FLOPs per sample: 15,120 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 4,848 bytes (saved for backward + gradient scratch)";
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
@@ -514,7 +543,7 @@ namespace Snapshots
                 return;
             }
 
-            _flInput = new float[checked(batch * InputSampleLength)];
+            _flInput = new float[checked(batch * 108)];
             _flK0Y = new float[checked(batch * 108)];
             _flK0Dy = new float[checked(batch * 108)];
             _flK1Y = new float[checked(batch * 216)];

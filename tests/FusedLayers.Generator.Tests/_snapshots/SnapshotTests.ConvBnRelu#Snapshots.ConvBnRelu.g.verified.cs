@@ -321,6 +321,30 @@ namespace Snapshots
             return list.ToArray();
         }
 
+        /// <summary>
+        /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+        /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+        /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+        /// </summary>
+        /// <returns>The summary table.</returns>
+        public string Summary() => _flSummary;
+
+        /// <inheritdoc cref="Summary" />
+        public override string ToString() => _flSummary;
+
+        private const string _flSummary =
+            "ConvBnRelu: input [N, 3, 32, 32], 1 fused kernels\n" +
+            "==================================================\n" +
+            "Layer (type)      Output shape     Param #  Kernel\n" +
+            "--------------------------------------------------\n" +
+            "Conv (Conv2d)     [N, 64, 32, 32]    1,792  0\n" +
+            "Bn (BatchNorm2d)  [N, 64, 32, 32]      128  0\n" +
+            "Relu (ReLU)       [N, 64, 32, 32]        -  0\n" +
+            "==================================================\n" +
+            "Total params: 1,920\n" +
+            "FLOPs per sample: 3,538,944 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 798,720 bytes (saved for backward + gradient scratch)";
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
@@ -329,7 +353,7 @@ namespace Snapshots
                 return;
             }
 
-            _flInput = new float[checked(batch * InputSampleLength)];
+            _flInput = new float[checked(batch * 3072)];
             _flK0Y = new float[checked(batch * 65536)];
             _flK0Z = new float[checked(batch * 65536)];
             _flK0Dz = new float[checked(batch * 65536)];

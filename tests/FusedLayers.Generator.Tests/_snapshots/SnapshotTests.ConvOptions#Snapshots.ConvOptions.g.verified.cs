@@ -459,6 +459,34 @@ namespace Snapshots
             return list.ToArray();
         }
 
+        /// <summary>
+        /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+        /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+        /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+        /// </summary>
+        /// <returns>The summary table.</returns>
+        public string Summary() => _flSummary;
+
+        /// <inheritdoc cref="Summary" />
+        public override string ToString() => _flSummary;
+
+        private const string _flSummary =
+            "ConvOptions: input [N, 32, 28, 28], 3 fused kernels\n" +
+            "====================================================\n" +
+            "Layer (type)        Output shape     Param #  Kernel\n" +
+            "----------------------------------------------------\n" +
+            "Depthwise (Conv2d)  [N, 32, 28, 28]      288  0\n" +
+            "Bn1 (BatchNorm2d)   [N, 32, 28, 28]       64  0\n" +
+            "Act1 (ReLU6)        [N, 32, 28, 28]        -  0\n" +
+            "Pointwise (Conv2d)  [N, 64, 28, 28]    2,048  1\n" +
+            "Bn2 (BatchNorm2d)   [N, 64, 28, 28]      128  1\n" +
+            "Relu2 (ReLU)        [N, 64, 28, 28]        -  1\n" +
+            "Dilated (Conv2d)    [N, 64, 28, 28]    9,280  2\n" +
+            "====================================================\n" +
+            "Total params: 11,808\n" +
+            "FLOPs per sample: 18,113,536 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 1,505,280 bytes (saved for backward + gradient scratch)";
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
@@ -467,7 +495,7 @@ namespace Snapshots
                 return;
             }
 
-            _flInput = new float[checked(batch * InputSampleLength)];
+            _flInput = new float[checked(batch * 25088)];
             _flK0Y = new float[checked(batch * 25088)];
             _flK0Z = new float[checked(batch * 25088)];
             _flK0Dz = new float[checked(batch * 25088)];

@@ -270,6 +270,29 @@ namespace Snapshots
             return list.ToArray();
         }
 
+        /// <summary>
+        /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+        /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+        /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+        /// </summary>
+        /// <returns>The summary table.</returns>
+        public string Summary() => _flSummary;
+
+        /// <inheritdoc cref="Summary" />
+        public override string ToString() => _flSummary;
+
+        private const string _flSummary =
+            "ConvRelu: input [N, 3, 16, 16], 1 fused kernels\n" +
+            "==============================================\n" +
+            "Layer (type)   Output shape    Param #  Kernel\n" +
+            "----------------------------------------------\n" +
+            "Conv (Conv2d)  [N, 8, 16, 16]      224  0\n" +
+            "Relu (ReLU)    [N, 8, 16, 16]        -  0\n" +
+            "==============================================\n" +
+            "Total params: 224\n" +
+            "FLOPs per sample: 110,592 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 19,456 bytes (saved for backward + gradient scratch)";
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
@@ -278,7 +301,7 @@ namespace Snapshots
                 return;
             }
 
-            _flInput = new float[checked(batch * InputSampleLength)];
+            _flInput = new float[checked(batch * 768)];
             _flK0Y = new float[checked(batch * 2048)];
             _flK0Dz = new float[checked(batch * 2048)];
             _flCapacity = batch;

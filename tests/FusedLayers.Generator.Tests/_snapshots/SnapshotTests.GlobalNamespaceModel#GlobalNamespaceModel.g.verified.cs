@@ -268,6 +268,29 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
         return list.ToArray();
     }
 
+    /// <summary>
+    /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+    /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+    /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+    /// </summary>
+    /// <returns>The summary table.</returns>
+    public string Summary() => _flSummary;
+
+    /// <inheritdoc cref="Summary" />
+    public override string ToString() => _flSummary;
+
+    private const string _flSummary =
+        "GlobalNamespaceModel: input [N, 16], 1 fused kernels\n" +
+        "===========================================\n" +
+        "Layer (type)  Output shape  Param #  Kernel\n" +
+        "-------------------------------------------\n" +
+        "Fc (Linear)   [N, 8]            136  0\n" +
+        "Relu (ReLU)   [N, 8]              -  0\n" +
+        "===========================================\n" +
+        "Total params: 136\n" +
+        "FLOPs per sample: 256 (Conv2d and Linear multiply-adds x 2)\n" +
+        "Training workspace per sample: 128 bytes (saved for backward + gradient scratch)";
+
     /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
     private void _flEnsureCapacity(int batch)
     {
@@ -276,7 +299,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
             return;
         }
 
-        _flInput = new float[checked(batch * InputSampleLength)];
+        _flInput = new float[checked(batch * 16)];
         _flK0Y = new float[checked(batch * 8)];
         _flK0Dz = new float[checked(batch * 8)];
         _flCapacity = batch;

@@ -400,6 +400,33 @@ namespace Snapshots
             return list.ToArray();
         }
 
+        /// <summary>
+        /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+        /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+        /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+        /// </summary>
+        /// <returns>The summary table.</returns>
+        public string Summary() => _flSummary;
+
+        /// <inheritdoc cref="Summary" />
+        public override string ToString() => _flSummary;
+
+        private const string _flSummary =
+            "LinearResidual: input [N, 8], 3 fused kernels\n" +
+            "==============================================\n" +
+            "Layer (type)     Output shape  Param #  Kernel\n" +
+            "----------------------------------------------\n" +
+            "Fc1 (Linear)     [N, 8]             72  0\n" +
+            "Fc2 (Linear)     [N, 8]             72  1\n" +
+            "Add (Residual)   [N, 8]              -  1\n" +
+            "Fc3 (Linear)     [N, 8]             72  2\n" +
+            "Add2 (Residual)  [N, 8]              -  2\n" +
+            "Act (Tanh)       [N, 8]              -  2\n" +
+            "==============================================\n" +
+            "Total params: 216\n" +
+            "FLOPs per sample: 384 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 352 bytes (saved for backward + gradient scratch)";
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
@@ -408,7 +435,7 @@ namespace Snapshots
                 return;
             }
 
-            _flInput = new float[checked(batch * InputSampleLength)];
+            _flInput = new float[checked(batch * 8)];
             _flK0Y = new float[checked(batch * 8)];
             _flK0Dy = new float[checked(batch * 8)];
             _flK1Y = new float[checked(batch * 8)];

@@ -318,6 +318,31 @@ namespace Company.Vision.Models
             return list.ToArray();
         }
 
+        /// <summary>
+        /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+        /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+        /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+        /// </summary>
+        /// <returns>The summary table.</returns>
+        public string Summary() => _flSummary;
+
+        /// <inheritdoc cref="Summary" />
+        public override string ToString() => _flSummary;
+
+        private const string _flSummary =
+            "NestedNamespace: input [N, 2, 5, 5], 2 fused kernels\n" +
+            "================================================\n" +
+            "Layer (type)    Output shape  Param #  Kernel\n" +
+            "------------------------------------------------\n" +
+            "Conv (Conv2d)   [N, 3, 4, 4]       27  0\n" +
+            "Relu (ReLU)     [N, 3, 4, 4]        -  0\n" +
+            "Flat (Flatten)  [N, 48]             -  (reshape)\n" +
+            "Head (Linear)   [N, 4]            192  1\n" +
+            "================================================\n" +
+            "Total params: 219\n" +
+            "FLOPs per sample: 1,152 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 792 bytes (saved for backward + gradient scratch)";
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
@@ -326,7 +351,7 @@ namespace Company.Vision.Models
                 return;
             }
 
-            _flInput = new float[checked(batch * InputSampleLength)];
+            _flInput = new float[checked(batch * 50)];
             _flK0Y = new float[checked(batch * 48)];
             _flK0Dz = new float[checked(batch * 48)];
             _flK0Dy = new float[checked(batch * 48)];

@@ -527,6 +527,37 @@ namespace Snapshots
             return list.ToArray();
         }
 
+        /// <summary>
+        /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+        /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+        /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+        /// </summary>
+        /// <returns>The summary table.</returns>
+        public string Summary() => _flSummary;
+
+        /// <inheritdoc cref="Summary" />
+        public override string ToString() => _flSummary;
+
+        private const string _flSummary =
+            "PoolingAndDropout: input [N, 3, 12, 12], 6 fused kernels\n" +
+            "===========================================================\n" +
+            "Layer (type)             Output shape    Param #  Kernel\n" +
+            "-----------------------------------------------------------\n" +
+            "Conv1 (Conv2d)           [N, 8, 12, 12]      224  0\n" +
+            "Bn1 (BatchNorm2d)        [N, 8, 12, 12]       16  0\n" +
+            "Relu1 (ReLU)             [N, 8, 12, 12]        -  0\n" +
+            "Pool1 (MaxPool2d)        [N, 8, 6, 6]          -  0\n" +
+            "Conv2 (Conv2d)           [N, 8, 6, 6]        584  1\n" +
+            "Pool2 (AvgPool2d)        [N, 8, 3, 3]          -  2\n" +
+            "Gap (AdaptiveAvgPool2d)  [N, 8, 1, 1]          -  3\n" +
+            "Flat (Flatten)           [N, 8]                -  (reshape)\n" +
+            "Drop (Dropout)           [N, 8]                -  4\n" +
+            "Fc (Linear)              [N, 5]               45  5\n" +
+            "===========================================================\n" +
+            "Total params: 869\n" +
+            "FLOPs per sample: 103,760 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 17,460 bytes (saved for backward + gradient scratch)";
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
@@ -535,7 +566,7 @@ namespace Snapshots
                 return;
             }
 
-            _flInput = new float[checked(batch * InputSampleLength)];
+            _flInput = new float[checked(batch * 432)];
             _flK0Y = new float[checked(batch * 288)];
             _flK0Z = new float[checked(batch * 1152)];
             _flK0Dz = new float[checked(batch * 1152)];

@@ -780,6 +780,44 @@ namespace Snapshots
             return list.ToArray();
         }
 
+        /// <summary>
+        /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+        /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+        /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+        /// </summary>
+        /// <returns>The summary table.</returns>
+        public string Summary() => _flSummary;
+
+        /// <inheritdoc cref="Summary" />
+        public override string ToString() => _flSummary;
+
+        private const string _flSummary =
+            "ResidualBlocks: input [N, 16, 16, 16], 5 fused kernels\n" +
+            "======================================================\n" +
+            "Layer (type)          Output shape     Param #  Kernel\n" +
+            "------------------------------------------------------\n" +
+            "Stem (Conv2d)         [N, 16, 16, 16]    2,304  0\n" +
+            "StemBn (BatchNorm2d)  [N, 16, 16, 16]       32  0\n" +
+            "StemRelu (ReLU)       [N, 16, 16, 16]        -  0\n" +
+            "Conv1 (Conv2d)        [N, 16, 16, 16]    2,304  1\n" +
+            "Bn1 (BatchNorm2d)     [N, 16, 16, 16]       32  1\n" +
+            "Relu1 (ReLU)          [N, 16, 16, 16]        -  1\n" +
+            "Conv2 (Conv2d)        [N, 16, 16, 16]    2,304  2\n" +
+            "Bn2 (BatchNorm2d)     [N, 16, 16, 16]       32  2\n" +
+            "Add1 (Residual)       [N, 16, 16, 16]        -  2\n" +
+            "Relu2 (ReLU)          [N, 16, 16, 16]        -  2\n" +
+            "Conv3 (Conv2d)        [N, 32, 8, 8]      4,608  3\n" +
+            "Bn3 (BatchNorm2d)     [N, 32, 8, 8]         64  3\n" +
+            "Relu3 (ReLU)          [N, 32, 8, 8]          -  3\n" +
+            "Conv4 (Conv2d)        [N, 32, 8, 8]      9,216  4\n" +
+            "Bn4 (BatchNorm2d)     [N, 32, 8, 8]         64  4\n" +
+            "Down (Residual)       [N, 32, 8, 8]        576  4\n" +
+            "Relu4 (ReLU)          [N, 32, 8, 8]          -  4\n" +
+            "======================================================\n" +
+            "Total params: 21,536\n" +
+            "FLOPs per sample: 5,373,952 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 319,488 bytes (saved for backward + gradient scratch)";
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
@@ -788,7 +826,7 @@ namespace Snapshots
                 return;
             }
 
-            _flInput = new float[checked(batch * InputSampleLength)];
+            _flInput = new float[checked(batch * 4096)];
             _flK0Y = new float[checked(batch * 4096)];
             _flK0Z = new float[checked(batch * 4096)];
             _flK0Dz = new float[checked(batch * 4096)];

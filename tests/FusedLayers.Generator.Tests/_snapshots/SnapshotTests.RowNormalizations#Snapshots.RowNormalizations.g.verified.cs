@@ -695,6 +695,42 @@ namespace Snapshots
             return list.ToArray();
         }
 
+        /// <summary>
+        /// The model as torchinfo prints it: each layer with its output shape, parameter count and fused kernel, then
+        /// total parameters, FLOPs per sample (2 x the multiply-accumulates of Conv2d and Linear, projections included)
+        /// and the training workspace per sample (what Forward keeps for Backward plus gradient scratch).
+        /// </summary>
+        /// <returns>The summary table.</returns>
+        public string Summary() => _flSummary;
+
+        /// <inheritdoc cref="Summary" />
+        public override string ToString() => _flSummary;
+
+        private const string _flSummary =
+            "RowNormalizations: input [N, 3, 8, 8], 6 fused kernels\n" +
+            "======================================================\n" +
+            "Layer (type)          Output shape  Param #  Kernel\n" +
+            "------------------------------------------------------\n" +
+            "Ln0 (LayerNorm)       [N, 3, 8, 8]      384  0\n" +
+            "Conv1 (Conv2d)        [N, 8, 8, 8]      224  1\n" +
+            "Gn1 (GroupNorm)       [N, 8, 8, 8]       16  1\n" +
+            "Act1 (SiLU)           [N, 8, 8, 8]        -  1\n" +
+            "Conv2 (Conv2d)        [N, 8, 4, 4]      584  2\n" +
+            "In2 (InstanceNorm2d)  [N, 8, 4, 4]       16  2\n" +
+            "Relu2 (ReLU)          [N, 8, 4, 4]        -  2\n" +
+            "Conv3 (Conv2d)        [N, 4, 4, 4]      292  3\n" +
+            "In3 (InstanceNorm2d)  [N, 4, 4, 4]        -  3\n" +
+            "Conv4 (Conv2d)        [N, 4, 4, 4]      148  4\n" +
+            "Ln4 (LayerNorm)       [N, 4, 4, 4]       16  4\n" +
+            "Flat (Flatten)        [N, 64]             -  (reshape)\n" +
+            "Fc (Linear)           [N, 10]           650  5\n" +
+            "Ln5 (LayerNorm)       [N, 10]            20  5\n" +
+            "Act5 (GELU)           [N, 10]             -  5\n" +
+            "======================================================\n" +
+            "Total params: 2,350\n" +
+            "FLOPs per sample: 61,184 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 20,376 bytes (saved for backward + gradient scratch)";
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
@@ -703,7 +739,7 @@ namespace Snapshots
                 return;
             }
 
-            _flInput = new float[checked(batch * InputSampleLength)];
+            _flInput = new float[checked(batch * 192)];
             _flK0Y = new float[checked(batch * 192)];
             _flK0Dz = new float[checked(batch * 192)];
             _flK0Dy = new float[checked(batch * 192)];
