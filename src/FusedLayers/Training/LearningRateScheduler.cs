@@ -5,9 +5,16 @@ namespace FusedLayers.Training;
 /// <summary>
 /// Base of the learning-rate schedules, modelled on <c>torch.optim.lr_scheduler.LRScheduler</c>: the
 /// constructor records the optimizer's learning rate as the base rate and sets epoch 0 (its rate is the
-/// schedule's value at 0); each <see cref="Step"/> advances one epoch and writes the schedule's closed-form
-/// value into <see cref="Optimizer.LearningRate"/>. Call it after <see cref="Optimizer.Step"/>, as in PyTorch.
+/// schedule's value at 0); each <see cref="Step"/> advances one epoch and writes the schedule's value into
+/// <see cref="Optimizer.LearningRate"/>: the closed form <see cref="LearningRateAt"/>, or, for the schedules
+/// PyTorch steps in its chainable form (<see cref="MultiStepLR"/>, <see cref="ExponentialLR"/>,
+/// <see cref="LinearLR"/>), the optimizer's current rate times the epoch's factor, as PyTorch does.
+/// Call it after <see cref="Optimizer.Step"/>, as in PyTorch.
 /// </summary>
+/// <remarks>
+/// As PyTorch's <c>initial_lr</c>, the base rate is the optimizer's rate when its first schedule was
+/// attached; a later schedule on the same optimizer (for <see cref="SequentialLR"/>) starts from that rate too.
+/// </remarks>
 public abstract class LearningRateScheduler
 {
     /// <summary>Attaches the schedule to <paramref name="optimizer"/>.</summary>
@@ -16,7 +23,8 @@ public abstract class LearningRateScheduler
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         Optimizer = optimizer;
-        BaseLearningRate = optimizer.LearningRate;
+        optimizer.InitialLearningRate ??= optimizer.LearningRate;
+        BaseLearningRate = optimizer.InitialLearningRate.Value;
     }
 
     /// <summary>The optimizer.</summary>
@@ -34,8 +42,9 @@ public abstract class LearningRateScheduler
     /// <summary>Advances one epoch and sets the optimizer's learning rate.</summary>
     public void Step()
     {
+        double next = NextLearningRate(LastEpoch + 1);
+        Optimizer.LearningRate = next;
         LastEpoch++;
-        Optimizer.LearningRate = LearningRateAt(LastEpoch);
     }
 
     /// <summary>The schedule's closed form: the learning rate at <paramref name="epoch"/>.</summary>
@@ -45,4 +54,23 @@ public abstract class LearningRateScheduler
 
     /// <summary>Sets the optimizer's rate to the schedule's value at epoch 0; derived constructors call it last.</summary>
     protected void Initialise() => Optimizer.LearningRate = LearningRateAt(0);
+
+    /// <summary>
+    /// The rate <see cref="Step"/> sets for <paramref name="epoch"/> (<see cref="LastEpoch"/> + 1): the closed
+    /// form unless a schedule steps in PyTorch's chainable form (PyTorch's <c>get_lr</c>).
+    /// </summary>
+    /// <param name="epoch">The epoch being entered.</param>
+    /// <returns>The learning rate.</returns>
+    private protected virtual double NextLearningRate(int epoch) => LearningRateAt(epoch);
+
+    /// <summary>PyTorch's <c>step(epoch)</c>: jumps to <paramref name="epoch"/> and sets the closed-form rate.</summary>
+    /// <param name="epoch">Epoch, 0 or more.</param>
+    internal void StepTo(int epoch)
+    {
+        Optimizer.LearningRate = LearningRateAt(epoch);
+        LastEpoch = epoch;
+    }
+
+    /// <summary>Moves the epoch counter back by one without touching the rate (<see cref="SequentialLR"/>'s "undo").</summary>
+    internal void Rewind() => LastEpoch--;
 }

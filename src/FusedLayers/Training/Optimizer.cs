@@ -66,6 +66,13 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>
+    /// PyTorch's <c>param_groups[0]['initial_lr']</c>: the learning rate when the first
+    /// <see cref="LearningRateScheduler"/> was attached (its <c>setdefault</c>), null before; every schedule on
+    /// this optimizer takes it as its base rate, so that schedules chained by <see cref="SequentialLR"/> share one.
+    /// </summary>
+    internal double? InitialLearningRate { get; set; }
+
     /// <summary>Number of <see cref="Step"/> calls so far (Adam's bias correction uses it).</summary>
     public long StepCount { get; private set; }
 
