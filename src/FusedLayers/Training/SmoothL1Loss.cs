@@ -8,7 +8,8 @@ namespace FusedLayers.Training;
 /// </summary>
 /// <remarks>
 /// <para>Gradient: <c>d / β</c> where <c>|d| &lt; β</c>, <c>sign(d)</c> elsewhere, divided by the element count
-/// for <see cref="Reduction.Mean"/>. With <c>β = 0</c> it is <see cref="L1Loss"/>, as PyTorch makes it.
+/// for <see cref="Reduction.Mean"/>. With <c>β = 0</c> it is <see cref="L1Loss"/>, as PyTorch's <c>F.smooth_l1_loss</c> makes it
+/// (gradient 0 where <c>d = 0</c>; libtorch's C++ kernel, called directly, would give -1 there).
 /// It equals <see cref="HuberLoss"/> with <c>δ = β</c>, divided by β.</para>
 /// <para>The sum is float64; the returned loss is rounded to float32. Nothing is allocated.</para>
 /// </remarks>
