@@ -119,4 +119,45 @@ public class ElementwiseLossParityTests
         ParityAssert.Close($"{kind} loss", [expected.item<float>()], [loss], LossParityTests.LossTolerance);
         ParityAssert.Close($"{kind} dPrediction", Twin.ToArray(p.grad!), grad, LossParityTests.LossTolerance);
     }
+    [Theory]
+    [InlineData("l1", 0.0)]
+    [InlineData("smooth_l1", 0.5)]
+    [InlineData("huber", 1.5)]
+    [InlineData("bce", 0.0)]
+    public void Nan_and_infinity_propagate_as_in_pytorch(string kind, double parameter)
+    {
+        using DisposeScope scope = NewDisposeScope();
+        float[] prediction = [float.NaN, 1f, float.PositiveInfinity, -2f, float.NegativeInfinity, 0.25f];
+        float[] target = [0.5f, float.NaN, 1f, 1f, 0f, 0.5f];
+        var grad = new float[prediction.Length];
+        float loss = kind switch
+        {
+            "l1" => new L1Loss().Compute(prediction, target, grad),
+            "smooth_l1" => new SmoothL1Loss(beta: parameter).Compute(prediction, target, grad),
+            "huber" => new HuberLoss(delta: parameter).Compute(prediction, target, grad),
+            _ => new BCEWithLogitsLoss().Compute(prediction, target, grad),
+        };
+
+        TorchTensor p = torch.tensor(prediction).requires_grad_(true);
+        TorchTensor t = torch.tensor(target);
+        TorchTensor expected = kind switch
+        {
+            "l1" => nn.functional.l1_loss(p, t),
+            "smooth_l1" => nn.functional.smooth_l1_loss(p, t, TorchReduction.Mean, parameter),
+            "huber" => nn.functional.huber_loss(p, t, parameter),
+            _ => nn.functional.binary_cross_entropy_with_logits(p, t),
+        };
+        expected.backward();
+        float[] expectedGrad = Twin.ToArray(p.grad!);
+        AssertSameOrClose("loss", expected.item<float>(), loss);
+        for (int i = 0; i < grad.Length; i++)
+        {
+            AssertSameOrClose($"gradient {i}", expectedGrad[i], grad[i]);
+        }
+    }
+
+    /// <summary>NaN where PyTorch has NaN, the same infinity, finite values within the loss tolerance (float32 rounding).</summary>
+    private static void AssertSameOrClose(string what, float expected, float actual) => Assert.True(
+        expected.Equals(actual) || Math.Abs(expected - actual) <= LossParityTests.LossTolerance * Math.Max(1, Math.Abs(expected)),
+        $"{what}: {actual}, PyTorch {expected}");
 }

@@ -5,7 +5,7 @@ namespace FusedLayers.Training;
 /// <summary>
 /// PyTorch's <c>nn.L1Loss(reduction)</c>: the mean (or sum) of <c>|p_i - t_i|</c> over all elements, with
 /// the gradient <c>dL/dp_i = sign(p_i - t_i) / n</c> (<c>n</c> the element count, 1 for the sum; the sign of
-/// 0 is 0, as in PyTorch).
+/// 0 is 0, and of NaN 0 as well, as PyTorch's <c>abs</c> backward gives on the CPU; the loss is then NaN).
 /// </summary>
 /// <remarks>The sum is float64; the returned loss is rounded to float32. Nothing is allocated.</remarks>
 public sealed class L1Loss
@@ -56,6 +56,6 @@ public sealed class L1Loss
         return (float)(total * scale);
     }
 
-    /// <summary>PyTorch's <c>sign</c>: -1, 0 or 1, NaN for NaN.</summary>
-    internal static float Sign(float value) => value > 0 ? 1f : value < 0 ? -1f : value;
+    /// <summary>PyTorch's <c>sign</c> on the CPU, <c>(0 &lt; x) - (x &lt; 0)</c>: -1, 0 or 1, and 0 for NaN.</summary>
+    internal static float Sign(float value) => value > 0 ? 1f : value < 0 ? -1f : 0f;
 }

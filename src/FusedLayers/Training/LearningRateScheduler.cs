@@ -40,6 +40,7 @@ public abstract class LearningRateScheduler
     public double LearningRate => Optimizer.LearningRate;
 
     /// <summary>Advances one epoch and sets the optimizer's learning rate.</summary>
+    /// <exception cref="InvalidOperationException">The schedule has ended (<see cref="OneCycleLR"/> past <c>total_steps</c>); nothing is changed.</exception>
     public void Step()
     {
         double next = NextLearningRate(LastEpoch + 1);

@@ -65,11 +65,23 @@ public sealed class SmoothL1Loss
         {
             float d = prediction[i] - target[i];
             double absolute = Math.Abs((double)d);
-            bool quadratic = absolute < beta;
-            total += quadratic ? 0.5 * d * d / beta : absolute - (0.5 * beta);
+            if (beta == 0)
+            {
+                // PyTorch's F.smooth_l1_loss: l1_loss.
+                total += absolute;
+                if (withGradient)
+                {
+                    grad[i] = (float)(L1Loss.Sign(d) * scale);
+                }
+
+                continue;
+            }
+
+            total += absolute < beta ? 0.5 * d * d / beta : absolute - (0.5 * beta);
             if (withGradient)
             {
-                grad[i] = (float)((quadratic ? d / beta : L1Loss.Sign(d)) * scale);
+                // PyTorch's kernel: x <= -β ? -1 : (x >= β ? 1 : x / β), which keeps NaN.
+                grad[i] = (float)((d <= -beta ? -1.0 : d >= beta ? 1.0 : d / beta) * scale);
             }
         }
 

@@ -54,6 +54,19 @@ public class RegressionLossTests
         new HuberLoss(Reduction.Sum, delta: 2.0).Compute(p, t, grad);
         Assert.Equal([0f, 1f, -1f, 0.5f, 2f, -2f], grad);
         Assert.Equal(2f * (3f - 1f), new HuberLoss(Reduction.Sum, delta: 2.0).Compute([3f], [0f]));
+
+        // NaN: PyTorch's CPU sign gives 0 (L1, and smooth L1 with beta = 0, which is l1_loss); the smooth L1
+        // and Huber kernels keep NaN. The loss is NaN in every case.
+        float[] nan = [float.NaN];
+        var g = new float[1];
+        Assert.True(float.IsNaN(new L1Loss().Compute(nan, [0f], g)));
+        Assert.Equal(0f, g[0]);
+        Assert.True(float.IsNaN(new SmoothL1Loss(beta: 0).Compute(nan, [0f], g)));
+        Assert.Equal(0f, g[0]);
+        Assert.True(float.IsNaN(new SmoothL1Loss(beta: 1).Compute(nan, [0f], g)));
+        Assert.True(float.IsNaN(g[0]));
+        Assert.True(float.IsNaN(new HuberLoss().Compute(nan, [0f], g)));
+        Assert.True(float.IsNaN(g[0]));
     }
 
     [Fact]
