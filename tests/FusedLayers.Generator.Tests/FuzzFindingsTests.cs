@@ -91,6 +91,7 @@ public sealed class FuzzFindingsTests
         string message = run.GeneratorDiagnostics[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture);
         Assert.Contains("'Conv'", message, System.StringComparison.Ordinal);
         Assert.DoesNotContain("[0]", message, System.StringComparison.Ordinal);
+        Assert.Contains("[8, 4294967295, 4294967295]", message, System.StringComparison.Ordinal);
     }
 
     [Fact]

@@ -55,6 +55,31 @@ internal static class ShapeInference
         return shapes;
     }
 
+    /// <summary>
+    /// FL0204 before the int arithmetic of the output size: a huge padding makes the output plane larger than an int
+    /// holds, and the message must show the true size, not a clamped one.
+    /// </summary>
+    private static bool OutputPlaneFits(LayerSpec layer, int[] input, int channels, int dilation, List<DiagnosticInfo> diagnostics)
+    {
+        long Size(int extent)
+        {
+            long padded = extent + (2L * layer.Padding) - ((long)dilation * (layer.KernelSize - 1)) - 1;
+            return padded < 0 || layer.Stride <= 0 ? 0 : (padded / layer.Stride) + 1;
+        }
+
+        long oh = Size(input[1]), ow = Size(input[2]);
+        if (oh <= int.MaxValue && ow <= int.MaxValue)
+        {
+            return true;
+        }
+
+        long elements = oh > long.MaxValue / System.Math.Max(1L, ow) / System.Math.Max(1, channels) ? long.MaxValue : channels * oh * ow;
+        diagnostics.Add(DiagnosticInfo.Create(
+            DiagnosticDescriptors.ActivationTooLarge, layer.AttributeLocation, layer.Name, Shapes.FormatCount(elements),
+            "[" + string.Join(", ", new[] { (long)channels, oh, ow }.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]"));
+        return false;
+    }
+
     /// <summary>FL0207: a layer's weight tensor (or a convolution's unfolded input) must fit one array the runtime indexes.</summary>
     private static bool WeightsFit(LayerSpec layer, int[] input, List<DiagnosticInfo> diagnostics)
     {
@@ -175,6 +200,11 @@ internal static class ShapeInference
                     return null;
                 }
 
+                if (!OutputPlaneFits(layer, input, layer.OutChannels, layer.Dilation, diagnostics))
+                {
+                    return null;
+                }
+
                 int oh = ShapeMath.ConvOutputSize(input[1], layer.KernelSize, layer.Stride, layer.Padding, layer.Dilation);
                 int ow = ShapeMath.ConvOutputSize(input[2], layer.KernelSize, layer.Stride, layer.Padding, layer.Dilation);
                 if (oh < 1 || ow < 1)
@@ -197,6 +227,11 @@ internal static class ShapeInference
             case LayerKind.MaxPool2d:
             case LayerKind.AvgPool2d:
                 if (!Rank(layer, input, source, 3, "[C, H, W]", "", diagnostics))
+                {
+                    return null;
+                }
+
+                if (!OutputPlaneFits(layer, input, input[0], 1, diagnostics))
                 {
                     return null;
                 }
