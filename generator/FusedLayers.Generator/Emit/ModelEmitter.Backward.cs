@@ -181,12 +181,12 @@ internal static partial class ModelEmitter
             w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
             if (norm.Affine && k.IsRenorm)
             {
-                w.Line($"{Kernels}BatchRenormKernels.AccumulateParameterGradients({k.R}, {k.D}, {k.SumDy}, {k.SumDyXhat}, {bn}.Weight!.Grad, {bn}.Bias!.Grad);");
+                w.Line($"{Kernels}BatchRenormKernels.AccumulateParameterGradients({k.R}, {k.D}, {k.SumDy}, {k.SumDyXhat}, {bn}.Weight!.GradTarget, {bn}.Bias!.GradTarget);");
             }
             else if (norm.Affine)
             {
-                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Weight!.Grad, {k.SumDyXhat});");
-                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Bias!.Grad, {k.SumDy});");
+                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Weight!.GradTarget, {k.SumDyXhat});");
+                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Bias!.GradTarget, {k.SumDy});");
             }
 
             if (k.IsRenorm)
@@ -215,9 +215,9 @@ internal static partial class ModelEmitter
         }
 
         string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
-        string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.Grad" : "default";
+        string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.GradTarget" : "default";
         w.Line($"// {anchor.Name}: {(anchor.Bias ? "weight and bias gradients" : "weight gradient (no bias)")}, then the gradient of its input.");
-        w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.Grad, {biasGrad});");
+        w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.GradTarget, {biasGrad});");
         WriteGuarded(w, i == 0, $"{anchorKernels}.BackwardInput(in context, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
     }
 
@@ -255,8 +255,8 @@ internal static partial class ModelEmitter
             w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {da}, default, {main}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
             if (norm.Affine)
             {
-                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Weight!.Grad, {k.SumDyXhat});");
-                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Bias!.Grad, {k.SumDy});");
+                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Weight!.GradTarget, {k.SumDyXhat});");
+                w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Bias!.GradTarget, {k.SumDy});");
             }
 
             string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : dx;
@@ -272,9 +272,9 @@ internal static partial class ModelEmitter
         if (anchor is not null)
         {
             string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
-            string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.Grad" : "default";
+            string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.GradTarget" : "default";
             w.Line($"// {anchor.Name}: {(anchor.Bias ? "weight and bias gradients" : "weight gradient (no bias)")}, then the gradient of its input.");
-            w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.Grad, {biasGrad});");
+            w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.GradTarget, {biasGrad});");
             WriteGuarded(w, i == 0, $"{anchorKernels}.BackwardInput(in context, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
         }
 
@@ -285,10 +285,10 @@ internal static partial class ModelEmitter
             string projDz = scope.Get(k.ProjDz, k.NormLength);
             w.Line($"// {residual.Name}'s projection: its BatchNorm (gradient into {(k.ProjectionGradientInDz ? "the anchor's gradient buffer, free again" : "its own buffer")}; the saved input stays intact), then the 1x1 convolution.");
             w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {da}, default, {projZ}, {k.ProjMean}, {k.ProjInvStd}, {k.ProjSumDy}, {k.ProjSumDyXhat});");
-            w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Weight!.Grad, {k.ProjSumDyXhat});");
-            w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Bias!.Grad, {k.ProjSumDy});");
+            w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Weight!.GradTarget, {k.ProjSumDyXhat});");
+            w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Bias!.GradTarget, {k.ProjSumDy});");
             w.Line($"{Kernels}BatchNormKernels.BackwardInput(in context, batch, {c}, {s}, {da}, default, {projZ}, {k.ProjMean}, {k.ProjInvStd}, {layer}.ProjectionNorm!.Weight!.Data, {k.ProjSumDy}, {k.ProjSumDyXhat}, {projDz});");
-            w.Line($"{Kernels}Conv2dKernels.BackwardParameters(in context, in {k.ProjGeometry}, batch, {skip}, {projDz}, {layer}.Projection!.Weight.Grad, default);");
+            w.Line($"{Kernels}Conv2dKernels.BackwardParameters(in context, in {k.ProjGeometry}, batch, {skip}, {projDz}, {layer}.Projection!.Weight.GradTarget, default);");
             w.Line($"{Kernels}Conv2dKernels.BackwardInput(in context, in {k.ProjGeometry}, batch, {projDz}, {layer}.Projection!.Weight.Data, {scope.Get(k.SkipDx, k.SkipLength)});");
         }
     }

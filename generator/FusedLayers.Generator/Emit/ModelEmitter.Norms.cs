@@ -159,8 +159,8 @@ internal static partial class ModelEmitter
         string normInput = anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
         string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : index == 0 ? $"inputGradient ? gradInput : {scope.Get(k.Dz, k.NormLength)}" : dx;
         (string gamma, string beta) = Affine(norm);
-        string gradGamma = norm.Affine ? $"{Field(norm)}.Weight!.Grad" : "default";
-        string gradBeta = beta == "default" ? "default" : $"{Field(norm)}.Bias!.Grad";
+        string gradGamma = norm.Affine ? $"{Field(norm)}.Weight!.GradTarget" : "default";
+        string gradBeta = beta == "default" ? "default" : $"{Field(norm)}.Bias!.GradTarget";
         (int factor, int channels, int spatial, int groups) = k.Rows;
         string rows = factor == 1 ? "batch" : $"batch * {Shapes.Inv(factor)}";
         string parameterGradients = !norm.Affine ? "" : gradBeta == "default" ? "weight gradient and " : "weight and bias gradients and ";
@@ -174,9 +174,9 @@ internal static partial class ModelEmitter
 
         string dz = scope.Get(k.Dz, k.NormLength);
         string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
-        string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.Grad" : "default";
+        string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.GradTarget" : "default";
         w.Line($"// {anchor.Name}: {(anchor.Bias ? "weight and bias gradients" : "weight gradient (no bias)")}, then the gradient of its input.");
-        w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.Grad, {biasGrad});");
+        w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.GradTarget, {biasGrad});");
         WriteGuarded(w, index == 0, $"{anchorKernels}.BackwardInput(in context, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
     }
 

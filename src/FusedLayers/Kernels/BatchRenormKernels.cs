@@ -138,9 +138,14 @@ public static class BatchRenormKernels
     public static void AccumulateParameterGradients(
         ReadOnlySpan<float> r, ReadOnlySpan<float> d, ReadOnlySpan<float> sumDy, ReadOnlySpan<float> sumDyXhatBn, Span<float> gradGamma, Span<float> gradBeta)
     {
-        for (int c = 0; c < r.Length; c++)
+        // Either target may be empty (a frozen parameter, RequiresGrad = false).
+        for (int c = 0; c < gradGamma.Length; c++)
         {
             gradGamma[c] = (float)(gradGamma[c] + ((double)r[c] * sumDyXhatBn[c]) + ((double)d[c] * sumDy[c]));
+        }
+
+        for (int c = 0; c < gradBeta.Length; c++)
+        {
             gradBeta[c] += sumDy[c];
         }
     }

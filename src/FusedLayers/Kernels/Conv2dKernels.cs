@@ -148,8 +148,15 @@ public static class Conv2dKernels
         CheckGeometry(g, batch);
         CheckLength(input, (long)batch * g.InputSampleLength, nameof(input));
         CheckLength(gradOutput, (long)batch * g.OutputSampleLength, nameof(gradOutput));
-        CheckLength(gradWeight, g.WeightLength, nameof(gradWeight));
+        CheckOptional(gradWeight, g.WeightLength, nameof(gradWeight));
         CheckOptional(gradBias, g.OutChannels, nameof(gradBias));
+        if (gradWeight.IsEmpty)
+        {
+            // A frozen weight (RequiresGrad = false): at most the bias gradient, a per-channel sum of gradOutput.
+            BiasGradientOnly(gradOutput, batch, g.OutChannels, g.OutputSampleLength / g.OutChannels, gradBias);
+            return;
+        }
+
         BackwardParametersOn(Resolve(context.Isa), context.Threads, g, batch, input, gradOutput, gradWeight, gradBias);
     }
 
@@ -267,6 +274,25 @@ public static class Conv2dKernels
     }
 
     /// <summary>Parameter gradients on an explicit path (not capped to the CPU).</summary>
+    /// <summary><c>gradBias[c] += sum over samples and positions of gradOutput[n, c, :]</c>, in float64, in order.</summary>
+    internal static void BiasGradientOnly(ReadOnlySpan<float> gradOutput, int batch, int channels, int positions, Span<float> gradBias)
+    {
+        for (int c = 0; c < gradBias.Length; c++)
+        {
+            double sum = 0;
+            for (int n = 0; n < batch; n++)
+            {
+                ReadOnlySpan<float> plane = gradOutput.Slice(((n * channels) + c) * positions, positions);
+                for (int i = 0; i < plane.Length; i++)
+                {
+                    sum += plane[i];
+                }
+            }
+
+            gradBias[c] = (float)(gradBias[c] + sum);
+        }
+    }
+
     internal static void BackwardParametersOn(
         KernelIsa isa, int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> gradOutput,
         Span<float> gradWeight, Span<float> gradBias)

@@ -118,8 +118,15 @@ public static class LinearKernels
         CheckGeometry(g, batch);
         CheckLength(input, (long)batch * g.InFeatures, nameof(input));
         CheckLength(gradOutput, (long)batch * g.OutFeatures, nameof(gradOutput));
-        CheckLength(gradWeight, (long)g.OutFeatures * g.InFeatures, nameof(gradWeight));
+        CheckOptional(gradWeight, checked(g.OutFeatures * g.InFeatures), nameof(gradWeight));
         CheckOptional(gradBias, g.OutFeatures, nameof(gradBias));
+        if (gradWeight.IsEmpty)
+        {
+            // A frozen weight (RequiresGrad = false): at most the bias gradient, a per-feature sum over the batch.
+            Conv2dKernels.BiasGradientOnly(gradOutput, batch, g.OutFeatures, 1, gradBias);
+            return;
+        }
+
         BackwardParametersOn(Resolve(context.Isa), context.Threads, g, batch, input, gradOutput, gradWeight, gradBias);
     }
 

@@ -35,6 +35,17 @@ public sealed class Parameter
     /// <summary>Accumulated gradient, same layout as <see cref="Data"/>.</summary>
     public float[] Grad { get; }
 
+    /// <summary>
+    /// Whether Backward computes and accumulates this parameter's gradient (default true). Set it to false to freeze
+    /// the parameter, as PyTorch's <c>requires_grad_(False)</c>: Backward leaves <see cref="Grad"/> unchanged (the
+    /// gradient of the layer's input still flows) and the optimizers skip it.
+    /// </summary>
+    public bool RequiresGrad { get; set; } = true;
+
+    /// <summary>Where generated Backward accumulates: <see cref="Grad"/>, or nothing for a frozen parameter.</summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public Span<float> GradTarget => RequiresGrad ? Grad : Span<float>.Empty;
+
     /// <summary>Number of elements.</summary>
     public int Length => Data.Length;
 

@@ -615,21 +615,21 @@ namespace Snapshots
             // Act6: dy * Sigmoid'(pre-activation) (the saved anchor output).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct6.Activation, batch, 2, 1, gradOutput, k6Z, default, default, k6Dz);
             // Fc4: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK6Linear, batch, k5Y, k6Dz, _flLayerFc4.Weight.Grad, _flLayerFc4.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK6Linear, batch, k5Y, k6Dz, _flLayerFc4.Weight.GradTarget, _flLayerFc4.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK6Linear, batch, k6Dz, _flLayerFc4.Weight.Data, k5Dy);
 
             // Kernel 5 backward: Act5 <- Fc3.
             // Act5: dy * Tanh'(pre-activation) (the saved anchor output).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct5.Activation, batch, 3, 1, k5Dy, k5Z, default, default, k5Dz);
             // Fc3: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flLayerFc3.Weight.Grad, _flLayerFc3.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flLayerFc3.Weight.GradTarget, _flLayerFc3.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, k5Dz, _flLayerFc3.Weight.Data, k4Dy);
 
             // Kernel 4 backward: Act4 <- Fc2.
             // Act4: dy * LeakyReLU'(pre-activation) (the saved anchor output).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct4.Activation, batch, 6, 1, k4Dy, k4Z, default, default, k4Dz);
             // Fc2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK4Linear, batch, k3Y, k4Dz, _flLayerFc2.Weight.Grad, _flLayerFc2.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK4Linear, batch, k3Y, k4Dz, _flLayerFc2.Weight.GradTarget, _flLayerFc2.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK4Linear, batch, k4Dz, _flLayerFc2.Weight.Data, k3Dy);
 
             // Kernel 3 backward: Act3 <- Bn2 <- Fc1.
@@ -637,19 +637,19 @@ namespace Snapshots
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct3.Activation, batch, 12, 1, k3Dy, k3Z, _flK3Scale, _flK3Shift, k3Dz);
             // Pass 1: Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 12, 1, k3Dz, default, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.Grad, _flK3SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.Grad, _flK3SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.GradTarget, _flK3SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.GradTarget, _flK3SumDy);
             // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 12, 1, k3Dz, default, k3Z, _flK3Mean, _flK3InvStd, _flLayerBn2.Weight!.Data, _flK3SumDy, _flK3SumDyXhat, k3Dz);
             // Fc1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK3Linear, batch, k2Y, k3Dz, _flLayerFc1.Weight.Grad, _flLayerFc1.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK3Linear, batch, k2Y, k3Dz, _flLayerFc1.Weight.GradTarget, _flLayerFc1.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK3Linear, batch, k3Dz, _flLayerFc1.Weight.Data, k2Dy);
 
             // Kernel 2 backward: Act2 <- Conv2.
             // Act2: dy * GELU'(pre-activation) (the saved anchor output).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct2.Activation, batch, 8, 16, k2Dy, k2Z, default, default, k2Dz);
             // Conv2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.Grad, _flLayerConv2.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Act1 <- Bn1 <- Conv1.
@@ -657,12 +657,12 @@ namespace Snapshots
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 8, 64, k1Dy, k1Z, _flK1Scale, _flK1Shift, k1Dz);
             // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 64, k1Dz, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.Grad, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.Grad, _flK1SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK1SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k1Dz, default, k1Z, _flK1Mean, _flK1InvStd, _flLayerBn1.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.Grad, _flLayerConv1.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Act0 <- Bn0.
@@ -670,8 +670,8 @@ namespace Snapshots
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct0.Activation, batch, 3, 64, k0Dy, savedInput, _flK0Scale, _flK0Shift, k0Dz);
             // Pass 1: Bn0 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 3, 64, k0Dz, default, savedInput, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn0.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn0.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn0.Weight!.GradTarget, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn0.Bias!.GradTarget, _flK0SumDy);
             // Pass 2: gradient through Bn0: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             if (inputGradient)
             {

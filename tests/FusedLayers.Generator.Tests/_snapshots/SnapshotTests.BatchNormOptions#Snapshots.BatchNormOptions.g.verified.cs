@@ -419,12 +419,12 @@ namespace Snapshots
             // Kernel 2 backward: Bn3 <- Head.
             // Pass 1: Bn3 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 10, 1, gradOutput, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.Grad, _flK2SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.Grad, _flK2SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.GradTarget, _flK2SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.GradTarget, _flK2SumDy);
             // Pass 2: gradient through Bn3: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 10, 1, gradOutput, default, k2Z, _flK2Mean, _flK2InvStd, _flLayerBn3.Weight!.Data, _flK2SumDy, _flK2SumDyXhat, k2Dz);
             // Head: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Dz, _flLayerHead.Weight.Grad, _flLayerHead.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Dz, _flLayerHead.Weight.GradTarget, _flLayerHead.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Dz, _flLayerHead.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Bn2 <- Conv2.
@@ -433,18 +433,18 @@ namespace Snapshots
             // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k1Dy, default, k1Z, _flK1Mean, _flK1InvStd, default, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv2.Weight.Grad, _flLayerConv2.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv2.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Relu1 <- Bn1 <- Conv1.
             // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 64, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK0SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.Grad, _flLayerConv1.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv1.Weight.Data, gradInput);

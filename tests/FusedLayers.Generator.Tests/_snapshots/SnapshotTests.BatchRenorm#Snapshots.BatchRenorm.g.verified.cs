@@ -429,25 +429,25 @@ namespace Snapshots
             // Pass 2: gradient through Br2: gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 1, k2Dz, default, k2Z, _flK2Mean, _flK2InvStd, _flK2GammaR, _flK2SumDy, _flK2SumDyXhat, k2Dz);
             // Fc1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Dz, _flLayerFc1.Weight.Grad, _flLayerFc1.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Dz, _flLayerFc1.Weight.GradTarget, _flLayerFc1.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Dz, _flLayerFc1.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Relu <- Br1 <- Conv.
             // Pass 1: ReLU mask + Br1 sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics; d gamma = r * it + d * sum dy).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 6, 36, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchRenormKernels.AccumulateParameterGradients(_flK1R, _flK1D, _flK1SumDy, _flK1SumDyXhat, _flLayerBr1.Weight!.Grad, _flLayerBr1.Bias!.Grad);
+            global::FusedLayers.Kernels.BatchRenormKernels.AccumulateParameterGradients(_flK1R, _flK1D, _flK1SumDy, _flK1SumDyXhat, _flLayerBr1.Weight!.GradTarget, _flLayerBr1.Bias!.GradTarget);
             // r and d are constants in backward: the input gradient is BatchNorm's with gamma * r.
             global::FusedLayers.Kernels.BatchRenormKernels.EffectiveGamma(_flLayerBr1.Weight!.Data, _flK1R, _flK1GammaR);
             // Pass 2: gradient through Br1: gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 6, 36, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1GammaR, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv.Weight.Grad, _flLayerConv.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv.Weight.GradTarget, _flLayerConv.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Br0.
             // Pass 1: Br0 sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics; d gamma = r * it + d * sum dy).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 3, 36, k0Dy, default, savedInput, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchRenormKernels.AccumulateParameterGradients(_flK0R, _flK0D, _flK0SumDy, _flK0SumDyXhat, _flLayerBr0.Weight!.Grad, _flLayerBr0.Bias!.Grad);
+            global::FusedLayers.Kernels.BatchRenormKernels.AccumulateParameterGradients(_flK0R, _flK0D, _flK0SumDy, _flK0SumDyXhat, _flLayerBr0.Weight!.GradTarget, _flLayerBr0.Bias!.GradTarget);
             // r and d are constants in backward: the input gradient is BatchNorm's with gamma * r.
             global::FusedLayers.Kernels.BatchRenormKernels.EffectiveGamma(_flLayerBr0.Weight!.Data, _flK0R, _flK0GammaR);
             // Pass 2: gradient through Br0: gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).

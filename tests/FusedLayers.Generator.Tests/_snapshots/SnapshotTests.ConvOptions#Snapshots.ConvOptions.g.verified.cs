@@ -380,18 +380,18 @@ namespace Snapshots
 
             // Kernel 2 backward: Dilated.
             // Dilated: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, gradOutput, _flLayerDilated.Weight.Grad, _flLayerDilated.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, gradOutput, _flLayerDilated.Weight.GradTarget, _flLayerDilated.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, gradOutput, _flLayerDilated.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Relu2 <- Bn2 <- Pointwise.
             // Pass 1: ReLU mask + Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 64, 784, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.Grad, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.Grad, _flK1SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.GradTarget, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.GradTarget, _flK1SumDy);
             // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 64, 784, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flLayerBn2.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Pointwise: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerPointwise.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerPointwise.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerPointwise.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Act1 <- Bn1 <- Depthwise.
@@ -399,12 +399,12 @@ namespace Snapshots
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 32, 784, k0Dy, k0Z, _flK0Scale, _flK0Shift, k0Dz);
             // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 784, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK0SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 784, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Depthwise: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerDepthwise.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerDepthwise.Weight.GradTarget, default);
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerDepthwise.Weight.Data, gradInput);

@@ -227,7 +227,7 @@ namespace Snapshots
             // Kernel 0 backward: Relu <- Conv.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, gradOutput, k0Y, k0Dz);
             // Conv: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.Grad, _flLayerConv.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.GradTarget, _flLayerConv.Bias!.GradTarget);
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);

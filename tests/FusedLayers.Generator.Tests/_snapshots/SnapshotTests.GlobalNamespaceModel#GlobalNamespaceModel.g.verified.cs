@@ -225,7 +225,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
         // Kernel 0 backward: Relu <- Fc.
         global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, gradOutput, k0Y, k0Dz);
         // Fc: weight and bias gradients, then the gradient of its input.
-        global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dz, _flLayerFc.Weight.Grad, _flLayerFc.Bias!.Grad);
+        global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dz, _flLayerFc.Weight.GradTarget, _flLayerFc.Bias!.GradTarget);
         if (inputGradient)
         {
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK0Linear, batch, k0Dz, _flLayerFc.Weight.Data, gradInput);

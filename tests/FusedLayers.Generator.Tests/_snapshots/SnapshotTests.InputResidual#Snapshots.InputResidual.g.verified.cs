@@ -390,18 +390,18 @@ namespace Snapshots
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.Identity, batch, 6, 9, gradOutput, k1Z, _flK1Scale, _flK1Shift, k1ProjZ, _flK1ProjScale, _flK1ProjShift, k1Da);
             // DownBn: sums, then its input gradient.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 6, 9, k1Da, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDownBn.Weight!.Grad, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDownBn.Bias!.Grad, _flK1SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDownBn.Weight!.GradTarget, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDownBn.Bias!.GradTarget, _flK1SumDy);
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 6, 9, k1Da, default, k1Z, _flK1Mean, _flK1InvStd, _flLayerDownBn.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Down: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerDown.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerDown.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerDown.Weight.Data, k0Dy);
             // Skip's projection: its BatchNorm (gradient into the anchor's gradient buffer, free again; the saved input stays intact), then the 1x1 convolution.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 6, 9, k1Da, default, k1ProjZ, _flK1ProjMean, _flK1ProjInvStd, _flK1ProjSumDy, _flK1ProjSumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSkip.ProjectionNorm!.Weight!.Grad, _flK1ProjSumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSkip.ProjectionNorm!.Bias!.Grad, _flK1ProjSumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSkip.ProjectionNorm!.Weight!.GradTarget, _flK1ProjSumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSkip.ProjectionNorm!.Bias!.GradTarget, _flK1ProjSumDy);
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 6, 9, k1Da, default, k1ProjZ, _flK1ProjMean, _flK1ProjInvStd, _flLayerSkip.ProjectionNorm!.Weight!.Data, _flK1ProjSumDy, _flK1ProjSumDyXhat, k1Dz);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Proj, batch, savedInput, k1Dz, _flLayerSkip.Projection!.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Proj, batch, savedInput, k1Dz, _flLayerSkip.Projection!.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Proj, batch, k1Dz, _flLayerSkip.Projection!.Weight.Data, k1SkipDx);
 
             // Kernel 0 backward: Relu <- Add <- Bn <- Conv.
@@ -409,11 +409,11 @@ namespace Snapshots
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 4, 36, k0Dy, k0Z, _flK0Scale, _flK0Shift, savedInput, default, default, k0Da);
             // Bn: sums, then its input gradient.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 4, 36, k0Da, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.GradTarget, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.GradTarget, _flK0SumDy);
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 4, 36, k0Da, default, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.GradTarget, default);
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);

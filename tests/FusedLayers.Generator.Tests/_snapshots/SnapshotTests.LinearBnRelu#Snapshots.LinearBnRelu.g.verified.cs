@@ -269,12 +269,12 @@ namespace Snapshots
             // Kernel 0 backward: Relu <- Bn <- Fc.
             // Pass 1: ReLU mask + Bn sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 256, 1, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.GradTarget, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.GradTarget, _flK0SumDy);
             // Pass 2: gradient through Bn: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 256, 1, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Fc: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dz, _flLayerFc.Weight.Grad, _flLayerFc.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dz, _flLayerFc.Weight.GradTarget, _flLayerFc.Bias!.GradTarget);
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK0Linear, batch, k0Dz, _flLayerFc.Weight.Data, gradInput);

@@ -337,7 +337,7 @@ namespace Snapshots
             // Pass 0: gradient of the add's output through Act (Tanh, pre-activation recomputed); it flows into both paths.
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, _flLayerAct.Activation, batch, 8, 1, gradOutput, k2Z, default, default, k1Y, default, default, k2Da);
             // Fc3: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Da, _flLayerFc3.Weight.Grad, _flLayerFc3.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Da, _flLayerFc3.Weight.GradTarget, _flLayerFc3.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Da, _flLayerFc3.Weight.Data, k1Dy);
             // 'Add' also feeds Add2: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k2Da, k1Dy);
@@ -346,14 +346,14 @@ namespace Snapshots
             // Pass 0: gradient of the add's output; it flows into both paths.
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.Identity, batch, 8, 1, k1Dy, k1Z, default, default, k0Y, default, default, k1Da);
             // Fc2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK1Linear, batch, k0Y, k1Da, _flLayerFc2.Weight.Grad, _flLayerFc2.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK1Linear, batch, k0Y, k1Da, _flLayerFc2.Weight.GradTarget, _flLayerFc2.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK1Linear, batch, k1Da, _flLayerFc2.Weight.Data, k0Dy);
             // 'Fc1' also feeds Add: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k1Da, k0Dy);
 
             // Kernel 0 backward: Fc1.
             // Fc1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dy, _flLayerFc1.Weight.Grad, _flLayerFc1.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dy, _flLayerFc1.Weight.GradTarget, _flLayerFc1.Bias!.GradTarget);
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK0Linear, batch, k0Dy, _flLayerFc1.Weight.Data, gradInput);

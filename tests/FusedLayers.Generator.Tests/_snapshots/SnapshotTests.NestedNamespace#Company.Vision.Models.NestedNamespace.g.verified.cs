@@ -267,13 +267,13 @@ namespace Company.Vision.Models
 
             // Kernel 1 backward: Head.
             // Head: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK1Linear, batch, k0Y, gradOutput, _flLayerHead.Weight.Grad, default);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK1Linear, batch, k0Y, gradOutput, _flLayerHead.Weight.GradTarget, default);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK1Linear, batch, gradOutput, _flLayerHead.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Relu <- Conv.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, k0Dy, k0Y, k0Dz);
             // Conv: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.Grad, _flLayerConv.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.GradTarget, _flLayerConv.Bias!.GradTarget);
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);

@@ -443,7 +443,7 @@ namespace Snapshots
 
             // Kernel 5 backward: Fc.
             // Fc: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, gradOutput, _flLayerFc.Weight.Grad, _flLayerFc.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, gradOutput, _flLayerFc.Weight.GradTarget, _flLayerFc.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, gradOutput, _flLayerFc.Weight.Data, k4Dy);
 
             // Kernel 4 backward: Drop.
@@ -460,7 +460,7 @@ namespace Snapshots
 
             // Kernel 1 backward: Conv2.
             // Conv2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dy, _flLayerConv2.Weight.Grad, _flLayerConv2.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dy, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dy, _flLayerConv2.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Pool1 <- Relu1 <- Bn1 <- Conv1.
@@ -470,12 +470,12 @@ namespace Snapshots
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 8, 144, k0Dz, k0Z, _flK0Scale, _flK0Shift, k0Dz);
             // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 144, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK0SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 144, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.Grad, _flLayerConv1.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv1.Weight.Data, gradInput);

@@ -646,29 +646,29 @@ namespace Snapshots
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 32, 64, gradOutput, k4Z, _flK4Scale, _flK4Shift, k4ProjZ, _flK4ProjScale, _flK4ProjShift, k4Da);
             // Bn4: sums, then its input gradient.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flK4SumDy, _flK4SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Weight!.Grad, _flK4SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Bias!.Grad, _flK4SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Weight!.GradTarget, _flK4SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Bias!.GradTarget, _flK4SumDy);
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flLayerBn4.Weight!.Data, _flK4SumDy, _flK4SumDyXhat, k4Dz);
             // Conv4: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flLayerConv4.Weight.Data, k3Dy);
             // Down's projection: its BatchNorm (gradient into the anchor's gradient buffer, free again; the saved input stays intact), then the 1x1 convolution.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flK4ProjSumDy, _flK4ProjSumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Weight!.Grad, _flK4ProjSumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Bias!.Grad, _flK4ProjSumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Weight!.GradTarget, _flK4ProjSumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Bias!.GradTarget, _flK4ProjSumDy);
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flLayerDown.ProjectionNorm!.Weight!.Data, _flK4ProjSumDy, _flK4ProjSumDyXhat, k4Dz);
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Proj, batch, k2Y, k4Dz, _flLayerDown.Projection!.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Proj, batch, k2Y, k4Dz, _flLayerDown.Projection!.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Proj, batch, k4Dz, _flLayerDown.Projection!.Weight.Data, k4SkipDx);
 
             // Kernel 3 backward: Relu3 <- Bn3 <- Conv3.
             // Pass 1: ReLU mask + Bn3 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.Grad, _flK3SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.Grad, _flK3SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.GradTarget, _flK3SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.GradTarget, _flK3SumDy);
             // Pass 2: gradient through Bn3: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flLayerBn3.Weight!.Data, _flK3SumDy, _flK3SumDyXhat, k3Dz);
             // Conv3: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerConv3.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerConv3.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK3Conv, batch, k3Dz, _flLayerConv3.Weight.Data, k2Dy);
             // 'Relu2' also feeds Down: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k4SkipDx, k2Dy);
@@ -678,22 +678,22 @@ namespace Snapshots
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 16, 256, k2Dy, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Da);
             // Bn2: sums, then its input gradient.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.Grad, _flK2SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.Grad, _flK2SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.GradTarget, _flK2SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.GradTarget, _flK2SumDy);
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flLayerBn2.Weight!.Data, _flK2SumDy, _flK2SumDyXhat, k2Dz);
             // Conv2: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Relu1 <- Bn1 <- Conv1.
             // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.Grad, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.Grad, _flK1SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK1SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flLayerBn1.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv1: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
             // 'StemRelu' also feeds Add1: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k2Da, k0Dy);
@@ -701,12 +701,12 @@ namespace Snapshots
             // Kernel 0 backward: StemRelu <- StemBn <- Stem.
             // Pass 1: ReLU mask + StemBn sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Weight!.GradTarget, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Bias!.GradTarget, _flK0SumDy);
             // Pass 2: gradient through StemBn: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerStemBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Stem: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerStem.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerStem.Weight.GradTarget, default);
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerStem.Weight.Data, gradInput);

@@ -596,46 +596,46 @@ namespace Snapshots
             // Act5: dy * GELU'(Ln5's kept output).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct5.Activation, batch, 10, 1, gradOutput, k5Pre, default, default, k5Dpre);
             // Ln5: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 10, 1, 1, k5Dpre, k5Z, k5RowMean, k5RowInvStd, _flLayerLn5.Weight!.Data, k5Dz, _flLayerLn5.Weight!.Grad, _flLayerLn5.Bias!.Grad);
+            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 10, 1, 1, k5Dpre, k5Z, k5RowMean, k5RowInvStd, _flLayerLn5.Weight!.Data, k5Dz, _flLayerLn5.Weight!.GradTarget, _flLayerLn5.Bias!.GradTarget);
             // Fc: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flLayerFc.Weight.Grad, _flLayerFc.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flLayerFc.Weight.GradTarget, _flLayerFc.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, k5Dz, _flLayerFc.Weight.Data, k4Dy);
 
             // Kernel 4 backward: Ln4 <- Conv4.
             // Ln4: weight gradient and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch * 4, 16, 1, 1, k4Dy, k4Z, k4RowMean, k4RowInvStd, _flLayerLn4.Weight!.Data, k4Dz, _flLayerLn4.Weight!.Grad, default);
+            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch * 4, 16, 1, 1, k4Dy, k4Z, k4RowMean, k4RowInvStd, _flLayerLn4.Weight!.Data, k4Dz, _flLayerLn4.Weight!.GradTarget, default);
             // Conv4: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.Grad, _flLayerConv4.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.GradTarget, _flLayerConv4.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flLayerConv4.Weight.Data, k3Dy);
 
             // Kernel 3 backward: In3 <- Conv3.
             // In3: the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
             global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 4, 16, 4, k3Dy, k3Z, k3RowMean, k3RowInvStd, default, k3Dz, default, default);
             // Conv3: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerConv3.Weight.Grad, _flLayerConv3.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerConv3.Weight.GradTarget, _flLayerConv3.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK3Conv, batch, k3Dz, _flLayerConv3.Weight.Data, k2Dy);
 
             // Kernel 2 backward: Relu2 <- In2 <- Conv2.
             // Relu2: the mask of the kernel output.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, k2Dy, k2Y, k2Dpre);
             // In2: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 16, 8, k2Dpre, k2Z, k2RowMean, k2RowInvStd, _flLayerIn2.Weight!.Data, k2Dz, _flLayerIn2.Weight!.Grad, _flLayerIn2.Bias!.Grad);
+            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 16, 8, k2Dpre, k2Z, k2RowMean, k2RowInvStd, _flLayerIn2.Weight!.Data, k2Dz, _flLayerIn2.Weight!.GradTarget, _flLayerIn2.Bias!.GradTarget);
             // Conv2: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.Grad, _flLayerConv2.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Act1 <- Gn1 <- Conv1.
             // Act1: dy * SiLU'(Gn1's kept output).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 8, 64, k1Dy, k1Pre, default, default, k1Dpre);
             // Gn1: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 64, 4, k1Dpre, k1Z, k1RowMean, k1RowInvStd, _flLayerGn1.Weight!.Data, k1Dz, _flLayerGn1.Weight!.Grad, _flLayerGn1.Bias!.Grad);
+            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 64, 4, k1Dpre, k1Z, k1RowMean, k1RowInvStd, _flLayerGn1.Weight!.Data, k1Dz, _flLayerGn1.Weight!.GradTarget, _flLayerGn1.Bias!.GradTarget);
             // Conv1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.Grad, _flLayerConv1.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Ln0.
             // Ln0: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 192, 1, 1, k0Dy, savedInput, k0RowMean, k0RowInvStd, _flLayerLn0.Weight!.Data, inputGradient ? gradInput : k0Dz, _flLayerLn0.Weight!.Grad, _flLayerLn0.Bias!.Grad);
+            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 192, 1, 1, k0Dy, savedInput, k0RowMean, k0RowInvStd, _flLayerLn0.Weight!.Data, inputGradient ? gradInput : k0Dz, _flLayerLn0.Weight!.GradTarget, _flLayerLn0.Bias!.GradTarget);
         }
 
         /// <inheritdoc />

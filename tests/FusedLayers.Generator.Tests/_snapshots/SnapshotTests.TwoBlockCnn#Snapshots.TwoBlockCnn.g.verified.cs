@@ -391,29 +391,29 @@ namespace Snapshots
 
             // Kernel 2 backward: Head.
             // Head: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, gradOutput, _flLayerHead.Weight.Grad, _flLayerHead.Bias!.Grad);
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, gradOutput, _flLayerHead.Weight.GradTarget, _flLayerHead.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, gradOutput, _flLayerHead.Weight.Data, k1Dy);
 
             // Kernel 1 backward: Relu2 <- Bn2 <- Conv2.
             // Pass 1: ReLU mask + Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.Grad, _flK1SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.Grad, _flK1SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.GradTarget, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.GradTarget, _flK1SumDy);
             // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flLayerBn2.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv2: weight gradient (no bias), then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv2.Weight.Grad, default);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv2.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv2.Weight.Data, k0Dy);
 
             // Kernel 0 backward: Relu1 <- Bn1 <- Conv1.
             // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.Grad, _flK0SumDyXhat);
-            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.Grad, _flK0SumDy);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK0SumDy);
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv1: weight and bias gradients, then the gradient of its input.
-            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.Grad, _flLayerConv1.Bias!.Grad);
+            global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv1.Weight.Data, gradInput);
