@@ -15,6 +15,16 @@ public readonly record struct KernelContext(KernelIsa Isa, int Threads)
     /// <summary>The widest path this process can run (honours <c>DOTNET_EnableAVX512=0</c> and similar).</summary>
     public static KernelIsa BestSupported { get; } = Detect();
 
+    /// <summary>
+    /// The path a kernel written with hardware intrinsics (not the portable Vector512 API) can run: the requested one,
+    /// capped to what the CPU has. Such code cannot run emulated, so a context that asks for more (a test forcing the
+    /// AVX-512 path on an AVX2 machine) gets the best native path here. The one rule behind every kernel family's
+    /// entry point (Conv2d, Linear, pooling, GroupNorm, Dropout).
+    /// </summary>
+    /// <param name="isa">The requested path.</param>
+    /// <returns>The path the hardware runs.</returns>
+    internal static KernelIsa Native(KernelIsa isa) => isa > BestSupported ? BestSupported : isa;
+
     /// <summary>Single-threaded scalar code: the portable reference path of the kernels.</summary>
     public static KernelContext Portable => new(KernelIsa.Scalar, 1);
 

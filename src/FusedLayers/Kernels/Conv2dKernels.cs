@@ -312,7 +312,7 @@ public static class Conv2dKernels
     }
 
     /// <summary>The requested path, capped to what this process supports (a context built by hand may ask for more).</summary>
-    private static KernelIsa Resolve(KernelIsa isa) => isa > KernelContext.BestSupported ? KernelContext.BestSupported : isa;
+    private static KernelIsa Resolve(KernelIsa isa) => KernelContext.Native(isa);
 
     private static void CheckGeometry(in Conv2dGeometry geometry, int batch)
     {

@@ -90,7 +90,7 @@ public static unsafe class DropoutKernels
 
     private static int Chunks(int length) => (int)(((long)length + ChunkLength - 1) / ChunkLength);
 
-    private static KernelIsa Resolve(KernelIsa isa) => isa > KernelContext.BestSupported ? KernelContext.BestSupported : isa;
+    private static KernelIsa Resolve(KernelIsa isa) => KernelContext.Native(isa);
 
     private static void CheckLength(int length, int required, string name)
     {

@@ -403,7 +403,7 @@ public static unsafe partial class GroupNormKernels
     }
 
     /// <summary>The requested path, capped to what this process supports.</summary>
-    private static KernelIsa Resolve(KernelIsa isa) => isa > KernelContext.BestSupported ? KernelContext.BestSupported : isa;
+    private static KernelIsa Resolve(KernelIsa isa) => KernelContext.Native(isa);
 
     private static void CheckShape(int batch, int channels, int spatial, int groups)
     {

@@ -263,7 +263,7 @@ public static class LinearKernels
     }
 
     /// <summary>The requested path, capped to what this process supports.</summary>
-    private static KernelIsa Resolve(KernelIsa isa) => isa > KernelContext.BestSupported ? KernelContext.BestSupported : isa;
+    private static KernelIsa Resolve(KernelIsa isa) => KernelContext.Native(isa);
 
     private static void CheckGeometry(in LinearGeometry geometry, int batch)
     {

@@ -158,7 +158,7 @@ public static partial class PoolKernels
         GlobalAvgBackwardOn(Resolve(context.Isa), context.Threads, batch, channels, spatial, gradOutput, gradInput);
     }
 
-    private static KernelIsa Resolve(KernelIsa isa) => isa > KernelContext.BestSupported ? KernelContext.BestSupported : isa;
+    private static KernelIsa Resolve(KernelIsa isa) => KernelContext.Native(isa);
 
     /// <summary>Planes per parallel work item for planes of <paramref name="planeLength"/> elements.</summary>
     private static int PlanesPerItem(int planeLength) => Math.Max(1, ElementsPerWorkItem / Math.Max(1, planeLength));
