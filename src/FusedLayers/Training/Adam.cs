@@ -113,6 +113,15 @@ public class Adam : Optimizer
     public ReadOnlySpan<float> MaxExpAvgSq(int index) => maxExpAvgSq[index];
 
     /// <inheritdoc />
+    protected override IEnumerable<KeyValuePair<string, float[]>> StateBuffers(int index) => AmsGrad
+        ? [new("exp_avg", expAvg[index]), new("exp_avg_sq", expAvgSq[index]), new("max_exp_avg_sq", maxExpAvgSq[index])]
+        : [new("exp_avg", expAvg[index]), new("exp_avg_sq", expAvgSq[index])];
+
+    /// <inheritdoc />
+    protected override IEnumerable<KeyValuePair<string, double>> Hyperparameters() =>
+        [new("beta1", Beta1), new("beta2", Beta2), new("eps", Eps), new("weight_decay", WeightDecay), new("amsgrad", AmsGrad ? 1 : 0)];
+
+    /// <inheritdoc />
     protected override void Update(int index, Parameter parameter)
     {
         ArgumentNullException.ThrowIfNull(parameter);

@@ -10,7 +10,7 @@ namespace FusedLayers.Training;
 /// <see cref="ZeroGrad"/>. State (momentum, moments) is allocated once, at construction; a step
 /// allocates nothing.
 /// </summary>
-public abstract class Optimizer
+public abstract partial class Optimizer
 {
     private readonly Parameter[] parameters;
     private double learningRate;

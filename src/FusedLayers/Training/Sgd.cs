@@ -77,6 +77,14 @@ public sealed class Sgd : Optimizer
     public ReadOnlySpan<float> MomentumBuffer(int index) => momentumBuffers[index];
 
     /// <inheritdoc />
+    protected override IEnumerable<KeyValuePair<string, float[]>> StateBuffers(int index) =>
+        Momentum != 0 ? [new("momentum_buffer", momentumBuffers[index])] : [];
+
+    /// <inheritdoc />
+    protected override IEnumerable<KeyValuePair<string, double>> Hyperparameters() =>
+        [new("momentum", Momentum), new("dampening", Dampening), new("weight_decay", WeightDecay), new("nesterov", Nesterov ? 1 : 0)];
+
+    /// <inheritdoc />
     protected override void Update(int index, Parameter parameter)
     {
         ArgumentNullException.ThrowIfNull(parameter);
