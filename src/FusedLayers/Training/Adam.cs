@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace FusedLayers.Training;
 
@@ -21,6 +22,7 @@ namespace FusedLayers.Training;
 /// </summary>
 public class Adam : Optimizer
 {
+    private readonly double[] weightDecayOf;
     private readonly float[][] expAvg;
     private readonly float[][] expAvgSq;
     private readonly float[][] maxExpAvgSq;
@@ -34,6 +36,7 @@ public class Adam : Optimizer
     /// <param name="weightDecay">L2 penalty added to the gradient (default 0).</param>
     /// <param name="amsgrad">Use the running maximum of the second moment (AMSGrad).</param>
     /// <exception cref="ArgumentException">An argument PyTorch rejects.</exception>
+    [OverloadResolutionPriority(1)]
     public Adam(
         IReadOnlyList<Parameter> parameters,
         double lr = 1e-3,
@@ -43,6 +46,30 @@ public class Adam : Optimizer
         double weightDecay = 0.0,
         bool amsgrad = false)
         : this(parameters, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupledWeightDecay: false)
+    {
+    }
+
+    /// <summary>
+    /// Creates Adam from parameter groups (PyTorch's <c>Adam([{"params": ..., "lr": ...}, ...], ...)</c>): a group's
+    /// <see cref="ParameterGroup.Lr"/> and <see cref="ParameterGroup.WeightDecay"/> override the arguments here.
+    /// </summary>
+    /// <param name="groups">The parameter groups (no <see cref="ParameterGroup.Momentum"/>: Adam has none).</param>
+    /// <param name="lr">Default learning rate.</param>
+    /// <param name="beta1">Decay of the first moment, in [0, 1).</param>
+    /// <param name="beta2">Decay of the second moment, in [0, 1).</param>
+    /// <param name="eps">Added to the denominator, at least 0.</param>
+    /// <param name="weightDecay">Default L2 penalty.</param>
+    /// <param name="amsgrad">AMSGrad.</param>
+    /// <exception cref="ArgumentException">An argument or a group's override PyTorch rejects.</exception>
+    public Adam(
+        IReadOnlyList<ParameterGroup> groups,
+        double lr = 1e-3,
+        double beta1 = 0.9,
+        double beta2 = 0.999,
+        double eps = 1e-8,
+        double weightDecay = 0.0,
+        bool amsgrad = false)
+        : this(groups, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupledWeightDecay: false)
     {
     }
 
@@ -56,6 +83,7 @@ public class Adam : Optimizer
     /// <param name="amsgrad">AMSGrad.</param>
     /// <param name="decoupledWeightDecay">True for AdamW's decoupled weight decay.</param>
     /// <exception cref="ArgumentException">An argument PyTorch rejects.</exception>
+    [OverloadResolutionPriority(1)]
     protected Adam(
         IReadOnlyList<Parameter> parameters,
         double lr,
@@ -67,19 +95,33 @@ public class Adam : Optimizer
         bool decoupledWeightDecay)
         : base(parameters, lr)
     {
-        RequireNonNegative(eps, "epsilon value", nameof(eps));
-        RequireBeta(beta1, 0, nameof(beta1));
-        RequireBeta(beta2, 1, nameof(beta2));
-        RequireNonNegative(weightDecay, "weight_decay value", nameof(weightDecay));
-        Beta1 = beta1;
-        Beta2 = beta2;
-        Eps = eps;
-        WeightDecay = weightDecay;
-        AmsGrad = amsgrad;
-        DecoupledWeightDecay = decoupledWeightDecay;
-        expAvg = Allocate(Parameters, true);
-        expAvgSq = Allocate(Parameters, true);
-        maxExpAvgSq = Allocate(Parameters, amsgrad);
+        (Beta1, Beta2, Eps, WeightDecay, AmsGrad, DecoupledWeightDecay) = (beta1, beta2, eps, weightDecay, amsgrad, decoupledWeightDecay);
+        (weightDecayOf, expAvg, expAvgSq, maxExpAvgSq) = Initialise();
+    }
+
+    /// <summary>Creates Adam or, with <paramref name="decoupledWeightDecay"/>, AdamW, from parameter groups.</summary>
+    /// <param name="groups">The parameter groups.</param>
+    /// <param name="lr">Default learning rate.</param>
+    /// <param name="beta1">Decay of the first moment, in [0, 1).</param>
+    /// <param name="beta2">Decay of the second moment, in [0, 1).</param>
+    /// <param name="eps">Added to the denominator, at least 0.</param>
+    /// <param name="weightDecay">Default weight decay, at least 0.</param>
+    /// <param name="amsgrad">AMSGrad.</param>
+    /// <param name="decoupledWeightDecay">True for AdamW's decoupled weight decay.</param>
+    /// <exception cref="ArgumentException">An argument PyTorch rejects.</exception>
+    protected Adam(
+        IReadOnlyList<ParameterGroup> groups,
+        double lr,
+        double beta1,
+        double beta2,
+        double eps,
+        double weightDecay,
+        bool amsgrad,
+        bool decoupledWeightDecay)
+        : base(groups, lr)
+    {
+        (Beta1, Beta2, Eps, WeightDecay, AmsGrad, DecoupledWeightDecay) = (beta1, beta2, eps, weightDecay, amsgrad, decoupledWeightDecay);
+        (weightDecayOf, expAvg, expAvgSq, maxExpAvgSq) = Initialise();
     }
 
     /// <summary>Decay of the first moment.</summary>
@@ -91,7 +133,7 @@ public class Adam : Optimizer
     /// <summary>Added to the denominator.</summary>
     public double Eps { get; }
 
-    /// <summary>Weight decay: an L2 term in the gradient (Adam) or a decoupled shrink of the weights (AdamW).</summary>
+    /// <summary>Default weight decay (of the groups that do not set their own): an L2 term in the gradient (Adam) or a decoupled shrink of the weights (AdamW).</summary>
     public double WeightDecay { get; }
 
     /// <summary>Whether AMSGrad is used.</summary>
@@ -118,20 +160,21 @@ public class Adam : Optimizer
         : [new("exp_avg", expAvg[index]), new("exp_avg_sq", expAvgSq[index])];
 
     /// <inheritdoc />
-    protected override IEnumerable<KeyValuePair<string, double>> Hyperparameters() =>
-        [new("beta1", Beta1), new("beta2", Beta2), new("eps", Eps), new("weight_decay", WeightDecay), new("amsgrad", AmsGrad ? 1 : 0)];
+    protected override IEnumerable<KeyValuePair<string, double>> Hyperparameters(int group) =>
+        [new("beta1", Beta1), new("beta2", Beta2), new("eps", Eps), new("weight_decay", ParamGroups[group].WeightDecay ?? WeightDecay), new("amsgrad", AmsGrad ? 1 : 0)];
 
     /// <inheritdoc />
     protected override void Update(int index, Parameter parameter)
     {
         ArgumentNullException.ThrowIfNull(parameter);
         double t = StepCount;
-        double lr = LearningRate;
+        double lr = LearningRateOf(index);
+        double weightDecay = weightDecayOf[index];
         double biasCorrection1 = 1.0 - Math.Pow(Beta1, t);
         double biasCorrection2 = 1.0 - Math.Pow(Beta2, t);
         var step = new OptimizerKernels.AdamStep(
-            Decay: DecoupledWeightDecay && WeightDecay != 0 ? (float)(1.0 - (lr * WeightDecay)) : 1f,
-            L2: DecoupledWeightDecay ? 0f : (float)WeightDecay,
+            Decay: DecoupledWeightDecay && weightDecay != 0 ? (float)(1.0 - (lr * weightDecay)) : 1f,
+            L2: DecoupledWeightDecay ? 0f : (float)weightDecay,
             OneMinusBeta1: (float)(1.0 - Beta1),
             Beta2: (float)Beta2,
             OneMinusBeta2: (float)(1.0 - Beta2),
@@ -140,6 +183,29 @@ public class Adam : Optimizer
             NegativeStepSize: (float)(-(lr / biasCorrection1)),
             AmsGrad: AmsGrad);
         OptimizerKernels.Adam(step, parameter.Data, parameter.Grad, expAvg[index], expAvgSq[index], maxExpAvgSq[index]);
+    }
+
+    private (double[] WeightDecay, float[][] ExpAvg, float[][] ExpAvgSq, float[][] MaxExpAvgSq) Initialise()
+    {
+        RequireNonNegative(Eps, "epsilon value", "eps");
+        RequireBeta(Beta1, 0, "beta1");
+        RequireBeta(Beta2, 1, "beta2");
+        var decay = new double[Parameters.Count];
+        for (int g = 0; g < ParamGroups.Count; g++)
+        {
+            RequireNonNegative(ParamGroups[g].WeightDecay ?? WeightDecay, "weight_decay value", ParamGroups[g].WeightDecay is null ? "weightDecay" : "groups");
+            if (ParamGroups[g].Momentum is not null)
+            {
+                throw new ArgumentException($"Parameter group {g} sets a momentum: {GetType().Name} has none (its first-moment decay is beta1).", "groups");
+            }
+        }
+
+        for (int i = 0; i < decay.Length; i++)
+        {
+            decay[i] = ParamGroups[GroupOf(i)].WeightDecay ?? WeightDecay;
+        }
+
+        return (decay, Allocate(Parameters, true), Allocate(Parameters, true), Allocate(Parameters, AmsGrad));
     }
 
     private static float[][] Allocate(IReadOnlyList<Parameter> parameters, bool needed)

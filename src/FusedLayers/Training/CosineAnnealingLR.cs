@@ -35,9 +35,9 @@ public sealed class CosineAnnealingLR : LearningRateScheduler
     public double EtaMin { get; }
 
     /// <inheritdoc />
-    public override double LearningRateAt(int epoch)
+    public override double LearningRateAt(int epoch, int group)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        return EtaMin + ((BaseLearningRate - EtaMin) * (1.0 + Math.Cos(Math.PI * epoch / TMax)) / 2.0);
+        return EtaMin + ((BaseLearningRates[group] - EtaMin) * (1.0 + Math.Cos(Math.PI * epoch / TMax)) / 2.0);
     }
 }

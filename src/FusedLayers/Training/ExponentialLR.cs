@@ -29,12 +29,12 @@ public sealed class ExponentialLR : LearningRateScheduler
     public double Gamma { get; }
 
     /// <inheritdoc />
-    public override double LearningRateAt(int epoch)
+    public override double LearningRateAt(int epoch, int group)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        return BaseLearningRate * Math.Pow(Gamma, epoch);
+        return BaseLearningRates[group] * Math.Pow(Gamma, epoch);
     }
 
     /// <inheritdoc />
-    private protected override double NextLearningRate(int epoch) => epoch == 0 ? Optimizer.LearningRate : Optimizer.LearningRate * Gamma;
+    private protected override double NextLearningRate(int epoch, int group) => epoch == 0 ? Optimizer.GetLearningRate(group) : Optimizer.GetLearningRate(group) * Gamma;
 }

@@ -50,16 +50,16 @@ public sealed class LinearLR : LearningRateScheduler
     public int TotalIters { get; }
 
     /// <inheritdoc />
-    public override double LearningRateAt(int epoch)
+    public override double LearningRateAt(int epoch, int group)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        return BaseLearningRate * (StartFactor + ((EndFactor - StartFactor) * Math.Min(TotalIters, epoch) / TotalIters));
+        return BaseLearningRates[group] * (StartFactor + ((EndFactor - StartFactor) * Math.Min(TotalIters, epoch) / TotalIters));
     }
 
     /// <inheritdoc />
-    private protected override double NextLearningRate(int epoch)
+    private protected override double NextLearningRate(int epoch, int group)
     {
-        double lr = Optimizer.LearningRate;
+        double lr = Optimizer.GetLearningRate(group);
         if (epoch == 0)
         {
             return lr * StartFactor;

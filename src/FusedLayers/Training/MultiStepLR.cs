@@ -48,7 +48,7 @@ public sealed class MultiStepLR : LearningRateScheduler
     public double Gamma { get; }
 
     /// <inheritdoc />
-    public override double LearningRateAt(int epoch)
+    public override double LearningRateAt(int epoch, int group)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         int passed = 0;
@@ -57,11 +57,11 @@ public sealed class MultiStepLR : LearningRateScheduler
             passed++;
         }
 
-        return BaseLearningRate * Math.Pow(Gamma, passed);
+        return BaseLearningRates[group] * Math.Pow(Gamma, passed);
     }
 
     /// <inheritdoc />
-    private protected override double NextLearningRate(int epoch)
+    private protected override double NextLearningRate(int epoch, int group)
     {
         int hits = 0;
         foreach (int milestone in milestones)
@@ -69,6 +69,6 @@ public sealed class MultiStepLR : LearningRateScheduler
             hits += milestone == epoch ? 1 : 0;
         }
 
-        return hits == 0 ? Optimizer.LearningRate : Optimizer.LearningRate * Math.Pow(Gamma, hits);
+        return hits == 0 ? Optimizer.GetLearningRate(group) : Optimizer.GetLearningRate(group) * Math.Pow(Gamma, hits);
     }
 }

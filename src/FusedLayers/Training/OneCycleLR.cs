@@ -96,7 +96,7 @@ public sealed class OneCycleLR : LearningRateScheduler
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="epoch"/> is negative or greater than <see cref="TotalSteps"/>.</exception>
     /// <exception cref="InvalidOperationException">The epoch falls in a phase of length 0, where PyTorch divides by zero.</exception>
-    public override double LearningRateAt(int epoch)
+    public override double LearningRateAt(int epoch, int group)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(epoch, TotalSteps);
@@ -124,7 +124,7 @@ public sealed class OneCycleLR : LearningRateScheduler
     }
 
     /// <inheritdoc />
-    private protected override double NextLearningRate(int epoch)
+    private protected override double NextLearningRate(int epoch, int group)
     {
         if (epoch > TotalSteps)
         {
@@ -174,8 +174,13 @@ public sealed class OneCycleLR : LearningRateScheduler
             throw new ArgumentOutOfRangeException(nameof(finalDivFactor), finalDivFactor, "final_div_factor must be a finite number greater than 0.");
         }
 
-        // PyTorch overwrites param_group['initial_lr'] with max_lr / div_factor.
-        optimizer.InitialLearningRate = maxLr / divFactor;
+        // PyTorch overwrites every param_group['initial_lr'] with max_lr / div_factor.
+        double?[] initial = optimizer.InitialLearningRates;
+        for (int g = 0; g < initial.Length; g++)
+        {
+            initial[g] = maxLr / divFactor;
+        }
+
         return optimizer;
     }
 }

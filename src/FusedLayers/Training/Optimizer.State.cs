@@ -21,25 +21,25 @@ namespace FusedLayers.Training;
 /// which PyTorch does not, because the first SGD step differs).</item>
 /// <item><c>state.{parameterName}.momentum_buffer</c> (SGD with momentum), <c>.exp_avg</c>, <c>.exp_avg_sq</c>,
 /// <c>.max_exp_avg_sq</c> (Adam / AdamW, the last with AMSGrad only): F32 tensors of the parameter's shape.</item>
-/// <item><c>param_groups.0.lr</c>: F64 scalar, the learning rate; <c>param_groups.0.initial_lr</c>: F64 scalar,
-/// written once a scheduler has set it (see <see cref="LearningRateScheduler"/>).</item>
+/// <item><c>param_groups.{g}.lr</c>: F64 scalar, the learning rate of group g (0, 1, ...);
+/// <c>param_groups.{g}.initial_lr</c>: F64 scalar, written once a scheduler has set it (see
+/// <see cref="LearningRateScheduler"/>).</item>
 /// <item><c>__metadata__</c>: <c>optimizer</c> (the type name, for example <c>AdamW</c>),
-/// <c>param_groups.0.params</c> (the parameter names, comma-separated, in order) and every other
-/// hyperparameter of the group as <c>param_groups.0.{name}</c> (PyTorch's names: <c>momentum</c>,
+/// <c>param_groups.{g}.params</c> (the group's parameter names, comma-separated, in order) and every other
+/// hyperparameter of the group as <c>param_groups.{g}.{name}</c> (PyTorch's names: <c>momentum</c>,
 /// <c>dampening</c>, <c>weight_decay</c>, <c>nesterov</c>, <c>beta1</c>, <c>beta2</c>, <c>eps</c>,
 /// <c>amsgrad</c>; booleans as 1 / 0; round-trip decimal strings).</item>
 /// </list>
 /// <para>Before the first step the state is empty, as in PyTorch: only the group entries are written.</para>
 /// <para>Loading restores the step count, the buffers, <c>lr</c> and <c>initial_lr</c>. Unlike PyTorch, the other
 /// hyperparameters are not taken from the file (they are fixed at construction): they must equal the
-/// optimizer's, as must the optimizer type and the parameter names. Every key is checked (missing, unexpected,
+/// optimizer's, as must the optimizer type, the number of groups and the parameter names of each. Every key is checked (missing, unexpected,
 /// shape, dtype, hyperparameter) before anything is written, and all problems are reported together in a
 /// <see cref="StateDictLoadException"/>; the optimizer is then unchanged.</para>
 /// </remarks>
 public abstract partial class Optimizer
 {
     private const string StatePrefix = "state.";
-    private const string GroupPrefix = "param_groups.0.";
     private const string OptimizerKey = "optimizer";
 
     /// <summary>
@@ -66,20 +66,26 @@ public abstract partial class Optimizer
             }
         }
 
-        tensors.Add(Float64Scalar(GroupPrefix + "lr", LearningRate));
-        if (InitialLearningRate is double initial)
+        for (int g = 0; g < groups.Length; g++)
         {
-            tensors.Add(Float64Scalar(GroupPrefix + "initial_lr", initial));
+            tensors.Add(Float64Scalar(GroupPrefix(g) + "lr", learningRates[g]));
+            if (initialLearningRates[g] is double initial)
+            {
+                tensors.Add(Float64Scalar(GroupPrefix(g) + "initial_lr", initial));
+            }
         }
 
         var meta = metadata is null
             ? new Dictionary<string, string>(StringComparer.Ordinal)
             : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
         meta[OptimizerKey] = GetType().Name;
-        meta[GroupPrefix + "params"] = string.Join(",", parameters.Select(p => p.Name));
-        foreach ((string name, double value) in Hyperparameters())
+        for (int g = 0; g < groups.Length; g++)
         {
-            meta[GroupPrefix + name] = value.ToString("R", CultureInfo.InvariantCulture);
+            meta[GroupPrefix(g) + "params"] = GroupNames(g);
+            foreach ((string name, double value) in Hyperparameters(g))
+            {
+                meta[GroupPrefix(g) + name] = value.ToString("R", CultureInfo.InvariantCulture);
+            }
         }
 
         return new SafeTensorsFile(tensors, meta);
@@ -125,14 +131,29 @@ public abstract partial class Optimizer
 
         CheckMetadata(file, problems);
 
-        // The group: lr (required) and initial_lr (optional).
-        double? lr = ReadFloat64Scalar(file, GroupPrefix + "lr", used, missing, problems);
-        double? initialLr = file.Find(GroupPrefix + "initial_lr") is null
-            ? null
-            : ReadFloat64Scalar(file, GroupPrefix + "initial_lr", used, missing, problems);
-        if (lr is double rate && (!(rate >= 0) || double.IsInfinity(rate)))
+        // The groups: lr (required) and initial_lr (optional); no group beyond this optimizer's.
+        var lrs = new double?[groups.Length];
+        var initialLrs = new double?[groups.Length];
+        for (int g = 0; g < groups.Length; g++)
         {
-            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{GroupPrefix}lr is {rate}: a learning rate must be finite and at least 0."));
+            string prefix = GroupPrefix(g);
+            lrs[g] = ReadFloat64Scalar(file, prefix + "lr", used, missing, problems);
+            initialLrs[g] = file.Find(prefix + "initial_lr") is null ? null : ReadFloat64Scalar(file, prefix + "initial_lr", used, missing, problems);
+            if (lrs[g] is double rate && (!(rate >= 0) || double.IsInfinity(rate)))
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix}lr is {rate}: a learning rate must be finite and at least 0."));
+            }
+        }
+
+        if (file.Metadata.ContainsKey(GroupPrefix(groups.Length) + "params"))
+        {
+            int count = groups.Length;
+            while (file.Metadata.ContainsKey(GroupPrefix(count) + "params"))
+            {
+                count++;
+            }
+
+            problems.Add($"The state has {count} parameter groups, this optimizer {groups.Length}.");
         }
 
         // The step count: every parameter's or none.
@@ -215,10 +236,13 @@ public abstract partial class Optimizer
         }
 
         StepCount = newStep;
-        LearningRate = lr!.Value;
-        if (initialLr is not null)
+        for (int g = 0; g < groups.Length; g++)
         {
-            InitialLearningRate = initialLr;
+            learningRates[g] = lrs[g]!.Value;
+            if (initialLrs[g] is not null)
+            {
+                initialLearningRates[g] = initialLrs[g];
+            }
         }
     }
 
@@ -232,11 +256,16 @@ public abstract partial class Optimizer
     protected virtual IEnumerable<KeyValuePair<string, float[]>> StateBuffers(int index) => [];
 
     /// <summary>
-    /// The hyperparameters other than the learning rate under PyTorch's names (booleans as 1 / 0), saved in the
-    /// metadata and required to match on loading. None by default.
+    /// The hyperparameters of group <paramref name="group"/> other than the learning rate under PyTorch's names
+    /// (booleans as 1 / 0), saved in the metadata and required to match on loading. None by default.
     /// </summary>
+    /// <param name="group">Index in <see cref="ParamGroups"/>.</param>
     /// <returns>Name and value pairs.</returns>
-    protected virtual IEnumerable<KeyValuePair<string, double>> Hyperparameters() => [];
+    protected virtual IEnumerable<KeyValuePair<string, double>> Hyperparameters(int group) => [];
+
+    private static string GroupPrefix(int group) => string.Create(CultureInfo.InvariantCulture, $"param_groups.{group}.");
+
+    private string GroupNames(int group) => string.Join(",", groups[group].Parameters.Select(p => p.Name));
 
     private void CheckMetadata(SafeTensorsFile file, List<string> problems)
     {
@@ -250,15 +279,23 @@ public abstract partial class Optimizer
             problems.Add($"The state was saved by a {type} optimizer and cannot be loaded into a {GetType().Name}.");
         }
 
-        string names = string.Join(",", parameters.Select(p => p.Name));
-        if (meta.TryGetValue(GroupPrefix + "params", out string? saved) && saved != names)
+        for (int g = 0; g < groups.Length; g++)
         {
-            problems.Add($"{GroupPrefix}params differ: the state has [{saved}], this optimizer has [{names}].");
+            CheckGroupMetadata(meta, g, problems);
+        }
+    }
+
+    private void CheckGroupMetadata(IReadOnlyDictionary<string, string> meta, int group, List<string> problems)
+    {
+        string names = GroupNames(group);
+        if (meta.TryGetValue(GroupPrefix(group) + "params", out string? saved) && saved != names)
+        {
+            problems.Add($"{GroupPrefix(group)}params differ: the state has [{saved}], this optimizer has [{names}].");
         }
 
-        foreach ((string name, double value) in Hyperparameters())
+        foreach ((string name, double value) in Hyperparameters(group))
         {
-            string key = GroupPrefix + name;
+            string key = GroupPrefix(group) + name;
             if (meta.TryGetValue(key, out string? text))
             {
                 bool parsed = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double savedValue);

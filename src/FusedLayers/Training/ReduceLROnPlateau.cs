@@ -14,7 +14,8 @@ namespace FusedLayers.Training;
 /// goes up by one; during a cooldown the counter goes down by one and the count is reset; when the count
 /// exceeds <c>patience</c> the rate becomes <c>max(lr * factor, min_lr)</c>, applied only if it falls by more
 /// than <c>eps</c>, the cooldown starts and the count is reset. A NaN metric is never better.</para>
-/// <para>The rate in force when it is created is left as it is.</para>
+/// <para>The rate in force when it is created is left as it is. With several parameter groups each group's
+/// rate is reduced on its own, with the one <c>min_lr</c>, as PyTorch does with a float <c>min_lr</c>.</para>
 /// </remarks>
 public sealed class ReduceLROnPlateau
 {
@@ -151,11 +152,14 @@ public sealed class ReduceLROnPlateau
 
         if (NumBadEpochs > Patience)
         {
-            double old = Optimizer.LearningRate;
-            double reduced = Math.Max(old * Factor, MinLr);
-            if (old - reduced > Eps)
+            for (int g = 0; g < Optimizer.ParamGroups.Count; g++)
             {
-                Optimizer.LearningRate = reduced;
+                double old = Optimizer.GetLearningRate(g);
+                double reduced = Math.Max(old * Factor, MinLr);
+                if (old - reduced > Eps)
+                {
+                    Optimizer.SetLearningRate(g, reduced);
+                }
             }
 
             CooldownCounter = Cooldown;

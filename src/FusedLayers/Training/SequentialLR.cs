@@ -79,7 +79,11 @@ public sealed class SequentialLR : LearningRateScheduler
         this.milestones = points;
 
         // PyTorch: reset to the initial rate, undo the sub-schedules' initial steps, step the first one.
-        optimizer.LearningRate = BaseLearningRate;
+        for (int g = 0; g < BaseLearningRates.Count; g++)
+        {
+            optimizer.SetLearningRate(g, BaseLearningRates[g]);
+        }
+
         foreach (LearningRateScheduler scheduler in subs)
         {
             scheduler.Rewind();
@@ -95,15 +99,15 @@ public sealed class SequentialLR : LearningRateScheduler
     public IReadOnlyList<int> Milestones => milestones;
 
     /// <inheritdoc />
-    public override double LearningRateAt(int epoch)
+    public override double LearningRateAt(int epoch, int group)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         int index = Phase(epoch);
-        return schedulers[index].LearningRateAt(index == 0 ? epoch : epoch - milestones[index - 1]);
+        return schedulers[index].LearningRateAt(index == 0 ? epoch : epoch - milestones[index - 1], group);
     }
 
     /// <inheritdoc />
-    private protected override double NextLearningRate(int epoch)
+    private protected override double[] NextLearningRates(int epoch)
     {
         int index = Phase(epoch);
         LearningRateScheduler scheduler = schedulers[index];
@@ -116,7 +120,13 @@ public sealed class SequentialLR : LearningRateScheduler
             scheduler.Step();
         }
 
-        return Optimizer.LearningRate;
+        var rates = new double[BaseLearningRates.Count];
+        for (int g = 0; g < rates.Length; g++)
+        {
+            rates[g] = Optimizer.GetLearningRate(g);
+        }
+
+        return rates;
     }
 
     /// <summary>PyTorch's <c>bisect_right(milestones, epoch)</c>: the index of the sub-schedule in force.</summary>

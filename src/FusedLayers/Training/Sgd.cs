@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 
 namespace FusedLayers.Training;
 
@@ -16,6 +17,8 @@ namespace FusedLayers.Training;
 public sealed class Sgd : Optimizer
 {
     private readonly float[][] momentumBuffers;
+    private readonly double[] momentumOf;
+    private readonly double[] weightDecayOf;
 
     /// <summary>Creates the optimizer; PyTorch's defaults.</summary>
     /// <param name="parameters">Parameters to update.</param>
@@ -25,6 +28,7 @@ public sealed class Sgd : Optimizer
     /// <param name="weightDecay">L2 penalty added to the gradient, at least 0.</param>
     /// <param name="nesterov">Nesterov momentum; needs momentum &gt; 0 and zero dampening.</param>
     /// <exception cref="ArgumentException">An argument PyTorch rejects.</exception>
+    [OverloadResolutionPriority(1)]
     public Sgd(
         IReadOnlyList<Parameter> parameters,
         double lr = 1e-3,
@@ -34,36 +38,42 @@ public sealed class Sgd : Optimizer
         bool nesterov = false)
         : base(parameters, lr)
     {
-        RequireNonNegative(momentum, "momentum value", nameof(momentum));
-        RequireNonNegative(weightDecay, "weight_decay value", nameof(weightDecay));
-        if (!double.IsFinite(dampening))
-        {
-            throw new ArgumentOutOfRangeException(nameof(dampening), dampening, "Invalid dampening value.");
-        }
-
-        if (nesterov && (momentum <= 0 || dampening != 0))
-        {
-            throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening.", nameof(nesterov));
-        }
-
-        Momentum = momentum;
-        Dampening = dampening;
-        WeightDecay = weightDecay;
-        Nesterov = nesterov;
-        momentumBuffers = new float[Parameters.Count][];
-        for (int i = 0; i < momentumBuffers.Length; i++)
-        {
-            momentumBuffers[i] = momentum != 0 ? new float[Parameters[i].Length] : [];
-        }
+        (Momentum, Dampening, WeightDecay, Nesterov) = (momentum, dampening, weightDecay, nesterov);
+        (momentumOf, weightDecayOf, momentumBuffers) = Initialise();
     }
 
-    /// <summary>Momentum factor.</summary>
+    /// <summary>
+    /// Creates the optimizer from parameter groups (PyTorch's <c>SGD([{"params": ..., "lr": ...}, ...], ...)</c>): a
+    /// group's <see cref="ParameterGroup.Lr"/>, <see cref="ParameterGroup.WeightDecay"/> and
+    /// <see cref="ParameterGroup.Momentum"/> override the arguments here, which are the defaults.
+    /// </summary>
+    /// <param name="groups">The parameter groups.</param>
+    /// <param name="lr">Default learning rate.</param>
+    /// <param name="momentum">Default momentum factor, at least 0.</param>
+    /// <param name="dampening">Dampening of the momentum (all groups).</param>
+    /// <param name="weightDecay">Default L2 penalty, at least 0.</param>
+    /// <param name="nesterov">Nesterov momentum (all groups); needs every group's momentum &gt; 0 and zero dampening.</param>
+    /// <exception cref="ArgumentException">An argument or a group's override PyTorch rejects.</exception>
+    public Sgd(
+        IReadOnlyList<ParameterGroup> groups,
+        double lr = 1e-3,
+        double momentum = 0.0,
+        double dampening = 0.0,
+        double weightDecay = 0.0,
+        bool nesterov = false)
+        : base(groups, lr)
+    {
+        (Momentum, Dampening, WeightDecay, Nesterov) = (momentum, dampening, weightDecay, nesterov);
+        (momentumOf, weightDecayOf, momentumBuffers) = Initialise();
+    }
+
+    /// <summary>Momentum factor (the default of the groups that do not set their own).</summary>
     public double Momentum { get; }
 
     /// <summary>Dampening of the momentum.</summary>
     public double Dampening { get; }
 
-    /// <summary>L2 penalty.</summary>
+    /// <summary>L2 penalty (the default of the groups that do not set their own).</summary>
     public double WeightDecay { get; }
 
     /// <summary>Whether Nesterov momentum is used.</summary>
@@ -78,23 +88,69 @@ public sealed class Sgd : Optimizer
 
     /// <inheritdoc />
     protected override IEnumerable<KeyValuePair<string, float[]>> StateBuffers(int index) =>
-        Momentum != 0 ? [new("momentum_buffer", momentumBuffers[index])] : [];
+        momentumOf[index] != 0 ? [new("momentum_buffer", momentumBuffers[index])] : [];
 
     /// <inheritdoc />
-    protected override IEnumerable<KeyValuePair<string, double>> Hyperparameters() =>
-        [new("momentum", Momentum), new("dampening", Dampening), new("weight_decay", WeightDecay), new("nesterov", Nesterov ? 1 : 0)];
+    protected override IEnumerable<KeyValuePair<string, double>> Hyperparameters(int group) =>
+    [
+        new("momentum", ParamGroups[group].Momentum ?? Momentum),
+        new("dampening", Dampening),
+        new("weight_decay", ParamGroups[group].WeightDecay ?? WeightDecay),
+        new("nesterov", Nesterov ? 1 : 0),
+    ];
 
     /// <inheritdoc />
     protected override void Update(int index, Parameter parameter)
     {
         ArgumentNullException.ThrowIfNull(parameter);
         var step = new OptimizerKernels.SgdStep(
-            (float)LearningRate,
-            (float)Momentum,
+            (float)LearningRateOf(index),
+            (float)momentumOf[index],
             (float)(1.0 - Dampening),
-            (float)WeightDecay,
+            (float)weightDecayOf[index],
             Nesterov,
             FirstStep: StepCount == 1);
         OptimizerKernels.Sgd(step, parameter.Data, parameter.Grad, momentumBuffers[index]);
+    }
+
+    private (double[] Momentum, double[] WeightDecay, float[][] Buffers) Initialise()
+    {
+        var groupMomentum = new double[ParamGroups.Count];
+        var groupDecay = new double[ParamGroups.Count];
+        for (int g = 0; g < ParamGroups.Count; g++)
+        {
+            groupMomentum[g] = ParamGroups[g].Momentum ?? Momentum;
+            groupDecay[g] = ParamGroups[g].WeightDecay ?? WeightDecay;
+            string where = ParamGroups[g].Momentum is null ? "momentum" : "groups";
+            RequireNonNegative(groupMomentum[g], "momentum value", where);
+            RequireNonNegative(groupDecay[g], "weight_decay value", ParamGroups[g].WeightDecay is null ? "weightDecay" : "groups");
+        }
+
+        if (!double.IsFinite(Dampening))
+        {
+            throw new ArgumentOutOfRangeException("dampening", Dampening, "Invalid dampening value.");
+        }
+
+        for (int g = 0; g < ParamGroups.Count; g++)
+        {
+            if (Nesterov && (groupMomentum[g] <= 0 || Dampening != 0))
+            {
+                throw new ArgumentException(
+                    ParamGroups.Count == 1 ? "Nesterov momentum requires a momentum and zero dampening." : $"Nesterov momentum requires a momentum and zero dampening (parameter group {g}).",
+                    "nesterov");
+            }
+        }
+
+        var momentum = new double[Parameters.Count];
+        var decay = new double[Parameters.Count];
+        var buffers = new float[Parameters.Count][];
+        for (int i = 0; i < buffers.Length; i++)
+        {
+            momentum[i] = groupMomentum[GroupOf(i)];
+            decay[i] = groupDecay[GroupOf(i)];
+            buffers[i] = momentum[i] != 0 ? new float[Parameters[i].Length] : [];
+        }
+
+        return (momentum, decay, buffers);
     }
 }

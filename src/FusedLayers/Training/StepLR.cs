@@ -34,9 +34,9 @@ public sealed class StepLR : LearningRateScheduler
     public double Gamma { get; }
 
     /// <inheritdoc />
-    public override double LearningRateAt(int epoch)
+    public override double LearningRateAt(int epoch, int group)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        return BaseLearningRate * Math.Pow(Gamma, epoch / StepSize);
+        return BaseLearningRates[group] * Math.Pow(Gamma, epoch / StepSize);
     }
 }
