@@ -137,13 +137,21 @@ public abstract partial class Optimizer
     /// <summary>Number of <see cref="Step"/> calls so far (Adam's bias correction uses it).</summary>
     public long StepCount { get; private set; }
 
-    /// <summary>Applies one update to every parameter from its accumulated gradient.</summary>
+    /// <summary>
+    /// Applies one update to every parameter from its accumulated gradient. A frozen parameter
+    /// (<see cref="Parameter.RequiresGrad"/> = false) is skipped: no weight decay, no momentum, no change, as PyTorch
+    /// skips a parameter without a gradient. (The step count is shared by all parameters, so a parameter unfrozen in
+    /// the middle of training continues with that count where PyTorch would keep one per parameter.)
+    /// </summary>
     public void Step()
     {
         StepCount++;
         for (int i = 0; i < parameters.Length; i++)
         {
-            Update(i, parameters[i]);
+            if (parameters[i].RequiresGrad)
+            {
+                Update(i, parameters[i]);
+            }
         }
     }
 

@@ -51,4 +51,35 @@ public class FrozenParameterTests
             }
         }
     }
+
+    [Fact]
+    public void Optimizers_leave_frozen_parameters_unchanged()
+    {
+        ModelCase c = ModelCase.Get(nameof(Models.TwoBlockCnn));
+        foreach (Func<IFusedModel, FusedLayers.Training.Optimizer> create in new Func<IFusedModel, FusedLayers.Training.Optimizer>[]
+                 {
+                     m => new FusedLayers.Training.Sgd(m.Parameters, lr: 0.1, momentum: 0.9, weightDecay: 1e-2),
+                     m => new FusedLayers.Training.AdamW(m.Parameters, lr: 1e-2),
+                 })
+        {
+            IFusedModel model = c.Create(5);
+            Parameter frozen = model.Parameters[0];
+            frozen.RequiresGrad = false;
+            float[] before = frozen.Data.ToArray();
+            float[] other = model.Parameters[1].Data.ToArray();
+            FusedLayers.Training.Optimizer optimizer = create(model);
+            var random = new Random(3);
+            for (int step = 0; step < 3; step++)
+            {
+                float[] input = RandomData.Uniform(random, c.Batch * model.InputLength);
+                model.Forward(input, new float[c.Batch * model.OutputLength]);
+                model.Backward(RandomData.Uniform(random, c.Batch * model.OutputLength));
+                optimizer.Step();
+                optimizer.ZeroGrad();
+            }
+
+            Assert.Equal(before, frozen.Data);
+            Assert.NotEqual(other, model.Parameters[1].Data);
+        }
+    }
 }
