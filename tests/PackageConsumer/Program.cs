@@ -18,6 +18,32 @@ public partial class SeedNet
     partial ReLULayer Relu { get; }
 }
 
+/// <summary>
+/// A MobileNetV2-style inverted residual whose skip starts at the model input; it declares no ToString, so the
+/// generated summary is its ToString. Built strictly (warnings are errors) like the rest of this consumer.
+/// </summary>
+[FusedModel(InputShape = new[] { 4, 6, 6 })]
+public partial class InvertedResidual
+{
+    [Conv2d(4, 8, 1, Bias = false)]
+    public partial Conv2dLayer Expand { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer ExpandBn { get; }
+
+    [ReLU6]
+    public partial ActivationLayer ExpandAct { get; }
+
+    [Conv2d(8, 4, 1, Bias = false)]
+    public partial Conv2dLayer Project { get; }
+
+    [BatchNorm2d(4)]
+    public partial BatchNorm2dLayer ProjectBn { get; }
+
+    [Residual(ResidualAttribute.ModelInput)]
+    public partial ResidualLayer Add { get; }
+}
+
 /// <summary>Runs the generated model once in training and once in inference mode and checks the output.</summary>
 internal static class Program
 {
@@ -60,6 +86,39 @@ internal static class Program
                 + $"[{batch}, {string.Join(", ", model.OutputShape)}]: {positive}/{output.Length} positive, sum {output.Sum():F3}");
         }
 
+        // The newer surface through the package: a skip from the model input, the summary, one Backward per
+        // Forward, and a frozen parameter.
+        var inverted = new InvertedResidual(seed: 3);
+        inverted.Expand.Weight.RequiresGrad = false;
+        float[] x = new float[batch * inverted.InputLength];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        float[] y = new float[batch * inverted.OutputLength];
+        inverted.Forward(x, y);
+        inverted.Backward(y.Select(v => 1f).ToArray());
+        if (inverted.Expand.Weight.Grad.Any(g => g != 0f) || inverted.Project.Weight.Grad.All(g => g == 0f))
+        {
+            return Fail("the frozen weight got a gradient, or the trainable one none");
+        }
+
+        try
+        {
+            inverted.Backward(y);
+            return Fail("a second Backward for one Forward was accepted");
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        if (!inverted.ToString().Contains("Total params: ", StringComparison.Ordinal))
+        {
+            return Fail("the summary has no parameter total");
+        }
+
+        Console.WriteLine(inverted.Summary());
         Console.WriteLine("PackageConsumer: OK");
         return 0;
     }
