@@ -94,14 +94,13 @@ internal static class FusionPlanner
                 (kernel.Norm is null || LayerKinds.IsBatchNorm(kernel.Norm.Kind)))
             {
                 LayerSpec residual = layers[i];
+                bool fromInput = LayerKinds.IsModelInput(validation.Spec, residual.From);
                 kernel = kernel with
                 {
                     Residual = residual,
-                    SkipKernel = LayerKinds.IsModelInput(validation.Spec, residual.From) ? -1 : kernelOfSource[residual.From],
-                    SkipFromInput = LayerKinds.IsModelInput(validation.Spec, residual.From),
-                    SkipShape = LayerKinds.IsModelInput(validation.Spec, residual.From)
-                        ? validation.Spec.InputShape
-                        : validation.Shapes[IndexOf(layers, residual.From)].Output,
+                    SkipKernel = fromInput ? -1 : kernelOfSource[residual.From],
+                    SkipFromInput = fromInput,
+                    SkipShape = fromInput ? validation.Spec.InputShape : validation.Shapes[IndexOf(layers, residual.From)].Output,
                     OutputShape = validation.Shapes[i].Output,
                     UnfusedReason = last is null ? Reason(layers, i) : kernel.UnfusedReason,
                 };

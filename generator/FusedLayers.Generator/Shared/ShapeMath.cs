@@ -22,14 +22,22 @@ namespace FusedLayers
         /// </summary>
         public static int ConvOutputSize(int input, int kernel, int stride, int padding, int dilation)
         {
-            // long: a huge padding or dilation must not wrap around.
+            return (int)System.Math.Min(int.MaxValue, ConvOutputSizeLong(input, kernel, stride, padding, dilation));
+        }
+
+        /// <summary>
+        /// <see cref="ConvOutputSize(int, int, int, int, int)"/> without the clamp to <see cref="int.MaxValue"/>: in long,
+        /// so a huge padding or dilation neither wraps around nor hides how large the output would be.
+        /// </summary>
+        public static long ConvOutputSizeLong(int input, int kernel, int stride, int padding, int dilation)
+        {
             long padded = input + (2L * padding) - ((long)dilation * (kernel - 1)) - 1;
             if (padded < 0 || stride <= 0 || dilation <= 0)
             {
                 return 0;
             }
 
-            return (int)System.Math.Min(int.MaxValue, (padded / stride) + 1);
+            return (padded / stride) + 1;
         }
     }
 }

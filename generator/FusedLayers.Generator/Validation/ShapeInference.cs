@@ -61,13 +61,8 @@ internal static class ShapeInference
     /// </summary>
     private static bool OutputPlaneFits(LayerSpec layer, int[] input, int channels, int dilation, List<DiagnosticInfo> diagnostics)
     {
-        long Size(int extent)
-        {
-            long padded = extent + (2L * layer.Padding) - ((long)dilation * (layer.KernelSize - 1)) - 1;
-            return padded < 0 || layer.Stride <= 0 ? 0 : (padded / layer.Stride) + 1;
-        }
-
-        long oh = Size(input[1]), ow = Size(input[2]);
+        long oh = ShapeMath.ConvOutputSizeLong(input[1], layer.KernelSize, layer.Stride, layer.Padding, dilation);
+        long ow = ShapeMath.ConvOutputSizeLong(input[2], layer.KernelSize, layer.Stride, layer.Padding, dilation);
         if (oh <= int.MaxValue && ow <= int.MaxValue)
         {
             return true;
