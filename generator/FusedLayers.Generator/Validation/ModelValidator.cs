@@ -87,9 +87,13 @@ internal static class ModelValidator
 
         if (!spec.IsPartial)
         {
-            // Another part would be CS0260 on the user's declaration; the layers' CS9248 stays, FL0001 says why.
+            // Partial layer properties in a non-partial class get CS0751 and CS9248 each; a stub part turns them all into
+            // one CS0260 on the class ("missing partial modifier"), which names the fix. Without partial layers a part
+            // would only add that error, so nothing is generated.
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelNotPartial, spec.ClassLocation, spec.ClassName));
-            return EmitKind.None;
+            return spec.Layers.Any(l => l.IsPartial && !l.HasSetter) && (!spec.IsNested || spec.ContainingTypes.Count > 0) && !spec.IsFileLocal
+                ? EmitKind.Stubs
+                : EmitKind.None;
         }
 
         if (spec.IsFileLocal)
