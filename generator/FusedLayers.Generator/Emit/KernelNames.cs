@@ -164,6 +164,18 @@ internal sealed class KernelNames
     /// <summary>BatchNorm or BatchRenorm: per-channel statistics over the batch (PyTorch refuses one value per channel).</summary>
     public bool UsesBatchStatistics => Kernel.Norm is { } norm && (LayerKinds.IsBatchNorm(norm.Kind) || LayerKinds.IsBatchRenorm(norm.Kind));
 
+    /// <summary>
+    /// BatchNorm1d/2d with running statistics: in a training-style pass it can run on them instead (the layer in eval
+    /// mode, or the model in <c>Eval(withGradients: true)</c>); <see cref="Frozen"/> records which it did.
+    /// </summary>
+    public bool CanFreeze => Kernel.Norm is { TrackRunningStats: true } norm && LayerKinds.IsBatchNorm(norm.Kind);
+
+    /// <summary>Set by the training forward: the kernel's BatchNorm ran on its running statistics (backward reads it).</summary>
+    public string Frozen => Prefix + "Frozen";
+
+    /// <summary>As <see cref="Frozen"/>, for the projection's BatchNorm.</summary>
+    public string ProjFrozen => Prefix + "ProjFrozen";
+
     /// <summary>LayerNorm, GroupNorm or InstanceNorm: per-sample rows through <c>GroupNormKernels</c>.</summary>
     public bool IsRowNorm => Kernel.Norm is { } norm && LayerKinds.IsRowNorm(norm.Kind);
 

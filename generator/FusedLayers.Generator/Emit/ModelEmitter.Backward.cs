@@ -189,6 +189,7 @@ internal static partial class ModelEmitter
                 w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Bias!.GradTarget, {k.SumDy});");
             }
 
+            WriteConstantStatistics(w, k);
             if (k.IsRenorm)
             {
                 w.Line($"// r and d are constants in backward: the input gradient is BatchNorm's with gamma * r.");
@@ -259,6 +260,7 @@ internal static partial class ModelEmitter
                 w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Bias!.GradTarget, {k.SumDy});");
             }
 
+            WriteConstantStatistics(w, k);
             string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : dx;
             WriteGuarded(w, anchor is null && i == 0,
                 $"{Kernels}BatchNormKernels.BackwardInput(in context, batch, {c}, {s}, {da}, default, {main}, {k.Mean}, {k.InvStd}, {gamma}, {k.SumDy}, {k.SumDyXhat}, {target});");
@@ -287,9 +289,22 @@ internal static partial class ModelEmitter
             w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {da}, default, {projZ}, {k.ProjMean}, {k.ProjInvStd}, {k.ProjSumDy}, {k.ProjSumDyXhat});");
             w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Weight!.GradTarget, {k.ProjSumDyXhat});");
             w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Bias!.GradTarget, {k.ProjSumDy});");
+            w.Line($"if ({k.ProjFrozen}) {Kernels}BatchNormKernels.ConstantStatisticsBackward({k.ProjSumDy}, {k.ProjSumDyXhat});");
             w.Line($"{Kernels}BatchNormKernels.BackwardInput(in context, batch, {c}, {s}, {da}, default, {projZ}, {k.ProjMean}, {k.ProjInvStd}, {layer}.ProjectionNorm!.Weight!.Data, {k.ProjSumDy}, {k.ProjSumDyXhat}, {projDz});");
             w.Line($"{Kernels}Conv2dKernels.BackwardParameters(in context, in {k.ProjGeometry}, batch, {skip}, {projDz}, {layer}.Projection!.Weight.GradTarget, default);");
             w.Line($"{Kernels}Conv2dKernels.BackwardInput(in context, in {k.ProjGeometry}, batch, {projDz}, {layer}.Projection!.Weight.Data, {scope.Get(k.SkipDx, k.SkipLength)});");
+        }
+    }
+
+    /// <summary>
+    /// A BatchNorm that ran on its running statistics: once gamma and beta have their gradients, the sums are cleared, so
+    /// the input-gradient pass computes gamma / std * dy (constant statistics, no batch terms).
+    /// </summary>
+    private static void WriteConstantStatistics(CodeWriter w, KernelNames k)
+    {
+        if (k.CanFreeze)
+        {
+            w.Line($"if ({k.Frozen}) {Kernels}BatchNormKernels.ConstantStatisticsBackward({k.SumDy}, {k.SumDyXhat}); // eval mode: dx = gamma / std * dy");
         }
     }
 

@@ -17,16 +17,18 @@ internal static partial class ModelEmitter
         WriteGuardEnter(w, "Forward");
         w.Line("int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);");
         w.Line("global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);");
-        w.Line("if (_flTraining)");
+        w.Line("if (_flTraining || _flEvalGradients)");
         w.OpenBrace();
         foreach (KernelNames k in kernels.Where(k => k.UsesBatchStatistics))
         {
-            w.Line($"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Norm!.Name}\", batch, {k.NormShape});");
+            // A BatchNorm in eval mode uses its running statistics: any batch size will do.
+            string check = $"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Norm!.Name}\", batch, {k.NormShape});";
+            w.Line(k.CanFreeze ? $"if ({Field(k.Kernel.Norm!)}.Training) {check}" : check);
         }
 
         foreach (KernelNames k in kernels.Where(k => k.HasProjection))
         {
-            w.Line($"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Residual!.Name}.1\", batch, {k.ResidualShape});");
+            w.Line($"if ({Field(k.Kernel.Residual!)}.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Residual!.Name}.1\", batch, {k.ResidualShape});");
         }
 
         w.Line("_flForwardTraining(input, output, batch);");
@@ -70,7 +72,10 @@ internal static partial class ModelEmitter
 
     private static void WriteForwardTraining(CodeWriter w, List<KernelNames> kernels)
     {
-        w.Line("/// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>");
+        w.Line("/// <summary>");
+        w.Line("/// Training forward: batch statistics; every kernel output is kept for backward. Also the differentiable eval");
+        w.Line("/// forward (Eval(withGradients: true)): BatchNorms in eval mode run on their running statistics, dropout is the identity.");
+        w.Line("/// </summary>");
         w.Line($"private void _flForwardTraining({ReadOnlySpan} input, {Span} output, int batch)");
         w.OpenBrace();
         w.Line("_flSavedBatch = 0;");
@@ -124,18 +129,22 @@ internal static partial class ModelEmitter
             w.Line();
             w.Line("// Every kernel succeeded: check the batch statistics, then update the running statistics.");
             w.Line("// Nothing the user can observe (weights, running statistics) changed before this point.");
+            w.Line("// A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.");
             foreach (KernelNames k in tracking)
             {
+                OpenIf(w, k.CanFreeze, $"!{k.Frozen}");
                 WriteFiniteCheck(w, scope, k);
+                CloseIf(w, k.CanFreeze);
             }
 
             foreach (KernelNames k in projections)
             {
-                w.Line($"{Kernels}BatchNormKernels.ThrowIfNotFinite(\"{k.Kernel.Residual!.Name}.1\", {k.ProjMean}, {k.ProjVar});");
+                w.Line($"if (!{k.ProjFrozen}) {Kernels}BatchNormKernels.ThrowIfNotFinite(\"{k.Kernel.Residual!.Name}.1\", {k.ProjMean}, {k.ProjVar});");
             }
 
             foreach (KernelNames k in tracking)
             {
+                OpenIf(w, k.CanFreeze, $"!{k.Frozen}");
                 if (LayerKinds.IsBatchNorm(k.Kernel.Norm!.Kind))
                 {
                     WriteRunningUpdate(w, k);
@@ -144,15 +153,20 @@ internal static partial class ModelEmitter
                 {
                     WriteOtherRunningUpdate(w, scope, k);
                 }
+
+                CloseIf(w, k.CanFreeze);
             }
 
             foreach (KernelNames k in projections)
             {
                 LayerSpec residual = k.Kernel.Residual!;
+                w.Line($"if (!{k.ProjFrozen})");
+                w.OpenBrace();
                 w.Line($"// {residual.Name}.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.");
                 w.Line($"{Field(residual)}.ProjectionNorm!.NumBatchesTracked++;");
                 w.Line($"{Kernels}BatchNormKernels.UpdateRunningStatistics({k.ProjMean}, {k.ProjVar}, (long)batch * {Shapes.Inv(k.Spatial)}, 0.1, " +
                        $"{Field(residual)}.ProjectionNorm!.RunningMean!, {Field(residual)}.ProjectionNorm!.RunningVar!);");
+                w.CloseBrace();
             }
         }
 
@@ -161,10 +175,14 @@ internal static partial class ModelEmitter
         {
             w.Line();
             w.Line("// The next training forward draws fresh dropout masks.");
+            w.Line("if (_flTraining)");
+            w.OpenBrace();
             foreach (KernelNames k in dropouts)
             {
                 w.Line($"{Field(k.Kernel.Op!)}.Step++;");
             }
+
+            w.CloseBrace();
         }
     }
 
@@ -185,11 +203,10 @@ internal static partial class ModelEmitter
         w.Line("/// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>");
         w.Line($"private void _flForwardInference({ReadOnlySpan} input, {Span} output, int batch)");
         w.OpenBrace();
-        w.Line("// The inference pass reuses the training pass's buffers: a saved pass is gone (Backward says so).");
-        w.Line("if (_flSavedPass == global::FusedLayers.ModelChecks.PassSaved)");
-        w.OpenBrace();
-        w.Line("_flSavedPass = global::FusedLayers.ModelChecks.PassDiscarded;");
-        w.CloseBrace();
+        w.Line("// The inference pass reuses the training pass's buffers: a saved pass is gone, and Backward says why.");
+        w.Line("_flSavedPass = _flSavedPass is global::FusedLayers.ModelChecks.PassSaved or global::FusedLayers.ModelChecks.PassDiscarded");
+        w.Line("    ? global::FusedLayers.ModelChecks.PassDiscarded");
+        w.Line("    : global::FusedLayers.ModelChecks.PassInference;");
         if (kernels.Count == 0)
         {
             w.Line("input.CopyTo(output);");
@@ -275,6 +292,7 @@ internal static partial class ModelEmitter
             {
                 w.Line($"// Pass 1: {anchor.Name}, with {norm.Name}'s per-channel batch statistics taken in the epilogue.");
                 w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, {k.Mean}, {k.Var});");
+                WriteFreeze(w, k, training);
                 w.Line(BatchScaleShift(k, norm, gamma, beta, eps));
                 w.Line($"// Pass 2: {norm.Name} apply{withActivation}.");
                 WriteApply(w, k, scope.Get(k.Z, k.NormLength), y, relu, activation);
@@ -301,6 +319,7 @@ internal static partial class ModelEmitter
             {
                 w.Line($"// Pass 1: {norm.Name}'s per-channel batch statistics.");
                 w.Line($"{Kernels}BatchNormKernels.Statistics(in context, batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
+                WriteFreeze(w, k, training);
                 w.Line(BatchScaleShift(k, norm, gamma, beta, eps));
             }
             else
@@ -366,6 +385,7 @@ internal static partial class ModelEmitter
                     w.Line($"{Kernels}BatchNormKernels.Statistics(in context, batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
                 }
 
+                WriteFreeze(w, k, training);
                 w.Line(BatchScaleShift(k, norm, gamma, beta, Number(norm.Eps)));
             }
             else
@@ -384,6 +404,12 @@ internal static partial class ModelEmitter
             skipShift = k.ProjShift;
             w.Line($"// {residual.Name}'s projection: 1x1 convolution of '{residual.From}'{(training ? ", with its BatchNorm's batch statistics in the epilogue" : "")}.");
             w.Line($"{Kernels}Conv2dKernels.Forward(in context, in {k.ProjGeometry}, batch, {skip}, {layer}.Projection!.Weight.Data, default, {skipOperand}, false, {(training ? k.ProjMean : "default")}, {(training ? k.ProjVar : "default")});");
+            if (training)
+            {
+                w.Line($"{k.ProjFrozen} = !{layer}.ProjectionNorm!.Training;");
+                w.Line($"if ({k.ProjFrozen}) {Kernels}BatchNormKernels.UseRunningStatistics({layer}.ProjectionNorm!.RunningMean!, {layer}.ProjectionNorm!.RunningVar!, {k.ProjMean}, {k.ProjVar});");
+            }
+
             w.Line(training
                 ? $"{Kernels}BatchNormKernels.ScaleShift({k.ProjMean}, {k.ProjVar}, {layer}.ProjectionNorm!.Weight!.Data, {layer}.ProjectionNorm!.Bias!.Data, 1e-05, {k.ProjInvStd}, {k.ProjScale}, {k.ProjShift});"
                 : $"{Kernels}BatchNormKernels.ScaleShift({layer}.ProjectionNorm!.RunningMean!, {layer}.ProjectionNorm!.RunningVar!, {layer}.ProjectionNorm!.Weight!.Data, {layer}.ProjectionNorm!.Bias!.Data, 1e-05, default, {k.ProjScale}, {k.ProjShift});");
@@ -414,8 +440,18 @@ internal static partial class ModelEmitter
                 if (training)
                 {
                     string layer = Field(op);
+                    string mask = $"new global::System.Span<float>({k.Mask}, 0, batch * {Shapes.Inv(k.OutputLength)})";
+                    w.Line("if (_flTraining)");
+                    w.OpenBrace();
                     w.Line($"// Dropout: the mask of ({op.Name}.Seed, {op.Name}.Step) is written to the mask buffer for backward; the step advances once the forward pass has succeeded.");
-                    w.Line($"{Kernels}DropoutKernels.Forward(in context, {layer}.P, {layer}.Seed, {layer}.Step, {x}, {y}, new global::System.Span<float>({k.Mask}, 0, batch * {Shapes.Inv(k.OutputLength)}));");
+                    w.Line($"{Kernels}DropoutKernels.Forward(in context, {layer}.P, {layer}.Seed, {layer}.Step, {x}, {y}, {mask});");
+                    w.CloseBrace();
+                    w.Line("else");
+                    w.OpenBrace();
+                    w.Line("// Eval(withGradients: true): dropout is the identity, and a mask of ones makes its backward the identity too.");
+                    w.Line($"{x}.CopyTo({y});");
+                    w.Line($"{mask}.Fill(1f);");
+                    w.CloseBrace();
                 }
                 else
                 {
@@ -424,6 +460,41 @@ internal static partial class ModelEmitter
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>
+    /// In a training-style pass, a BatchNorm with running statistics records whether it is in eval mode and, if so,
+    /// replaces the batch statistics just taken with its running ones (frozen BatchNorm; Eval(withGradients: true)).
+    /// </summary>
+    private static void WriteFreeze(CodeWriter w, KernelNames k, bool training)
+    {
+        if (!training || !k.CanFreeze)
+        {
+            return;
+        }
+
+        string bn = Field(k.Kernel.Norm!);
+        w.Line($"{k.Frozen} = !{bn}.Training;");
+        w.Line($"if ({k.Frozen}) {Kernels}BatchNormKernels.UseRunningStatistics({bn}.RunningMean!, {bn}.RunningVar!, {k.Mean}, {k.Var});");
+    }
+
+    /// <summary>Opens <c>if (condition) {</c> when <paramref name="open"/>.</summary>
+    private static void OpenIf(CodeWriter w, bool open, string condition)
+    {
+        if (open)
+        {
+            w.Line($"if ({condition})");
+            w.OpenBrace();
+        }
+    }
+
+    /// <summary>Closes what <see cref="OpenIf"/> opened.</summary>
+    private static void CloseIf(CodeWriter w, bool open)
+    {
+        if (open)
+        {
+            w.CloseBrace();
         }
     }
 

@@ -86,6 +86,14 @@ internal static partial class ModelEmitter
         w.Line("//   (default: all cores); per-channel sums are combined in a fixed order, so results are");
         w.Line("//   bit-identical run to run at a given thread count.");
         w.Line("//");
+        if (plan.Kernels.Any(k => k.Norm is { TrackRunningStats: true } norm && LayerKinds.IsBatchNorm(norm.Kind)) || plan.Kernels.Any(k => k.Residual is { Projection: true }))
+        {
+            w.Line("//   Eval(withGradients: true), and a BatchNorm in eval mode while the model trains (frozen BatchNorm),");
+            w.Line("//   run the training passes above with the running statistics in place of the batch's: not folded, the");
+            w.Line("//   running statistics left unchanged, and in backward the BatchNorm sums cleared once gamma and beta");
+            w.Line("//   have their gradients, so the input gradient is gamma / std * dy.");
+            w.Line("//");
+        }
     }
 
     /// <summary>The layer written the way PyTorch prints it.</summary>

@@ -139,8 +139,10 @@ internal static partial class ModelEmitter
         w.Line("public global::FusedLayers.ExecutionOptions Execution => _flExecution;");
         w.Line();
         w.Line("// Mode and saved state. _flSavedBatch is the batch of the last completed training forward; _flSavedPass says");
-        w.Line("// whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed / PassDiscarded).");
+        w.Line("// whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed /");
+        w.Line("// PassDiscarded / PassInference).");
         w.Line("private bool _flTraining = true;");
+        w.Line("private bool _flEvalGradients; // Eval(withGradients: true): Forward runs the training kernels on running statistics");
         w.Line("private int _flSavedBatch;");
         w.Line("private int _flSavedPass;");
         w.Line("private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)");
@@ -202,6 +204,16 @@ internal static partial class ModelEmitter
                 w.Line($"private float[] {k.Mask} = global::System.Array.Empty<float>();");
             }
 
+            if (k.CanFreeze)
+            {
+                w.Line($"private bool {k.Frozen}; // {k.Kernel.Norm!.Name} ran on its running statistics in the saved pass");
+            }
+
+            if (k.HasProjection)
+            {
+                w.Line($"private bool {k.ProjFrozen}; // {k.Kernel.Residual!.Name}.1 ran on its running statistics in the saved pass");
+            }
+
             foreach (string name in k.ChannelArrays)
             {
                 w.Line($"private readonly float[] {name} = new float[{Shapes.Inv(k.Channels)}];");
@@ -247,16 +259,51 @@ internal static partial class ModelEmitter
         w.Line();
     }
 
-    private static void WriteModeMembers(CodeWriter w)
+    private static void WriteModeMembers(CodeWriter w, ModelSpec spec, List<KernelNames> kernels)
     {
         w.Line("/// <inheritdoc />");
         w.Line("public bool Training => _flTraining;");
         w.Line();
         w.Line("/// <inheritdoc />");
-        w.Line("public void Train(bool mode = true) => _flTraining = mode;");
+        w.Line("public void Train(bool mode = true) => _flSetMode(mode, false);");
         w.Line();
         w.Line("/// <inheritdoc />");
-        w.Line("public void Eval() => _flTraining = false;");
+        w.Line("public void Eval() => _flSetMode(false, false);");
+        w.Line();
+        w.Line("/// <inheritdoc />");
+        w.Line("public void Eval(bool withGradients) => _flSetMode(false, withGradients);");
+        w.Line();
+        w.Line("/// <summary>The model's mode, and every BatchNorm layer's own flag with it (as <c>module.train(mode)</c> sets its children's).</summary>");
+        w.Line("private void _flSetMode(bool training, bool withGradients)");
+        w.OpenBrace();
+        List<LayerSpec> unsupported = kernels
+            .Where(k => k.IsRenorm || k.IsTrackedInstanceNorm)
+            .Select(k => k.Kernel.Norm!)
+            .ToList();
+        if (unsupported.Count > 0)
+        {
+            LayerSpec first = unsupported[0];
+            string kind = LayerKinds.AttributeName(first.Kind);
+            w.Line("if (!training && withGradients)");
+            w.OpenBrace();
+            w.Line($"throw new global::System.NotSupportedException(_flModelName + \": Eval(withGradients: true) is not supported yet with {kind} layer '{first.Name}' \" +");
+            w.Line("    \"(its eval-mode backward is not implemented); use Eval() for inference or Train() for gradients. The mode is unchanged.\");");
+            w.CloseBrace();
+        }
+
+        w.Line("_flTraining = training;");
+        w.Line("_flEvalGradients = !training && withGradients;");
+        foreach (LayerSpec layer in spec.Layers.Where(l => LayerKinds.IsBatchNorm(l.Kind)))
+        {
+            w.Line($"{Field(layer)}.Training = training;");
+        }
+
+        foreach (KernelNames k in kernels.Where(k => k.HasProjection))
+        {
+            w.Line($"{Field(k.Kernel.Residual!)}.ProjectionNorm!.Training = training;");
+        }
+
+        w.CloseBrace();
         w.Line();
     }
 

@@ -88,7 +88,7 @@ internal static partial class ModelEmitter
         WriteLayerMembers(w, plan);
         WriteWorkspace(w, plan, kernels);
         WriteConstructors(w, spec);
-        WriteModeMembers(w);
+        WriteModeMembers(w, spec, kernels);
         WriteForward(w, plan, kernels);
         WriteBackward(w, plan, kernels);
         WriteStateMembers(w, spec);

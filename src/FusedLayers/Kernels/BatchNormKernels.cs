@@ -139,6 +139,34 @@ public static unsafe partial class BatchNormKernels
     }
 
     /// <summary>
+    /// A BatchNorm in eval mode inside a training-style pass (frozen BatchNorm, or a model in
+    /// <c>Eval(withGradients: true)</c>): the running statistics replace the batch statistics a kernel's epilogue
+    /// took, so the scale/shift, the saved mean and 1/std, and backward's xhat are all the running ones.
+    /// </summary>
+    /// <param name="runningMean">Running mean.</param>
+    /// <param name="runningVar">Running (unbiased) variance.</param>
+    /// <param name="mean">Receives the running mean in place of the batch mean.</param>
+    /// <param name="variance">Receives the running variance in place of the batch variance.</param>
+    public static void UseRunningStatistics(ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, Span<float> mean, Span<float> variance)
+    {
+        runningMean.CopyTo(mean);
+        runningVar.CopyTo(variance);
+    }
+
+    /// <summary>
+    /// Backward of a BatchNorm that ran on its running statistics: after the parameter gradients have taken the sums,
+    /// they are cleared, so <see cref="BackwardInput(in KernelContext, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
+    /// computes <c>dx = gamma * invStd * dy</c>: the statistics are constants, so no batch terms.
+    /// </summary>
+    /// <param name="sumDy">Per-channel sum of dy, cleared.</param>
+    /// <param name="sumDyXhat">Per-channel sum of dy * xhat, cleared.</param>
+    public static void ConstantStatisticsBackward(Span<float> sumDy, Span<float> sumDyXhat)
+    {
+        sumDy.Clear();
+        sumDyXhat.Clear();
+    }
+
+    /// <summary>
     /// Folds inference-mode BatchNorm into the preceding convolution or linear layer:
     /// <c>foldedWeight[o, :] = weight[o, :] * scale[o]</c>, <c>foldedBias[o] = bias[o] * scale[o] + shift[o]</c>
     /// (bias 0 when empty), with scale and shift from the running statistics.

@@ -72,6 +72,25 @@ public abstract class BatchNormLayer
         set => numBatchesTracked[0] = value;
     }
 
+    /// <summary>
+    /// The layer's own mode, like a PyTorch module's <c>training</c> flag: true (batch statistics, running averages
+    /// updated) unless the layer was put in eval mode. The model's <c>Train()</c> / <c>Eval()</c> set it on every
+    /// BatchNorm, as <c>module.train(mode)</c> does on its children; set it afterwards for a frozen BatchNorm
+    /// (torchvision / Detectron fine-tuning): in a training-mode Forward the layer then normalises with its running
+    /// statistics, leaves them (and <c>num_batches_tracked</c>) unchanged, and Backward treats them as constants
+    /// (gamma and beta still get gradients). A layer without running statistics always uses the batch's, as in
+    /// PyTorch. An inference-mode Forward (<c>model.Eval()</c>) uses the running statistics of every layer whatever
+    /// its flag.
+    /// </summary>
+    public bool Training { get; set; } = true;
+
+    /// <summary>Sets <see cref="Training"/>, like <c>module.train(mode)</c>.</summary>
+    /// <param name="mode">True for batch statistics.</param>
+    public void Train(bool mode = true) => Training = mode;
+
+    /// <summary>Puts the layer in eval mode (<see cref="Training"/> = false), like <c>module.eval()</c>: frozen BatchNorm.</summary>
+    public void Eval() => Training = false;
+
     /// <summary>Gamma and beta, in state-dict order.</summary>
     public IEnumerable<Parameter> Parameters()
     {

@@ -31,12 +31,35 @@ public interface IFusedModel
     /// <summary>True in training mode (batch statistics, running-average updates), false in inference mode.</summary>
     bool Training { get; }
 
-    /// <summary>Switches to training mode (<paramref name="mode"/> = true) or inference mode, like <c>module.train(mode)</c>.</summary>
+    /// <summary>
+    /// Switches to training mode (<paramref name="mode"/> = true) or inference mode, like <c>module.train(mode)</c>;
+    /// sets every BatchNorm layer's own <c>Training</c> flag to <paramref name="mode"/> as well (set a layer's flag
+    /// afterwards to freeze it).
+    /// </summary>
     /// <param name="mode">True for training.</param>
     void Train(bool mode = true);
 
-    /// <summary>Switches to inference mode, like <c>module.eval()</c>.</summary>
+    /// <summary>
+    /// Switches to inference mode, like <c>module.eval()</c> under <c>torch.inference_mode()</c>: running statistics,
+    /// BatchNorm folded into the kernels, dropout off, nothing saved, so Backward cannot follow. For gradients of
+    /// an eval-mode model use <see cref="Eval(bool)"/>.
+    /// </summary>
     void Eval();
+
+    /// <summary>
+    /// Switches to eval mode (<see cref="Training"/> = false) and, with <paramref name="withGradients"/>, keeps Forward
+    /// differentiable, like <c>module.eval()</c> with autograd on: every BatchNorm normalises with its running
+    /// statistics and leaves them unchanged, dropout is the identity, and Forward saves what Backward needs (the
+    /// training kernels, unfolded), so Backward gives input gradients (saliency, adversarial examples) and parameter
+    /// gradients with the statistics held constant. Slower than <see cref="Eval()"/>, which it equals when
+    /// <paramref name="withGradients"/> is false. Sets every BatchNorm layer's own <c>Training</c> flag to false.
+    /// </summary>
+    /// <param name="withGradients">Keep Forward differentiable.</param>
+    /// <exception cref="NotSupportedException">
+    /// <paramref name="withGradients"/> with a BatchRenorm or an InstanceNorm with running statistics, whose eval-mode
+    /// backward is not implemented yet; the mode is unchanged.
+    /// </exception>
+    void Eval(bool withGradients);
 
     /// <summary>
     /// Runs the model on <c>input.Length / InputLength</c> samples and writes <c>batch * OutputLength</c>

@@ -116,9 +116,12 @@ public static class ModelChecks
     /// <summary>An inference-mode forward ran after the training forward and overwrote its saved pass.</summary>
     public const int PassDiscarded = 3;
 
+    /// <summary>The last Forward ran in inference mode (<c>Eval()</c>), which saves nothing for Backward.</summary>
+    public const int PassInference = 4;
+
     /// <summary>Throws when backward is called without a saved training-mode forward pass, saying why there is none.</summary>
     /// <param name="modelName">Model type name.</param>
-    /// <param name="savedPass">One of <see cref="PassNone"/>, <see cref="PassSaved"/>, <see cref="PassUsed"/>, <see cref="PassDiscarded"/>.</param>
+    /// <param name="savedPass">One of <see cref="PassNone"/>, <see cref="PassSaved"/>, <see cref="PassUsed"/>, <see cref="PassDiscarded"/>, <see cref="PassInference"/>.</param>
     /// <param name="savedBatch">Batch of the last training forward pass.</param>
     /// <param name="gradOutputLength">Length of the output gradient.</param>
     /// <param name="outputShape">Per-sample output shape.</param>
@@ -140,10 +143,16 @@ public static class ModelChecks
                     $"{modelName}: the saved pass of the last training Forward (batch {savedBatch}) was overwritten by an " +
                     "inference-mode Forward (after Eval() or Train(false)) that ran after it. Call Backward before running " +
                     "inference, or run inference on a second instance of the model. Nothing was changed.");
+            case PassInference:
+                throw new InvalidOperationException(
+                    $"{modelName}: the last Forward ran in inference mode (Eval() or Train(false)), which saves nothing for " +
+                    "Backward. For gradients of an eval-mode model (input gradients, saliency; BatchNorm on its running " +
+                    "statistics, dropout off), call Eval(withGradients: true) before Forward; to train, call Train(). " +
+                    "Nothing was changed.");
             default:
                 throw new InvalidOperationException(
-                    $"{modelName}: Backward needs a preceding Forward in training mode (call Train() before Forward); " +
-                    "inference-mode Forward saves nothing for backward.");
+                    $"{modelName}: Backward needs a preceding Forward in training mode (call Train() before Forward), or " +
+                    "after Eval(withGradients: true); an inference-mode Forward saves nothing for backward.");
         }
 
         long expected = (long)savedBatch * TensorShape.Length(outputShape);

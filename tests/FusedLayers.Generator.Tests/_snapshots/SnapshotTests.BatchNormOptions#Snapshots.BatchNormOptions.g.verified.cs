@@ -56,6 +56,11 @@
 //   (default: all cores); per-channel sums are combined in a fixed order, so results are
 //   bit-identical run to run at a given thread count.
 //
+//   Eval(withGradients: true), and a BatchNorm in eval mode while the model trains (frozen BatchNorm),
+//   run the training passes above with the running statistics in place of the batch's: not folded, the
+//   running statistics left unchanged, and in backward the BatchNorm sums cleared once gamma and beta
+//   have their gradients, so the input gradient is gamma / std * dy.
+//
 #nullable enable
 
 namespace Snapshots
@@ -164,8 +169,10 @@ namespace Snapshots
         public global::FusedLayers.ExecutionOptions Execution => _flExecution;
 
         // Mode and saved state. _flSavedBatch is the batch of the last completed training forward; _flSavedPass says
-        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed / PassDiscarded).
+        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed /
+        // PassDiscarded / PassInference).
         private bool _flTraining = true;
+        private bool _flEvalGradients; // Eval(withGradients: true): Forward runs the training kernels on running statistics
         private int _flSavedBatch;
         private int _flSavedPass;
         private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)
@@ -179,6 +186,7 @@ namespace Snapshots
         private float[] _flK0Z = global::System.Array.Empty<float>();
         private float[] _flK0Dz = global::System.Array.Empty<float>();
         private float[] _flK0Dy = global::System.Array.Empty<float>();
+        private bool _flK0Frozen; // Bn1 ran on its running statistics in the saved pass
         private readonly float[] _flK0Mean = new float[8];
         private readonly float[] _flK0Var = new float[8];
         private readonly float[] _flK0InvStd = new float[8];
@@ -194,6 +202,7 @@ namespace Snapshots
         private float[] _flK1Z = global::System.Array.Empty<float>();
         private float[] _flK1Dz = global::System.Array.Empty<float>();
         private float[] _flK1Dy = global::System.Array.Empty<float>();
+        private bool _flK1Frozen; // Bn2 ran on its running statistics in the saved pass
         private readonly float[] _flK1Mean = new float[8];
         private readonly float[] _flK1Var = new float[8];
         private readonly float[] _flK1InvStd = new float[8];
@@ -232,10 +241,23 @@ namespace Snapshots
         public bool Training => _flTraining;
 
         /// <inheritdoc />
-        public void Train(bool mode = true) => _flTraining = mode;
+        public void Train(bool mode = true) => _flSetMode(mode, false);
 
         /// <inheritdoc />
-        public void Eval() => _flTraining = false;
+        public void Eval() => _flSetMode(false, false);
+
+        /// <inheritdoc />
+        public void Eval(bool withGradients) => _flSetMode(false, withGradients);
+
+        /// <summary>The model's mode, and every BatchNorm layer's own flag with it (as <c>module.train(mode)</c> sets its children's).</summary>
+        private void _flSetMode(bool training, bool withGradients)
+        {
+            _flTraining = training;
+            _flEvalGradients = !training && withGradients;
+            _flLayerBn1.Training = training;
+            _flLayerBn2.Training = training;
+            _flLayerBn3.Training = training;
+        }
 
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
@@ -245,10 +267,10 @@ namespace Snapshots
             {
                 int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
-                if (_flTraining)
+                if (_flTraining || _flEvalGradients)
                 {
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK0NormShape);
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK1NormShape);
+                    if (_flLayerBn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK0NormShape);
+                    if (_flLayerBn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK1NormShape);
                     global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn3", batch, s_flK2NormShape);
                     _flForwardTraining(input, output, batch);
                 }
@@ -267,7 +289,10 @@ namespace Snapshots
         /// <inheritdoc />
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
-        /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
+        /// <summary>
+        /// Training forward: batch statistics; every kernel output is kept for backward. Also the differentiable eval
+        /// forward (Eval(withGradients: true)): BatchNorms in eval mode run on their running statistics, dropout is the identity.
+        /// </summary>
         private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
@@ -287,6 +312,8 @@ namespace Snapshots
             // Kernel 0: Conv1 -> Bn1 -> Relu1.
             // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
+            _flK0Frozen = !_flLayerBn1.Training;
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 8, 64, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
@@ -294,6 +321,8 @@ namespace Snapshots
             // Kernel 1: Conv2 -> Bn2.
             // Pass 1: Conv2, with Bn2's per-channel batch statistics taken in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k1Z, false, _flK1Mean, _flK1Var);
+            _flK1Frozen = !_flLayerBn2.Training;
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, default, default, 0.001, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn2 apply.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 8, 64, k1Z, _flK1Scale, _flK1Shift, false, k1Y);
@@ -307,14 +336,27 @@ namespace Snapshots
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK0Mean, _flK0Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK1Mean, _flK1Var);
-            // Bn1: running statistics, cumulative average (momentum=None); the variance enters unbiased (m / (m - 1)).
-            _flLayerBn1.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 64, 1.0 / _flLayerBn1.NumBatchesTracked, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
-            // Bn2: running statistics, momentum 0.01; the variance enters unbiased (m / (m - 1)).
-            _flLayerBn2.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 64, 0.01, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
+            // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            if (!_flK0Frozen)
+            {
+                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK0Mean, _flK0Var);
+            }
+            if (!_flK1Frozen)
+            {
+                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK1Mean, _flK1Var);
+            }
+            if (!_flK0Frozen)
+            {
+                // Bn1: running statistics, cumulative average (momentum=None); the variance enters unbiased (m / (m - 1)).
+                _flLayerBn1.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 64, 1.0 / _flLayerBn1.NumBatchesTracked, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
+            }
+            if (!_flK1Frozen)
+            {
+                // Bn2: running statistics, momentum 0.01; the variance enters unbiased (m / (m - 1)).
+                _flLayerBn2.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 64, 0.01, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
+            }
 
             k2Y.CopyTo(output);
             _flSavedBatch = batch;
@@ -324,11 +366,10 @@ namespace Snapshots
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
         private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
-            // The inference pass reuses the training pass's buffers: a saved pass is gone (Backward says so).
-            if (_flSavedPass == global::FusedLayers.ModelChecks.PassSaved)
-            {
-                _flSavedPass = global::FusedLayers.ModelChecks.PassDiscarded;
-            }
+            // The inference pass reuses the training pass's buffers: a saved pass is gone, and Backward says why.
+            _flSavedPass = _flSavedPass is global::FusedLayers.ModelChecks.PassSaved or global::FusedLayers.ModelChecks.PassDiscarded
+                ? global::FusedLayers.ModelChecks.PassDiscarded
+                : global::FusedLayers.ModelChecks.PassInference;
             _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 512);
@@ -430,6 +471,7 @@ namespace Snapshots
             // Kernel 1 backward: Bn2 <- Conv2.
             // Pass 1: Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 64, k1Dy, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
             // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k1Dy, default, k1Z, _flK1Mean, _flK1InvStd, default, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv2: weight and bias gradients, then the gradient of its input.
@@ -441,6 +483,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 64, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK0SumDy);
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv1: weight and bias gradients, then the gradient of its input.

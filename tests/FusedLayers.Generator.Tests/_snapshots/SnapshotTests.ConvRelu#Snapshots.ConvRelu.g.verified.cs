@@ -76,8 +76,10 @@ namespace Snapshots
         public global::FusedLayers.ExecutionOptions Execution => _flExecution;
 
         // Mode and saved state. _flSavedBatch is the batch of the last completed training forward; _flSavedPass says
-        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed / PassDiscarded).
+        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed /
+        // PassDiscarded / PassInference).
         private bool _flTraining = true;
+        private bool _flEvalGradients; // Eval(withGradients: true): Forward runs the training kernels on running statistics
         private int _flSavedBatch;
         private int _flSavedPass;
         private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)
@@ -106,10 +108,20 @@ namespace Snapshots
         public bool Training => _flTraining;
 
         /// <inheritdoc />
-        public void Train(bool mode = true) => _flTraining = mode;
+        public void Train(bool mode = true) => _flSetMode(mode, false);
 
         /// <inheritdoc />
-        public void Eval() => _flTraining = false;
+        public void Eval() => _flSetMode(false, false);
+
+        /// <inheritdoc />
+        public void Eval(bool withGradients) => _flSetMode(false, withGradients);
+
+        /// <summary>The model's mode, and every BatchNorm layer's own flag with it (as <c>module.train(mode)</c> sets its children's).</summary>
+        private void _flSetMode(bool training, bool withGradients)
+        {
+            _flTraining = training;
+            _flEvalGradients = !training && withGradients;
+        }
 
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
@@ -119,7 +131,7 @@ namespace Snapshots
             {
                 int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
-                if (_flTraining)
+                if (_flTraining || _flEvalGradients)
                 {
                     _flForwardTraining(input, output, batch);
                 }
@@ -137,7 +149,10 @@ namespace Snapshots
         /// <inheritdoc />
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
-        /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
+        /// <summary>
+        /// Training forward: batch statistics; every kernel output is kept for backward. Also the differentiable eval
+        /// forward (Eval(withGradients: true)): BatchNorms in eval mode run on their running statistics, dropout is the identity.
+        /// </summary>
         private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
@@ -161,11 +176,10 @@ namespace Snapshots
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
         private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
-            // The inference pass reuses the training pass's buffers: a saved pass is gone (Backward says so).
-            if (_flSavedPass == global::FusedLayers.ModelChecks.PassSaved)
-            {
-                _flSavedPass = global::FusedLayers.ModelChecks.PassDiscarded;
-            }
+            // The inference pass reuses the training pass's buffers: a saved pass is gone, and Backward says why.
+            _flSavedPass = _flSavedPass is global::FusedLayers.ModelChecks.PassSaved or global::FusedLayers.ModelChecks.PassDiscarded
+                ? global::FusedLayers.ModelChecks.PassDiscarded
+                : global::FusedLayers.ModelChecks.PassInference;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
             // Kernel 0: Conv -> Relu.

@@ -42,6 +42,11 @@
 //   (default: all cores); per-channel sums are combined in a fixed order, so results are
 //   bit-identical run to run at a given thread count.
 //
+//   Eval(withGradients: true), and a BatchNorm in eval mode while the model trains (frozen BatchNorm),
+//   run the training passes above with the running statistics in place of the batch's: not folded, the
+//   running statistics left unchanged, and in backward the BatchNorm sums cleared once gamma and beta
+//   have their gradients, so the input gradient is gamma / std * dy.
+//
 #nullable enable
 
 namespace Snapshots
@@ -142,8 +147,10 @@ namespace Snapshots
         public global::FusedLayers.ExecutionOptions Execution => _flExecution;
 
         // Mode and saved state. _flSavedBatch is the batch of the last completed training forward; _flSavedPass says
-        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed / PassDiscarded).
+        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed /
+        // PassDiscarded / PassInference).
         private bool _flTraining = true;
+        private bool _flEvalGradients; // Eval(withGradients: true): Forward runs the training kernels on running statistics
         private int _flSavedBatch;
         private int _flSavedPass;
         private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)
@@ -158,6 +165,7 @@ namespace Snapshots
         private float[] _flK0Dz = global::System.Array.Empty<float>();
         private float[] _flK0Dy = global::System.Array.Empty<float>();
         private float[] _flK0Da = global::System.Array.Empty<float>();
+        private bool _flK0Frozen; // Bn ran on its running statistics in the saved pass
         private readonly float[] _flK0Mean = new float[4];
         private readonly float[] _flK0Var = new float[4];
         private readonly float[] _flK0InvStd = new float[4];
@@ -180,6 +188,8 @@ namespace Snapshots
         private readonly float[] _flK1ProjShift = new float[6];
         private readonly float[] _flK1ProjSumDy = new float[6];
         private readonly float[] _flK1ProjSumDyXhat = new float[6];
+        private bool _flK1Frozen; // DownBn ran on its running statistics in the saved pass
+        private bool _flK1ProjFrozen; // Skip.1 ran on its running statistics in the saved pass
         private readonly float[] _flK1Mean = new float[6];
         private readonly float[] _flK1Var = new float[6];
         private readonly float[] _flK1InvStd = new float[6];
@@ -204,10 +214,23 @@ namespace Snapshots
         public bool Training => _flTraining;
 
         /// <inheritdoc />
-        public void Train(bool mode = true) => _flTraining = mode;
+        public void Train(bool mode = true) => _flSetMode(mode, false);
 
         /// <inheritdoc />
-        public void Eval() => _flTraining = false;
+        public void Eval() => _flSetMode(false, false);
+
+        /// <inheritdoc />
+        public void Eval(bool withGradients) => _flSetMode(false, withGradients);
+
+        /// <summary>The model's mode, and every BatchNorm layer's own flag with it (as <c>module.train(mode)</c> sets its children's).</summary>
+        private void _flSetMode(bool training, bool withGradients)
+        {
+            _flTraining = training;
+            _flEvalGradients = !training && withGradients;
+            _flLayerBn.Training = training;
+            _flLayerDownBn.Training = training;
+            _flLayerSkip.ProjectionNorm!.Training = training;
+        }
 
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
@@ -217,11 +240,11 @@ namespace Snapshots
             {
                 int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
-                if (_flTraining)
+                if (_flTraining || _flEvalGradients)
                 {
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn", batch, s_flK0NormShape);
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("DownBn", batch, s_flK1NormShape);
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Skip.1", batch, s_flK1ResidualShape);
+                    if (_flLayerBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn", batch, s_flK0NormShape);
+                    if (_flLayerDownBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("DownBn", batch, s_flK1NormShape);
+                    if (_flLayerSkip.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Skip.1", batch, s_flK1ResidualShape);
                     _flForwardTraining(input, output, batch);
                 }
                 else
@@ -238,7 +261,10 @@ namespace Snapshots
         /// <inheritdoc />
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
-        /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
+        /// <summary>
+        /// Training forward: batch statistics; every kernel output is kept for backward. Also the differentiable eval
+        /// forward (Eval(withGradients: true)): BatchNorms in eval mode run on their running statistics, dropout is the identity.
+        /// </summary>
         private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
@@ -257,6 +283,8 @@ namespace Snapshots
             // Kernel 0: Conv -> Bn -> Add -> Relu.
             // Conv, with Bn's batch statistics in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv.Weight.Data, default, k0Z, false, _flK0Mean, _flK0Var);
+            _flK0Frozen = !_flLayerBn.Training;
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // One pass: Bn apply + add 'input' + ReLU.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 4, 36, k0Z, _flK0Scale, _flK0Shift, savedInput, default, default, k0Y);
@@ -264,27 +292,47 @@ namespace Snapshots
             // Kernel 1: Down -> DownBn -> Skip.
             // Down, with DownBn's batch statistics in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerDown.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
+            _flK1Frozen = !_flLayerDownBn.Training;
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerDownBn.RunningMean!, _flLayerDownBn.RunningVar!, _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerDownBn.Weight!.Data, _flLayerDownBn.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Skip's projection: 1x1 convolution of 'InputResidual', with its BatchNorm's batch statistics in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Proj, batch, savedInput, _flLayerSkip.Projection!.Weight.Data, default, k1ProjZ, false, _flK1ProjMean, _flK1ProjVar);
+            _flK1ProjFrozen = !_flLayerSkip.ProjectionNorm!.Training;
+            if (_flK1ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerSkip.ProjectionNorm!.RunningMean!, _flLayerSkip.ProjectionNorm!.RunningVar!, _flK1ProjMean, _flK1ProjVar);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1ProjMean, _flK1ProjVar, _flLayerSkip.ProjectionNorm!.Weight!.Data, _flLayerSkip.ProjectionNorm!.Bias!.Data, 1e-05, _flK1ProjInvStd, _flK1ProjScale, _flK1ProjShift);
             // One pass: DownBn apply + add 'InputResidual'.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.Identity, batch, 6, 9, k1Z, _flK1Scale, _flK1Shift, k1ProjZ, _flK1ProjScale, _flK1ProjShift, k1Y);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn", _flK0Mean, _flK0Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("DownBn", _flK1Mean, _flK1Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Skip.1", _flK1ProjMean, _flK1ProjVar);
-            // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flLayerBn.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 36, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
-            // DownBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flLayerDownBn.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 9, 0.1, _flLayerDownBn.RunningMean!, _flLayerDownBn.RunningVar!);
-            // Skip.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.
-            _flLayerSkip.ProjectionNorm!.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1ProjMean, _flK1ProjVar, (long)batch * 9, 0.1, _flLayerSkip.ProjectionNorm!.RunningMean!, _flLayerSkip.ProjectionNorm!.RunningVar!);
+            // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            if (!_flK0Frozen)
+            {
+                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn", _flK0Mean, _flK0Var);
+            }
+            if (!_flK1Frozen)
+            {
+                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("DownBn", _flK1Mean, _flK1Var);
+            }
+            if (!_flK1ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Skip.1", _flK1ProjMean, _flK1ProjVar);
+            if (!_flK0Frozen)
+            {
+                // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
+                _flLayerBn.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 36, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
+            }
+            if (!_flK1Frozen)
+            {
+                // DownBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
+                _flLayerDownBn.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 9, 0.1, _flLayerDownBn.RunningMean!, _flLayerDownBn.RunningVar!);
+            }
+            if (!_flK1ProjFrozen)
+            {
+                // Skip.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.
+                _flLayerSkip.ProjectionNorm!.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1ProjMean, _flK1ProjVar, (long)batch * 9, 0.1, _flLayerSkip.ProjectionNorm!.RunningMean!, _flLayerSkip.ProjectionNorm!.RunningVar!);
+            }
 
             k1Y.CopyTo(output);
             _flSavedBatch = batch;
@@ -294,11 +342,10 @@ namespace Snapshots
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
         private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
-            // The inference pass reuses the training pass's buffers: a saved pass is gone (Backward says so).
-            if (_flSavedPass == global::FusedLayers.ModelChecks.PassSaved)
-            {
-                _flSavedPass = global::FusedLayers.ModelChecks.PassDiscarded;
-            }
+            // The inference pass reuses the training pass's buffers: a saved pass is gone, and Backward says why.
+            _flSavedPass = _flSavedPass is global::FusedLayers.ModelChecks.PassSaved or global::FusedLayers.ModelChecks.PassDiscarded
+                ? global::FusedLayers.ModelChecks.PassDiscarded
+                : global::FusedLayers.ModelChecks.PassInference;
             _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 144);
@@ -392,6 +439,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 6, 9, k1Da, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDownBn.Weight!.GradTarget, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDownBn.Bias!.GradTarget, _flK1SumDy);
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 6, 9, k1Da, default, k1Z, _flK1Mean, _flK1InvStd, _flLayerDownBn.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Down: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerDown.Weight.GradTarget, default);
@@ -400,6 +448,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 6, 9, k1Da, default, k1ProjZ, _flK1ProjMean, _flK1ProjInvStd, _flK1ProjSumDy, _flK1ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSkip.ProjectionNorm!.Weight!.GradTarget, _flK1ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSkip.ProjectionNorm!.Bias!.GradTarget, _flK1ProjSumDy);
+            if (_flK1ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1ProjSumDy, _flK1ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 6, 9, k1Da, default, k1ProjZ, _flK1ProjMean, _flK1ProjInvStd, _flLayerSkip.ProjectionNorm!.Weight!.Data, _flK1ProjSumDy, _flK1ProjSumDyXhat, k1Dz);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Proj, batch, savedInput, k1Dz, _flLayerSkip.Projection!.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Proj, batch, k1Dz, _flLayerSkip.Projection!.Weight.Data, k1SkipDx);
@@ -411,6 +460,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 4, 36, k0Da, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.GradTarget, _flK0SumDy);
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 4, 36, k0Da, default, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Conv: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.GradTarget, default);

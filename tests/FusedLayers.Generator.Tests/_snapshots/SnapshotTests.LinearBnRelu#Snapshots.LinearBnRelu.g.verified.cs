@@ -28,6 +28,11 @@
 //   (default: all cores); per-channel sums are combined in a fixed order, so results are
 //   bit-identical run to run at a given thread count.
 //
+//   Eval(withGradients: true), and a BatchNorm in eval mode while the model trains (frozen BatchNorm),
+//   run the training passes above with the running statistics in place of the batch's: not folded, the
+//   running statistics left unchanged, and in backward the BatchNorm sums cleared once gamma and beta
+//   have their gradients, so the input gradient is gamma / std * dy.
+//
 #nullable enable
 
 namespace Snapshots
@@ -92,8 +97,10 @@ namespace Snapshots
         public global::FusedLayers.ExecutionOptions Execution => _flExecution;
 
         // Mode and saved state. _flSavedBatch is the batch of the last completed training forward; _flSavedPass says
-        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed / PassDiscarded).
+        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed /
+        // PassDiscarded / PassInference).
         private bool _flTraining = true;
+        private bool _flEvalGradients; // Eval(withGradients: true): Forward runs the training kernels on running statistics
         private int _flSavedBatch;
         private int _flSavedPass;
         private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)
@@ -106,6 +113,7 @@ namespace Snapshots
         private float[] _flK0Y = global::System.Array.Empty<float>();
         private float[] _flK0Z = global::System.Array.Empty<float>();
         private float[] _flK0Dz = global::System.Array.Empty<float>();
+        private bool _flK0Frozen; // Bn ran on its running statistics in the saved pass
         private readonly float[] _flK0Mean = new float[256];
         private readonly float[] _flK0Var = new float[256];
         private readonly float[] _flK0InvStd = new float[256];
@@ -132,10 +140,21 @@ namespace Snapshots
         public bool Training => _flTraining;
 
         /// <inheritdoc />
-        public void Train(bool mode = true) => _flTraining = mode;
+        public void Train(bool mode = true) => _flSetMode(mode, false);
 
         /// <inheritdoc />
-        public void Eval() => _flTraining = false;
+        public void Eval() => _flSetMode(false, false);
+
+        /// <inheritdoc />
+        public void Eval(bool withGradients) => _flSetMode(false, withGradients);
+
+        /// <summary>The model's mode, and every BatchNorm layer's own flag with it (as <c>module.train(mode)</c> sets its children's).</summary>
+        private void _flSetMode(bool training, bool withGradients)
+        {
+            _flTraining = training;
+            _flEvalGradients = !training && withGradients;
+            _flLayerBn.Training = training;
+        }
 
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
@@ -145,9 +164,9 @@ namespace Snapshots
             {
                 int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
-                if (_flTraining)
+                if (_flTraining || _flEvalGradients)
                 {
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn", batch, s_flK0NormShape);
+                    if (_flLayerBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn", batch, s_flK0NormShape);
                     _flForwardTraining(input, output, batch);
                 }
                 else
@@ -164,7 +183,10 @@ namespace Snapshots
         /// <inheritdoc />
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
-        /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
+        /// <summary>
+        /// Training forward: batch statistics; every kernel output is kept for backward. Also the differentiable eval
+        /// forward (Eval(withGradients: true)): BatchNorms in eval mode run on their running statistics, dropout is the identity.
+        /// </summary>
         private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
@@ -180,16 +202,25 @@ namespace Snapshots
             // Kernel 0: Fc -> Bn -> Relu.
             // Pass 1: Fc, with Bn's per-channel batch statistics taken in the epilogue.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, savedInput, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
+            _flK0Frozen = !_flLayerBn.Training;
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 256, 1, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn", _flK0Mean, _flK0Var);
-            // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flLayerBn.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, batch, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
+            // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            if (!_flK0Frozen)
+            {
+                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn", _flK0Mean, _flK0Var);
+            }
+            if (!_flK0Frozen)
+            {
+                // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
+                _flLayerBn.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, batch, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
+            }
 
             k0Y.CopyTo(output);
             _flSavedBatch = batch;
@@ -199,11 +230,10 @@ namespace Snapshots
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
         private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
-            // The inference pass reuses the training pass's buffers: a saved pass is gone (Backward says so).
-            if (_flSavedPass == global::FusedLayers.ModelChecks.PassSaved)
-            {
-                _flSavedPass = global::FusedLayers.ModelChecks.PassDiscarded;
-            }
+            // The inference pass reuses the training pass's buffers: a saved pass is gone, and Backward says why.
+            _flSavedPass = _flSavedPass is global::FusedLayers.ModelChecks.PassSaved or global::FusedLayers.ModelChecks.PassDiscarded
+                ? global::FusedLayers.ModelChecks.PassDiscarded
+                : global::FusedLayers.ModelChecks.PassInference;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
             // Kernel 0: Fc -> Bn -> Relu.
@@ -271,6 +301,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 256, 1, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.GradTarget, _flK0SumDy);
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
             // Pass 2: gradient through Bn: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 256, 1, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Fc: weight and bias gradients, then the gradient of its input.

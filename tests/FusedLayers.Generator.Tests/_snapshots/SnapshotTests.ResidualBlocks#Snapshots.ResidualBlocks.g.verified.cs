@@ -88,6 +88,11 @@
 //   (default: all cores); per-channel sums are combined in a fixed order, so results are
 //   bit-identical run to run at a given thread count.
 //
+//   Eval(withGradients: true), and a BatchNorm in eval mode while the model trains (frozen BatchNorm),
+//   run the training passes above with the running statistics in place of the batch's: not folded, the
+//   running statistics left unchanged, and in backward the BatchNorm sums cleared once gamma and beta
+//   have their gradients, so the input gradient is gamma / std * dy.
+//
 #nullable enable
 
 namespace Snapshots
@@ -274,8 +279,10 @@ namespace Snapshots
         public global::FusedLayers.ExecutionOptions Execution => _flExecution;
 
         // Mode and saved state. _flSavedBatch is the batch of the last completed training forward; _flSavedPass says
-        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed / PassDiscarded).
+        // whether its saved pass is there for Backward (ModelChecks.PassNone / PassSaved / PassUsed /
+        // PassDiscarded / PassInference).
         private bool _flTraining = true;
+        private bool _flEvalGradients; // Eval(withGradients: true): Forward runs the training kernels on running statistics
         private int _flSavedBatch;
         private int _flSavedPass;
         private int _flBusy; // 1 while a thread is inside Forward or Backward (see ModelCallGuard)
@@ -289,6 +296,7 @@ namespace Snapshots
         private float[] _flK0Z = global::System.Array.Empty<float>();
         private float[] _flK0Dz = global::System.Array.Empty<float>();
         private float[] _flK0Dy = global::System.Array.Empty<float>();
+        private bool _flK0Frozen; // StemBn ran on its running statistics in the saved pass
         private readonly float[] _flK0Mean = new float[16];
         private readonly float[] _flK0Var = new float[16];
         private readonly float[] _flK0InvStd = new float[16];
@@ -304,6 +312,7 @@ namespace Snapshots
         private float[] _flK1Z = global::System.Array.Empty<float>();
         private float[] _flK1Dz = global::System.Array.Empty<float>();
         private float[] _flK1Dy = global::System.Array.Empty<float>();
+        private bool _flK1Frozen; // Bn1 ran on its running statistics in the saved pass
         private readonly float[] _flK1Mean = new float[16];
         private readonly float[] _flK1Var = new float[16];
         private readonly float[] _flK1InvStd = new float[16];
@@ -320,6 +329,7 @@ namespace Snapshots
         private float[] _flK2Dz = global::System.Array.Empty<float>();
         private float[] _flK2Dy = global::System.Array.Empty<float>();
         private float[] _flK2Da = global::System.Array.Empty<float>();
+        private bool _flK2Frozen; // Bn2 ran on its running statistics in the saved pass
         private readonly float[] _flK2Mean = new float[16];
         private readonly float[] _flK2Var = new float[16];
         private readonly float[] _flK2InvStd = new float[16];
@@ -333,6 +343,7 @@ namespace Snapshots
         private float[] _flK3Z = global::System.Array.Empty<float>();
         private float[] _flK3Dz = global::System.Array.Empty<float>();
         private float[] _flK3Dy = global::System.Array.Empty<float>();
+        private bool _flK3Frozen; // Bn3 ran on its running statistics in the saved pass
         private readonly float[] _flK3Mean = new float[32];
         private readonly float[] _flK3Var = new float[32];
         private readonly float[] _flK3InvStd = new float[32];
@@ -357,6 +368,8 @@ namespace Snapshots
         private readonly float[] _flK4ProjShift = new float[32];
         private readonly float[] _flK4ProjSumDy = new float[32];
         private readonly float[] _flK4ProjSumDyXhat = new float[32];
+        private bool _flK4Frozen; // Bn4 ran on its running statistics in the saved pass
+        private bool _flK4ProjFrozen; // Down.1 ran on its running statistics in the saved pass
         private readonly float[] _flK4Mean = new float[32];
         private readonly float[] _flK4Var = new float[32];
         private readonly float[] _flK4InvStd = new float[32];
@@ -381,10 +394,26 @@ namespace Snapshots
         public bool Training => _flTraining;
 
         /// <inheritdoc />
-        public void Train(bool mode = true) => _flTraining = mode;
+        public void Train(bool mode = true) => _flSetMode(mode, false);
 
         /// <inheritdoc />
-        public void Eval() => _flTraining = false;
+        public void Eval() => _flSetMode(false, false);
+
+        /// <inheritdoc />
+        public void Eval(bool withGradients) => _flSetMode(false, withGradients);
+
+        /// <summary>The model's mode, and every BatchNorm layer's own flag with it (as <c>module.train(mode)</c> sets its children's).</summary>
+        private void _flSetMode(bool training, bool withGradients)
+        {
+            _flTraining = training;
+            _flEvalGradients = !training && withGradients;
+            _flLayerStemBn.Training = training;
+            _flLayerBn1.Training = training;
+            _flLayerBn2.Training = training;
+            _flLayerBn3.Training = training;
+            _flLayerBn4.Training = training;
+            _flLayerDown.ProjectionNorm!.Training = training;
+        }
 
         /// <inheritdoc />
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
@@ -394,14 +423,14 @@ namespace Snapshots
             {
                 int batch = global::FusedLayers.ModelChecks.BatchSize(_flModelName, input.Length, s_flInputShape);
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
-                if (_flTraining)
+                if (_flTraining || _flEvalGradients)
                 {
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("StemBn", batch, s_flK0NormShape);
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK1NormShape);
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK2NormShape);
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn3", batch, s_flK3NormShape);
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn4", batch, s_flK4NormShape);
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Down.1", batch, s_flK4ResidualShape);
+                    if (_flLayerStemBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("StemBn", batch, s_flK0NormShape);
+                    if (_flLayerBn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK1NormShape);
+                    if (_flLayerBn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK2NormShape);
+                    if (_flLayerBn3.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn3", batch, s_flK3NormShape);
+                    if (_flLayerBn4.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn4", batch, s_flK4NormShape);
+                    if (_flLayerDown.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Down.1", batch, s_flK4ResidualShape);
                     _flForwardTraining(input, output, batch);
                 }
                 else
@@ -418,7 +447,10 @@ namespace Snapshots
         /// <inheritdoc />
         public global::FusedLayers.Tensor Forward(global::FusedLayers.Tensor input) => global::FusedLayers.ModelTensors.Forward(this, input);
 
-        /// <summary>Training forward: batch statistics; every kernel output is kept for backward.</summary>
+        /// <summary>
+        /// Training forward: batch statistics; every kernel output is kept for backward. Also the differentiable eval
+        /// forward (Eval(withGradients: true)): BatchNorms in eval mode run on their running statistics, dropout is the identity.
+        /// </summary>
         private void _flForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
             _flSavedBatch = 0;
@@ -443,6 +475,8 @@ namespace Snapshots
             // Kernel 0: Stem -> StemBn -> StemRelu.
             // Pass 1: Stem, with StemBn's per-channel batch statistics taken in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerStem.Weight.Data, default, k0Z, false, _flK0Mean, _flK0Var);
+            _flK0Frozen = !_flLayerStemBn.Training;
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerStemBn.Weight!.Data, _flLayerStemBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: StemBn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 16, 256, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
@@ -450,6 +484,8 @@ namespace Snapshots
             // Kernel 1: Conv1 -> Bn1 -> Relu1.
             // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
+            _flK1Frozen = !_flLayerBn1.Training;
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 16, 256, k1Z, _flK1Scale, _flK1Shift, true, k1Y);
@@ -457,6 +493,8 @@ namespace Snapshots
             // Kernel 2: Conv2 -> Bn2 -> Add1 -> Relu2.
             // Conv2, with Bn2's batch statistics in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, default, k2Z, false, _flK2Mean, _flK2Var);
+            _flK2Frozen = !_flLayerBn2.Training;
+            if (_flK2Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flK2Mean, _flK2Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
             // One pass: Bn2 apply + add 'StemRelu' + ReLU.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 16, 256, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Y);
@@ -464,6 +502,8 @@ namespace Snapshots
             // Kernel 3: Conv3 -> Bn3 -> Relu3.
             // Pass 1: Conv3, with Bn3's per-channel batch statistics taken in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerConv3.Weight.Data, default, k3Z, false, _flK3Mean, _flK3Var);
+            _flK3Frozen = !_flLayerBn3.Training;
+            if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!, _flK3Mean, _flK3Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK3Mean, _flK3Var, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, _flK3InvStd, _flK3Scale, _flK3Shift);
             // Pass 2: Bn3 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 32, 64, k3Z, _flK3Scale, _flK3Shift, true, k3Y);
@@ -471,39 +511,77 @@ namespace Snapshots
             // Kernel 4: Conv4 -> Bn4 -> Down -> Relu4.
             // Conv4, with Bn4's batch statistics in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, default, k4Z, false, _flK4Mean, _flK4Var);
+            _flK4Frozen = !_flLayerBn4.Training;
+            if (_flK4Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!, _flK4Mean, _flK4Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4Mean, _flK4Var, _flLayerBn4.Weight!.Data, _flLayerBn4.Bias!.Data, 1e-05, _flK4InvStd, _flK4Scale, _flK4Shift);
             // Down's projection: 1x1 convolution of 'Relu2', with its BatchNorm's batch statistics in the epilogue.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Proj, batch, k2Y, _flLayerDown.Projection!.Weight.Data, default, k4ProjZ, false, _flK4ProjMean, _flK4ProjVar);
+            _flK4ProjFrozen = !_flLayerDown.ProjectionNorm!.Training;
+            if (_flK4ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerDown.ProjectionNorm!.RunningMean!, _flLayerDown.ProjectionNorm!.RunningVar!, _flK4ProjMean, _flK4ProjVar);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4ProjMean, _flK4ProjVar, _flLayerDown.ProjectionNorm!.Weight!.Data, _flLayerDown.ProjectionNorm!.Bias!.Data, 1e-05, _flK4ProjInvStd, _flK4ProjScale, _flK4ProjShift);
             // One pass: Bn4 apply + add 'Relu2' + ReLU.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 32, 64, k4Z, _flK4Scale, _flK4Shift, k4ProjZ, _flK4ProjScale, _flK4ProjShift, k4Y);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("StemBn", _flK0Mean, _flK0Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK1Mean, _flK1Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK2Mean, _flK2Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn3", _flK3Mean, _flK3Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn4", _flK4Mean, _flK4Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Down.1", _flK4ProjMean, _flK4ProjVar);
-            // StemBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flLayerStemBn.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 256, 0.1, _flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!);
-            // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flLayerBn1.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 256, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
-            // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flLayerBn2.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK2Mean, _flK2Var, (long)batch * 256, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
-            // Bn3: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flLayerBn3.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK3Mean, _flK3Var, (long)batch * 64, 0.1, _flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!);
-            // Bn4: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
-            _flLayerBn4.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK4Mean, _flK4Var, (long)batch * 64, 0.1, _flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!);
-            // Down.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.
-            _flLayerDown.ProjectionNorm!.NumBatchesTracked++;
-            global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK4ProjMean, _flK4ProjVar, (long)batch * 64, 0.1, _flLayerDown.ProjectionNorm!.RunningMean!, _flLayerDown.ProjectionNorm!.RunningVar!);
+            // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            if (!_flK0Frozen)
+            {
+                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("StemBn", _flK0Mean, _flK0Var);
+            }
+            if (!_flK1Frozen)
+            {
+                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK1Mean, _flK1Var);
+            }
+            if (!_flK2Frozen)
+            {
+                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK2Mean, _flK2Var);
+            }
+            if (!_flK3Frozen)
+            {
+                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn3", _flK3Mean, _flK3Var);
+            }
+            if (!_flK4Frozen)
+            {
+                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn4", _flK4Mean, _flK4Var);
+            }
+            if (!_flK4ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Down.1", _flK4ProjMean, _flK4ProjVar);
+            if (!_flK0Frozen)
+            {
+                // StemBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
+                _flLayerStemBn.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 256, 0.1, _flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!);
+            }
+            if (!_flK1Frozen)
+            {
+                // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
+                _flLayerBn1.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 256, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
+            }
+            if (!_flK2Frozen)
+            {
+                // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
+                _flLayerBn2.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK2Mean, _flK2Var, (long)batch * 256, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
+            }
+            if (!_flK3Frozen)
+            {
+                // Bn3: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
+                _flLayerBn3.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK3Mean, _flK3Var, (long)batch * 64, 0.1, _flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!);
+            }
+            if (!_flK4Frozen)
+            {
+                // Bn4: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
+                _flLayerBn4.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK4Mean, _flK4Var, (long)batch * 64, 0.1, _flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!);
+            }
+            if (!_flK4ProjFrozen)
+            {
+                // Down.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.
+                _flLayerDown.ProjectionNorm!.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK4ProjMean, _flK4ProjVar, (long)batch * 64, 0.1, _flLayerDown.ProjectionNorm!.RunningMean!, _flLayerDown.ProjectionNorm!.RunningVar!);
+            }
 
             k4Y.CopyTo(output);
             _flSavedBatch = batch;
@@ -513,11 +591,10 @@ namespace Snapshots
         /// <summary>Inference forward: running statistics, BatchNorm folded where it follows a Conv2d or Linear; nothing saved.</summary>
         private void _flForwardInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
         {
-            // The inference pass reuses the training pass's buffers: a saved pass is gone (Backward says so).
-            if (_flSavedPass == global::FusedLayers.ModelChecks.PassSaved)
-            {
-                _flSavedPass = global::FusedLayers.ModelChecks.PassDiscarded;
-            }
+            // The inference pass reuses the training pass's buffers: a saved pass is gone, and Backward says why.
+            _flSavedPass = _flSavedPass is global::FusedLayers.ModelChecks.PassSaved or global::FusedLayers.ModelChecks.PassDiscarded
+                ? global::FusedLayers.ModelChecks.PassDiscarded
+                : global::FusedLayers.ModelChecks.PassInference;
             _flEnsureCapacity(batch);
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 4096);
@@ -648,6 +725,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flK4SumDy, _flK4SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Weight!.GradTarget, _flK4SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Bias!.GradTarget, _flK4SumDy);
+            if (_flK4Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK4SumDy, _flK4SumDyXhat); // eval mode: dx = gamma / std * dy
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flLayerBn4.Weight!.Data, _flK4SumDy, _flK4SumDyXhat, k4Dz);
             // Conv4: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.GradTarget, default);
@@ -656,6 +734,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flK4ProjSumDy, _flK4ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Weight!.GradTarget, _flK4ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Bias!.GradTarget, _flK4ProjSumDy);
+            if (_flK4ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK4ProjSumDy, _flK4ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flLayerDown.ProjectionNorm!.Weight!.Data, _flK4ProjSumDy, _flK4ProjSumDyXhat, k4Dz);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Proj, batch, k2Y, k4Dz, _flLayerDown.Projection!.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Proj, batch, k4Dz, _flLayerDown.Projection!.Weight.Data, k4SkipDx);
@@ -665,6 +744,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.GradTarget, _flK3SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.GradTarget, _flK3SumDy);
+            if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK3SumDy, _flK3SumDyXhat); // eval mode: dx = gamma / std * dy
             // Pass 2: gradient through Bn3: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flLayerBn3.Weight!.Data, _flK3SumDy, _flK3SumDyXhat, k3Dz);
             // Conv3: weight gradient (no bias), then the gradient of its input.
@@ -680,6 +760,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.GradTarget, _flK2SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.GradTarget, _flK2SumDy);
+            if (_flK2Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK2SumDy, _flK2SumDyXhat); // eval mode: dx = gamma / std * dy
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flLayerBn2.Weight!.Data, _flK2SumDy, _flK2SumDyXhat, k2Dz);
             // Conv2: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.GradTarget, default);
@@ -690,6 +771,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK1SumDy);
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
             // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flLayerBn1.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
             // Conv1: weight gradient (no bias), then the gradient of its input.
@@ -703,6 +785,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Bias!.GradTarget, _flK0SumDy);
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
             // Pass 2: gradient through StemBn: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerStemBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
             // Stem: weight gradient (no bias), then the gradient of its input.
