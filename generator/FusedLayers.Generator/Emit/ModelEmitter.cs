@@ -93,6 +93,7 @@ internal static partial class ModelEmitter
         WriteBackward(w, plan, kernels);
         WriteStateMembers(w, spec);
         WriteSummary(w, plan, kernels);
+        WriteGraph(w, plan);
         WriteEnsureCapacity(w, kernels);
         w.CloseBrace();
     }

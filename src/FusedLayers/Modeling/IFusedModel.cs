@@ -108,6 +108,12 @@ public interface IFusedModel
     /// <summary>Buffers (running statistics) in declaration order, named like PyTorch's <c>named_buffers()</c>.</summary>
     IReadOnlyList<Buffer> Buffers { get; }
 
+    /// <summary>
+    /// The layers as declared, as a runtime-neutral graph (operations, attribute arguments, skip sources, state-dict
+    /// names), for exporters such as FusedLayers.Onnx's <c>ExportOnnx</c>.
+    /// </summary>
+    ModelGraph Graph { get; }
+
     /// <summary>Re-initialises every parameter as PyTorch does by default, from <paramref name="seed"/>, and resets running statistics.</summary>
     /// <param name="seed">Seed.</param>
     void ResetParameters(int seed);

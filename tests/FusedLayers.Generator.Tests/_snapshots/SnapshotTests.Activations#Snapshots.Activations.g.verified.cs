@@ -828,6 +828,112 @@ namespace Snapshots
             "FLOPs per sample: 49,344 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 13,672 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "Activations",
+            new int[] { 3, 8, 8 },
+            new int[] { 2 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Bn0", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "" }, new int[] { 3, 8, 8 }, new int[] { 3, 8, 8 })
+                {
+                    Parameters = new string[] { "Bn0.weight", "Bn0.bias" },
+                    Buffers = new string[] { "Bn0.running_mean", "Bn0.running_var", "Bn0.num_batches_tracked" },
+                    NumFeatures = 3,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Act0", global::FusedLayers.LayerOp.ReLU6, new string[] { "Bn0" }, new int[] { 3, 8, 8 }, new int[] { 3, 8, 8 }),
+                new global::FusedLayers.LayerNode("Conv1", global::FusedLayers.LayerOp.Conv2d, new string[] { "Act0" }, new int[] { 3, 8, 8 }, new int[] { 8, 8, 8 })
+                {
+                    Parameters = new string[] { "Conv1.weight", "Conv1.bias" },
+                    InChannels = 3,
+                    OutChannels = 8,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Bn1", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Conv1" }, new int[] { 8, 8, 8 }, new int[] { 8, 8, 8 })
+                {
+                    Parameters = new string[] { "Bn1.weight", "Bn1.bias" },
+                    Buffers = new string[] { "Bn1.running_mean", "Bn1.running_var", "Bn1.num_batches_tracked" },
+                    NumFeatures = 8,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Act1", global::FusedLayers.LayerOp.SiLU, new string[] { "Bn1" }, new int[] { 8, 8, 8 }, new int[] { 8, 8, 8 }),
+                new global::FusedLayers.LayerNode("Conv2", global::FusedLayers.LayerOp.Conv2d, new string[] { "Act1" }, new int[] { 8, 8, 8 }, new int[] { 8, 4, 4 })
+                {
+                    Parameters = new string[] { "Conv2.weight", "Conv2.bias" },
+                    InChannels = 8,
+                    OutChannels = 8,
+                    KernelSize = 3,
+                    Stride = 2,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Flat", global::FusedLayers.LayerOp.Flatten, new string[] { "Conv2" }, new int[] { 8, 4, 4 }, new int[] { 128 }),
+                new global::FusedLayers.LayerNode("Act2", global::FusedLayers.LayerOp.GELU, new string[] { "Flat" }, new int[] { 128 }, new int[] { 128 })
+                {
+                    Approximate = "tanh",
+                },
+                new global::FusedLayers.LayerNode("Fc1", global::FusedLayers.LayerOp.Linear, new string[] { "Act2" }, new int[] { 128 }, new int[] { 12 })
+                {
+                    Parameters = new string[] { "Fc1.weight", "Fc1.bias" },
+                    InChannels = 128,
+                    OutChannels = 12,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Bn2", global::FusedLayers.LayerOp.BatchNorm1d, new string[] { "Fc1" }, new int[] { 12 }, new int[] { 12 })
+                {
+                    Parameters = new string[] { "Bn2.weight", "Bn2.bias" },
+                    Buffers = new string[] { "Bn2.running_mean", "Bn2.running_var", "Bn2.num_batches_tracked" },
+                    NumFeatures = 12,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Act3", global::FusedLayers.LayerOp.GELU, new string[] { "Bn2" }, new int[] { 12 }, new int[] { 12 })
+                {
+                    Approximate = "none",
+                },
+                new global::FusedLayers.LayerNode("Fc2", global::FusedLayers.LayerOp.Linear, new string[] { "Act3" }, new int[] { 12 }, new int[] { 6 })
+                {
+                    Parameters = new string[] { "Fc2.weight", "Fc2.bias" },
+                    InChannels = 12,
+                    OutChannels = 6,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Act4", global::FusedLayers.LayerOp.LeakyReLU, new string[] { "Fc2" }, new int[] { 6 }, new int[] { 6 })
+                {
+                    NegativeSlope = 0.2,
+                },
+                new global::FusedLayers.LayerNode("Fc3", global::FusedLayers.LayerOp.Linear, new string[] { "Act4" }, new int[] { 6 }, new int[] { 3 })
+                {
+                    Parameters = new string[] { "Fc3.weight", "Fc3.bias" },
+                    InChannels = 6,
+                    OutChannels = 3,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Act5", global::FusedLayers.LayerOp.Tanh, new string[] { "Fc3" }, new int[] { 3 }, new int[] { 3 }),
+                new global::FusedLayers.LayerNode("Fc4", global::FusedLayers.LayerOp.Linear, new string[] { "Act5" }, new int[] { 3 }, new int[] { 2 })
+                {
+                    Parameters = new string[] { "Fc4.weight", "Fc4.bias" },
+                    InChannels = 3,
+                    OutChannels = 2,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Act6", global::FusedLayers.LayerOp.Sigmoid, new string[] { "Fc4" }, new int[] { 2 }, new int[] { 2 }),
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

@@ -573,6 +573,74 @@ namespace Snapshots
             "FLOPs per sample: 111,616 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 17,272 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "BatchNormOptions",
+            new int[] { 3, 8, 8 },
+            new int[] { 10 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Conv1", global::FusedLayers.LayerOp.Conv2d, new string[] { "" }, new int[] { 3, 8, 8 }, new int[] { 8, 8, 8 })
+                {
+                    Parameters = new string[] { "Conv1.weight", "Conv1.bias" },
+                    InChannels = 3,
+                    OutChannels = 8,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Bn1", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Conv1" }, new int[] { 8, 8, 8 }, new int[] { 8, 8, 8 })
+                {
+                    Parameters = new string[] { "Bn1.weight", "Bn1.bias" },
+                    Buffers = new string[] { "Bn1.running_mean", "Bn1.running_var", "Bn1.num_batches_tracked" },
+                    NumFeatures = 8,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Relu1", global::FusedLayers.LayerOp.ReLU, new string[] { "Bn1" }, new int[] { 8, 8, 8 }, new int[] { 8, 8, 8 }),
+                new global::FusedLayers.LayerNode("Conv2", global::FusedLayers.LayerOp.Conv2d, new string[] { "Relu1" }, new int[] { 8, 8, 8 }, new int[] { 8, 8, 8 })
+                {
+                    Parameters = new string[] { "Conv2.weight", "Conv2.bias" },
+                    InChannels = 8,
+                    OutChannels = 8,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Bn2", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Conv2" }, new int[] { 8, 8, 8 }, new int[] { 8, 8, 8 })
+                {
+                    Buffers = new string[] { "Bn2.running_mean", "Bn2.running_var", "Bn2.num_batches_tracked" },
+                    NumFeatures = 8,
+                    Eps = 0.001,
+                    Affine = false,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Flat", global::FusedLayers.LayerOp.Flatten, new string[] { "Bn2" }, new int[] { 8, 8, 8 }, new int[] { 512 }),
+                new global::FusedLayers.LayerNode("Head", global::FusedLayers.LayerOp.Linear, new string[] { "Flat" }, new int[] { 512 }, new int[] { 10 })
+                {
+                    Parameters = new string[] { "Head.weight", "Head.bias" },
+                    InChannels = 512,
+                    OutChannels = 10,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Bn3", global::FusedLayers.LayerOp.BatchNorm1d, new string[] { "Head" }, new int[] { 10 }, new int[] { 10 })
+                {
+                    Parameters = new string[] { "Bn3.weight", "Bn3.bias" },
+                    NumFeatures = 10,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = false,
+                },
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

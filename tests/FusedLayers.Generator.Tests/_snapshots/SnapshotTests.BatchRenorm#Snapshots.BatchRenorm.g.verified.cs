@@ -555,6 +555,64 @@ namespace Snapshots
             "FLOPs per sample: 15,120 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 4,848 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "BatchRenorm",
+            new int[] { 3, 6, 6 },
+            new int[] { 8 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Br0", global::FusedLayers.LayerOp.BatchRenorm2d, new string[] { "" }, new int[] { 3, 6, 6 }, new int[] { 3, 6, 6 })
+                {
+                    Parameters = new string[] { "Br0.weight", "Br0.bias" },
+                    Buffers = new string[] { "Br0.running_mean", "Br0.running_std", "Br0.num_batches_tracked" },
+                    NumFeatures = 3,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Conv", global::FusedLayers.LayerOp.Conv2d, new string[] { "Br0" }, new int[] { 3, 6, 6 }, new int[] { 6, 6, 6 })
+                {
+                    Parameters = new string[] { "Conv.weight", "Conv.bias" },
+                    InChannels = 3,
+                    OutChannels = 6,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Br1", global::FusedLayers.LayerOp.BatchRenorm2d, new string[] { "Conv" }, new int[] { 6, 6, 6 }, new int[] { 6, 6, 6 })
+                {
+                    Parameters = new string[] { "Br1.weight", "Br1.bias" },
+                    Buffers = new string[] { "Br1.running_mean", "Br1.running_std", "Br1.num_batches_tracked" },
+                    NumFeatures = 6,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Relu", global::FusedLayers.LayerOp.ReLU, new string[] { "Br1" }, new int[] { 6, 6, 6 }, new int[] { 6, 6, 6 }),
+                new global::FusedLayers.LayerNode("Flat", global::FusedLayers.LayerOp.Flatten, new string[] { "Relu" }, new int[] { 6, 6, 6 }, new int[] { 216 }),
+                new global::FusedLayers.LayerNode("Fc1", global::FusedLayers.LayerOp.Linear, new string[] { "Flat" }, new int[] { 216 }, new int[] { 8 })
+                {
+                    Parameters = new string[] { "Fc1.weight", "Fc1.bias" },
+                    InChannels = 216,
+                    OutChannels = 8,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Br2", global::FusedLayers.LayerOp.BatchRenorm1d, new string[] { "Fc1" }, new int[] { 8 }, new int[] { 8 })
+                {
+                    Buffers = new string[] { "Br2.running_mean", "Br2.running_std", "Br2.num_batches_tracked" },
+                    NumFeatures = 8,
+                    Eps = 1e-05,
+                    Affine = false,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Act", global::FusedLayers.LayerOp.SiLU, new string[] { "Br2" }, new int[] { 8 }, new int[] { 8 }),
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

@@ -347,6 +347,26 @@ namespace Snapshots
             "FLOPs per sample: 0 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 2,048 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "BnRelu",
+            new int[] { 4, 8, 8 },
+            new int[] { 4, 8, 8 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Bn", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 })
+                {
+                    Parameters = new string[] { "Bn.weight", "Bn.bias" },
+                    Buffers = new string[] { "Bn.running_mean", "Bn.running_var", "Bn.num_batches_tracked" },
+                    NumFeatures = 4,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Relu", global::FusedLayers.LayerOp.ReLU, new string[] { "Bn" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 }),
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

@@ -376,6 +376,38 @@ namespace Snapshots
             "FLOPs per sample: 3,538,944 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 798,720 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "ConvBnRelu",
+            new int[] { 3, 32, 32 },
+            new int[] { 64, 32, 32 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Conv", global::FusedLayers.LayerOp.Conv2d, new string[] { "" }, new int[] { 3, 32, 32 }, new int[] { 64, 32, 32 })
+                {
+                    Parameters = new string[] { "Conv.weight", "Conv.bias" },
+                    InChannels = 3,
+                    OutChannels = 64,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Bn", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Conv" }, new int[] { 64, 32, 32 }, new int[] { 64, 32, 32 })
+                {
+                    Parameters = new string[] { "Bn.weight", "Bn.bias" },
+                    Buffers = new string[] { "Bn.running_mean", "Bn.running_var", "Bn.num_batches_tracked" },
+                    NumFeatures = 64,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Relu", global::FusedLayers.LayerOp.ReLU, new string[] { "Bn" }, new int[] { 64, 32, 32 }, new int[] { 64, 32, 32 }),
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

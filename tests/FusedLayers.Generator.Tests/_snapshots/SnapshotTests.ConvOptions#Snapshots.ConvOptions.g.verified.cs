@@ -529,6 +529,72 @@ namespace Snapshots
             "FLOPs per sample: 18,113,536 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 1,505,280 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "ConvOptions",
+            new int[] { 32, 28, 28 },
+            new int[] { 64, 28, 28 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Depthwise", global::FusedLayers.LayerOp.Conv2d, new string[] { "" }, new int[] { 32, 28, 28 }, new int[] { 32, 28, 28 })
+                {
+                    Parameters = new string[] { "Depthwise.weight" },
+                    InChannels = 32,
+                    OutChannels = 32,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 32,
+                    Bias = false,
+                },
+                new global::FusedLayers.LayerNode("Bn1", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Depthwise" }, new int[] { 32, 28, 28 }, new int[] { 32, 28, 28 })
+                {
+                    Parameters = new string[] { "Bn1.weight", "Bn1.bias" },
+                    Buffers = new string[] { "Bn1.running_mean", "Bn1.running_var", "Bn1.num_batches_tracked" },
+                    NumFeatures = 32,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Act1", global::FusedLayers.LayerOp.ReLU6, new string[] { "Bn1" }, new int[] { 32, 28, 28 }, new int[] { 32, 28, 28 }),
+                new global::FusedLayers.LayerNode("Pointwise", global::FusedLayers.LayerOp.Conv2d, new string[] { "Act1" }, new int[] { 32, 28, 28 }, new int[] { 64, 28, 28 })
+                {
+                    Parameters = new string[] { "Pointwise.weight" },
+                    InChannels = 32,
+                    OutChannels = 64,
+                    KernelSize = 1,
+                    Stride = 1,
+                    Padding = 0,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = false,
+                },
+                new global::FusedLayers.LayerNode("Bn2", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Pointwise" }, new int[] { 64, 28, 28 }, new int[] { 64, 28, 28 })
+                {
+                    Parameters = new string[] { "Bn2.weight", "Bn2.bias" },
+                    Buffers = new string[] { "Bn2.running_mean", "Bn2.running_var", "Bn2.num_batches_tracked" },
+                    NumFeatures = 64,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Relu2", global::FusedLayers.LayerOp.ReLU, new string[] { "Bn2" }, new int[] { 64, 28, 28 }, new int[] { 64, 28, 28 }),
+                new global::FusedLayers.LayerNode("Dilated", global::FusedLayers.LayerOp.Conv2d, new string[] { "Relu2" }, new int[] { 64, 28, 28 }, new int[] { 64, 28, 28 })
+                {
+                    Parameters = new string[] { "Dilated.weight", "Dilated.bias" },
+                    InChannels = 64,
+                    OutChannels = 64,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 2,
+                    Dilation = 2,
+                    Groups = 4,
+                    Bias = true,
+                },
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

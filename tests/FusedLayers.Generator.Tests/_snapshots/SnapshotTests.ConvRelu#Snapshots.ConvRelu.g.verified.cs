@@ -307,6 +307,29 @@ namespace Snapshots
             "FLOPs per sample: 110,592 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 19,456 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "ConvRelu",
+            new int[] { 3, 16, 16 },
+            new int[] { 8, 16, 16 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Conv", global::FusedLayers.LayerOp.Conv2d, new string[] { "" }, new int[] { 3, 16, 16 }, new int[] { 8, 16, 16 })
+                {
+                    Parameters = new string[] { "Conv.weight", "Conv.bias" },
+                    InChannels = 3,
+                    OutChannels = 8,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Relu", global::FusedLayers.LayerOp.ReLU, new string[] { "Conv" }, new int[] { 8, 16, 16 }, new int[] { 8, 16, 16 }),
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

@@ -305,6 +305,24 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
         "FLOPs per sample: 256 (Conv2d and Linear multiply-adds x 2)\n" +
         "Training workspace per sample: 128 bytes (saved for backward + gradient scratch)";
 
+    global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+    private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+        "GlobalNamespaceModel",
+        new int[] { 16 },
+        new int[] { 8 },
+        new global::FusedLayers.LayerNode[]
+        {
+            new global::FusedLayers.LayerNode("Fc", global::FusedLayers.LayerOp.Linear, new string[] { "" }, new int[] { 16 }, new int[] { 8 })
+            {
+                Parameters = new string[] { "Fc.weight", "Fc.bias" },
+                InChannels = 16,
+                OutChannels = 8,
+                Bias = true,
+            },
+            new global::FusedLayers.LayerNode("Relu", global::FusedLayers.LayerOp.ReLU, new string[] { "Fc" }, new int[] { 8 }, new int[] { 8 }),
+        });
+
     /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
     private void _flEnsureCapacity(int batch)
     {

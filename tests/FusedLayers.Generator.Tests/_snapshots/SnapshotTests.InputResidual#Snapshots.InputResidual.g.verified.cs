@@ -559,6 +559,71 @@ namespace Snapshots
             "FLOPs per sample: 14,688 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 5,112 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "InputResidual",
+            new int[] { 4, 6, 6 },
+            new int[] { 6, 3, 3 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Conv", global::FusedLayers.LayerOp.Conv2d, new string[] { "" }, new int[] { 4, 6, 6 }, new int[] { 4, 6, 6 })
+                {
+                    Parameters = new string[] { "Conv.weight" },
+                    InChannels = 4,
+                    OutChannels = 4,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = false,
+                },
+                new global::FusedLayers.LayerNode("Bn", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Conv" }, new int[] { 4, 6, 6 }, new int[] { 4, 6, 6 })
+                {
+                    Parameters = new string[] { "Bn.weight", "Bn.bias" },
+                    Buffers = new string[] { "Bn.running_mean", "Bn.running_var", "Bn.num_batches_tracked" },
+                    NumFeatures = 4,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Add", global::FusedLayers.LayerOp.Residual, new string[] { "Bn", "" }, new int[] { 4, 6, 6 }, new int[] { 4, 6, 6 })
+                {
+                    Projection = false,
+                    ProjectionStride = 1,
+                },
+                new global::FusedLayers.LayerNode("Relu", global::FusedLayers.LayerOp.ReLU, new string[] { "Add" }, new int[] { 4, 6, 6 }, new int[] { 4, 6, 6 }),
+                new global::FusedLayers.LayerNode("Down", global::FusedLayers.LayerOp.Conv2d, new string[] { "Relu" }, new int[] { 4, 6, 6 }, new int[] { 6, 3, 3 })
+                {
+                    Parameters = new string[] { "Down.weight" },
+                    InChannels = 4,
+                    OutChannels = 6,
+                    KernelSize = 3,
+                    Stride = 2,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = false,
+                },
+                new global::FusedLayers.LayerNode("DownBn", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Down" }, new int[] { 6, 3, 3 }, new int[] { 6, 3, 3 })
+                {
+                    Parameters = new string[] { "DownBn.weight", "DownBn.bias" },
+                    Buffers = new string[] { "DownBn.running_mean", "DownBn.running_var", "DownBn.num_batches_tracked" },
+                    NumFeatures = 6,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Skip", global::FusedLayers.LayerOp.Residual, new string[] { "DownBn", "" }, new int[] { 6, 3, 3 }, new int[] { 6, 3, 3 })
+                {
+                    Parameters = new string[] { "Skip.0.weight", "Skip.1.weight", "Skip.1.bias" },
+                    Buffers = new string[] { "Skip.1.running_mean", "Skip.1.running_var", "Skip.1.num_batches_tracked" },
+                    Projection = true,
+                    ProjectionStride = 2,
+                },
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

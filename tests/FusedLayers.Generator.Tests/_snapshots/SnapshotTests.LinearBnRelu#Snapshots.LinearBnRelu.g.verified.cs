@@ -376,6 +376,33 @@ namespace Snapshots
             "FLOPs per sample: 401,408 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 6,208 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "LinearBnRelu",
+            new int[] { 784 },
+            new int[] { 256 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Fc", global::FusedLayers.LayerOp.Linear, new string[] { "" }, new int[] { 784 }, new int[] { 256 })
+                {
+                    Parameters = new string[] { "Fc.weight", "Fc.bias" },
+                    InChannels = 784,
+                    OutChannels = 256,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Bn", global::FusedLayers.LayerOp.BatchNorm1d, new string[] { "Fc" }, new int[] { 256 }, new int[] { 256 })
+                {
+                    Parameters = new string[] { "Bn.weight", "Bn.bias" },
+                    Buffers = new string[] { "Bn.running_mean", "Bn.running_var", "Bn.num_batches_tracked" },
+                    NumFeatures = 256,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Relu", global::FusedLayers.LayerOp.ReLU, new string[] { "Bn" }, new int[] { 256 }, new int[] { 256 }),
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

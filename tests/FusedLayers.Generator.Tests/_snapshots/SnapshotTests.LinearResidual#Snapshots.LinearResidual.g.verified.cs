@@ -441,6 +441,48 @@ namespace Snapshots
             "FLOPs per sample: 384 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 352 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "LinearResidual",
+            new int[] { 8 },
+            new int[] { 8 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Fc1", global::FusedLayers.LayerOp.Linear, new string[] { "" }, new int[] { 8 }, new int[] { 8 })
+                {
+                    Parameters = new string[] { "Fc1.weight", "Fc1.bias" },
+                    InChannels = 8,
+                    OutChannels = 8,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Fc2", global::FusedLayers.LayerOp.Linear, new string[] { "Fc1" }, new int[] { 8 }, new int[] { 8 })
+                {
+                    Parameters = new string[] { "Fc2.weight", "Fc2.bias" },
+                    InChannels = 8,
+                    OutChannels = 8,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Add", global::FusedLayers.LayerOp.Residual, new string[] { "Fc2", "Fc1" }, new int[] { 8 }, new int[] { 8 })
+                {
+                    Projection = false,
+                    ProjectionStride = 1,
+                },
+                new global::FusedLayers.LayerNode("Fc3", global::FusedLayers.LayerOp.Linear, new string[] { "Add" }, new int[] { 8 }, new int[] { 8 })
+                {
+                    Parameters = new string[] { "Fc3.weight", "Fc3.bias" },
+                    InChannels = 8,
+                    OutChannels = 8,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Add2", global::FusedLayers.LayerOp.Residual, new string[] { "Fc3", "Add" }, new int[] { 8 }, new int[] { 8 })
+                {
+                    Projection = false,
+                    ProjectionStride = 1,
+                },
+                new global::FusedLayers.LayerNode("Act", global::FusedLayers.LayerOp.Tanh, new string[] { "Add2" }, new int[] { 8 }, new int[] { 8 }),
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

@@ -357,6 +357,37 @@ namespace Company.Vision.Models
             "FLOPs per sample: 1,152 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 792 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "NestedNamespace",
+            new int[] { 2, 5, 5 },
+            new int[] { 4 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Conv", global::FusedLayers.LayerOp.Conv2d, new string[] { "" }, new int[] { 2, 5, 5 }, new int[] { 3, 4, 4 })
+                {
+                    Parameters = new string[] { "Conv.weight", "Conv.bias" },
+                    InChannels = 2,
+                    OutChannels = 3,
+                    KernelSize = 2,
+                    Stride = 1,
+                    Padding = 0,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Relu", global::FusedLayers.LayerOp.ReLU, new string[] { "Conv" }, new int[] { 3, 4, 4 }, new int[] { 3, 4, 4 }),
+                new global::FusedLayers.LayerNode("Flat", global::FusedLayers.LayerOp.Flatten, new string[] { "Relu" }, new int[] { 3, 4, 4 }, new int[] { 48 }),
+                new global::FusedLayers.LayerNode("Head", global::FusedLayers.LayerOp.Linear, new string[] { "Flat" }, new int[] { 48 }, new int[] { 4 })
+                {
+                    Parameters = new string[] { "Head.weight" },
+                    InChannels = 48,
+                    OutChannels = 4,
+                    Bias = false,
+                },
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

@@ -601,6 +601,79 @@ namespace Snapshots
             "FLOPs per sample: 103,760 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 17,460 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "PoolingAndDropout",
+            new int[] { 3, 12, 12 },
+            new int[] { 5 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Conv1", global::FusedLayers.LayerOp.Conv2d, new string[] { "" }, new int[] { 3, 12, 12 }, new int[] { 8, 12, 12 })
+                {
+                    Parameters = new string[] { "Conv1.weight", "Conv1.bias" },
+                    InChannels = 3,
+                    OutChannels = 8,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Bn1", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Conv1" }, new int[] { 8, 12, 12 }, new int[] { 8, 12, 12 })
+                {
+                    Parameters = new string[] { "Bn1.weight", "Bn1.bias" },
+                    Buffers = new string[] { "Bn1.running_mean", "Bn1.running_var", "Bn1.num_batches_tracked" },
+                    NumFeatures = 8,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Relu1", global::FusedLayers.LayerOp.ReLU, new string[] { "Bn1" }, new int[] { 8, 12, 12 }, new int[] { 8, 12, 12 }),
+                new global::FusedLayers.LayerNode("Pool1", global::FusedLayers.LayerOp.MaxPool2d, new string[] { "Relu1" }, new int[] { 8, 12, 12 }, new int[] { 8, 6, 6 })
+                {
+                    KernelSize = 3,
+                    Stride = 2,
+                    Padding = 1,
+                },
+                new global::FusedLayers.LayerNode("Conv2", global::FusedLayers.LayerOp.Conv2d, new string[] { "Pool1" }, new int[] { 8, 6, 6 }, new int[] { 8, 6, 6 })
+                {
+                    Parameters = new string[] { "Conv2.weight", "Conv2.bias" },
+                    InChannels = 8,
+                    OutChannels = 8,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Pool2", global::FusedLayers.LayerOp.AvgPool2d, new string[] { "Conv2" }, new int[] { 8, 6, 6 }, new int[] { 8, 3, 3 })
+                {
+                    KernelSize = 2,
+                    Stride = 2,
+                    Padding = 0,
+                    CountIncludePad = false,
+                },
+                new global::FusedLayers.LayerNode("Gap", global::FusedLayers.LayerOp.AdaptiveAvgPool2d, new string[] { "Pool2" }, new int[] { 8, 3, 3 }, new int[] { 8, 1, 1 })
+                {
+                    OutputSize = 1,
+                },
+                new global::FusedLayers.LayerNode("Flat", global::FusedLayers.LayerOp.Flatten, new string[] { "Gap" }, new int[] { 8, 1, 1 }, new int[] { 8 }),
+                new global::FusedLayers.LayerNode("Drop", global::FusedLayers.LayerOp.Dropout, new string[] { "Flat" }, new int[] { 8 }, new int[] { 8 })
+                {
+                    P = 0.25,
+                },
+                new global::FusedLayers.LayerNode("Fc", global::FusedLayers.LayerOp.Linear, new string[] { "Drop" }, new int[] { 8 }, new int[] { 5 })
+                {
+                    Parameters = new string[] { "Fc.weight", "Fc.bias" },
+                    InChannels = 8,
+                    OutChannels = 5,
+                    Bias = true,
+                },
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

@@ -901,6 +901,138 @@ namespace Snapshots
             "FLOPs per sample: 5,373,952 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 319,488 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "ResidualBlocks",
+            new int[] { 16, 16, 16 },
+            new int[] { 32, 8, 8 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Stem", global::FusedLayers.LayerOp.Conv2d, new string[] { "" }, new int[] { 16, 16, 16 }, new int[] { 16, 16, 16 })
+                {
+                    Parameters = new string[] { "Stem.weight" },
+                    InChannels = 16,
+                    OutChannels = 16,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = false,
+                },
+                new global::FusedLayers.LayerNode("StemBn", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Stem" }, new int[] { 16, 16, 16 }, new int[] { 16, 16, 16 })
+                {
+                    Parameters = new string[] { "StemBn.weight", "StemBn.bias" },
+                    Buffers = new string[] { "StemBn.running_mean", "StemBn.running_var", "StemBn.num_batches_tracked" },
+                    NumFeatures = 16,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("StemRelu", global::FusedLayers.LayerOp.ReLU, new string[] { "StemBn" }, new int[] { 16, 16, 16 }, new int[] { 16, 16, 16 }),
+                new global::FusedLayers.LayerNode("Conv1", global::FusedLayers.LayerOp.Conv2d, new string[] { "StemRelu" }, new int[] { 16, 16, 16 }, new int[] { 16, 16, 16 })
+                {
+                    Parameters = new string[] { "Conv1.weight" },
+                    InChannels = 16,
+                    OutChannels = 16,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = false,
+                },
+                new global::FusedLayers.LayerNode("Bn1", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Conv1" }, new int[] { 16, 16, 16 }, new int[] { 16, 16, 16 })
+                {
+                    Parameters = new string[] { "Bn1.weight", "Bn1.bias" },
+                    Buffers = new string[] { "Bn1.running_mean", "Bn1.running_var", "Bn1.num_batches_tracked" },
+                    NumFeatures = 16,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Relu1", global::FusedLayers.LayerOp.ReLU, new string[] { "Bn1" }, new int[] { 16, 16, 16 }, new int[] { 16, 16, 16 }),
+                new global::FusedLayers.LayerNode("Conv2", global::FusedLayers.LayerOp.Conv2d, new string[] { "Relu1" }, new int[] { 16, 16, 16 }, new int[] { 16, 16, 16 })
+                {
+                    Parameters = new string[] { "Conv2.weight" },
+                    InChannels = 16,
+                    OutChannels = 16,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = false,
+                },
+                new global::FusedLayers.LayerNode("Bn2", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Conv2" }, new int[] { 16, 16, 16 }, new int[] { 16, 16, 16 })
+                {
+                    Parameters = new string[] { "Bn2.weight", "Bn2.bias" },
+                    Buffers = new string[] { "Bn2.running_mean", "Bn2.running_var", "Bn2.num_batches_tracked" },
+                    NumFeatures = 16,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Add1", global::FusedLayers.LayerOp.Residual, new string[] { "Bn2", "StemRelu" }, new int[] { 16, 16, 16 }, new int[] { 16, 16, 16 })
+                {
+                    Projection = false,
+                    ProjectionStride = 1,
+                },
+                new global::FusedLayers.LayerNode("Relu2", global::FusedLayers.LayerOp.ReLU, new string[] { "Add1" }, new int[] { 16, 16, 16 }, new int[] { 16, 16, 16 }),
+                new global::FusedLayers.LayerNode("Conv3", global::FusedLayers.LayerOp.Conv2d, new string[] { "Relu2" }, new int[] { 16, 16, 16 }, new int[] { 32, 8, 8 })
+                {
+                    Parameters = new string[] { "Conv3.weight" },
+                    InChannels = 16,
+                    OutChannels = 32,
+                    KernelSize = 3,
+                    Stride = 2,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = false,
+                },
+                new global::FusedLayers.LayerNode("Bn3", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Conv3" }, new int[] { 32, 8, 8 }, new int[] { 32, 8, 8 })
+                {
+                    Parameters = new string[] { "Bn3.weight", "Bn3.bias" },
+                    Buffers = new string[] { "Bn3.running_mean", "Bn3.running_var", "Bn3.num_batches_tracked" },
+                    NumFeatures = 32,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Relu3", global::FusedLayers.LayerOp.ReLU, new string[] { "Bn3" }, new int[] { 32, 8, 8 }, new int[] { 32, 8, 8 }),
+                new global::FusedLayers.LayerNode("Conv4", global::FusedLayers.LayerOp.Conv2d, new string[] { "Relu3" }, new int[] { 32, 8, 8 }, new int[] { 32, 8, 8 })
+                {
+                    Parameters = new string[] { "Conv4.weight" },
+                    InChannels = 32,
+                    OutChannels = 32,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = false,
+                },
+                new global::FusedLayers.LayerNode("Bn4", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Conv4" }, new int[] { 32, 8, 8 }, new int[] { 32, 8, 8 })
+                {
+                    Parameters = new string[] { "Bn4.weight", "Bn4.bias" },
+                    Buffers = new string[] { "Bn4.running_mean", "Bn4.running_var", "Bn4.num_batches_tracked" },
+                    NumFeatures = 32,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Down", global::FusedLayers.LayerOp.Residual, new string[] { "Bn4", "Relu2" }, new int[] { 32, 8, 8 }, new int[] { 32, 8, 8 })
+                {
+                    Parameters = new string[] { "Down.0.weight", "Down.1.weight", "Down.1.bias" },
+                    Buffers = new string[] { "Down.1.running_mean", "Down.1.running_var", "Down.1.num_batches_tracked" },
+                    Projection = true,
+                    ProjectionStride = 2,
+                },
+                new global::FusedLayers.LayerNode("Relu4", global::FusedLayers.LayerOp.ReLU, new string[] { "Down" }, new int[] { 32, 8, 8 }, new int[] { 32, 8, 8 }),
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

@@ -751,6 +751,126 @@ namespace Snapshots
             "FLOPs per sample: 61,184 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 20,376 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "RowNormalizations",
+            new int[] { 3, 8, 8 },
+            new int[] { 10 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Ln0", global::FusedLayers.LayerOp.LayerNorm, new string[] { "" }, new int[] { 3, 8, 8 }, new int[] { 3, 8, 8 })
+                {
+                    Parameters = new string[] { "Ln0.weight", "Ln0.bias" },
+                    NormalizedShape = new int[] { 3, 8, 8 },
+                    Eps = 1e-05,
+                    Affine = true,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Conv1", global::FusedLayers.LayerOp.Conv2d, new string[] { "Ln0" }, new int[] { 3, 8, 8 }, new int[] { 8, 8, 8 })
+                {
+                    Parameters = new string[] { "Conv1.weight", "Conv1.bias" },
+                    InChannels = 3,
+                    OutChannels = 8,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Gn1", global::FusedLayers.LayerOp.GroupNorm, new string[] { "Conv1" }, new int[] { 8, 8, 8 }, new int[] { 8, 8, 8 })
+                {
+                    Parameters = new string[] { "Gn1.weight", "Gn1.bias" },
+                    NumGroups = 4,
+                    NumFeatures = 8,
+                    Eps = 1e-05,
+                    Affine = true,
+                },
+                new global::FusedLayers.LayerNode("Act1", global::FusedLayers.LayerOp.SiLU, new string[] { "Gn1" }, new int[] { 8, 8, 8 }, new int[] { 8, 8, 8 }),
+                new global::FusedLayers.LayerNode("Conv2", global::FusedLayers.LayerOp.Conv2d, new string[] { "Act1" }, new int[] { 8, 8, 8 }, new int[] { 8, 4, 4 })
+                {
+                    Parameters = new string[] { "Conv2.weight", "Conv2.bias" },
+                    InChannels = 8,
+                    OutChannels = 8,
+                    KernelSize = 3,
+                    Stride = 2,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("In2", global::FusedLayers.LayerOp.InstanceNorm2d, new string[] { "Conv2" }, new int[] { 8, 4, 4 }, new int[] { 8, 4, 4 })
+                {
+                    Parameters = new string[] { "In2.weight", "In2.bias" },
+                    Buffers = new string[] { "In2.running_mean", "In2.running_var", "In2.num_batches_tracked" },
+                    NumFeatures = 8,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Relu2", global::FusedLayers.LayerOp.ReLU, new string[] { "In2" }, new int[] { 8, 4, 4 }, new int[] { 8, 4, 4 }),
+                new global::FusedLayers.LayerNode("Conv3", global::FusedLayers.LayerOp.Conv2d, new string[] { "Relu2" }, new int[] { 8, 4, 4 }, new int[] { 4, 4, 4 })
+                {
+                    Parameters = new string[] { "Conv3.weight", "Conv3.bias" },
+                    InChannels = 8,
+                    OutChannels = 4,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("In3", global::FusedLayers.LayerOp.InstanceNorm2d, new string[] { "Conv3" }, new int[] { 4, 4, 4 }, new int[] { 4, 4, 4 })
+                {
+                    NumFeatures = 4,
+                    Eps = 1e-05,
+                    Affine = false,
+                    TrackRunningStats = false,
+                },
+                new global::FusedLayers.LayerNode("Conv4", global::FusedLayers.LayerOp.Conv2d, new string[] { "In3" }, new int[] { 4, 4, 4 }, new int[] { 4, 4, 4 })
+                {
+                    Parameters = new string[] { "Conv4.weight", "Conv4.bias" },
+                    InChannels = 4,
+                    OutChannels = 4,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 1,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Ln4", global::FusedLayers.LayerOp.LayerNorm, new string[] { "Conv4" }, new int[] { 4, 4, 4 }, new int[] { 4, 4, 4 })
+                {
+                    Parameters = new string[] { "Ln4.weight" },
+                    NormalizedShape = new int[] { 4, 4 },
+                    Eps = 1e-05,
+                    Affine = true,
+                    Bias = false,
+                },
+                new global::FusedLayers.LayerNode("Flat", global::FusedLayers.LayerOp.Flatten, new string[] { "Ln4" }, new int[] { 4, 4, 4 }, new int[] { 64 }),
+                new global::FusedLayers.LayerNode("Fc", global::FusedLayers.LayerOp.Linear, new string[] { "Flat" }, new int[] { 64 }, new int[] { 10 })
+                {
+                    Parameters = new string[] { "Fc.weight", "Fc.bias" },
+                    InChannels = 64,
+                    OutChannels = 10,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Ln5", global::FusedLayers.LayerOp.LayerNorm, new string[] { "Fc" }, new int[] { 10 }, new int[] { 10 })
+                {
+                    Parameters = new string[] { "Ln5.weight", "Ln5.bias" },
+                    NormalizedShape = new int[] { 10 },
+                    Eps = 1e-05,
+                    Affine = true,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Act5", global::FusedLayers.LayerOp.GELU, new string[] { "Ln5" }, new int[] { 10 }, new int[] { 10 })
+                {
+                    Approximate = "none",
+                },
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {

@@ -364,6 +364,38 @@ namespace Snapshots
             "FLOPs per sample: 2,592 (Conv2d and Linear multiply-adds x 2)\n" +
             "Training workspace per sample: 1,984 bytes (saved for backward + gradient scratch)";
 
+        global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
+
+        private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
+            "UserConstructor",
+            new int[] { 1, 8, 8 },
+            new int[] { 4, 6, 6 },
+            new global::FusedLayers.LayerNode[]
+            {
+                new global::FusedLayers.LayerNode("Conv", global::FusedLayers.LayerOp.Conv2d, new string[] { "" }, new int[] { 1, 8, 8 }, new int[] { 4, 6, 6 })
+                {
+                    Parameters = new string[] { "Conv.weight", "Conv.bias" },
+                    InChannels = 1,
+                    OutChannels = 4,
+                    KernelSize = 3,
+                    Stride = 1,
+                    Padding = 0,
+                    Dilation = 1,
+                    Groups = 1,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Bn", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Conv" }, new int[] { 4, 6, 6 }, new int[] { 4, 6, 6 })
+                {
+                    Parameters = new string[] { "Bn.weight", "Bn.bias" },
+                    Buffers = new string[] { "Bn.running_mean", "Bn.running_var", "Bn.num_batches_tracked" },
+                    NumFeatures = 4,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Relu", global::FusedLayers.LayerOp.ReLU, new string[] { "Bn" }, new int[] { 4, 6, 6 }, new int[] { 4, 6, 6 }),
+            });
+
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
         private void _flEnsureCapacity(int batch)
         {
