@@ -26,6 +26,42 @@ public sealed class UnsupportedLayerTests
     }
 
     [Fact]
+    public void ExportOnnx_to_a_path_refuses_an_unexportable_layer_by_name_and_creates_no_file()
+    {
+        IFusedModel seed = ExportCases.Create(nameof(FusedLayers.Tests.Models.SeedModel), seed: 1);
+        LayerNode[] layers = [.. seed.Graph.Layers, new LayerNode("Head", (LayerOp)999, ["Relu"], [64, 32, 32], [64, 32, 32])];
+        var model = new GraphOverride(seed, new ModelGraph("SeedModel", [3, 32, 32], [64, 32, 32], layers));
+        string path = Path.Combine(Path.GetTempPath(), $"fusedlayers-onnx-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
+
+        NotSupportedException error = Assert.Throws<NotSupportedException>(() => model.ExportOnnx(path));
+
+        Assert.Equal("ONNX export: layer 'Head' (999) cannot be exported: its operation has no ONNX translation.", error.Message);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public void Layers_named_like_the_graph_input_and_output_keep_their_tensors_apart()
+    {
+        var graph = new ModelGraph("Net", [3], [3],
+        [
+            new LayerNode("output", LayerOp.ReLU, [ModelGraph.ModelInput], [3], [3]),
+            new LayerNode("input", LayerOp.Tanh, ["output"], [3], [3]),
+            new LayerNode("Add", LayerOp.Residual, ["input", ModelGraph.ModelInput], [3], [3]),
+        ]);
+
+        using var stream = new MemoryStream();
+        Graph.OnnxModelWriter.Write(stream, OnnxExport.Build(graph, NoState), "test");
+        float[] output = OrtRunner.Run(stream.ToArray(), [-1f, 0.5f, 2f], 1, [3], 3);
+
+        float[] expected = [-1f + 0f, 0.5f + MathF.Tanh(0.5f), 2f + MathF.Tanh(2f)];
+        Assert.Equal(expected.Length, output.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i], output[i], 1e-6f);
+        }
+    }
+
+    [Fact]
     public void An_operation_the_exporter_does_not_know_is_refused_by_name()
     {
         var graph = new ModelGraph("Net", [3], [3], [new LayerNode("Mystery", (LayerOp)999, [ModelGraph.ModelInput], [3], [3])]);
