@@ -28,6 +28,8 @@ internal sealed class GraphOverride(IFusedModel model, ModelGraph graph) : IFuse
 
     public void Eval() => model.Eval();
 
+    public void Eval(bool withGradients) => model.Eval(withGradients);
+
     public void Forward(ReadOnlySpan<float> input, Span<float> output) => model.Forward(input, output);
 
     public Tensor Forward(Tensor input) => model.Forward(input);
