@@ -31,19 +31,26 @@ internal sealed class FusedTrainer : ITrainer
 
     public string Name => "FusedLayers";
 
+    public PhaseTimes Phases { get; } = new();
+
     public double LearningRate => optimizer.LearningRate;
 
     public (double Loss, int Correct) TrainStep(float[] images, int[] labels, int count)
     {
         Span<float> output = Logits(count);
         Span<float> grad = gradLogits.AsSpan(0, count * Classes);
+        Phases.Start();
         model.Forward(images.AsSpan(0, count * model.InputLength), output);
+        Phases.Lap(Phase.Forward);
         int correct = Accuracy.CountCorrect(output, labels.AsSpan(0, count));
         float loss = trainLoss.Compute(output, labels.AsSpan(0, count), grad);
+        Phases.Lap(Phase.Loss);
         model.ZeroGrad();
         model.Backward(grad);
+        Phases.Lap(Phase.Backward);
         optimizer.Step();
         schedule.Step();
+        Phases.Lap(Phase.Optimizer);
         return (loss, correct);
     }
 

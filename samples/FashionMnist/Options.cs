@@ -23,7 +23,7 @@ internal sealed class Options
     /// <summary>Environment variable that may name the data folder instead of <c>--data</c>.</summary>
     public const string DataEnvironmentVariable = "FASHION_MNIST_DIR";
 
-    public int Epochs { get; private set; } = 6;
+    public int Epochs { get; private set; } = 8;
 
     public int BatchSize { get; private set; } = 128;
 
@@ -71,7 +71,7 @@ internal sealed class Options
 
           --data DIR          folder with the four IDX files (.gz or plain); default: $FASHION_MNIST_DIR,
                               else /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist)
-          --epochs N          epochs (default 6)
+          --epochs N          epochs (default 8)
           --batch-size N      training mini-batch (default 128)
           --threads N         threads of the kernels, and of libtorch with --torch (default: all cores)
           --subset N          train on the first N training images only (a quick check); the test set stays whole

@@ -40,6 +40,8 @@ internal sealed class TorchTrainer : ITrainer
 
     public string Name => "TorchSharp";
 
+    public PhaseTimes Phases { get; } = new();
+
     /// <summary>libtorch's version string, for the header.</summary>
     public static string Version => $"TorchSharp {typeof(torch).Assembly.GetName().Version?.ToString(3)}, libtorch {torch.__version__}";
 
@@ -48,15 +50,22 @@ internal sealed class TorchTrainer : ITrainer
     public (double Loss, int Correct) TrainStep(float[] images, int[] labels, int count)
     {
         using DisposeScope scope = torch.NewDisposeScope();
+        Phases.Start();
         TorchTensor x = Images(images, count);
         TorchTensor y = Labels(labels, count);
-        optimizer.zero_grad();
+        Phases.Lap(Phase.Data);
         TorchTensor logits = net.forward(x);
+        Phases.Lap(Phase.Forward);
         TorchTensor loss = nn.functional.cross_entropy(logits, y, label_smoothing: labelSmoothing);
+        int correct = (int)logits.argmax(1).eq(y).sum().item<long>();
+        Phases.Lap(Phase.Loss);
+        optimizer.zero_grad();
         loss.backward();
+        Phases.Lap(Phase.Backward);
         optimizer.step();
         schedule.step();
-        return (loss.item<float>(), (int)logits.argmax(1).eq(y).sum().item<long>());
+        Phases.Lap(Phase.Optimizer);
+        return (loss.item<float>(), correct);
     }
 
     public void SetTraining(bool training) => net.train(training);

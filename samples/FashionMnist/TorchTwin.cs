@@ -12,19 +12,18 @@ namespace FashionMnist;
 internal static class TorchTwin
 {
     public static Sequential Create() => nn.Sequential(
-        ("Conv1", Layer(nn.Conv2d(1, 16, 3, padding: 1, bias: false))),
-        ("Bn1", Layer(nn.BatchNorm2d(16))),
+        ("Conv1", Layer(nn.Conv2d(1, 32, 3, padding: 1, bias: false))),
+        ("Bn1", Layer(nn.BatchNorm2d(32))),
         ("Relu1", Layer(nn.ReLU())),
-        ("Conv2", Layer(nn.Conv2d(16, 32, 3, stride: 2, padding: 1, bias: false))),
-        ("Bn2", Layer(nn.BatchNorm2d(32))),
+        ("Pool1", Layer(nn.MaxPool2d(2))),
+        ("Conv2", Layer(nn.Conv2d(32, 64, 3, padding: 1, bias: false))),
+        ("Bn2", Layer(nn.BatchNorm2d(64))),
         ("Relu2", Layer(nn.ReLU())),
-        ("Conv3", Layer(nn.Conv2d(32, 64, 3, stride: 2, padding: 1, bias: false))),
-        ("Bn3", Layer(nn.BatchNorm2d(64))),
-        ("Relu3", Layer(nn.ReLU())),
+        ("Pool2", Layer(nn.MaxPool2d(2))),
         ("Flat", Layer(nn.Flatten())),
         ("Fc1", Layer(nn.Linear(64 * 7 * 7, 128, hasBias: false))),
-        ("Bn4", Layer(nn.BatchNorm1d(128))),
-        ("Relu4", Layer(nn.ReLU())),
+        ("Bn3", Layer(nn.BatchNorm1d(128))),
+        ("Relu3", Layer(nn.ReLU())),
         ("Fc2", Layer(nn.Linear(128, 10))));
 
     private static nn.Module<TorchTensor, TorchTensor> Layer(nn.Module<TorchTensor, TorchTensor> module) => module;

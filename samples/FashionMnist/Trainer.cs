@@ -8,6 +8,9 @@ internal interface ITrainer : IDisposable
     /// <summary>Name shown in the output.</summary>
     string Name { get; }
 
+    /// <summary>Time per phase of <see cref="TrainStep"/> (the caller charges <see cref="Phase.Data"/>).</summary>
+    PhaseTimes Phases { get; }
+
     /// <summary>The learning rate of the next step.</summary>
     double LearningRate { get; }
 
