@@ -39,13 +39,22 @@ public sealed class ExecutionOptions
         }
     }
 
+    /// <summary>
+    /// Synchronised BatchNorm: the collective through which this model's training-mode BatchNorm and BatchRenorm
+    /// layers reduce their batch statistics and backward sums across data-parallel replicas, or null (the default)
+    /// for per-process statistics. Usually set by <c>FusedLayers.Distributed</c>'s <c>DistributedDataParallel</c>
+    /// (<c>SyncBatchNorm = true</c>), like PyTorch's <c>convert_sync_batchnorm</c>: it applies to every BatchNorm
+    /// of the model. LayerNorm, GroupNorm and InstanceNorm are per sample and never need it.
+    /// </summary>
+    public IBatchStatisticsCollective? StatisticsCollective { get; set; }
+
     /// <summary>The path that will actually run: <see cref="MaxIsa"/> capped by the CPU.</summary>
     public KernelIsa EffectiveIsa => Context.Isa;
 
     /// <summary>The context passed to the kernels.</summary>
-    public KernelContext Context => EmulatedIsa is { } forced
+    public KernelContext Context => (EmulatedIsa is { } forced
         ? new KernelContext(forced, maxDegreeOfParallelism)
-        : KernelContext.Create(maxIsa, maxDegreeOfParallelism);
+        : KernelContext.Create(maxIsa, maxDegreeOfParallelism)) with { StatisticsCollective = StatisticsCollective };
 
     /// <summary>
     /// Tests only: run this path even when the CPU lacks it. The kernels use the cross-platform

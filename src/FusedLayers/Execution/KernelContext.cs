@@ -5,13 +5,19 @@ using System.Runtime.Intrinsics.X86;
 namespace FusedLayers.Kernels;
 
 /// <summary>
-/// What a kernel call may use: the instruction-set path (already resolved against the CPU) and the
-/// number of threads. Passed by value into every kernel; creating one allocates nothing.
+/// What a kernel call may use: the instruction-set path (already resolved against the CPU), the
+/// number of threads and, for synchronised BatchNorm, a cross-replica collective. Passed by value into every kernel; creating one allocates nothing.
 /// </summary>
 /// <param name="Isa">The path to run; never wider than the CPU supports.</param>
 /// <param name="Threads">Degree of parallelism, at least 1.</param>
 public readonly record struct KernelContext(KernelIsa Isa, int Threads)
 {
+    /// <summary>
+    /// The cross-replica collective of synchronised BatchNorm, or null (the default: statistics are this process's
+    /// batch only, and the check for it is the only cost). See <see cref="IBatchStatisticsCollective"/>.
+    /// </summary>
+    public IBatchStatisticsCollective? StatisticsCollective { get; init; }
+
     /// <summary>The widest path this process can run (honours <c>DOTNET_EnableAVX512=0</c> and similar).</summary>
     public static KernelIsa BestSupported { get; } = Detect();
 

@@ -73,6 +73,10 @@ public static unsafe partial class BatchNormKernels
         }
 
         moments.WriteMeanAndBiasedVariance(mean, variance);
+        if (context.StatisticsCollective is { } collective)
+        {
+            SynchroniseMoments(collective, (long)batch * spatial, mean, variance);
+        }
     }
 
     /// <summary>
@@ -268,7 +272,8 @@ public static unsafe partial class BatchNormKernels
         Span<float> sumDyXhat)
     {
         int planes = batch * channels;
-        double[] partial = ArrayPool<double>.Shared.Rent(2 * planes);
+        IBatchStatisticsCollective? collective = context.StatisticsCollective;
+        double[] partial = ArrayPool<double>.Shared.Rent((2 * planes) + (collective is null ? 0 : (2 * channels) + 1));
         try
         {
             fixed (float* pdy = gradOutput)
@@ -293,6 +298,17 @@ public static unsafe partial class BatchNormKernels
 
                 sumDy[c] = (float)sd;
                 sumDyXhat[c] = (float)(sdx * invStd[c]);
+                if (collective is not null)
+                {
+                    // Synchronised BatchNorm reduces the float64 sums, not their float rounding (slots after the partials).
+                    partial[(2 * planes) + c] = sd;
+                    partial[(2 * planes) + channels + c] = sdx * invStd[c];
+                }
+            }
+
+            if (collective is not null)
+            {
+                SynchroniseSums(collective, (long)batch * spatial, partial.AsSpan(2 * planes, (2 * channels) + 1), sumDy, sumDyXhat);
             }
         }
         finally

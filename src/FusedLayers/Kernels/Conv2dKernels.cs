@@ -92,6 +92,10 @@ public static class Conv2dKernels
         }
 
         ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, activation, mean, variance);
+        if (statistics && context.StatisticsCollective is { } collective)
+        {
+            BatchNormKernels.SynchroniseMoments(collective, (long)batch * g.OutputPlaneLength, mean, variance);
+        }
     }
 
     /// <summary>

@@ -66,6 +66,10 @@ public static class LinearKernels
         }
 
         ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, activation, mean, variance);
+        if (statistics && context.StatisticsCollective is { } collective)
+        {
+            BatchNormKernels.SynchroniseMoments(collective, batch, mean, variance);
+        }
     }
 
     /// <summary><c>gradInput[n,i] = sum_o gradOutput[n,o] * weight[o,i]</c>; overwrites <paramref name="gradInput"/>.</summary>

@@ -1,0 +1,115 @@
+using System;
+using System.Buffers;
+
+namespace FusedLayers.Kernels;
+
+/// <summary>
+/// Synchronised BatchNorm: the cross-replica steps the statistics kernels run when the context carries an
+/// <see cref="IBatchStatisticsCollective"/>. Each replica holds <c>m_r</c> values per channel with mean
+/// <c>mu_r</c> and biased variance <c>v_r</c>; the global batch has <c>M = sum m_r</c>,
+/// <c>mu = sum(m_r mu_r) / M</c> and <c>M2 = sum(m_r v_r + m_r (mu_r - mu)^2)</c> (the parallel-variance formula,
+/// exact and free of <c>E[x^2] - E[x]^2</c> cancellation), all in float64.
+/// </summary>
+public static partial class BatchNormKernels
+{
+    /// <summary>
+    /// Replaces this replica's per-channel mean and biased variance with those of the global batch (two float64
+    /// sums across replicas: count and sums, then squared deviations about the global mean).
+    /// </summary>
+    /// <param name="collective">The cross-replica sum.</param>
+    /// <param name="count">Values per channel on this replica, <c>m_r = N * S</c>.</param>
+    /// <param name="mean">This replica's mean; receives the global mean.</param>
+    /// <param name="variance">This replica's biased variance; receives the global biased variance.</param>
+    internal static void SynchroniseMoments(IBatchStatisticsCollective collective, long count, Span<float> mean, Span<float> variance)
+    {
+        int channels = mean.Length;
+        double[] rented = ArrayPool<double>.Shared.Rent((2 * channels) + 1);
+        try
+        {
+            // Round 1: [m_r, m_r * mu_r per channel] -> [M, sum x per channel].
+            Span<double> totals = rented.AsSpan(0, channels + 1);
+            totals[channels] = count;
+            for (int c = 0; c < channels; c++)
+            {
+                totals[c] = count * (double)mean[c];
+            }
+
+            collective.AllReduceSum(totals);
+            double total = totals[channels];
+            if (!(total > 0))
+            {
+                throw new InvalidOperationException($"Synchronised BatchNorm: the replicas hold {total} values per channel in all; a training batch needs at least one.");
+            }
+
+            // Round 2: m_r v_r + m_r (mu_r - mu)^2 per channel -> M2 of the global batch.
+            Span<double> deviations = rented.AsSpan(channels + 1, channels);
+            for (int c = 0; c < channels; c++)
+            {
+                double globalMean = totals[c] / total;
+                double offset = mean[c] - globalMean;
+                deviations[c] = count * (variance[c] + (offset * offset));
+                totals[c] = globalMean;
+            }
+
+            collective.AllReduceSum(deviations);
+            for (int c = 0; c < channels; c++)
+            {
+                mean[c] = (float)totals[c];
+                variance[c] = (float)(deviations[c] / total);
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>
+    /// The backward sums of synchronised BatchNorm. The input-gradient pass needs <c>sum dy / M</c> and
+    /// <c>sum dy*xhat / M</c> over the global batch; it divides by the local <c>m_r</c>, so this writes the global sums
+    /// times <c>m_r / M</c>. The same values go into the gamma and beta gradients: averaged over the replicas (as
+    /// gradient averaging does) they are the mean of the local sums, exactly what averaging the local sums gives.
+    /// </summary>
+    /// <param name="collective">The cross-replica sum.</param>
+    /// <param name="count">Values per channel on this replica.</param>
+    /// <param name="sums"><c>2C + 1</c> slots: <c>sum dy</c> per channel, then <c>sum dy*xhat</c>, then a slot for the count.</param>
+    /// <param name="sumDy">Receives <c>m_r / M * sum dy</c> over all replicas.</param>
+    /// <param name="sumDyXhat">Receives <c>m_r / M * sum dy*xhat</c> over all replicas.</param>
+    internal static void SynchroniseSums(IBatchStatisticsCollective collective, long count, Span<double> sums, Span<float> sumDy, Span<float> sumDyXhat)
+    {
+        int channels = sumDy.Length;
+        sums[2 * channels] = count;
+        collective.AllReduceSum(sums);
+        double share = count / sums[2 * channels];
+        for (int c = 0; c < channels; c++)
+        {
+            sumDy[c] = (float)(sums[c] * share);
+            sumDyXhat[c] = (float)(sums[channels + c] * share);
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="UpdateRunningStatistics(ReadOnlySpan{float}, ReadOnlySpan{float}, long, double, Span{float}, Span{float})"/>;
+    /// under synchronised BatchNorm (the context carries a collective) <paramref name="count"/> is first summed over
+    /// the replicas, so that <c>running_var</c> takes the global unbiased variance <c>var * M / (M - 1)</c>.
+    /// </summary>
+    /// <param name="context">The model's context (its <see cref="KernelContext.StatisticsCollective"/> is what matters here).</param>
+    /// <param name="mean">Batch mean (global under synchronised BatchNorm).</param>
+    /// <param name="biasedVariance">Biased batch variance (global under synchronised BatchNorm).</param>
+    /// <param name="count">Values per channel in this process's batch, <c>m = N * S</c>.</param>
+    /// <param name="factor">Averaging factor <c>f</c>.</param>
+    /// <param name="runningMean">Running mean to update.</param>
+    /// <param name="runningVar">Running variance to update.</param>
+    public static void UpdateRunningStatistics(
+        in KernelContext context, ReadOnlySpan<float> mean, ReadOnlySpan<float> biasedVariance, long count, double factor, Span<float> runningMean, Span<float> runningVar)
+    {
+        if (context.StatisticsCollective is { } collective)
+        {
+            Span<double> total = [count];
+            collective.AllReduceSum(total);
+            count = (long)total[0];
+        }
+
+        UpdateRunningStatistics(mean, biasedVariance, count, factor, runningMean, runningVar);
+    }
+}
