@@ -34,6 +34,7 @@ public sealed class DataLoader : IDisposable
     private readonly SeededRandom shuffleRandom;
     private readonly SeededRandom augmentRandom = new(0);
     private readonly int[] order;
+    private readonly ISampler? sampler;
     private readonly DataBatch[] buffers;
     private readonly BatchPrefetcher? prefetcher;
     private int position;
@@ -49,10 +50,11 @@ public sealed class DataLoader : IDisposable
     /// <param name="seed">Seed of the shuffling and of the random transforms.</param>
     /// <param name="transforms">Per-sample transforms applied in order (none: samples are copied as they are).</param>
     /// <param name="prefetch">Fill the next batch on a background thread while the caller uses the current one.</param>
+    /// <param name="sampler">The indices of each epoch (instead of <paramref name="shuffle"/>), or null for all samples.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
-    /// <exception cref="ArgumentException">A transform cannot take the sample shape.</exception>
-    public DataLoader(TensorDataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, ulong seed = 0, IReadOnlyList<ISampleTransform>? transforms = null, bool prefetch = false)
-        : this(new TensorSampleSource(dataset ?? throw new ArgumentNullException(nameof(dataset))), batchSize, shuffle, dropLast, seed, transforms, prefetch)
+    /// <exception cref="ArgumentException">A transform cannot take the sample shape, or a sampler is given together with <paramref name="shuffle"/>.</exception>
+    public DataLoader(TensorDataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, ulong seed = 0, IReadOnlyList<ISampleTransform>? transforms = null, bool prefetch = false, ISampler? sampler = null)
+        : this(new TensorSampleSource(dataset ?? throw new ArgumentNullException(nameof(dataset))), batchSize, shuffle, dropLast, seed, transforms, prefetch, sampler)
     {
     }
 
@@ -65,16 +67,23 @@ public sealed class DataLoader : IDisposable
     /// <param name="seed">Seed of the shuffling and of the random transforms.</param>
     /// <param name="transforms">Per-sample transforms applied in order, after the normalisation.</param>
     /// <param name="prefetch">Fill the next batch on a background thread while the caller uses the current one.</param>
+    /// <param name="sampler">The indices of each epoch (instead of <paramref name="shuffle"/>), or null for all samples.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
-    /// <exception cref="ArgumentException"><c>default(Normalization)</c>, or a transform cannot take the sample shape.</exception>
-    public DataLoader(IdxDataset dataset, Normalization normalization, int batchSize = 1, bool shuffle = false, bool dropLast = false, ulong seed = 0, IReadOnlyList<ISampleTransform>? transforms = null, bool prefetch = false)
-        : this(IdxSource(dataset, normalization), batchSize, shuffle, dropLast, seed, transforms, prefetch)
+    /// <exception cref="ArgumentException"><c>default(Normalization)</c>, a transform cannot take the sample shape, or a sampler is given together with <paramref name="shuffle"/>.</exception>
+    public DataLoader(IdxDataset dataset, Normalization normalization, int batchSize = 1, bool shuffle = false, bool dropLast = false, ulong seed = 0, IReadOnlyList<ISampleTransform>? transforms = null, bool prefetch = false, ISampler? sampler = null)
+        : this(IdxSource(dataset, normalization), batchSize, shuffle, dropLast, seed, transforms, prefetch, sampler)
     {
     }
 
-    private DataLoader(SampleSource source, int batchSize, bool shuffle, bool dropLast, ulong seed, IReadOnlyList<ISampleTransform>? transforms, bool prefetch)
+    private DataLoader(SampleSource source, int batchSize, bool shuffle, bool dropLast, ulong seed, IReadOnlyList<ISampleTransform>? transforms, bool prefetch, ISampler? sampler)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (sampler is not null && shuffle)
+        {
+            throw new ArgumentException("A sampler decides the order itself: pass shuffle: false with it (as PyTorch's DataLoader).", nameof(shuffle));
+        }
+
+        this.sampler = sampler;
         int[] inputShape = source.SampleShape;
         this.transforms = transforms is null || transforms.Count == 0 ? null : new Compose(inputShape, transforms);
         int[] sampleShape = this.transforms?.OutputShape ?? inputShape;
@@ -85,7 +94,7 @@ public sealed class DataLoader : IDisposable
         Seed = seed;
         Prefetch = prefetch;
         shuffleRandom = new SeededRandom(seed);
-        order = new int[source.Count];
+        order = new int[sampler?.Count ?? source.Count];
         int capacity = Math.Min(batchSize, Math.Max(source.Count, 1));
         buffers = new DataBatch[prefetch ? 2 : 1];
         for (int b = 0; b < buffers.Length; b++)
@@ -115,7 +124,7 @@ public sealed class DataLoader : IDisposable
     /// <summary>Whether the next batch is filled on a background thread.</summary>
     public bool Prefetch { get; }
 
-    /// <summary>Samples in the data set.</summary>
+    /// <summary>Samples per epoch: those of the data set, or the sampler's count.</summary>
     public int Count => order.Length;
 
     /// <summary>Shape of one sample in a batch, after the transforms (do not modify).</summary>
@@ -147,14 +156,22 @@ public sealed class DataLoader : IDisposable
             }
         }
 
-        for (int i = 0; i < order.Length; i++)
+        if (sampler is not null)
         {
-            order[i] = i;
+            sampler.Fill(Epoch + 1, order);
+            CheckSamplerIndices();
         }
-
-        if (Shuffle)
+        else
         {
-            shuffleRandom.Shuffle(order.AsSpan());
+            for (int i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+            }
+
+            if (Shuffle)
+            {
+                shuffleRandom.Shuffle(order.AsSpan());
+            }
         }
 
         position = 0;
@@ -213,6 +230,18 @@ public sealed class DataLoader : IDisposable
 
         disposed = true;
         prefetcher?.Dispose();
+    }
+
+    /// <summary>Throws when the sampler wrote an index outside the data set.</summary>
+    private void CheckSamplerIndices()
+    {
+        foreach (int index in order)
+        {
+            if ((uint)index >= (uint)source.Count)
+            {
+                throw new InvalidOperationException($"The sampler gave sample index {index}; the data set has {source.Count} samples (0..{source.Count - 1}).");
+            }
+        }
     }
 
     /// <summary>The buffer the caller does not hold.</summary>
