@@ -164,7 +164,7 @@ internal static partial class ModelEmitter
                 w.OpenBrace();
                 w.Line($"// {residual.Name}.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.");
                 w.Line($"{Field(residual)}.ProjectionNorm!.NumBatchesTracked++;");
-                w.Line($"{Kernels}BatchNormKernels.UpdateRunningStatistics({k.ProjMean}, {k.ProjVar}, (long)batch * {Shapes.Inv(k.Spatial)}, 0.1, " +
+                w.Line($"{Kernels}BatchNormKernels.UpdateRunningStatistics(in context, {k.ProjMean}, {k.ProjVar}, (long)batch * {Shapes.Inv(k.Spatial)}, 0.1, " +
                        $"{Field(residual)}.ProjectionNorm!.RunningMean!, {Field(residual)}.ProjectionNorm!.RunningVar!);");
                 w.CloseBrace();
             }
@@ -195,7 +195,7 @@ internal static partial class ModelEmitter
         w.Line($"// {norm.Name}: running statistics, {how}; the variance enters unbiased (m / (m - 1)).");
         w.Line($"{bn}.NumBatchesTracked++;");
         string count = k.Spatial == 1 ? "batch" : $"(long)batch * {Shapes.Inv(k.Spatial)}";
-        w.Line($"{Kernels}BatchNormKernels.UpdateRunningStatistics({k.Mean}, {k.Var}, {count}, {factor}, {bn}.RunningMean!, {bn}.RunningVar!);");
+        w.Line($"{Kernels}BatchNormKernels.UpdateRunningStatistics(in context, {k.Mean}, {k.Var}, {count}, {factor}, {bn}.RunningMean!, {bn}.RunningVar!);");
     }
 
     private static void WriteForwardInference(CodeWriter w, List<KernelNames> kernels)
