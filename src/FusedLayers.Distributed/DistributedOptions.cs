@@ -1,0 +1,27 @@
+using System;
+
+namespace FusedLayers.Distributed;
+
+/// <summary>Options of <see cref="DistributedDataParallel"/>.</summary>
+public sealed class DistributedOptions
+{
+    private int bucketBytes = 4 << 20;
+
+    /// <summary>
+    /// Synchronised BatchNorm for every BatchNorm and BatchRenorm layer of the model (PyTorch's
+    /// <c>convert_sync_batchnorm</c>): training-mode statistics and backward sums over the global batch. Default false:
+    /// each rank normalises with its own batch's statistics and keeps its own running statistics.
+    /// </summary>
+    public bool SyncBatchNorm { get; set; }
+
+    /// <summary>Gradient bytes per allreduce call (default 4 MiB; a parameter is never split).</summary>
+    public int BucketBytes
+    {
+        get => bucketBytes;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 4);
+            bucketBytes = value;
+        }
+    }
+}
