@@ -1,0 +1,100 @@
+using System;
+using FusedLayers.Distributed.TestHost;
+using Xunit.Abstractions;
+
+namespace FusedLayers.Distributed.Tests;
+
+/// <summary>
+/// N ranks of local batch b with synchronised BatchNorm train like one process with batch N*b: the same outputs,
+/// input gradients (each rank's is that of its own mean loss, N times the global one), averaged parameter gradients,
+/// running statistics and, after K SGD steps, weights. Without synchronisation each rank's statistics are its own.
+/// </summary>
+public sealed class SyncBatchNormTests(ITestOutputHelper log)
+{
+    private const int LocalBatch = 4;
+    private const int Steps = 4;
+
+    // float32 tolerance: the distributed run sums the same float64 statistics in another order and averages
+    // gradients in float32, so results differ from the single process by rounding (observed ~1e-6, see the log).
+    private static Closeness Tolerance() => new(absolute: 2e-5, relative: 2e-4);
+
+    [Theory]
+    [InlineData(2, "sync")]
+    [InlineData(3, "sync")]
+    [InlineData(2, "renorm")]
+    public void Ranks_with_synchronised_batchnorm_equal_one_process_with_the_global_batch(int ranks, string model)
+    {
+        RunResult[] distributed = RankResults.Train(ranks, model, sync: true, LocalBatch, Steps);
+        RunResult single = TrainingRun.Train(TrainingRun.CreateModel(model, TrainingRun.RootSeed), null, ranks * LocalBatch, 0, 1, Steps);
+
+        Closeness close = Tolerance();
+        int outputs = single.Output.Length / ranks, inputs = single.InputGrad.Length / ranks;
+        for (int r = 0; r < ranks; r++)
+        {
+            RunResult mine = distributed[r];
+            close.Check($"rank {r} output", single.Output.AsSpan(r * outputs, outputs), mine.Output);
+            close.Check($"rank {r} input gradient", single.InputGrad.AsSpan(r * inputs, inputs), mine.InputGrad, scale: ranks);
+            foreach ((string name, float[] grad) in single.Grads)
+            {
+                close.Check($"rank {r} grad {name}", grad, mine.Grads[name]);
+            }
+
+            foreach ((string name, float[] weight) in single.Weights)
+            {
+                close.Check($"rank {r} {name} after {Steps} steps", weight, mine.Weights[name]);
+            }
+
+            foreach ((string name, float[] buffer) in single.Buffers)
+            {
+                close.Check($"rank {r} {name} after {Steps} steps", buffer, mine.Buffers[name]);
+            }
+
+            Assert.Equal(single.Counters, mine.Counters);
+        }
+
+        foreach (string line in close.Report)
+        {
+            log.WriteLine(line);
+        }
+    }
+
+    [Fact]
+    public void Without_synchronisation_each_rank_keeps_the_statistics_of_its_own_batch()
+    {
+        const int Ranks = 2;
+        RunResult[] distributed = RankResults.Train(Ranks, "sync", sync: false, LocalBatch, steps: 1);
+        Closeness close = Tolerance();
+        var averaged = new System.Collections.Generic.Dictionary<string, double[]>();
+        for (int r = 0; r < Ranks; r++)
+        {
+            // Rank r alone on its own slice: the same running statistics and step-0 output as that rank.
+            RunResult alone = TrainingRun.Train(TrainingRun.CreateModel("sync", TrainingRun.RootSeed), null, LocalBatch, r, Ranks, steps: 1);
+            close.Check($"rank {r} output", alone.Output, distributed[r].Output);
+            foreach ((string name, float[] buffer) in alone.Buffers)
+            {
+                close.Check($"rank {r} {name}", buffer, distributed[r].Buffers[name]);
+            }
+
+            foreach ((string name, float[] grad) in alone.Grads)
+            {
+                double[] sum = averaged.TryGetValue(name, out double[]? s) ? s : averaged[name] = new double[grad.Length];
+                for (int i = 0; i < grad.Length; i++)
+                {
+                    sum[i] += grad[i] / (double)Ranks;
+                }
+            }
+        }
+
+        // The ranks' statistics differ (their batches do), and the averaged gradient is the mean of the per-rank ones.
+        Assert.NotEqual(distributed[0].Buffers["Bn1.running_mean"], distributed[1].Buffers["Bn1.running_mean"]);
+        foreach ((string name, double[] mean) in averaged)
+        {
+            close.Check($"averaged grad {name}", Array.ConvertAll(mean, v => (float)v), distributed[0].Grads[name]);
+        }
+
+        foreach (string line in close.Report)
+        {
+            log.WriteLine(line);
+        }
+    }
+}
