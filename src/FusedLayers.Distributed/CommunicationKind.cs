@@ -9,6 +9,6 @@ public enum CommunicationKind
     /// <summary>Synchronised BatchNorm: statistics in forward, sums in backward, the running-variance count.</summary>
     BatchNorm,
 
-    /// <summary>Set-up: parameter and buffer broadcast, schema check, barriers, checkpoints.</summary>
+    /// <summary>Set-up and the rest: parameter and buffer broadcast, schema check, barriers, checkpoints, metrics.</summary>
     Setup,
 }
