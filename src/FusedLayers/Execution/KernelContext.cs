@@ -6,7 +6,8 @@ namespace FusedLayers.Kernels;
 
 /// <summary>
 /// What a kernel call may use: the instruction-set path (already resolved against the CPU), the
-/// number of threads and, for synchronised BatchNorm, a cross-replica collective. Passed by value into every kernel; creating one allocates nothing.
+/// number of threads and, for synchronised BatchNorm, a cross-replica collective. Passed by value into
+/// every kernel; creating one allocates nothing.
 /// </summary>
 /// <param name="Isa">The path to run; never wider than the CPU supports.</param>
 /// <param name="Threads">Degree of parallelism, at least 1.</param>
