@@ -514,19 +514,19 @@ namespace Snapshots
             {
                 // Bn0: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn0.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 64, 0.1, _flLayerBn0.RunningMean!, _flLayerBn0.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 64, 0.1, _flLayerBn0.RunningMean!, _flLayerBn0.RunningVar!);
             }
             if (!_flK1Frozen)
             {
                 // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn1.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 64, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK1Mean, _flK1Var, (long)batch * 64, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             }
             if (!_flK3Frozen)
             {
                 // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn2.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK3Mean, _flK3Var, batch, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK3Mean, _flK3Var, batch, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
             }
 
             k6Y.CopyTo(output);

@@ -199,7 +199,7 @@ namespace Snapshots
             {
                 // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 64, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 64, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
             }
 
             k0Y.CopyTo(output);

@@ -319,19 +319,19 @@ namespace Snapshots
             {
                 // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 36, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 36, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
             }
             if (!_flK1Frozen)
             {
                 // DownBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerDownBn.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 9, 0.1, _flLayerDownBn.RunningMean!, _flLayerDownBn.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK1Mean, _flK1Var, (long)batch * 9, 0.1, _flLayerDownBn.RunningMean!, _flLayerDownBn.RunningVar!);
             }
             if (!_flK1ProjFrozen)
             {
                 // Skip.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.
                 _flLayerSkip.ProjectionNorm!.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1ProjMean, _flK1ProjVar, (long)batch * 9, 0.1, _flLayerSkip.ProjectionNorm!.RunningMean!, _flLayerSkip.ProjectionNorm!.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK1ProjMean, _flK1ProjVar, (long)batch * 9, 0.1, _flLayerSkip.ProjectionNorm!.RunningMean!, _flLayerSkip.ProjectionNorm!.RunningVar!);
             }
 
             k1Y.CopyTo(output);

@@ -366,7 +366,7 @@ namespace Snapshots
             {
                 // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn1.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 144, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 144, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             }
 
             // The next training forward draws fresh dropout masks.

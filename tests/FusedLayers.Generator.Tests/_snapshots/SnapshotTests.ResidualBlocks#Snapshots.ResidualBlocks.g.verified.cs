@@ -550,37 +550,37 @@ namespace Snapshots
             {
                 // StemBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerStemBn.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, (long)batch * 256, 0.1, _flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 256, 0.1, _flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!);
             }
             if (!_flK1Frozen)
             {
                 // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn1.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, (long)batch * 256, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK1Mean, _flK1Var, (long)batch * 256, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             }
             if (!_flK2Frozen)
             {
                 // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn2.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK2Mean, _flK2Var, (long)batch * 256, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK2Mean, _flK2Var, (long)batch * 256, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
             }
             if (!_flK3Frozen)
             {
                 // Bn3: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn3.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK3Mean, _flK3Var, (long)batch * 64, 0.1, _flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK3Mean, _flK3Var, (long)batch * 64, 0.1, _flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!);
             }
             if (!_flK4Frozen)
             {
                 // Bn4: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn4.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK4Mean, _flK4Var, (long)batch * 64, 0.1, _flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK4Mean, _flK4Var, (long)batch * 64, 0.1, _flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!);
             }
             if (!_flK4ProjFrozen)
             {
                 // Down.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.
                 _flLayerDown.ProjectionNorm!.NumBatchesTracked++;
-                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(_flK4ProjMean, _flK4ProjVar, (long)batch * 64, 0.1, _flLayerDown.ProjectionNorm!.RunningMean!, _flLayerDown.ProjectionNorm!.RunningVar!);
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK4ProjMean, _flK4ProjVar, (long)batch * 64, 0.1, _flLayerDown.ProjectionNorm!.RunningMean!, _flLayerDown.ProjectionNorm!.RunningVar!);
             }
 
             k4Y.CopyTo(output);
