@@ -12,6 +12,7 @@ public sealed class ExecutionOptions
 {
     private KernelIsa maxIsa = KernelIsa.Avx512;
     private int maxDegreeOfParallelism = Environment.ProcessorCount;
+    private ConvAlgorithm convAlgorithm = ConvAlgorithm.Auto;
 
     /// <summary>The widest path allowed (default <see cref="KernelIsa.Avx512"/>); lower it to compare paths.</summary>
     public KernelIsa MaxIsa
@@ -48,13 +49,32 @@ public sealed class ExecutionOptions
     /// </summary>
     public IBatchStatisticsCollective? StatisticsCollective { get; set; }
 
+    /// <summary>
+    /// The convolution algorithm for every convolution of the model (default <see cref="FusedLayers.ConvAlgorithm.Auto"/>:
+    /// chosen per layer). A forced Winograd variant applies to the 3x3, stride-1, dilation-1, ungrouped convolutions
+    /// on a vector path; the others run direct.
+    /// </summary>
+    public ConvAlgorithm ConvAlgorithm
+    {
+        get => convAlgorithm;
+        set
+        {
+            if (!Enum.IsDefined(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown ConvAlgorithm.");
+            }
+
+            convAlgorithm = value;
+        }
+    }
+
     /// <summary>The path that will actually run: <see cref="MaxIsa"/> capped by the CPU.</summary>
     public KernelIsa EffectiveIsa => Context.Isa;
 
     /// <summary>The context passed to the kernels.</summary>
     public KernelContext Context => (EmulatedIsa is { } forced
         ? new KernelContext(forced, maxDegreeOfParallelism)
-        : KernelContext.Create(maxIsa, maxDegreeOfParallelism)) with { StatisticsCollective = StatisticsCollective };
+        : KernelContext.Create(maxIsa, maxDegreeOfParallelism)) with { StatisticsCollective = StatisticsCollective, ConvAlgorithm = convAlgorithm };
 
     /// <summary>
     /// Tests only: run this path even when the CPU lacks it. The kernels use the cross-platform

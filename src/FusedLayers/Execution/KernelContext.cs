@@ -6,8 +6,8 @@ namespace FusedLayers.Kernels;
 
 /// <summary>
 /// What a kernel call may use: the instruction-set path (already resolved against the CPU), the
-/// number of threads and, for synchronised BatchNorm, a cross-replica collective. Passed by value into
-/// every kernel; creating one allocates nothing.
+/// number of threads, the convolution algorithm the model asks for and, for synchronised BatchNorm, a
+/// cross-replica collective. Passed by value into every kernel; creating one allocates nothing.
 /// </summary>
 /// <param name="Isa">The path to run; never wider than the CPU supports.</param>
 /// <param name="Threads">Degree of parallelism, at least 1.</param>
@@ -18,6 +18,12 @@ public readonly record struct KernelContext(KernelIsa Isa, int Threads)
     /// batch only, and the check for it is the only cost). See <see cref="IBatchStatisticsCollective"/>.
     /// </summary>
     public IBatchStatisticsCollective? StatisticsCollective { get; init; }
+
+    /// <summary>
+    /// The convolution algorithm requested (default <see cref="FusedLayers.ConvAlgorithm.Auto"/>); each convolution
+    /// resolves it against its own shape and path, so a layer Winograd does not apply to runs direct.
+    /// </summary>
+    public ConvAlgorithm ConvAlgorithm { get; init; }
 
     /// <summary>The widest path this process can run (honours <c>DOTNET_EnableAVX512=0</c> and similar).</summary>
     public static KernelIsa BestSupported { get; } = Detect();

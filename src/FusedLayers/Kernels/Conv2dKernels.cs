@@ -1,5 +1,6 @@
 using System;
 using FusedLayers.Kernels.Conv;
+using FusedLayers.Kernels.Conv.Winograd;
 using FusedLayers.Kernels.Gemm;
 
 namespace FusedLayers.Kernels;
@@ -91,7 +92,7 @@ public static class Conv2dKernels
             CheckLength(variance, g.OutChannels, nameof(variance));
         }
 
-        ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, activation, mean, variance);
+        ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, activation, mean, variance, context.ConvAlgorithm);
         if (statistics && context.StatisticsCollective is { } collective)
         {
             BatchNormKernels.SynchroniseMoments(collective, (long)batch * g.OutputPlaneLength, mean, variance);
@@ -240,11 +241,44 @@ public static class Conv2dKernels
         Span<float> gradBias) =>
         BackwardParameters(KernelContext.Portable, geometry, batch, input, gradOutput, gradWeight, gradBias);
 
-    /// <summary>Forward on an explicit path, without capping it to the CPU (tests use this to run the Vector512 code in software).</summary>
+    /// <summary>The algorithm <paramref name="requested"/> resolves to for <paramref name="g"/> on <paramref name="isa"/> (the shared rule).</summary>
+    internal static ConvAlgorithmKind Choose(KernelIsa isa, ConvAlgorithm requested, in Conv2dGeometry g) =>
+        ConvAlgorithmRule.Choose(
+            (int)requested, g.InChannels, g.OutChannels, g.OutHeight, g.OutWidth, g.KernelSize, g.Stride, g.Dilation, g.Groups, isa != KernelIsa.Scalar);
+
+    /// <summary>
+    /// Forward on an explicit path, without capping it to the CPU (tests use this to run the Vector512 code in software),
+    /// with the algorithm resolved by <see cref="Choose"/>.
+    /// </summary>
     internal static void ForwardOn(
         KernelIsa isa, int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output, Activation activation, Span<float> mean, Span<float> variance)
+        ReadOnlySpan<float> bias, Span<float> output, Activation activation, Span<float> mean, Span<float> variance,
+        ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
+        ConvAlgorithmKind kind = Choose(isa, algorithm, g);
+        if (kind != ConvAlgorithmKind.Direct)
+        {
+            bool f4 = kind == ConvAlgorithmKind.Winograd4x4;
+            if (isa == KernelIsa.Avx512 && f4)
+            {
+                WinogradConv<Avx512Path>.Forward<WinogradF4>(threads, g, batch, input, weight, bias, output, activation, mean, variance);
+            }
+            else if (isa == KernelIsa.Avx512)
+            {
+                WinogradConv<Avx512Path>.Forward<WinogradF2>(threads, g, batch, input, weight, bias, output, activation, mean, variance);
+            }
+            else if (f4)
+            {
+                WinogradConv<Avx2Path>.Forward<WinogradF4>(threads, g, batch, input, weight, bias, output, activation, mean, variance);
+            }
+            else
+            {
+                WinogradConv<Avx2Path>.Forward<WinogradF2>(threads, g, batch, input, weight, bias, output, activation, mean, variance);
+            }
+
+            return;
+        }
+
         switch (isa)
         {
             case KernelIsa.Avx512:

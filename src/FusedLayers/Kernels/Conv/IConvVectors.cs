@@ -34,6 +34,9 @@ internal unsafe interface IConvVectors<TVector>
     /// <summary><c>a + b</c>.</summary>
     static abstract TVector Add(TVector a, TVector b);
 
+    /// <summary><c>a - b</c>.</summary>
+    static abstract TVector Subtract(TVector a, TVector b);
+
     /// <summary>Lane-wise <c>max(a, 0)</c>.</summary>
     static abstract TVector Relu(TVector a);
 
@@ -69,6 +72,10 @@ internal readonly unsafe struct ConvVectors256 : IConvVectors<Vector256<float>>
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -115,6 +122,10 @@ internal readonly unsafe struct ConvVectors512 : IConvVectors<Vector512<float>>
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

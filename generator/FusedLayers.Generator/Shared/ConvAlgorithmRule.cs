@@ -1,0 +1,140 @@
+// This file is compiled into both the runtime library and the generator (linked), so the algorithm a
+// convolution runs and the algorithm its generated header names come from one rule.
+namespace FusedLayers
+{
+    /// <summary>The algorithms <see cref="ConvAlgorithmRule"/> resolves to (what actually runs).</summary>
+    internal enum ConvAlgorithmKind
+    {
+        /// <summary>Direct convolution.</summary>
+        Direct = 0,
+
+        /// <summary>Winograd F(2x2, 3x3).</summary>
+        Winograd2x2 = 1,
+
+        /// <summary>Winograd F(4x4, 3x3).</summary>
+        Winograd4x4 = 2,
+    }
+
+    /// <summary>
+    /// The one rule that picks a convolution's algorithm from its shape, channels and vector width. Requests are
+    /// <c>0</c> = auto, <c>1</c> = direct, <c>2</c> = F(2x2, 3x3), <c>3</c> = F(4x4, 3x3) (the values of the runtime's
+    /// public <c>ConvAlgorithm</c>, which the generator cannot reference).
+    /// </summary>
+    internal static class ConvAlgorithmRule
+    {
+        /// <summary>
+        /// Fewest input channels for which auto picks Winograd: below it the GEMM per transform position is too
+        /// shallow (a 3-channel stem has depth 3) for the transforms' cost to be repaid.
+        /// </summary>
+        public const int MinChannels = 16;
+
+        /// <summary>
+        /// Most input channels for which auto picks Winograd: the transformed weights are <c>(m + 2)^2 Cin Cout</c>
+        /// floats (16 or 36 per 3x3 filter) and the transformed input of a tile batch <c>(m + 2)^2 Cin</c> floats per
+        /// tile; beyond this they leave L2 and the GEMMs turn memory-bound (not measured to pay here).
+        /// </summary>
+        public const int MaxChannels = 256;
+
+        /// <summary>Smallest output side for which auto picks Winograd (7 x 7 planes have too many partial tiles).</summary>
+        public const int MinOutputSide = 8;
+
+        /// <summary>
+        /// Worst relative error measured for F(2x2, 3x3) (max |error| over the output's max |value|, float32, against
+        /// the float64 reference, channels 3..512, unit-scale and large-dynamic-range inputs): see WinogradAccuracyTests.
+        /// </summary>
+        public static readonly double Winograd2x2Error = 2e-6;
+
+        /// <summary>Worst relative error measured for F(4x4, 3x3), as for <see cref="Winograd2x2Error"/>.</summary>
+        public static readonly double Winograd4x4Error = 2e-5;
+
+        /// <summary>The error budget auto keeps to: the parity suites' tolerance, 1e-4 of the output's largest magnitude.</summary>
+        public const double ErrorBudget = 1e-4;
+
+        /// <summary>Whether Winograd can compute this convolution at all: a 3x3 kernel, stride 1, dilation 1, one group.</summary>
+        public static bool WinogradApplies(int kernel, int stride, int dilation, int groups)
+        {
+            return kernel == 3 && stride == 1 && dilation == 1 && groups == 1;
+        }
+
+        /// <summary>
+        /// The algorithm for a convolution: a forced Winograd variant where it applies (else direct), direct when
+        /// forced, and for auto Winograd F(4x4, 3x3) when it applies, the path is a vector one, the channels are in
+        /// <c>[MinChannels, MaxChannels]</c> on both sides and the output is at least <c>MinOutputSide</c> on both
+        /// sides (F(2x2, 3x3) is the fallback only if F(4x4)'s measured error leaves the budget).
+        /// </summary>
+        /// <param name="request">0 auto, 1 direct, 2 F(2x2, 3x3), 3 F(4x4, 3x3).</param>
+        /// <param name="inChannels">Input channels.</param>
+        /// <param name="outChannels">Output channels.</param>
+        /// <param name="outHeight">Output height.</param>
+        /// <param name="outWidth">Output width.</param>
+        /// <param name="kernel">Kernel side.</param>
+        /// <param name="stride">Stride.</param>
+        /// <param name="dilation">Dilation.</param>
+        /// <param name="groups">Channel groups.</param>
+        /// <param name="vectorPath">Whether a vector path (AVX2 or AVX-512) runs; the scalar path is the reference and always direct.</param>
+        public static ConvAlgorithmKind Choose(
+            int request, int inChannels, int outChannels, int outHeight, int outWidth, int kernel, int stride, int dilation, int groups, bool vectorPath)
+        {
+            if (request == 1 || !vectorPath || !WinogradApplies(kernel, stride, dilation, groups))
+            {
+                return ConvAlgorithmKind.Direct;
+            }
+
+            if (request == 2)
+            {
+                return ConvAlgorithmKind.Winograd2x2;
+            }
+
+            if (request == 3)
+            {
+                return ConvAlgorithmKind.Winograd4x4;
+            }
+
+            bool channels = inChannels >= MinChannels && inChannels <= MaxChannels && outChannels >= MinChannels && outChannels <= MaxChannels;
+            if (!channels || outHeight < MinOutputSide || outWidth < MinOutputSide)
+            {
+                return ConvAlgorithmKind.Direct;
+            }
+
+            if (Winograd4x4Error <= ErrorBudget)
+            {
+                return ConvAlgorithmKind.Winograd4x4;
+            }
+
+            return Winograd2x2Error <= ErrorBudget ? ConvAlgorithmKind.Winograd2x2 : ConvAlgorithmKind.Direct;
+        }
+
+        /// <summary>Why <see cref="Choose"/> returned what it did, in one line (for a generated header or a log).</summary>
+        public static string Describe(
+            int request, int inChannels, int outChannels, int outHeight, int outWidth, int kernel, int stride, int dilation, int groups, bool vectorPath)
+        {
+            ConvAlgorithmKind kind = Choose(request, inChannels, outChannels, outHeight, outWidth, kernel, stride, dilation, groups, vectorPath);
+            if (kind == ConvAlgorithmKind.Winograd4x4)
+            {
+                return "Winograd F(4x4,3x3), expected error <= " + Winograd4x4Error.ToString("0e0", System.Globalization.CultureInfo.InvariantCulture) + " of max |output|";
+            }
+
+            if (kind == ConvAlgorithmKind.Winograd2x2)
+            {
+                return "Winograd F(2x2,3x3), expected error <= " + Winograd2x2Error.ToString("0e0", System.Globalization.CultureInfo.InvariantCulture) + " of max |output|";
+            }
+
+            if (request == 1)
+            {
+                return "direct (forced)";
+            }
+
+            if (!WinogradApplies(kernel, stride, dilation, groups))
+            {
+                return "direct (Winograd needs 3x3, stride 1, dilation 1, groups 1)";
+            }
+
+            if (!vectorPath)
+            {
+                return "direct (scalar path)";
+            }
+
+            return "direct (channels outside [" + MinChannels + ", " + MaxChannels + "] or output below " + MinOutputSide + " x " + MinOutputSide + ")";
+        }
+    }
+}
