@@ -42,6 +42,18 @@ internal unsafe interface IConvVectors<TVector>
 
     /// <summary>The lanes summed in float64, lane 0 first (a fixed order).</summary>
     static abstract double SumLanes(TVector value);
+
+    /// <summary>
+    /// Lane <c>j</c> = <c>source[j * factor + phase]</c> (a stride-<paramref name="factor"/> load, <c>factor</c> 2 or 4,
+    /// <c>phase &lt; factor</c>): reads <c>factor * Width</c> floats from <paramref name="source"/>, permutes, blends.
+    /// </summary>
+    static abstract TVector LoadStrided(float* source, int factor, int phase);
+
+    /// <summary>
+    /// <c>destination[k * factor + j] = lane k of the vector at source + j * stride</c> for <c>j &lt; factor</c> (2 or 4):
+    /// the inverse of <see cref="LoadStrided"/>, writing <c>factor * Width</c> floats.
+    /// </summary>
+    static abstract void StoreInterleaved(float* source, nint stride, int factor, float* destination);
 }
 
 /// <summary>The 256-bit implementation (used where <see cref="KernelContext"/> says AVX2 and FMA are available).</summary>
@@ -92,6 +104,51 @@ internal readonly unsafe struct ConvVectors256 : IConvVectors<Vector256<float>>
 
         return sum;
     }
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadStrided(float* source, int factor, int phase)
+    {
+        // Source vector q holds lanes [q * 8 / factor, (q + 1) * 8 / factor) of the result, at lanes (j * factor + phase) mod 8.
+        Vector256<int> lanes = Vector256<int>.Indices;
+        if (factor == 2)
+        {
+            Vector256<int> index2 = ((lanes << 1) + Vector256.Create(phase)) & Vector256.Create(7);
+            Vector256<float> upper2 = Vector256.GreaterThanOrEqual(lanes, Vector256.Create(4)).AsSingle();
+            return Vector256.ConditionalSelect(
+                upper2, Vector256.Shuffle(Vector256.Load(source + 8), index2), Vector256.Shuffle(Vector256.Load(source), index2));
+        }
+
+        Vector256<int> index = ((lanes << 2) + Vector256.Create(phase)) & Vector256.Create(7);
+        Vector256<int> owner = lanes >>> 1;
+        Vector256<float> low = Vector256.ConditionalSelect(
+            Vector256.Equals(owner, Vector256<int>.One).AsSingle(), Vector256.Shuffle(Vector256.Load(source + 8), index), Vector256.Shuffle(Vector256.Load(source), index));
+        Vector256<float> high = Vector256.ConditionalSelect(
+            Vector256.Equals(owner, Vector256.Create(3)).AsSingle(), Vector256.Shuffle(Vector256.Load(source + 24), index), Vector256.Shuffle(Vector256.Load(source + 16), index));
+        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(owner, Vector256.Create(2)).AsSingle(), high, low);
+    }
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreInterleaved(float* source, nint stride, int factor, float* destination)
+    {
+        // Output vector q, lane l is element (q * 8 + l) / factor of input vector l mod factor.
+        Vector256<int> lanes = Vector256<int>.Indices;
+        Vector256<int> which = lanes & Vector256.Create(factor - 1);
+        int shift = factor == 4 ? 2 : 1;
+        for (int q = 0; q < factor; q++)
+        {
+            Vector256<int> index = (lanes + Vector256.Create(q * 8)) >>> shift;
+            Vector256<float> result = Vector256.Shuffle(Vector256.Load(source), index);
+            for (int j = 1; j < factor; j++)
+            {
+                Vector256<float> part = Vector256.Shuffle(Vector256.Load(source + (j * stride)), index);
+                result = Vector256.ConditionalSelect(Vector256.Equals(which, Vector256.Create(j)).AsSingle(), part, result);
+            }
+
+            result.Store(destination + (q * 8));
+        }
+    }
 }
 
 /// <summary>The 512-bit implementation, written with the cross-platform API only (it also runs in software).</summary>
@@ -141,5 +198,50 @@ internal readonly unsafe struct ConvVectors512 : IConvVectors<Vector512<float>>
         }
 
         return sum;
+    }
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadStrided(float* source, int factor, int phase)
+    {
+        // Source vector q holds lanes [q * 16 / factor, (q + 1) * 16 / factor) of the result, at lanes (j * factor + phase) mod 16.
+        Vector512<int> lanes = Vector512<int>.Indices;
+        if (factor == 2)
+        {
+            Vector512<int> index2 = ((lanes << 1) + Vector512.Create(phase)) & Vector512.Create(15);
+            Vector512<float> upper2 = Vector512.GreaterThanOrEqual(lanes, Vector512.Create(8)).AsSingle();
+            return Vector512.ConditionalSelect(
+                upper2, Vector512.Shuffle(Vector512.Load(source + 16), index2), Vector512.Shuffle(Vector512.Load(source), index2));
+        }
+
+        Vector512<int> index = ((lanes << 2) + Vector512.Create(phase)) & Vector512.Create(15);
+        Vector512<int> owner = lanes >>> 2;
+        Vector512<float> low = Vector512.ConditionalSelect(
+            Vector512.Equals(owner, Vector512<int>.One).AsSingle(), Vector512.Shuffle(Vector512.Load(source + 16), index), Vector512.Shuffle(Vector512.Load(source), index));
+        Vector512<float> high = Vector512.ConditionalSelect(
+            Vector512.Equals(owner, Vector512.Create(3)).AsSingle(), Vector512.Shuffle(Vector512.Load(source + 48), index), Vector512.Shuffle(Vector512.Load(source + 32), index));
+        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(owner, Vector512.Create(2)).AsSingle(), high, low);
+    }
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreInterleaved(float* source, nint stride, int factor, float* destination)
+    {
+        // Output vector q, lane l is element (q * 16 + l) / factor of input vector l mod factor.
+        Vector512<int> lanes = Vector512<int>.Indices;
+        Vector512<int> which = lanes & Vector512.Create(factor - 1);
+        int shift = factor == 4 ? 2 : 1;
+        for (int q = 0; q < factor; q++)
+        {
+            Vector512<int> index = (lanes + Vector512.Create(q * 16)) >>> shift;
+            Vector512<float> result = Vector512.Shuffle(Vector512.Load(source), index);
+            for (int j = 1; j < factor; j++)
+            {
+                Vector512<float> part = Vector512.Shuffle(Vector512.Load(source + (j * stride)), index);
+                result = Vector512.ConditionalSelect(Vector512.Equals(which, Vector512.Create(j)).AsSingle(), part, result);
+            }
+
+            result.Store(destination + (q * 16));
+        }
     }
 }

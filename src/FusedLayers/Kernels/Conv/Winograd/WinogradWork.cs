@@ -33,6 +33,7 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
 
     private Conv2dGeometry geometry;
     private float* input;
+    private nint inputLength;
     private float* weights;
     private int positionStride;
     private float* bias;
@@ -78,6 +79,7 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
         int m = TTile.OutputTile, alpha = TTile.InputTile;
         geometry = g;
         this.input = input;
+        inputLength = (nint)batch * g.InputSampleLength;
         this.weights = weights;
         this.positionStride = positionStride;
         this.bias = bias;
@@ -128,11 +130,13 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
         int productRows = GemmDriver<TPath>.PadRows(blockRows);
         int cin = g.InChannels, cout = g.OutChannels;
 
-        float[] gatherArray = ArrayPool<float>.Shared.Rent(positions * tileBatch);
+        int gatherStride = tileBatch + TOps.Width;
+        float[] gatherArray = ArrayPool<float>.Shared.Rent(positions * gatherStride);
         float[] scratchArray = ArrayPool<float>.Shared.Rent(positions * TOps.Width);
         float[] transformedArray = ArrayPool<float>.Shared.Rent(positions * cin * tileBatch);
         float[] productArray = ArrayPool<float>.Shared.Rent(positions * productRows * tileBatch);
-        float[] tileArray = ArrayPool<float>.Shared.Rent(m * m * tileBatch);
+        float[] tileArray = ArrayPool<float>.Shared.Rent((m * m * tileBatch) + TOps.Width);
+        float[] rowArray = ArrayPool<float>.Shared.Rent(((tilesX + TOps.Width + 1) * m) + alpha);
         try
         {
             fixed (float* gather = gatherArray)
@@ -140,6 +144,7 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
             fixed (float* transformed = transformedArray)
             fixed (float* product = productArray)
             fixed (float* tiles = tileArray)
+            fixed (float* row = rowArray)
             {
                 for (int b = firstBatch; b < endBatch; b++)
                 {
@@ -148,10 +153,10 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
                     int padded = GemmDriver<TPath>.PadColumns(count);
                     for (int ci = 0; ci < cin; ci++)
                     {
-                        Gather(n, ci, first, count, tileBatch, gather);
+                        Gather<TOps, TVector>(n, ci, first, count, gatherStride, gather, row);
                         for (int t = 0; t < padded; t += TOps.Width)
                         {
-                            Transform2d<TOps, TVector>(gather + t, tileBatch, scratch, transformed + ((nint)ci * tileBatch) + t, (nint)cin * tileBatch, input: true);
+                            Transform2d<TOps, TVector>(gather + t, gatherStride, scratch, transformed + ((nint)ci * tileBatch) + t, (nint)cin * tileBatch, input: true);
                         }
                     }
 
@@ -168,7 +173,7 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
                             }
 
                             Finish<TOps, TVector>(tiles, m * m * tileBatch, co);
-                            Scatter(n, co, first, count, tileBatch, tiles);
+                            Scatter<TOps, TVector>(n, co, first, count, tileBatch, tiles, row);
                         }
                     }
                 }
@@ -188,6 +193,7 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
         }
         finally
         {
+            ArrayPool<float>.Shared.Return(rowArray);
             ArrayPool<float>.Shared.Return(tileArray);
             ArrayPool<float>.Shared.Return(productArray);
             ArrayPool<float>.Shared.Return(transformedArray);
@@ -235,50 +241,85 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
 
     /// <summary>
     /// <c>gather[(r * alpha + c) * stride + t] = x[n, ci, ty*m - p + r, tx*m - p + c]</c> (zero outside the input) for the
-    /// <paramref name="count"/> tiles from <paramref name="first"/>.
+    /// <paramref name="count"/> tiles from <paramref name="first"/>, one run of tiles of a tile row at a time: each input row
+    /// the run needs is copied once, zero-padded, into <paramref name="row"/>, then split into its <c>alpha</c> column
+    /// offsets with stride-<c>m</c> vector loads (a vector may run past the run into columns the next run overwrites, so
+    /// <paramref name="stride"/> has a vector of slack).
     /// </summary>
-    private void Gather(int n, int ci, int first, int count, int stride, float* gather)
+    private void Gather<TOps, TVector>(int n, int ci, int first, int count, int stride, float* gather, float* row)
+        where TOps : struct, IConvVectors<TVector>
+        where TVector : unmanaged
     {
         Conv2dGeometry g = geometry;
-        int alpha = TTile.InputTile, m = TTile.OutputTile, h = g.InHeight, wd = g.InWidth, p = g.Padding;
+        int alpha = TTile.InputTile, m = TTile.OutputTile, h = g.InHeight, wd = g.InWidth, p = g.Padding, w = TOps.Width;
         float* plane = input + ((((nint)n * g.InChannels) + ci) * h * wd);
-        for (int t = 0; t < count; t++)
+        float* end = input + inputLength;
+        int t = 0;
+        while (t < count)
         {
             int tile = first + t;
-            int ty = tile / tilesX, tx = tile - (ty * tilesX);
-            int iy0 = (ty * m) - p, ix0 = (tx * m) - p;
-            bool inside = ix0 >= 0 && ix0 + alpha <= wd;
-            float* d = gather + t;
+            int ty = tile / tilesX, tx0 = tile - (ty * tilesX);
+            int run = Math.Min(count - t, tilesX - tx0);
+            int iy0 = (ty * m) - p, xs = (tx0 * m) - p, length = ((run - 1) * m) + alpha;
+            int lo = Math.Max(0, -xs), hi = Math.Min(length, wd - xs);
+            bool inside = xs >= 0 && xs + length <= wd;
+            int reach = ((run + w - 1) / w * w * m) + m;
             for (int r = 0; r < alpha; r++)
             {
                 int iy = iy0 + r;
-                float* dst = d + ((nint)r * alpha * stride);
+                float* dst = gather + ((nint)r * alpha * stride) + t;
                 if ((uint)iy >= (uint)h)
                 {
                     for (int c = 0; c < alpha; c++)
                     {
-                        dst[c * stride] = 0f;
+                        new Span<float>(dst + ((nint)c * stride), run).Clear();
                     }
 
                     continue;
                 }
 
-                float* src = plane + ((nint)iy * wd) + ix0;
-                if (inside)
+                // An interior run reads the input row in place (its vectors may run on into the next row, inside the
+                // input: checked by `inside`); a run that reaches into the padding reads a zero-padded copy.
+                float* s0 = plane + ((nint)iy * wd) + xs;
+                if (!inside || s0 + reach > end)
                 {
-                    for (int c = 0; c < alpha; c++)
+                    for (int i = 0; i < lo; i++)
                     {
-                        dst[c * stride] = src[c];
+                        row[i] = 0f;
                     }
-                }
-                else
-                {
-                    for (int c = 0; c < alpha; c++)
+
+                    int i0 = lo;
+                    for (; i0 + w <= hi; i0 += w)
                     {
-                        dst[c * stride] = (uint)(ix0 + c) < (uint)wd ? src[c] : 0f;
+                        TOps.Store(TOps.Load(s0 + i0), row + i0);
+                    }
+
+                    for (; i0 < hi; i0++)
+                    {
+                        row[i0] = s0[i0];
+                    }
+
+                    for (int i = Math.Max(lo, hi); i < length; i++)
+                    {
+                        row[i] = 0f;
+                    }
+
+                    s0 = row;
+                }
+
+                for (int c = 0; c < alpha; c++)
+                {
+                    float* d = dst + ((nint)c * stride);
+                    float* s = s0 + (c / m * m);
+                    int phase = c % m;
+                    for (int j = 0; j < run; j += w)
+                    {
+                        TOps.Store(TOps.LoadStrided(s + (j * m), m, phase), d + j);
                     }
                 }
             }
+
+            t += run;
         }
     }
 
@@ -329,28 +370,39 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
         }
     }
 
-    /// <summary>Stores the output tiles of channel <paramref name="co"/> (element <c>(i, j)</c> of tile <c>t</c> at <c>tiles[(i * m + j) * stride + t]</c>), clipped to the plane.</summary>
-    private void Scatter(int n, int co, int first, int count, int stride, float* tiles)
+    /// <summary>
+    /// Stores the output tiles of channel <paramref name="co"/> (element <c>(i, j)</c> of tile <c>t</c> at
+    /// <c>tiles[(i * m + j) * stride + t]</c>), one run of tiles of a tile row at a time: each output row of the run is
+    /// interleaved into <paramref name="row"/> with vector permutes and copied out, clipped to the plane at the bottom and
+    /// right edges.
+    /// </summary>
+    private void Scatter<TOps, TVector>(int n, int co, int first, int count, int stride, float* tiles, float* row)
+        where TOps : struct, IConvVectors<TVector>
+        where TVector : unmanaged
     {
         Conv2dGeometry g = geometry;
-        int m = TTile.OutputTile, oh = g.OutHeight, ow = g.OutWidth;
+        int m = TTile.OutputTile, oh = g.OutHeight, ow = g.OutWidth, w = TOps.Width;
         float* plane = output + ((((nint)n * g.OutChannels) + co) * oh * ow);
-        for (int t = 0; t < count; t++)
+        int t = 0;
+        while (t < count)
         {
             int tile = first + t;
-            int ty = tile / tilesX, tx = tile - (ty * tilesX);
-            int oy0 = ty * m, ox0 = tx * m;
-            int rows = Math.Min(m, oh - oy0), columns = Math.Min(m, ow - ox0);
-            float* src = tiles + t;
+            int ty = tile / tilesX, tx0 = tile - (ty * tilesX);
+            int run = Math.Min(count - t, tilesX - tx0);
+            int oy0 = ty * m, ox0 = tx0 * m;
+            int rows = Math.Min(m, oh - oy0), columns = Math.Min(run * m, ow - ox0);
             for (int i = 0; i < rows; i++)
             {
-                float* dst = plane + ((nint)(oy0 + i) * ow) + ox0;
-                float* s = src + ((nint)i * m * stride);
-                for (int j = 0; j < columns; j++)
+                float* src = tiles + ((nint)i * m * stride) + t;
+                for (int k = 0; k < run; k += w)
                 {
-                    dst[j] = s[j * stride];
+                    TOps.StoreInterleaved(src + k, stride, m, row + (k * m));
                 }
+
+                new ReadOnlySpan<float>(row, columns).CopyTo(new Span<float>(plane + ((nint)(oy0 + i) * ow) + ox0, columns));
             }
+
+            t += run;
         }
     }
 }
