@@ -99,6 +99,22 @@ public class BlockBenchmarks
         return output;
     }
 
+    /// <summary>
+    /// Generated code, inference forward with every convolution forced to the direct algorithm (the other cases run
+    /// <see cref="ConvAlgorithm.Auto"/>, which picks Winograd F(4x4, 3x3) for block R's and the ResNet block's 64-channel
+    /// 3x3 layers): Auto against direct in the same run.
+    /// </summary>
+    [Benchmark]
+    [BenchmarkCategory("InferForwardDirect")]
+    public float[] FusedInferForwardDirect()
+    {
+        model.Eval();
+        model.Execution.ConvAlgorithm = ConvAlgorithm.Direct;
+        model.Forward(input, output);
+        model.Execution.ConvAlgorithm = ConvAlgorithm.Auto;
+        return output;
+    }
+
     /// <summary>The FMA peak at this thread count.</summary>
     [Benchmark(Description = "FMA peak")]
     [BenchmarkCategory("FmaPeak")]

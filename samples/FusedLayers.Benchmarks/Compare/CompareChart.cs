@@ -73,6 +73,7 @@ public static class CompareChart
         "TrainForward" => "train fwd",
         "TrainStep" => "train fwd+bwd",
         "InferForward" => "inference",
+        "InferForwardDirect" => "inference (direct)",
         _ => mode,
     };
 }

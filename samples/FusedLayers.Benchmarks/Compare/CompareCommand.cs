@@ -41,7 +41,7 @@ public static class CompareCommand
 {
     private const int Passes = 2;
 
-    private static readonly string[] Modes = ["TrainForward", "TrainStep", "InferForward"];
+    private static readonly string[] Modes = ["TrainForward", "TrainStep", "InferForward", "InferForwardDirect"];
 
     /// <summary>Runs the comparison; <c>--quick</c> for fewer iterations, <c>--out DIR</c> for the output folder.</summary>
     public static int Run(string[] args)
@@ -131,14 +131,17 @@ public static class CompareCommand
             {
                 foreach (int threads in BlockBenchmarks.ThreadCounts)
                 {
+                    // InferForwardDirect is FusedLayers' inference with the direct convolution forced, against the
+                    // same peer runs as InferForward (which runs ConvAlgorithm.Auto).
+                    string peerMode = mode == "InferForwardDirect" ? "InferForward" : mode;
                     double? fused = m.Time("FusedLayers", block, mode, threads);
-                    double? torch = m.Time("TorchSharp", block, mode, threads);
-                    double? ort = mode == "InferForward" ? m.Time("OnnxRuntime", block, mode, threads) : null;
+                    double? torch = m.Time("TorchSharp", block, peerMode, threads);
+                    double? ort = peerMode == "InferForward" ? m.Time("OnnxRuntime", block, peerMode, threads) : null;
                     double? best = new[] { torch, ort }.Where(t => t is not null).Min();
                     string? bestPeer = best is null ? null : best == torch ? "TorchSharp" : "ONNX Runtime";
                     double flops = BlockShapes.Flops(block, mode);
                     double? peak = m.PeakGflops(threads);
-                    bool inCache = cache is not null && Roofline.WorkingSet(block, mode) <= cache.Value / 2.0;
+                    bool inCache = cache is not null && Roofline.WorkingSet(block, peerMode) <= cache.Value / 2.0;
                     double? bandwidth = m.BandwidthGBps(inCache ? 8 : 128, threads);
                     rows.Add(new CompareRow(
                         block,
@@ -152,7 +155,7 @@ public static class CompareCommand
                         fused is > 0 ? flops / fused : null,
                         fused is > 0 && peak is > 0 ? 100 * flops / fused / peak : null,
                         peak is > 0 ? flops / peak / 1000 : null,
-                        bandwidth is > 0 ? Roofline.BytesMoved(block, mode) / bandwidth / 1000 : null,
+                        bandwidth is > 0 ? Roofline.BytesMoved(block, peerMode) / bandwidth / 1000 : null,
                         inCache ? "L3" : "DRAM"));
                 }
             }
@@ -179,6 +182,7 @@ public static class CompareCommand
             sb.AppendLine(CultureInfo.InvariantCulture, $"- ONNX Runtime's optimised graph, block {block}: {graph}");
         }
 
+        sb.AppendLine("- Modes: InferForward runs every convolution with ConvAlgorithm.Auto (Winograd where the shared rule picks it); InferForwardDirect is the same inference with ConvAlgorithm.Direct forced, in the same run, against the same peer figures. % of FMA peak counts direct-convolution FLOPs, so Winograd can exceed 100%.");
         sb.AppendLine("- Times (µs): per case, the smaller of the BenchmarkDotNet medians of two passes. Speed-up = best peer's time / FusedLayers' time (> 1: FusedLayers faster). % of FMA peak: conv/linear FLOPs (training step = 3x forward) per second over the FMA peak at the same thread count. Roofline: the larger of FLOPs / peak and estimated minimum bytes moved / copy bandwidth (Compare/Roofline.cs), and the share of that bound FusedLayers reaches.");
         sb.AppendLine();
         sb.AppendLine("| Block | Mode | Threads | FusedLayers µs | TorchSharp µs | ONNX Runtime µs | Speed-up vs best peer | % of FMA peak | Roofline |");
