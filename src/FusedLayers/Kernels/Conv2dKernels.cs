@@ -255,28 +255,22 @@ public static class Conv2dKernels
         ReadOnlySpan<float> bias, Span<float> output, Activation activation, Span<float> mean, Span<float> variance,
         ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
+        // Winograd returns false for a non-finite input (a tile transform would spread it): then direct runs.
         ConvAlgorithmKind kind = Choose(isa, algorithm, g);
         if (kind != ConvAlgorithmKind.Direct)
         {
             bool f4 = kind == ConvAlgorithmKind.Winograd4x4;
-            if (isa == KernelIsa.Avx512 && f4)
+            bool done = isa == KernelIsa.Avx512
+                ? f4
+                    ? WinogradConv<Avx512Path>.Forward<WinogradF4>(threads, g, batch, input, weight, bias, output, activation, mean, variance)
+                    : WinogradConv<Avx512Path>.Forward<WinogradF2>(threads, g, batch, input, weight, bias, output, activation, mean, variance)
+                : f4
+                    ? WinogradConv<Avx2Path>.Forward<WinogradF4>(threads, g, batch, input, weight, bias, output, activation, mean, variance)
+                    : WinogradConv<Avx2Path>.Forward<WinogradF2>(threads, g, batch, input, weight, bias, output, activation, mean, variance);
+            if (done)
             {
-                WinogradConv<Avx512Path>.Forward<WinogradF4>(threads, g, batch, input, weight, bias, output, activation, mean, variance);
+                return;
             }
-            else if (isa == KernelIsa.Avx512)
-            {
-                WinogradConv<Avx512Path>.Forward<WinogradF2>(threads, g, batch, input, weight, bias, output, activation, mean, variance);
-            }
-            else if (f4)
-            {
-                WinogradConv<Avx2Path>.Forward<WinogradF4>(threads, g, batch, input, weight, bias, output, activation, mean, variance);
-            }
-            else
-            {
-                WinogradConv<Avx2Path>.Forward<WinogradF2>(threads, g, batch, input, weight, bias, output, activation, mean, variance);
-            }
-
-            return;
         }
 
         switch (isa)

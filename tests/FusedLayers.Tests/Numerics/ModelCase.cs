@@ -28,6 +28,14 @@ public sealed record ModelCase(string Name, Func<int, IFusedModel> Create, Func<
             new ReferenceConv2d("Conv", 3, 64, 3, 1, 1),
             new ReferenceBatchNorm("Bn", 64),
             new ReferenceReLU("Relu")), 2),
+        new(nameof(WinogradBlockModel), s => new WinogradBlockModel(s), () => new ReferenceSequential(
+            "winograd",
+            new ReferenceConv2d("Conv1", 3, 32, 3, 1, 1),
+            new ReferenceBatchNorm("Bn1", 32),
+            new ReferenceReLU("Relu1"),
+            new ReferenceConv2d("Conv2", 32, 32, 3, 1, 1, bias: false),
+            new ReferenceBatchNorm("Bn2", 32),
+            new ReferenceReLU("Relu2")), 3),
         new(nameof(LinearBnReluModel), s => new LinearBnReluModel(s), () => new ReferenceSequential(
             "linear",
             new ReferenceLinear("Fc", 20, 16),

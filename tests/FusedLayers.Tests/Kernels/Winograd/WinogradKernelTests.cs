@@ -136,6 +136,37 @@ public sealed class WinogradKernelTests
     }
 
     [Theory]
+    [InlineData(ConvAlgorithm.Winograd2x2, float.NaN)]
+    [InlineData(ConvAlgorithm.Winograd4x4, float.NaN)]
+    [InlineData(ConvAlgorithm.Winograd4x4, float.PositiveInfinity)]
+    public void A_non_finite_input_gives_non_finite_outputs_exactly_where_direct_does(ConvAlgorithm algorithm, float bad)
+    {
+        KernelIsa isa = KernelContext.BestSupported;
+        if (isa == KernelIsa.Scalar)
+        {
+            return;
+        }
+
+        // A tile transform would spread the value over its whole tile (and turn inf - inf into NaN); the kernel must
+        // notice and run the direct algorithm instead, statistics included.
+        WinogradCase c = WinogradCase.Get(4);
+        float[] input = (float[])c.Input.Clone();
+        input[(c.Geometry.InputSampleLength) + (5 * c.Geometry.InWidth) + 7] = bad;
+        var direct = new float[c.Output.Length];
+        var winograd = new float[c.Output.Length];
+        var mean = new float[c.Geometry.OutChannels];
+        var variance = new float[c.Geometry.OutChannels];
+        Conv2dKernels.ForwardOn(isa, 2, c.Geometry, c.Batch, input, c.Weight, c.Bias, direct, Activation.Identity, default, default, ConvAlgorithm.Direct);
+        Conv2dKernels.ForwardOn(isa, 2, c.Geometry, c.Batch, input, c.Weight, c.Bias, winograd, Activation.Identity, mean, variance, algorithm);
+        for (int i = 0; i < direct.Length; i++)
+        {
+            Assert.True(float.IsFinite(direct[i]) == float.IsFinite(winograd[i]), $"element {i}: direct {direct[i]}, {algorithm} {winograd[i]}");
+        }
+
+        Assert.Equal(direct, winograd);
+    }
+
+    [Theory]
     [InlineData(ConvAlgorithm.Winograd2x2)]
     [InlineData(ConvAlgorithm.Winograd4x4)]
     public void Layers_Winograd_does_not_apply_to_run_direct(ConvAlgorithm algorithm)

@@ -14,18 +14,23 @@ namespace FusedLayers.Kernels.Conv.Winograd;
 internal static unsafe class WinogradConv<TPath>
     where TPath : struct, IGemmPath
 {
-    /// <summary>Forward pass of variant <typeparamref name="TTile"/> (arguments checked by <see cref="Conv2dKernels"/>).</summary>
-    public static void Forward<TTile>(
+    /// <summary>
+    /// Forward pass of variant <typeparamref name="TTile"/> (arguments checked by <see cref="Conv2dKernels"/>). Returns false,
+    /// with the output and statistics unspecified, when the input holds a NaN or an infinity: the caller then runs the
+    /// direct algorithm, whose non-finite values land exactly where the reference's do.
+    /// </summary>
+    public static bool Forward<TTile>(
         int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output, Activation activation, Span<float> mean, Span<float> variance)
         where TTile : struct, IWinogradTile
     {
-        WinogradWeights u = WinogradWeightCache.Get<TTile>(TPath.Rows, g.OutChannels, g.InChannels, weight.Slice(0, g.WeightLength));
+        WinogradWeights u = WinogradWeightCache.Acquire<TTile>(TPath.Rows, g.OutChannels, g.InChannels, weight.Slice(0, g.WeightLength));
         bool statistics = !mean.IsEmpty;
         int planes = batch * g.OutChannels;
         int tileBatch = WinogradWork<TPath, TTile>.TileBatch(g);
         int[] offsetArray = ArrayPool<int>.Shared.Rent(g.InChannels);
         double[] momentArray = ArrayPool<double>.Shared.Rent(statistics ? 2 * planes : 0);
+        bool finite;
         try
         {
             for (int ci = 0; ci < g.InChannels; ci++)
@@ -40,20 +45,23 @@ internal static unsafe class WinogradConv<TPath>
             fixed (int* offsets = offsetArray)
             fixed (double* moments = momentArray)
             {
-                WinogradWork<TPath, TTile>.Instance.Run(
+                finite = WinogradWork<TPath, TTile>.Instance.Run(
                     threads, g, batch, x, w, u.PositionStride, bias.IsEmpty ? null : b, y, offsets, activation,
                     statistics ? moments : null, statistics ? moments + planes : null);
             }
 
-            if (statistics)
+            if (finite && statistics)
             {
                 ConvEngine<TPath>.MergePlaneMoments(momentArray, g.OutChannels, batch, g.OutputPlaneLength, mean, variance);
             }
         }
         finally
         {
+            WinogradWeightCache.Release(u);
             ArrayPool<double>.Shared.Return(momentArray);
             ArrayPool<int>.Shared.Return(offsetArray);
         }
+
+        return finite;
     }
 }

@@ -10,54 +10,85 @@ namespace FusedLayers.Kernels.Conv.Winograd;
 /// passed are byte-identical to the copy it was made from. Any change to the weights (an optimizer step, a state
 /// dict load, new running statistics folded in) therefore misses and is transformed afresh. The comparison reads
 /// the weights once (<c>9 Cin Cout</c> floats), several times less than the transform writes
-/// (<c>alpha^2 Cin Cout</c>). A hit allocates nothing; a miss allocates the entry and evicts the least recently used
-/// entries beyond <see cref="MaxEntries"/> or <see cref="MaxFloats"/>.
+/// (<c>alpha^2 Cin Cout</c>).
 /// </summary>
+/// <remarks>
+/// A hit allocates nothing, and neither does a miss once an entry of the same variant and shape exists that no call
+/// is using: the least recently used such entry is refilled in place (a training loop changes its weights every
+/// step). Only a new shape, or more concurrent calls than entries, allocates; entries beyond <see cref="MaxEntries"/>
+/// are then evicted least recently used first (never one in use). Callers hold an entry between
+/// <see cref="Acquire{TTile}"/> and <see cref="Release"/>.
+/// </remarks>
 internal static class WinogradWeightCache
 {
-    /// <summary>Entries kept at most (a ResNet-50 has 16 distinct 3x3 convolutions).</summary>
+    /// <summary>Entries kept at most (ResNet-50 has 16 distinct 3x3 convolution shapes).</summary>
     public const int MaxEntries = 32;
-
-    /// <summary>Transformed floats kept at most (256 MiB).</summary>
-    public const long MaxFloats = 64L * 1024 * 1024;
 
     private static readonly object Gate = new();
     private static readonly List<WinogradWeights> Entries = new();
 
-    /// <summary>The transformed weights for <paramref name="weight"/>, from the cache or made now.</summary>
-    public static WinogradWeights Get<TTile>(int rows, int outChannels, int inChannels, ReadOnlySpan<float> weight)
+    /// <summary>Tests only: the number of entries.</summary>
+    internal static int Count
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return Entries.Count;
+            }
+        }
+    }
+
+    /// <summary>The transformed weights for <paramref name="weight"/>, from the cache or made now; pass it to <see cref="Release"/> when done.</summary>
+    public static WinogradWeights Acquire<TTile>(int rows, int outChannels, int inChannels, ReadOnlySpan<float> weight)
         where TTile : struct, IWinogradTile
     {
         int alpha = TTile.InputTile;
         lock (Gate)
         {
-            for (int i = 0; i < Entries.Count; i++)
+            int free = -1;
+            for (int i = Entries.Count - 1; i >= 0; i--)
             {
                 WinogradWeights entry = Entries[i];
                 if (entry.Matches(alpha, rows, outChannels, inChannels, weight))
                 {
-                    // Most recently used last.
-                    Entries.RemoveAt(i);
-                    Entries.Add(entry);
-                    return entry;
+                    return Use(i);
                 }
+
+                if (entry.Users == 0 && entry.InputTile == alpha && entry.Rows == rows && entry.OutChannels == outChannels && entry.InChannels == inChannels)
+                {
+                    free = i; // ends at the least recently used one
+                }
+            }
+
+            if (free >= 0)
+            {
+                Entries[free].Refill<TTile>(weight);
+                return Use(free);
             }
 
             WinogradWeights made = WinogradWeights.Create<TTile>(rows, outChannels, inChannels, weight);
             Entries.Add(made);
-            long total = 0;
-            foreach (WinogradWeights e in Entries)
+            for (int i = 0; i < Entries.Count && Entries.Count > MaxEntries; i++)
             {
-                total += e.Transformed.Length;
+                if (Entries[i].Users == 0 && Entries[i] != made)
+                {
+                    Entries.RemoveAt(i);
+                    i--;
+                }
             }
 
-            while (Entries.Count > 1 && (Entries.Count > MaxEntries || total > MaxFloats))
-            {
-                total -= Entries[0].Transformed.Length;
-                Entries.RemoveAt(0);
-            }
-
+            made.Users++;
             return made;
+        }
+    }
+
+    /// <summary>Ends a call's use of <paramref name="entry"/>.</summary>
+    public static void Release(WinogradWeights entry)
+    {
+        lock (Gate)
+        {
+            entry.Users--;
         }
     }
 
@@ -70,15 +101,13 @@ internal static class WinogradWeightCache
         }
     }
 
-    /// <summary>Tests only: the number of entries.</summary>
-    internal static int Count
+    /// <summary>Marks entry <paramref name="index"/> used and most recently used (moved to the end).</summary>
+    private static WinogradWeights Use(int index)
     {
-        get
-        {
-            lock (Gate)
-            {
-                return Entries.Count;
-            }
-        }
+        WinogradWeights entry = Entries[index];
+        Entries.RemoveAt(index);
+        Entries.Add(entry);
+        entry.Users++;
+        return entry;
     }
 }

@@ -39,6 +39,9 @@ internal sealed class WinogradWeights
     /// <summary>The packed transformed weights.</summary>
     public float[] Transformed { get; }
 
+    /// <summary>Calls using this entry right now (guarded by the cache's lock; an entry in use is never refilled or evicted).</summary>
+    public int Users { get; set; }
+
     /// <summary>Floats between the packed matrices of consecutive positions.</summary>
     public int PositionStride => RowBlocks(OutChannels, Rows) * InChannels * Rows;
 
@@ -47,17 +50,31 @@ internal sealed class WinogradWeights
         InputTile == inputTile && Rows == rows && OutChannels == outChannels && InChannels == inChannels
         && MemoryMarshal.AsBytes(Source.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(weight));
 
-    /// <summary>Transforms <paramref name="weight"/> (<c>[Cout, Cin, 3, 3]</c>) for variant <typeparamref name="TTile"/>, in float64, one rounding per value.</summary>
-    public static unsafe WinogradWeights Create<TTile>(int rows, int outChannels, int inChannels, ReadOnlySpan<float> weight)
+    /// <summary>A new entry for <paramref name="weight"/> (<c>[Cout, Cin, 3, 3]</c>) transformed for variant <typeparamref name="TTile"/>.</summary>
+    public static WinogradWeights Create<TTile>(int rows, int outChannels, int inChannels, ReadOnlySpan<float> weight)
         where TTile : struct, IWinogradTile
     {
         int alpha = TTile.InputTile;
-        int blocks = RowBlocks(outChannels, rows);
-        int stride = blocks * inChannels * rows;
-        var transformed = new float[alpha * alpha * stride];
+        int stride = RowBlocks(outChannels, rows) * inChannels * rows;
+        var entry = new WinogradWeights(alpha, rows, outChannels, inChannels, new float[weight.Length], new float[alpha * alpha * stride]);
+        entry.Refill<TTile>(weight);
+        return entry;
+    }
+
+    /// <summary>
+    /// Makes this entry hold <paramref name="weight"/> (same variant and shape) without allocating: copies it and
+    /// transforms it in float64, one rounding per value (the padding rows of the last panel stay zero).
+    /// </summary>
+    public unsafe void Refill<TTile>(ReadOnlySpan<float> weight)
+        where TTile : struct, IWinogradTile
+    {
+        int alpha = TTile.InputTile, rows = Rows, inChannels = InChannels;
+        int stride = PositionStride;
+        weight.CopyTo(Source);
+        float[] transformed = Transformed;
         double* column = stackalloc double[3 * 8];
         double* u = stackalloc double[8];
-        for (int co = 0; co < outChannels; co++)
+        for (int co = 0; co < OutChannels; co++)
         {
             int panel = (co / rows * inChannels * rows) + (co % rows);
             for (int ci = 0; ci < inChannels; ci++)
@@ -79,13 +96,11 @@ internal sealed class WinogradWeights
                     TTile.Filter(column[i * 3], column[(i * 3) + 1], column[(i * 3) + 2], u);
                     for (int j = 0; j < alpha; j++)
                     {
-                        transformed[((i * alpha) + j) * stride + panel + (ci * rows)] = (float)u[j];
+                        transformed[(((i * alpha) + j) * stride) + panel + (ci * rows)] = (float)u[j];
                     }
                 }
             }
         }
-
-        return new WinogradWeights(alpha, rows, outChannels, inChannels, weight.ToArray(), transformed);
     }
 
     private static int RowBlocks(int m, int rows) => (m + rows - 1) / rows;

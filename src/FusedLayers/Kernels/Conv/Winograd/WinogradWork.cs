@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Runtime.Intrinsics;
+using System.Threading;
 using FusedLayers.Kernels.Gemm;
 
 namespace FusedLayers.Kernels.Conv.Winograd;
@@ -47,6 +48,7 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
     private int batchesPerSample;
     private int chunks;
     private int blockRows;
+    private int nonFinite;
 
     /// <summary>The calling thread's instance.</summary>
     public static WinogradWork<TPath, TTile> Instance => cached ??= new WinogradWork<TPath, TTile>();
@@ -66,17 +68,20 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
     /// Runs the convolution. <paramref name="weights"/> is <see cref="WinogradWeights.Transformed"/>; <paramref name="offsets"/>
     /// holds <c>ci * TileBatch</c> for every input channel; <paramref name="planeMean"/> / <paramref name="planeM2"/> (or null)
     /// receive every output plane's mean and sum of squared deviations, taken per sample right after its planes are written.
+    /// Returns false when the input holds a NaN or an infinity: a tile transform spreads it to outputs outside its
+    /// 3 x 3 receptive field (and <c>inf - inf</c> makes NaNs), so the caller must redo the call with the direct algorithm.
     /// </summary>
-    public void Run(
+    public bool Run(
         int threads, in Conv2dGeometry g, int batch, float* input, float* weights, int positionStride, float* bias, float* output, int* offsets,
         Activation activation, double* planeMean, double* planeM2)
     {
         if (batch == 0)
         {
-            return;
+            return true;
         }
 
         int m = TTile.OutputTile, alpha = TTile.InputTile;
+        nonFinite = 0;
         geometry = g;
         this.input = input;
         inputLength = (nint)batch * g.InputSampleLength;
@@ -102,6 +107,7 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
         this.input = this.weights = this.bias = this.output = null;
         this.offsets = null;
         this.planeMean = this.planeM2 = null;
+        return Volatile.Read(ref nonFinite) == 0;
     }
 
     /// <inheritdoc />
@@ -137,6 +143,7 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
         float[] productArray = ArrayPool<float>.Shared.Rent(positions * productRows * tileBatch);
         float[] tileArray = ArrayPool<float>.Shared.Rent((m * m * tileBatch) + TOps.Width);
         float[] rowArray = ArrayPool<float>.Shared.Rent(((tilesX + TOps.Width + 1) * m) + alpha);
+        rowArray.AsSpan().Clear(); // its slack is read by vectors past a run: only input values and zeros may be there
         try
         {
             fixed (float* gather = gatherArray)
@@ -254,6 +261,7 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
         int alpha = TTile.InputTile, m = TTile.OutputTile, h = g.InHeight, wd = g.InWidth, p = g.Padding, w = TOps.Width;
         float* plane = input + ((((nint)n * g.InChannels) + ci) * h * wd);
         float* end = input + inputLength;
+        TVector check = TOps.Zero;
         int t = 0;
         while (t < count)
         {
@@ -314,12 +322,20 @@ internal sealed unsafe class WinogradWork<TPath, TTile> : ParallelWork
                     int phase = c % m;
                     for (int j = 0; j < run; j += w)
                     {
-                        TOps.Store(TOps.LoadStrided(s + (j * m), m, phase), d + j);
+                        TVector v = TOps.LoadStrided(s + (j * m), m, phase);
+                        check = TOps.MultiplyAdd(v, TOps.Zero, check); // NaN from here on if v holds a NaN or an infinity
+                        TOps.Store(v, d + j);
                     }
                 }
             }
 
             t += run;
+        }
+
+        if (double.IsNaN(TOps.SumLanes(check)))
+        {
+            // Lanes past a run hold other input values (or zeros), so this only fires for a non-finite input.
+            Volatile.Write(ref nonFinite, 1);
         }
     }
 
