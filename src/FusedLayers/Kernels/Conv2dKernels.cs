@@ -31,6 +31,12 @@ namespace FusedLayers.Kernels;
 /// (<c>groups = Cin</c>) is not a GEMM at all (its depth would be <c>k * k</c>): direct kernels correlate each
 /// input plane, copied once into a padded buffer split into <c>s</c> column phases, vectorised along output
 /// columns (see <see cref="DepthwiseConv{TPath}"/>).</para>
+/// <para><b>Winograd.</b> A 3x3, stride-1, dilation-1, ungrouped convolution on a vector path may run as Winograd
+/// F(4x4, 3x3) or F(2x2, 3x3) instead (<see cref="Conv.Winograd.WinogradConv{TPath}"/>): <see cref="KernelContext.ConvAlgorithm"/>
+/// (from <see cref="ExecutionOptions.ConvAlgorithm"/>) is resolved per call by the shared <c>ConvAlgorithmRule</c>, so
+/// generated code calls the same entry points. The forward pass and the input gradient (a forward convolution of the
+/// output gradient with the rotated kernel) use it; the weight gradient stays a GEMM. A NaN or infinity in the
+/// convolved tensor makes the call run direct, so non-finite values land where the reference puts them.</para>
 /// <para>Work is split over (sample x channel group) tiles on <see cref="KernelThreadPool"/>, and each tile
 /// walks its sample in bands of output rows whose buffers stay in L2 when threads share L3. Every reduction
 /// that crosses tiles or bands is combined in a fixed order (BatchNorm moments per band, merged per plane in
@@ -123,7 +129,7 @@ public static class Conv2dKernels
         CheckLength(gradOutput, (long)batch * g.OutputSampleLength, nameof(gradOutput));
         CheckLength(weight, g.WeightLength, nameof(weight));
         CheckLength(gradInput, (long)batch * g.InputSampleLength, nameof(gradInput));
-        BackwardInputOn(Resolve(context.Isa), context.Threads, g, batch, gradOutput, weight, gradInput);
+        BackwardInputOn(Resolve(context.Isa), context.Threads, g, batch, gradOutput, weight, gradInput, context.ConvAlgorithm);
     }
 
     /// <summary>
@@ -289,8 +295,28 @@ public static class Conv2dKernels
 
     /// <summary>Input gradient on an explicit path (not capped to the CPU).</summary>
     internal static void BackwardInputOn(
-        KernelIsa isa, int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> weight, Span<float> gradInput)
+        KernelIsa isa, int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> weight, Span<float> gradInput,
+        ConvAlgorithm algorithm = ConvAlgorithm.Auto)
     {
+        // The input gradient of a Winograd-eligible layer is a Winograd-eligible forward convolution (rotated kernel,
+        // channels swapped): the rule decides on that convolution's shape. Non-finite gradients fall back to direct.
+        if (WinogradBackward.Geometry(g) is { } transposed && Choose(isa, algorithm, g) != ConvAlgorithmKind.Direct)
+        {
+            ConvAlgorithmKind kind = Choose(isa, algorithm, transposed);
+            bool f4 = kind == ConvAlgorithmKind.Winograd4x4;
+            bool done = kind != ConvAlgorithmKind.Direct && (isa == KernelIsa.Avx512
+                ? f4
+                    ? WinogradBackward.Run<Avx512Path, WinogradF4>(threads, g, transposed, batch, gradOutput, weight, gradInput)
+                    : WinogradBackward.Run<Avx512Path, WinogradF2>(threads, g, transposed, batch, gradOutput, weight, gradInput)
+                : f4
+                    ? WinogradBackward.Run<Avx2Path, WinogradF4>(threads, g, transposed, batch, gradOutput, weight, gradInput)
+                    : WinogradBackward.Run<Avx2Path, WinogradF2>(threads, g, transposed, batch, gradOutput, weight, gradInput));
+            if (done)
+            {
+                return;
+            }
+        }
+
         switch (isa)
         {
             case KernelIsa.Avx512:

@@ -31,7 +31,10 @@ public sealed class WinogradCase
         var layer = new ReferenceConv2d("conv", geometry.InChannels, geometry.OutChannels, 3, 1, geometry.Padding, bias);
         layer.Weight.CopyFrom(Weight);
         layer.Bias?.CopyFrom(Bias);
-        Output = layer.Forward(ReferenceTensor.FromFloats(Input, batch, geometry.InChannels, geometry.InHeight, geometry.InWidth)).Data;
+        ReferenceTensor y = layer.Forward(ReferenceTensor.FromFloats(Input, batch, geometry.InChannels, geometry.InHeight, geometry.InWidth));
+        Output = y.Data;
+        GradOutput = RandomData.Uniform(random, Output.Length);
+        GradInput = layer.Backward(ReferenceTensor.FromFloats(GradOutput, y.Shape)).Data;
         ReluOutput = new double[Output.Length];
         for (int i = 0; i < Output.Length; i++)
         {
@@ -60,6 +63,12 @@ public sealed class WinogradCase
 
     /// <summary>Bias, or empty.</summary>
     public float[] Bias { get; }
+
+    /// <summary>Output gradient.</summary>
+    public float[] GradOutput { get; }
+
+    /// <summary>Reference input gradient for <see cref="GradOutput"/>.</summary>
+    public double[] GradInput { get; }
 
     /// <summary>Reference output.</summary>
     public double[] Output { get; }

@@ -68,6 +68,22 @@ public sealed class WinogradKernelTests
     }
 
     [Theory]
+    [MemberData(nameof(Grid))]
+    public void Backward_input_matches_the_reference(KernelIsa isa, int threads, ConvAlgorithm algorithm, int index)
+    {
+        WinogradCase c = WinogradCase.Get(index);
+        if (!KernelPaths.CanForce(isa))
+        {
+            return;
+        }
+
+        var gradInput = new float[c.Input.Length];
+        gradInput.AsSpan().Fill(float.NaN); // overwritten, not accumulated
+        Conv2dKernels.BackwardInputOn(isa, threads, c.Geometry, c.Batch, c.GradOutput, c.Weight, gradInput, algorithm);
+        Compare.Close($"{isa} x{threads} {algorithm} {c}: grad input", c.GradInput, gradInput);
+    }
+
+    [Theory]
     [InlineData(ConvAlgorithm.Winograd2x2)]
     [InlineData(ConvAlgorithm.Winograd4x4)]
     public void A_smooth_activation_epilogue_matches_the_direct_path(ConvAlgorithm algorithm)
