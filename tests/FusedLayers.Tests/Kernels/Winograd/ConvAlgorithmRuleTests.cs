@@ -63,7 +63,13 @@ public sealed class ConvAlgorithmRuleTests
         options.ConvAlgorithm = ConvAlgorithm.Winograd2x2;
         Assert.Equal(ConvAlgorithm.Winograd2x2, options.Context.ConvAlgorithm);
         Assert.Throws<ArgumentOutOfRangeException>(() => options.ConvAlgorithm = (ConvAlgorithm)42);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.ConvAlgorithm = (ConvAlgorithm)(-1));
         Assert.Equal(ConvAlgorithm.Winograd2x2, options.ConvAlgorithm);
+        AllocationAssert.SteadyStateAllocatesNothing(() =>
+        {
+            options.ConvAlgorithm = ConvAlgorithm.Direct;
+            options.ConvAlgorithm = ConvAlgorithm.Auto;
+        });
     }
 
     [Theory]
