@@ -43,7 +43,7 @@ internal static partial class ModelEmitter
 
             if (kernel.Anchor is not null)
             {
-                w.Line("//     algorithm          " + Algorithm(kernel.Anchor));
+                w.Line("//     algorithm          " + Algorithm(kernel));
             }
 
             foreach (string line in KernelSteps(kernel))
@@ -128,8 +128,36 @@ internal static partial class ModelEmitter
 
     private static string Py(bool value) => value ? "True" : "False";
 
-    /// <summary>Which convolution/linear algorithm runs for this shape, and why.</summary>
-    private static string Algorithm(LayerSpec anchor)
+    /// <summary>
+    /// Which convolution/linear algorithm runs for this kernel's anchor, and why: Winograd where the shared
+    /// <see cref="FusedLayers.ConvAlgorithmRule"/> (linked into the runtime, which applies it per call) picks it under
+    /// <c>ConvAlgorithm.Auto</c>, otherwise the direct lowering.
+    /// </summary>
+    private static string Algorithm(KernelPlan kernel)
+    {
+        LayerSpec anchor = kernel.Anchor!;
+        if (anchor.Kind == LayerKind.Conv2d && kernel.NormShape.Count == 3)
+        {
+            int outHeight = kernel.NormShape[1], outWidth = kernel.NormShape[2];
+            FusedLayers.ConvAlgorithmKind kind = FusedLayers.ConvAlgorithmRule.Choose(
+                0, anchor.InChannels, anchor.OutChannels, outHeight, outWidth, anchor.KernelSize, anchor.Stride, anchor.Dilation, anchor.Groups, vectorPath: true);
+            if (kind != FusedLayers.ConvAlgorithmKind.Direct)
+            {
+                string how = FusedLayers.ConvAlgorithmRule.Describe(
+                    0, anchor.InChannels, anchor.OutChannels, outHeight, outWidth, anchor.KernelSize, anchor.Stride, anchor.Dilation, anchor.Groups, vectorPath: true);
+                return how + " on the AVX-512 and AVX2 paths (3x3, stride 1, " +
+                       $"{Shapes.Inv(FusedLayers.ConvAlgorithmRule.MinChannels)}..{Shapes.Inv(FusedLayers.ConvAlgorithmRule.MaxChannels)} channels, output at least " +
+                       $"{Shapes.Inv(FusedLayers.ConvAlgorithmRule.MinOutputSide)}x{Shapes.Inv(FusedLayers.ConvAlgorithmRule.MinOutputSide)}), for the forward pass and the input gradient" +
+                       (anchor.Padding <= 2 ? "" : " (forward only: padding above 2)") +
+                       "; implicit GEMM on the scalar path and for the weight gradient; model.Execution.ConvAlgorithm overrides";
+            }
+        }
+
+        return DirectAlgorithm(anchor);
+    }
+
+    /// <summary>The direct lowering of a convolution or linear layer, and why.</summary>
+    private static string DirectAlgorithm(LayerSpec anchor)
     {
         if (anchor.Kind == LayerKind.Linear)
         {
