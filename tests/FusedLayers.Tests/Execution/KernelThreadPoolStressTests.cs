@@ -19,6 +19,13 @@ public sealed class KernelThreadPoolStressTests
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(15);
 
     /// <summary>
+    /// Items a worker (not the calling thread) must have run for the test to have exercised the protocol at all. An
+    /// absolute count, not a share of the regions: on a loaded machine the caller often drains a small region before a
+    /// worker wakes (4,487 of 600,000 regions had a worker item in one such run), and that is the pool working as meant.
+    /// </summary>
+    private const int MinWorkerItems = 1_000;
+
+    /// <summary>
     /// Phases of 50,000 regions alternate between an otherwise idle machine (where regions follow each
     /// other fastest) and one where busy threads compete for every core (where workers are preempted at
     /// random points). The pool before the per-worker slots failed this in 4 of 6 runs, within 300,000
@@ -30,7 +37,7 @@ public sealed class KernelThreadPoolStressTests
         var finished = new RecordingWork.Clock();
         var watch = Stopwatch.StartNew();
         int region = 0;
-        for (int phase = 0; phase < Phases && watch.Elapsed < Budget; phase++)
+        for (int phase = 0; (phase < Phases || finished.ItemsOnOtherThreads < MinWorkerItems) && watch.Elapsed < Budget; phase++)
         {
             using var competition = new BusyThreads(phase % 2 == 0 ? 0 : 2 * Environment.ProcessorCount);
             var phaseWork = new List<RecordingWork>(RegionsPerPhase);
@@ -55,7 +62,7 @@ public sealed class KernelThreadPoolStressTests
         }
 
         Assert.True(region >= 50_000, $"only {region} regions ran within {Budget}");
-        Assert.True(finished.ItemsOnOtherThreads > region / 100, $"only {finished.ItemsOnOtherThreads} items of {region} regions ran on a worker");
+        Assert.True(finished.ItemsOnOtherThreads >= MinWorkerItems, $"only {finished.ItemsOnOtherThreads} items of {region} regions ran on a worker");
         Console.WriteLine($"STRESS {region} regions, {finished.ItemsOnOtherThreads} items on workers, {watch.Elapsed}");
     }
 
