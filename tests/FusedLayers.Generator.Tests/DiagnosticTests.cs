@@ -1155,6 +1155,35 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void FL0121_winograd_forced_on_a_layer_it_cannot_compute_warns_and_the_model_is_still_generated()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 8, 8, 8 })]
+            public partial class Net
+            {
+                [Conv2d(8, 8, 5, Padding = 2, [|Algorithm = ConvAlgorithm.Winograd4x4|])] public partial Conv2dLayer Conv { get; }
+                [Conv2d(8, 8, 3, Padding = 1, Algorithm = ConvAlgorithm.Winograd2x2)] public partial Conv2dLayer Fine { get; }
+            }
+            """,
+            ("FL0121", 0));
+
+        Assert.Equal(
+            "Conv2d 'Conv': Algorithm = ConvAlgorithm.Winograd4x4 needs a 3x3 kernel, stride 1, dilation 1 and groups 1 " +
+            "(this layer has kernel_size=5, stride=1, dilation=1, groups=1); it runs direct",
+            Message(run, "FL0121"));
+        Assert.Equal(DiagnosticSeverity.Warning, Assert.Single(run.GeneratorDiagnostics).Severity);
+
+        // A warning, not an error: the whole model is generated, and the layer that can run Winograd asks for it.
+        Assert.Contains("IFusedModel", run.SingleSource.Text, StringComparison.Ordinal);
+        Assert.Contains("context.ForLayer(global::FusedLayers.ConvAlgorithm.Winograd2x2)", run.SingleSource.Text, StringComparison.Ordinal);
+        Assert.Contains("Winograd F(2x2,3x3), expected error <= 2e-6 of max |output| on the AVX-512 and AVX2 paths (Algorithm set on the layer)", run.SingleSource.Text, StringComparison.Ordinal);
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
     public void FL0203_dilated_kernel_larger_than_the_padded_input()
     {
         GeneratorRunOutput run = Check(
@@ -1819,7 +1848,7 @@ public sealed class DiagnosticTests
             [
                 "FL0001", "FL0002", "FL0003", "FL0004", "FL0005", "FL0006", "FL0007", "FL0008", "FL0009", "FL0010",
                 "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108", "FL0109", "FL0110",
-                "FL0111", "FL0112", "FL0113", "FL0114", "FL0120",
+                "FL0111", "FL0112", "FL0113", "FL0114", "FL0120", "FL0121",
                 "FL0201", "FL0202", "FL0203", "FL0204", "FL0205", "FL0206", "FL0207", "FL0301",
             ],
             ids);

@@ -119,6 +119,15 @@ internal static class DiagnosticDescriptors
         "FL0120", Arguments, "Groups must divide the channel counts",
         "Conv2d '{0}': groups = {1} must divide in_channels = {2} and out_channels = {3}");
 
+    /// <summary>FL0121: Conv2d '{0}': Algorithm = {1} needs {2}; the layer runs direct.</summary>
+    public static readonly DiagnosticDescriptor WinogradDoesNotApply = new(
+        "FL0121",
+        "Winograd requested for a convolution it cannot compute",
+        "Conv2d '{0}': Algorithm = {1} needs a 3x3 kernel, stride 1, dilation 1 and groups 1 (this layer has {2}); it runs direct",
+        Arguments,
+        DiagnosticSeverity.Warning,
+        isEnabledByDefault: true);
+
     /// <summary>FL0111: GroupNorm '{0}': num_channels ({1}) must be divisible by num_groups ({2}).</summary>
     public static readonly DiagnosticDescriptor GroupsDoNotDivideChannels = Error(
         "FL0111", Arguments, "Channels not divisible by groups",
@@ -195,6 +204,7 @@ internal static class DiagnosticDescriptors
         InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, GroupsDoNotDivide, InvalidActivationArgument, InvalidPoolingArgument,
         GroupsDoNotDivideChannels, InvalidNormalizationArgument, NormalizedShapeMismatch, InstanceNormSingleElement, ChannelMismatch, BadSkipSource, SkipShapeMismatch,
         RankMismatch, KernelTooLarge, ActivationTooLarge, LayerNotFused, ReservedMemberName, LayersWithoutModel, WeightsTooLarge,
+        WinogradDoesNotApply,
     ];
 
     public static DiagnosticDescriptor ById(string id)

@@ -36,6 +36,7 @@ internal static class AttributeArguments
                 Dilation = Int(values, "Dilation", 1),
                 Groups = Int(values, "Groups", 1),
                 Bias = Bool(values, "Bias", true),
+                Algorithm = Int(values, "Algorithm", 0),
             },
             LayerKind.Linear => layer with
             {

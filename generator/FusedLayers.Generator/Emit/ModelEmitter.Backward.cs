@@ -219,7 +219,7 @@ internal static partial class ModelEmitter
         string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.GradTarget" : "default";
         w.Line($"// {anchor.Name}: {(anchor.Bias ? "weight and bias gradients" : "weight gradient (no bias)")}, then the gradient of its input.");
         w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.GradTarget, {biasGrad});");
-        WriteGuarded(w, i == 0, $"{anchorKernels}.BackwardInput(in context, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
+        WriteGuarded(w, i == 0, $"{anchorKernels}.BackwardInput({AnchorContext(anchor)}, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
     }
 
     /// <summary>
@@ -277,7 +277,7 @@ internal static partial class ModelEmitter
             string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.GradTarget" : "default";
             w.Line($"// {anchor.Name}: {(anchor.Bias ? "weight and bias gradients" : "weight gradient (no bias)")}, then the gradient of its input.");
             w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.GradTarget, {biasGrad});");
-            WriteGuarded(w, i == 0, $"{anchorKernels}.BackwardInput(in context, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
+            WriteGuarded(w, i == 0, $"{anchorKernels}.BackwardInput({AnchorContext(anchor)}, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
         }
 
         if (k.HasProjection)

@@ -279,19 +279,19 @@ internal static partial class ModelEmitter
             if (norm is null && smooth && training)
             {
                 w.Line($"// Pass 1: {anchor.Name}; its output is the pre-activation that {k.ActivationName}'s backward needs, so it is kept.");
-                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, default, default);");
+                w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, default, default);");
                 w.Line($"// Pass 2: {kernel.Activation!.Name} ({k.ActivationName}).");
                 w.Line($"{Kernels}ActivationKernels.Forward(in context, {activation}, batch, {c}, {s}, {scope.Get(k.Z, k.NormLength)}, default, default, {y});");
             }
             else if (norm is null)
             {
                 w.Line($"// {anchor.Name}{(kernel.Activation is null ? "" : $" with the {k.ActivationName} epilogue")}, one pass.");
-                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {y}, {epilogue}, default, default);");
+                w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {weight}, {bias}, {y}, {epilogue}, default, default);");
             }
             else if (batchStatistics)
             {
                 w.Line($"// Pass 1: {anchor.Name}, with {norm.Name}'s per-channel batch statistics taken in the epilogue.");
-                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, {k.Mean}, {k.Var});");
+                w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, {k.Mean}, {k.Var});");
                 WriteFreeze(w, k, training);
                 w.Line(BatchScaleShift(k, norm, gamma, beta, eps));
                 w.Line($"// Pass 2: {norm.Name} apply{withActivation}.");
@@ -300,7 +300,7 @@ internal static partial class ModelEmitter
             else if (kernel.Pool is not null)
             {
                 w.Line($"// {anchor.Name}, then {norm.Name} from the running statistics as the prologue of {kernel.Pool.Name} (not folded: the pool pass reads the planes anyway).");
-                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, default, default);");
+                w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, default, default);");
                 w.Line(RunningScaleShift(k, norm, gamma, beta, eps));
                 WriteApply(w, k, scope.Get(k.Z, k.NormLength), y, relu, activation);
             }
@@ -310,7 +310,7 @@ internal static partial class ModelEmitter
                 w.Line("// changes to weights or statistics are always seen), then one pass" + (kernel.Activation is null ? "." : $" with the {k.ActivationName} epilogue."));
                 w.Line(RunningScaleShift(k, norm, gamma, beta, eps));
                 w.Line($"{Kernels}BatchNormKernels.FoldIntoWeights(in context, {weight}, {bias}, {k.Scale}, {k.Shift}, {k.FoldedWeight}, {k.FoldedBias});");
-                w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {k.FoldedWeight}, {k.FoldedBias}, {y}, {epilogue}, default, default);");
+                w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {k.FoldedWeight}, {k.FoldedBias}, {y}, {epilogue}, default, default);");
             }
         }
         else if (norm is not null)
@@ -371,7 +371,7 @@ internal static partial class ModelEmitter
             bool stats = norm is not null && batchStatistics;
             main = scope.Get(k.Z, k.NormLength);
             w.Line($"// {anchor.Name}{(stats ? $", with {norm!.Name}'s batch statistics in the epilogue" : "")}.");
-            w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {Field(anchor)}.Weight.Data, {bias}, {main}, false, {(stats ? k.Mean : "default")}, {(stats ? k.Var : "default")});");
+            w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {Field(anchor)}.Weight.Data, {bias}, {main}, false, {(stats ? k.Mean : "default")}, {(stats ? k.Var : "default")});");
         }
 
         if (norm is not null)

@@ -140,20 +140,22 @@ internal static partial class ModelEmitter
         {
             int outHeight = kernel.NormShape[1], outWidth = kernel.NormShape[2];
             FusedLayers.ConvAlgorithmKind kind = FusedLayers.ConvAlgorithmRule.Choose(
-                0, anchor.InChannels, anchor.OutChannels, outHeight, outWidth, anchor.KernelSize, anchor.Stride, anchor.Dilation, anchor.Groups, vectorPath: true);
+                anchor.Algorithm, anchor.InChannels, anchor.OutChannels, outHeight, outWidth, anchor.KernelSize, anchor.Stride, anchor.Dilation, anchor.Groups, vectorPath: true);
             if (kind != FusedLayers.ConvAlgorithmKind.Direct)
             {
                 string how = FusedLayers.ConvAlgorithmRule.Describe(
-                    0, anchor.InChannels, anchor.OutChannels, outHeight, outWidth, anchor.KernelSize, anchor.Stride, anchor.Dilation, anchor.Groups, vectorPath: true);
-                return how + " on the AVX-512 and AVX2 paths (3x3, stride 1, " +
-                       $"{Shapes.Inv(FusedLayers.ConvAlgorithmRule.MinChannels)}..{Shapes.Inv(FusedLayers.ConvAlgorithmRule.MaxChannels)} channels, output at least " +
-                       $"{Shapes.Inv(FusedLayers.ConvAlgorithmRule.MinOutputSide)}x{Shapes.Inv(FusedLayers.ConvAlgorithmRule.MinOutputSide)}), for the forward pass and the input gradient" +
+                    anchor.Algorithm, anchor.InChannels, anchor.OutChannels, outHeight, outWidth, anchor.KernelSize, anchor.Stride, anchor.Dilation, anchor.Groups, vectorPath: true);
+                string why = anchor.Algorithm != 0
+                    ? "(Algorithm set on the layer)"
+                    : $"(3x3, stride 1, {Shapes.Inv(FusedLayers.ConvAlgorithmRule.MinChannels)}..{Shapes.Inv(FusedLayers.ConvAlgorithmRule.MaxChannels)} channels, output at least " +
+                      $"{Shapes.Inv(FusedLayers.ConvAlgorithmRule.MinOutputSide)}x{Shapes.Inv(FusedLayers.ConvAlgorithmRule.MinOutputSide)})";
+                return how + " on the AVX-512 and AVX2 paths " + why + ", for the forward pass and the input gradient" +
                        (anchor.Padding <= 2 ? "" : " (forward only: padding above 2)") +
                        "; implicit GEMM on the scalar path and for the weight gradient; model.Execution.ConvAlgorithm overrides";
             }
         }
 
-        return DirectAlgorithm(anchor);
+        return DirectAlgorithm(anchor) + (anchor.Kind == LayerKind.Conv2d && anchor.Algorithm == 1 ? " (Algorithm = Direct set on the layer)" : "");
     }
 
     /// <summary>The direct lowering of a convolution or linear layer, and why.</summary>

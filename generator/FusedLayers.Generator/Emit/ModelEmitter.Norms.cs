@@ -113,7 +113,7 @@ internal static partial class ModelEmitter
             string bias = anchor.Bias ? $"{Field(anchor)}.Bias!.Data" : "default";
             normInput = scope.Get(k.Z, k.NormLength);
             w.Line($"// Pass {Shapes.Inv(pass++)}: {anchor.Name}; its output is {norm.Name}'s input{(training ? ", kept for backward" : "")}.");
-            w.Line($"{anchorKernels}.Forward(in context, in {k.Geometry}, batch, {x}, {Field(anchor)}.Weight.Data, {bias}, {normInput}, false, default, default);");
+            w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {Field(anchor)}.Weight.Data, {bias}, {normInput}, false, default, default);");
         }
 
         bool keepPre = training && kernel.HasSmoothActivation;
@@ -177,7 +177,7 @@ internal static partial class ModelEmitter
         string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.GradTarget" : "default";
         w.Line($"// {anchor.Name}: {(anchor.Bias ? "weight and bias gradients" : "weight gradient (no bias)")}, then the gradient of its input.");
         w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.GradTarget, {biasGrad});");
-        WriteGuarded(w, index == 0, $"{anchorKernels}.BackwardInput(in context, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
+        WriteGuarded(w, index == 0, $"{anchorKernels}.BackwardInput({AnchorContext(anchor)}, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
     }
 
     /// <summary>The finiteness check before a running-statistics update, per normalisation kind.</summary>

@@ -150,7 +150,8 @@ internal static partial class ModelEmitter
         var scope = new SliceScope();
         var inner = new CodeWriter(w.Indentation);
         body(inner, scope);
-        if (inner.ToString().Contains("in context"))
+        string text = inner.ToString();
+        if (text.Contains("in context") || text.Contains("context.ForLayer("))
         {
             w.Line("global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;");
         }
@@ -161,6 +162,15 @@ internal static partial class ModelEmitter
 
     /// <summary>The private field behind a layer property: <c>_flLayer</c> + its name, a prefix no other generated member starts with.</summary>
     private static string Field(LayerSpec layer) => Identifiers.LayerField(layer.Name);
+
+    /// <summary>
+    /// The context argument of an anchor's forward and input-gradient calls: the model's, or for a convolution with its
+    /// own <c>Algorithm</c> the model's context with that request (which a model-wide non-Auto choice overrides).
+    /// </summary>
+    private static string AnchorContext(LayerSpec anchor) =>
+        anchor.Kind == LayerKind.Conv2d && anchor.Algorithm is >= 1 and <= 3
+            ? $"context.ForLayer(global::FusedLayers.ConvAlgorithm.{(anchor.Algorithm == 1 ? "Direct" : anchor.Algorithm == 2 ? "Winograd2x2" : "Winograd4x4")})"
+            : "in context";
 
     /// <summary>A double as C# and Python both read it: round-trip digits, lower-case exponent (<c>1e-05</c>).</summary>
     private static string Number(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Replace("E", "e");

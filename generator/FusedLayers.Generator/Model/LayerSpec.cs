@@ -54,6 +54,9 @@ internal sealed record LayerSpec
 
     public int Groups { get; init; } = 1;
 
+    /// <summary>Conv2d's <c>Algorithm</c> request: 0 auto, 1 direct, 2 Winograd F(2x2,3x3), 3 F(4x4,3x3) (the runtime's <c>ConvAlgorithm</c>).</summary>
+    public int Algorithm { get; init; }
+
     // BatchNorm
     public int NumFeatures { get; init; }
 

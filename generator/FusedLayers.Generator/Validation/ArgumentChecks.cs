@@ -41,6 +41,14 @@ internal static class ArgumentChecks
                         DiagnosticDescriptors.GroupsDoNotDivide, layer.LocationOf("Groups"), layer.Name, layer.Groups, layer.InChannels, layer.OutChannels));
                 }
 
+                if (layer.Algorithm is 2 or 3 && !FusedLayers.ConvAlgorithmRule.WinogradApplies(layer.KernelSize, layer.Stride, layer.Dilation, layer.Groups))
+                {
+                    string has = $"kernel_size={layer.KernelSize}, stride={layer.Stride}, dilation={layer.Dilation}, groups={layer.Groups}";
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.WinogradDoesNotApply, layer.LocationOf("Algorithm"), layer.Name,
+                        layer.Algorithm == 2 ? "ConvAlgorithm.Winograd2x2" : "ConvAlgorithm.Winograd4x4", has));
+                }
+
                 break;
             case LayerKind.Linear:
                 Positive(layer, "InFeatures", "in_features", layer.InChannels, diagnostics);

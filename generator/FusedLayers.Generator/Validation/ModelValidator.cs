@@ -31,9 +31,9 @@ internal static class ModelValidator
         var badArguments = new HashSet<string>();
         foreach (LayerSpec layer in spec.Layers)
         {
-            int count = diagnostics.Count;
+            int count = Errors(diagnostics, 0);
             ArgumentChecks.Check(layer, diagnostics);
-            if (diagnostics.Count > count)
+            if (Errors(diagnostics, 0) > count)
             {
                 badArguments.Add(layer.Name);
             }
@@ -43,7 +43,8 @@ internal static class ModelValidator
             ? ShapeInference.Infer(spec, diagnostics, badArguments)
             : null;
 
-        bool valid = diagnostics.Count == before && shapes is not null;
+        // Warnings (FL0121) leave the model valid; only errors stop it from being generated.
+        bool valid = Errors(diagnostics, before) == 0 && shapes is not null;
         return new ValidationResult(
             spec,
             valid ? EmitKind.Model : EmitKind.Stubs,
@@ -61,6 +62,21 @@ internal static class ModelValidator
             diagnostics.Add(DiagnosticInfo.Create(
                 DiagnosticDescriptors.ReservedMemberName, collision.Location ?? spec.ClassLocation, collision.Name, spec.ClassName, collision.Reserved));
         }
+    }
+
+    /// <summary>Error diagnostics from index <paramref name="from"/> on.</summary>
+    private static int Errors(List<DiagnosticInfo> diagnostics, int from)
+    {
+        int errors = 0;
+        for (int i = from; i < diagnostics.Count; i++)
+        {
+            if (DiagnosticDescriptors.ById(diagnostics[i].Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)
+            {
+                errors++;
+            }
+        }
+
+        return errors;
     }
 
     private static EmitKind CheckClass(ModelSpec spec, List<DiagnosticInfo> diagnostics)

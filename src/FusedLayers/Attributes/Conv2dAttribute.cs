@@ -51,6 +51,14 @@ public sealed class Conv2dAttribute : Attribute
     /// <summary>Channel groups (<c>groups</c>, default 1); must divide both channel counts. Equal to the input channels: depthwise.</summary>
     public int Groups { get; set; } = 1;
 
+    /// <summary>
+    /// How this convolution is computed (default <see cref="ConvAlgorithm.Auto"/>: the shared rule decides, as for every
+    /// layer). A Winograd variant applies only to 3x3, stride-1, dilation-1, ungrouped convolutions (FL0121 otherwise)
+    /// and runs on the AVX-512 and AVX2 paths (the scalar path is direct). A model-wide
+    /// <see cref="ExecutionOptions.ConvAlgorithm"/> other than <c>Auto</c> overrides it.
+    /// </summary>
+    public ConvAlgorithm Algorithm { get; set; }
+
     /// <summary>Whether the layer has a learnable bias (<c>bias</c>, default true).</summary>
     public bool Bias { get; set; } = true;
 }

@@ -25,6 +25,17 @@ public readonly record struct KernelContext(KernelIsa Isa, int Threads)
     /// </summary>
     public ConvAlgorithm ConvAlgorithm { get; init; }
 
+    /// <summary>
+    /// The context for a layer that asks for <paramref name="layerAlgorithm"/> (its <c>[Conv2d(Algorithm = ...)]</c>):
+    /// the layer's choice when the model-wide <see cref="ConvAlgorithm"/> is <c>Auto</c>, otherwise this context
+    /// unchanged (a model-wide choice wins, so <c>model.Execution.ConvAlgorithm = Direct</c> turns Winograd off everywhere).
+    /// </summary>
+    /// <param name="layerAlgorithm">The layer's request.</param>
+    /// <returns>The context to run the layer's convolution with.</returns>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public KernelContext ForLayer(ConvAlgorithm layerAlgorithm) =>
+        ConvAlgorithm == ConvAlgorithm.Auto ? this with { ConvAlgorithm = layerAlgorithm } : this;
+
     /// <summary>The widest path this process can run (honours <c>DOTNET_EnableAVX512=0</c> and similar).</summary>
     public static KernelIsa BestSupported { get; } = Detect();
 

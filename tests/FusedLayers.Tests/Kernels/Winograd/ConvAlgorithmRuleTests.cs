@@ -106,4 +106,40 @@ public sealed class ConvAlgorithmRuleTests
             Compare.Close($"{algorithm} training {training}", direct, forced);
         }
     }
+    [Fact]
+    public void A_layers_own_algorithm_runs_unless_the_model_wide_choice_overrides_it()
+    {
+        var random = new Random(5);
+        var layered = new LayerAlgorithmModel(4);   // Conv1 forced F(2x2), Conv2 forced direct
+        var plain = new WinogradBlockModel(4);      // same layers and seeds: the same weights
+        var input = new float[4 * layered.InputLength];
+        for (int i = 0; i < input.Length; i++)
+        {
+            input[i] = (float)((2 * random.NextDouble()) - 1);
+        }
+
+        float[] Run(IFusedModel model, ConvAlgorithm modelWide)
+        {
+            model.Eval();
+            model.Execution.ConvAlgorithm = modelWide;
+            var output = new float[4 * model.OutputLength];
+            model.Forward(input, output);
+            return output;
+        }
+
+        float[] allDirect = Run(plain, ConvAlgorithm.Direct);
+        float[] auto = Run(plain, ConvAlgorithm.Auto);
+        float[] perLayer = Run(layered, ConvAlgorithm.Auto);
+        Compare.Close("per-layer algorithms vs direct", allDirect, perLayer);
+
+        // A model-wide choice other than Auto wins over the layers' own: bit for bit the all-direct model.
+        Assert.Equal(allDirect, Run(layered, ConvAlgorithm.Direct));
+        if (KernelContext.BestSupported != KernelIsa.Scalar)
+        {
+            // On a vector path the per-layer choices show in the bits: the result is neither the all-direct one (Conv1,
+            // which Auto keeps direct, ran F(2x2)) nor Auto's (which runs Conv2 as F(4x4) and Conv1 direct).
+            Assert.NotEqual(allDirect, perLayer);
+            Assert.NotEqual(auto, perLayer);
+        }
+    }
 }

@@ -30,3 +30,29 @@ public partial class WinogradBlockModel
     [ReLU]
     public partial ReLULayer Relu2 { get; }
 }
+
+/// <summary>
+/// <see cref="WinogradBlockModel"/> with each convolution's algorithm set on the layer: the first (3 channels, which
+/// Auto leaves direct) forced to F(2x2, 3x3), the second (which Auto sends to F(4x4, 3x3)) forced direct.
+/// </summary>
+[FusedModel(InputShape = new[] { 3, 10, 10 })]
+public partial class LayerAlgorithmModel
+{
+    [Conv2d(3, 32, 3, Padding = 1, Algorithm = ConvAlgorithm.Winograd2x2)]
+    public partial Conv2dLayer Conv1 { get; }
+
+    [BatchNorm2d(32)]
+    public partial BatchNorm2dLayer Bn1 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu1 { get; }
+
+    [Conv2d(32, 32, 3, Padding = 1, Bias = false, Algorithm = ConvAlgorithm.Direct)]
+    public partial Conv2dLayer Conv2 { get; }
+
+    [BatchNorm2d(32)]
+    public partial BatchNorm2dLayer Bn2 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu2 { get; }
+}
