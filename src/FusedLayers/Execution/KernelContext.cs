@@ -49,6 +49,32 @@ public readonly record struct KernelContext(KernelIsa Isa, int Threads)
     /// <returns>The path the hardware runs.</returns>
     internal static KernelIsa Native(KernelIsa isa) => isa > BestSupported ? BestSupported : isa;
 
+    /// <summary>
+    /// The path a kernel of <paramref name="family"/> written with the portable <c>Vector512</c>/<c>Vector256</c> API
+    /// runs for this call: <see cref="Isa"/> as given (the runtime emulates a path the CPU lacks, which tests use).
+    /// Every such entry point resolves its path here, once per call, and passes it down.
+    /// </summary>
+    /// <param name="family">The calling kernel family (for <see cref="IsaTrace"/>).</param>
+    /// <returns>The path to run.</returns>
+    internal KernelIsa PathFor(KernelFamily family)
+    {
+        IsaTrace.Record(family, Isa);
+        return Isa;
+    }
+
+    /// <summary>
+    /// The path a kernel of <paramref name="family"/> written with hardware intrinsics runs for this call:
+    /// <see cref="Isa"/> capped by <see cref="Native"/>. Every such entry point resolves its path here, once per call.
+    /// </summary>
+    /// <param name="family">The calling kernel family (for <see cref="IsaTrace"/>).</param>
+    /// <returns>The path to run.</returns>
+    internal KernelIsa NativePathFor(KernelFamily family)
+    {
+        KernelIsa isa = Native(Isa);
+        IsaTrace.Record(family, isa);
+        return isa;
+    }
+
     /// <summary>Single-threaded scalar code: the portable reference path of the kernels.</summary>
     public static KernelContext Portable => new(KernelIsa.Scalar, 1);
 

@@ -15,7 +15,7 @@ public static unsafe class ActivationKernels
     /// <param name="context">ISA path.</param>
     /// <param name="x">Input.</param>
     /// <param name="y">Output, same length.</param>
-    public static void Relu(in KernelContext context, ReadOnlySpan<float> x, Span<float> y) => PlaneOps.Relu(context.Isa, x, y);
+    public static void Relu(in KernelContext context, ReadOnlySpan<float> x, Span<float> y) => PlaneOps.Relu(context.PathFor(KernelFamily.Activation), x, y);
 
     /// <summary>
     /// <c>gradInput = output &gt; 0 ? gradOutput : 0</c>, PyTorch's <c>threshold_backward</c> (the gradient at 0 is 0).
@@ -25,7 +25,7 @@ public static unsafe class ActivationKernels
     /// <param name="output">The forward output (the mask).</param>
     /// <param name="gradInput">Receives the gradient of the input; may be <paramref name="gradOutput"/>.</param>
     public static void ReluBackward(in KernelContext context, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> output, Span<float> gradInput) =>
-        PlaneOps.ReluBackward(context.Isa, gradOutput, output, gradInput);
+        PlaneOps.ReluBackward(context.PathFor(KernelFamily.Activation), gradOutput, output, gradInput);
 
     /// <summary><c>y = max(0, x)</c> on the portable path (kept for the portable convolution's epilogue).</summary>
     /// <param name="x">Input.</param>
@@ -114,7 +114,7 @@ public static unsafe class ActivationKernels
         fixed (float* pr = result)
         {
             ActivationWork work = ActivationWork.Instance;
-            work.Set(context.Isa, activation, channels, spatial, dy.IsEmpty ? null : pdy, px, scale.IsEmpty ? null : ps, pt, pr);
+            work.Set(context.PathFor(KernelFamily.Activation), activation, channels, spatial, dy.IsEmpty ? null : pdy, px, scale.IsEmpty ? null : ps, pt, pr);
             KernelThreadPool.Run(work, batch, (long)channels * spatial < 4096 ? 1 : context.Threads);
             work.Clear();
         }

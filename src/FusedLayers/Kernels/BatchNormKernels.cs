@@ -54,7 +54,7 @@ public static unsafe partial class BatchNormKernels
                 fixed (double* pp = partial)
                 {
                     PlaneMomentsWork work = PlaneMomentsWork.Instance;
-                    work.Set(context.Isa, channels, spatial, px, pp);
+                    work.Set(context.PathFor(KernelFamily.BatchNorm), channels, spatial, px, pp);
                     KernelThreadPool.Run(work, batch, context.Threads);
                 }
                 for (int n = 0; n < batch; n++)
@@ -137,7 +137,7 @@ public static unsafe partial class BatchNormKernels
         fixed (float* py = y)
         {
             ApplyWork work = ApplyWork.Instance;
-            work.Set(context.Isa, channels, spatial, px, pscale, pshift, relu, py);
+            work.Set(context.PathFor(KernelFamily.BatchNorm), channels, spatial, px, pscale, pshift, relu, py);
             KernelThreadPool.Run(work, batch, RowThreads(in context, batch, channels, spatial));
         }
     }
@@ -185,11 +185,12 @@ public static unsafe partial class BatchNormKernels
     public static void FoldIntoWeights(
         in KernelContext context, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> foldedWeight, Span<float> foldedBias)
     {
+        KernelIsa isa = context.PathFor(KernelFamily.BatchNorm);
         int outChannels = scale.Length;
         int row = weight.Length / outChannels;
         for (int o = 0; o < outChannels; o++)
         {
-            PlaneOps.Affine(context.Isa, weight.Slice(o * row, row), scale[o], 0f, relu: false, foldedWeight.Slice(o * row, row));
+            PlaneOps.Affine(isa, weight.Slice(o * row, row), scale[o], 0f, relu: false, foldedWeight.Slice(o * row, row));
             foldedBias[o] = (float)(((bias.IsEmpty ? 0.0 : bias[o]) * scale[o]) + shift[o]);
         }
     }
@@ -283,7 +284,7 @@ public static unsafe partial class BatchNormKernels
             fixed (double* pp = partial)
             {
                 ReduceWork work = ReduceWork.Instance;
-                work.Set(context.Isa, channels, spatial, pdy, py, px, pmean, pp);
+                work.Set(context.PathFor(KernelFamily.BatchNorm), channels, spatial, pdy, py, px, pmean, pp);
                 KernelThreadPool.Run(work, batch, RowThreads(in context, batch, channels, spatial));
             }
             for (int c = 0; c < channels; c++)
@@ -370,7 +371,7 @@ public static unsafe partial class BatchNormKernels
             fixed (float* pdx = gradInput)
             {
                 InputGradientWork work = InputGradientWork.Instance;
-                work.Set(context.Isa, channels, spatial, pdy, py, px, pmean, pk, pdx);
+                work.Set(context.PathFor(KernelFamily.BatchNorm), channels, spatial, pdy, py, px, pmean, pk, pdx);
                 KernelThreadPool.Run(work, batch, RowThreads(in context, batch, channels, spatial));
             }
         }

@@ -98,7 +98,7 @@ public static class Conv2dKernels
             CheckLength(variance, g.OutChannels, nameof(variance));
         }
 
-        ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, activation, mean, variance, context.ConvAlgorithm);
+        ForwardOn(context.NativePathFor(KernelFamily.Conv2d), context.Threads, g, batch, input, weight, bias, output, activation, mean, variance, context.ConvAlgorithm);
         if (statistics && context.StatisticsCollective is { } collective)
         {
             BatchNormKernels.SynchroniseMoments(collective, (long)batch * g.OutputPlaneLength, mean, variance);
@@ -129,7 +129,7 @@ public static class Conv2dKernels
         CheckLength(gradOutput, (long)batch * g.OutputSampleLength, nameof(gradOutput));
         CheckLength(weight, g.WeightLength, nameof(weight));
         CheckLength(gradInput, (long)batch * g.InputSampleLength, nameof(gradInput));
-        BackwardInputOn(Resolve(context.Isa), context.Threads, g, batch, gradOutput, weight, gradInput, context.ConvAlgorithm);
+        BackwardInputOn(context.NativePathFor(KernelFamily.Conv2d), context.Threads, g, batch, gradOutput, weight, gradInput, context.ConvAlgorithm);
     }
 
     /// <summary>
@@ -168,7 +168,7 @@ public static class Conv2dKernels
             return;
         }
 
-        BackwardParametersOn(Resolve(context.Isa), context.Threads, g, batch, input, gradOutput, gradWeight, gradBias);
+        BackwardParametersOn(context.NativePathFor(KernelFamily.Conv2d), context.Threads, g, batch, input, gradOutput, gradWeight, gradBias);
     }
 
     /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
@@ -368,9 +368,6 @@ public static class Conv2dKernels
                 break;
         }
     }
-
-    /// <summary>The requested path, capped to what this process supports (a context built by hand may ask for more).</summary>
-    private static KernelIsa Resolve(KernelIsa isa) => KernelContext.Native(isa);
 
     private static void CheckGeometry(in Conv2dGeometry geometry, int batch)
     {

@@ -45,7 +45,7 @@ public static unsafe class DropoutKernels
         DropoutMask.CheckProbability(p);
         CheckLength(output.Length, input.Length, nameof(output));
         CheckLength(maskScale.Length, input.Length, nameof(maskScale));
-        ForwardOn(Resolve(context.Isa), context.Threads, p, seed, step, input, output, maskScale);
+        ForwardOn(context.NativePathFor(KernelFamily.Dropout), context.Threads, p, seed, step, input, output, maskScale);
     }
 
     /// <summary>Backward: <c>gradInput = gradOutput * maskScale</c> with the mask of the forward pass. <paramref name="gradInput"/> may be <paramref name="gradOutput"/>.</summary>
@@ -58,7 +58,7 @@ public static unsafe class DropoutKernels
     {
         CheckLength(maskScale.Length, gradOutput.Length, nameof(maskScale));
         CheckLength(gradInput.Length, gradOutput.Length, nameof(gradInput));
-        BackwardOn(Resolve(context.Isa), context.Threads, gradOutput, maskScale, gradInput);
+        BackwardOn(context.NativePathFor(KernelFamily.Dropout), context.Threads, gradOutput, maskScale, gradInput);
     }
 
     /// <summary>The forward pass on <paramref name="isa"/>, without length checks (tests force a path through it).</summary>
@@ -89,8 +89,6 @@ public static unsafe class DropoutKernels
     }
 
     private static int Chunks(int length) => (int)(((long)length + ChunkLength - 1) / ChunkLength);
-
-    private static KernelIsa Resolve(KernelIsa isa) => KernelContext.Native(isa);
 
     private static void CheckLength(int length, int required, string name)
     {

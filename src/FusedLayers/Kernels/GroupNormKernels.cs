@@ -77,7 +77,7 @@ public static unsafe partial class GroupNormKernels
         CheckLength(mean, rows, nameof(mean));
         CheckLength(invStd, rows, nameof(invStd));
         CheckOptional(variance, rows, nameof(variance));
-        ForwardOn(Resolve(context.Isa), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance);
+        ForwardOn(context.NativePathFor(KernelFamily.GroupNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance);
     }
 
     /// <summary>
@@ -126,7 +126,7 @@ public static unsafe partial class GroupNormKernels
         CheckOptional(gamma, channels, nameof(gamma));
         CheckOptional(gradGamma, channels, nameof(gradGamma));
         CheckOptional(gradBeta, channels, nameof(gradBeta));
-        BackwardOn(Resolve(context.Isa), context.Threads, batch, channels, spatial, groups, gradOutput, x, mean, invStd, gamma, gradInput, gradGamma, gradBeta);
+        BackwardOn(context.NativePathFor(KernelFamily.GroupNorm), context.Threads, batch, channels, spatial, groups, gradOutput, x, mean, invStd, gamma, gradInput, gradGamma, gradBeta);
     }
 
     /// <summary>
@@ -282,7 +282,7 @@ public static unsafe partial class GroupNormKernels
         CheckLength(mean, rows, nameof(mean));
         CheckLength(invStd, rows, nameof(invStd));
         CheckOptional(variance, rows, nameof(variance));
-        ForwardOn(Resolve(context.Isa), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance, activation, activated);
+        ForwardOn(context.NativePathFor(KernelFamily.GroupNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance, activation, activated);
     }
 
     /// <summary>Backward on an explicit path, not capped to the CPU.</summary>
@@ -401,9 +401,6 @@ public static unsafe partial class GroupNormKernels
             ArrayPool<float>.Shared.Return(sums);
         }
     }
-
-    /// <summary>The requested path, capped to what this process supports.</summary>
-    private static KernelIsa Resolve(KernelIsa isa) => KernelContext.Native(isa);
 
     private static void CheckShape(int batch, int channels, int spatial, int groups)
     {

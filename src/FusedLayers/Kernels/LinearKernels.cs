@@ -65,7 +65,7 @@ public static class LinearKernels
             CheckLength(variance, g.OutFeatures, nameof(variance));
         }
 
-        ForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, weight, bias, output, activation, mean, variance);
+        ForwardOn(context.NativePathFor(KernelFamily.Linear), context.Threads, g, batch, input, weight, bias, output, activation, mean, variance);
         if (statistics && context.StatisticsCollective is { } collective)
         {
             BatchNormKernels.SynchroniseMoments(collective, batch, mean, variance);
@@ -93,7 +93,7 @@ public static class LinearKernels
         CheckLength(gradOutput, (long)batch * g.OutFeatures, nameof(gradOutput));
         CheckLength(weight, (long)g.OutFeatures * g.InFeatures, nameof(weight));
         CheckLength(gradInput, (long)batch * g.InFeatures, nameof(gradInput));
-        BackwardInputOn(Resolve(context.Isa), context.Threads, g, batch, gradOutput, weight, gradInput);
+        BackwardInputOn(context.NativePathFor(KernelFamily.Linear), context.Threads, g, batch, gradOutput, weight, gradInput);
     }
 
     /// <summary>
@@ -131,7 +131,7 @@ public static class LinearKernels
             return;
         }
 
-        BackwardParametersOn(Resolve(context.Isa), context.Threads, g, batch, input, gradOutput, gradWeight, gradBias);
+        BackwardParametersOn(context.NativePathFor(KernelFamily.Linear), context.Threads, g, batch, input, gradOutput, gradWeight, gradBias);
     }
 
     /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
@@ -265,9 +265,6 @@ public static class LinearKernels
                 break;
         }
     }
-
-    /// <summary>The requested path, capped to what this process supports.</summary>
-    private static KernelIsa Resolve(KernelIsa isa) => KernelContext.Native(isa);
 
     private static void CheckGeometry(in LinearGeometry geometry, int batch)
     {

@@ -38,7 +38,7 @@ public static unsafe partial class PoolKernels
         fixed (float* ps = scale)
         fixed (float* pt = shift)
         {
-            RunFused(PoolOperation.MaxForward, Resolve(context.Isa), context.Threads, g, batch, false, px, py, pi, ps, pt, activation);
+            RunFused(PoolOperation.MaxForward, context.NativePathFor(KernelFamily.Pool), context.Threads, g, batch, false, px, py, pi, ps, pt, activation);
         }
     }
 
@@ -67,7 +67,7 @@ public static unsafe partial class PoolKernels
         fixed (float* ps = scale)
         fixed (float* pt = shift)
         {
-            RunFused(PoolOperation.AvgForward, Resolve(context.Isa), context.Threads, g, batch, countIncludePad, px, py, null, ps, pt, activation);
+            RunFused(PoolOperation.AvgForward, context.NativePathFor(KernelFamily.Pool), context.Threads, g, batch, countIncludePad, px, py, null, ps, pt, activation);
         }
     }
 

@@ -54,7 +54,7 @@ public static partial class PoolKernels
         CheckLength(input.Length, planes * g.InputPlaneLength, nameof(input));
         CheckLength(output.Length, planes * g.OutputPlaneLength, nameof(output));
         CheckLength(indices.Length, planes * g.OutputPlaneLength, nameof(indices));
-        MaxForwardOn(Resolve(context.Isa), context.Threads, g, batch, input, output, indices);
+        MaxForwardOn(context.NativePathFor(KernelFamily.Pool), context.Threads, g, batch, input, output, indices);
     }
 
     /// <summary>
@@ -99,7 +99,7 @@ public static partial class PoolKernels
         long planes = CheckGeometry(g, batch);
         CheckLength(input.Length, planes * g.InputPlaneLength, nameof(input));
         CheckLength(output.Length, planes * g.OutputPlaneLength, nameof(output));
-        AvgForwardOn(Resolve(context.Isa), context.Threads, g, batch, countIncludePad, input, output);
+        AvgForwardOn(context.NativePathFor(KernelFamily.Pool), context.Threads, g, batch, countIncludePad, input, output);
     }
 
     /// <summary>
@@ -120,7 +120,7 @@ public static partial class PoolKernels
         long planes = CheckGeometry(g, batch);
         CheckLength(gradOutput.Length, planes * g.OutputPlaneLength, nameof(gradOutput));
         CheckLength(gradInput.Length, planes * g.InputPlaneLength, nameof(gradInput));
-        AvgBackwardOn(Resolve(context.Isa), context.Threads, g, batch, countIncludePad, gradOutput, gradInput);
+        AvgBackwardOn(context.NativePathFor(KernelFamily.Pool), context.Threads, g, batch, countIncludePad, gradOutput, gradInput);
     }
 
     /// <summary>
@@ -139,7 +139,7 @@ public static partial class PoolKernels
         long planes = CheckGlobal(batch, channels, spatial);
         CheckLength(input.Length, planes * spatial, nameof(input));
         CheckLength(output.Length, planes, nameof(output));
-        GlobalAvgForwardOn(Resolve(context.Isa), context.Threads, batch, channels, spatial, input, output);
+        GlobalAvgForwardOn(context.NativePathFor(KernelFamily.Pool), context.Threads, batch, channels, spatial, input, output);
     }
 
     /// <summary>Global average pooling input gradient: <c>gradInput[n,c,:,:] = gradOutput[n,c] / spatial</c> (overwritten).</summary>
@@ -155,10 +155,8 @@ public static partial class PoolKernels
         long planes = CheckGlobal(batch, channels, spatial);
         CheckLength(gradOutput.Length, planes, nameof(gradOutput));
         CheckLength(gradInput.Length, planes * spatial, nameof(gradInput));
-        GlobalAvgBackwardOn(Resolve(context.Isa), context.Threads, batch, channels, spatial, gradOutput, gradInput);
+        GlobalAvgBackwardOn(context.NativePathFor(KernelFamily.Pool), context.Threads, batch, channels, spatial, gradOutput, gradInput);
     }
-
-    private static KernelIsa Resolve(KernelIsa isa) => KernelContext.Native(isa);
 
     /// <summary>Planes per parallel work item for planes of <paramref name="planeLength"/> elements.</summary>
     private static int PlanesPerItem(int planeLength) => Math.Max(1, ElementsPerWorkItem / Math.Max(1, planeLength));

@@ -77,7 +77,7 @@ public static unsafe class ResidualKernels
             throw new ArgumentException($"Lengths differ: {add.Length} and {into.Length}.", nameof(add));
         }
 
-        ResidualMath.Run(context.Isa, Activation.Identity, default, into, default, add, default, into);
+        ResidualMath.Run(context.PathFor(KernelFamily.Residual), Activation.Identity, default, into, default, add, default, into);
     }
 
     private static void Check(int batch, int channels, int spatial, int x, int skip, int y, int scale, int shift, int skipScale, int skipShift)
@@ -112,7 +112,7 @@ public static unsafe class ResidualKernels
         fixed (float* pr = result)
         {
             ResidualWork work = ResidualWork.Instance;
-            work.Isa = context.Isa;
+            work.Isa = context.PathFor(KernelFamily.Residual);
             work.Activation = activation;
             work.Channels = channels;
             work.Spatial = spatial;
