@@ -178,7 +178,7 @@ internal static partial class ModelEmitter
             string gamma = norm.Affine ? $"{bn}.Weight!.Data" : "default";
             w.Line($"// Pass 1: {(mask == "default" ? "" : "ReLU mask + ")}{norm.Name} sums: sum dy (= d beta) and sum dy*xhat " +
                    (k.IsRenorm ? "(xhat of the batch statistics; d gamma = r * it + d * sum dy)." : "(= d gamma)."));
-            w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
+            w.Line($"{Kernels}BatchNormKernels.BackwardReduce({ReduceContext(k)}, batch, {c}, {s}, {dy}, {mask}, {normInput}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
             if (norm.Affine && k.IsRenorm)
             {
                 w.Line($"{Kernels}BatchRenormKernels.AccumulateParameterGradients({k.R}, {k.D}, {k.SumDy}, {k.SumDyXhat}, {bn}.Weight!.GradTarget, {bn}.Bias!.GradTarget);");
@@ -253,7 +253,7 @@ internal static partial class ModelEmitter
             string bn = Field(norm);
             string gamma = norm.Affine ? $"{bn}.Weight!.Data" : "default";
             w.Line($"// {norm.Name}: sums, then its input gradient.");
-            w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {da}, default, {main}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
+            w.Line($"{Kernels}BatchNormKernels.BackwardReduce({ReduceContext(k)}, batch, {c}, {s}, {da}, default, {main}, {k.Mean}, {k.InvStd}, {k.SumDy}, {k.SumDyXhat});");
             if (norm.Affine)
             {
                 w.Line($"{Kernels}BatchNormKernels.Accumulate({bn}.Weight!.GradTarget, {k.SumDyXhat});");
@@ -286,7 +286,7 @@ internal static partial class ModelEmitter
             string projZ = scope.Get(k.ProjZ, k.NormLength);
             string projDz = scope.Get(k.ProjDz, k.NormLength);
             w.Line($"// {residual.Name}'s projection: its BatchNorm (gradient into {(k.ProjectionGradientInDz ? "the anchor's gradient buffer, free again" : "its own buffer")}; the saved input stays intact), then the 1x1 convolution.");
-            w.Line($"{Kernels}BatchNormKernels.BackwardReduce(in context, batch, {c}, {s}, {da}, default, {projZ}, {k.ProjMean}, {k.ProjInvStd}, {k.ProjSumDy}, {k.ProjSumDyXhat});");
+            w.Line($"{Kernels}BatchNormKernels.BackwardReduce({k.ProjFrozen} ? context.Local : context, batch, {c}, {s}, {da}, default, {projZ}, {k.ProjMean}, {k.ProjInvStd}, {k.ProjSumDy}, {k.ProjSumDyXhat});");
             w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Weight!.GradTarget, {k.ProjSumDyXhat});");
             w.Line($"{Kernels}BatchNormKernels.Accumulate({layer}.ProjectionNorm!.Bias!.GradTarget, {k.ProjSumDy});");
             w.Line($"if ({k.ProjFrozen}) {Kernels}BatchNormKernels.ConstantStatisticsBackward({k.ProjSumDy}, {k.ProjSumDyXhat});");
@@ -295,6 +295,12 @@ internal static partial class ModelEmitter
             w.Line($"{Kernels}Conv2dKernels.BackwardInput(in context, in {k.ProjGeometry}, batch, {projDz}, {layer}.Projection!.Weight.Data, {scope.Get(k.SkipDx, k.SkipLength)});");
         }
     }
+
+    /// <summary>
+    /// The context of a BatchNorm's backward sums: a frozen BatchNorm's sums feed only gamma and beta (its statistics are
+    /// constants), so they stay local and run no synchronised-BatchNorm collective (<c>context.Local</c>).
+    /// </summary>
+    private static string ReduceContext(KernelNames k) => k.CanFreeze ? $"{k.Frozen} ? context.Local : context" : "in context";
 
     /// <summary>
     /// A BatchNorm that ran on its running statistics: once gamma and beta have their gradients, the sums are cleared, so

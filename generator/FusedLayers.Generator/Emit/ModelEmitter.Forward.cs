@@ -290,8 +290,9 @@ internal static partial class ModelEmitter
             }
             else if (batchStatistics)
             {
-                w.Line($"// Pass 1: {anchor.Name}, with {norm.Name}'s per-channel batch statistics taken in the epilogue.");
-                w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, {k.Mean}, {k.Var});");
+                WriteFreezeDecision(w, k, training);
+                w.Line($"// Pass 1: {anchor.Name}, with {norm.Name}'s per-channel batch statistics taken in the epilogue{(FreezeTested(k, training) ? " (none when it is frozen)" : "")}.");
+                w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, {StatisticsOperand(k, training, k.Mean)}, {StatisticsOperand(k, training, k.Var)});");
                 WriteFreeze(w, k, training);
                 w.Line(BatchScaleShift(k, norm, gamma, beta, eps));
                 w.Line($"// Pass 2: {norm.Name} apply{withActivation}.");
@@ -317,8 +318,9 @@ internal static partial class ModelEmitter
         {
             if (batchStatistics)
             {
-                w.Line($"// Pass 1: {norm.Name}'s per-channel batch statistics.");
-                w.Line($"{Kernels}BatchNormKernels.Statistics(in context, batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
+                WriteFreezeDecision(w, k, training);
+                w.Line($"// Pass 1: {norm.Name}'s per-channel batch statistics{(FreezeTested(k, training) ? " (skipped when it is frozen)" : "")}.");
+                w.Line($"{(FreezeTested(k, training) ? $"if (!{k.Frozen}) " : "")}{Kernels}BatchNormKernels.Statistics(in context, batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
                 WriteFreeze(w, k, training);
                 w.Line(BatchScaleShift(k, norm, gamma, beta, eps));
             }
@@ -370,8 +372,13 @@ internal static partial class ModelEmitter
             string bias = anchor.Bias ? $"{Field(anchor)}.Bias!.Data" : "default";
             bool stats = norm is not null && batchStatistics;
             main = scope.Get(k.Z, k.NormLength);
-            w.Line($"// {anchor.Name}{(stats ? $", with {norm!.Name}'s batch statistics in the epilogue" : "")}.");
-            w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {Field(anchor)}.Weight.Data, {bias}, {main}, false, {(stats ? k.Mean : "default")}, {(stats ? k.Var : "default")});");
+            if (stats)
+            {
+                WriteFreezeDecision(w, k, training);
+            }
+
+            w.Line($"// {anchor.Name}{(stats ? $", with {norm!.Name}'s batch statistics in the epilogue{(FreezeTested(k, training) ? " (none when it is frozen)" : "")}" : "")}.");
+            w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {Field(anchor)}.Weight.Data, {bias}, {main}, false, {(stats ? StatisticsOperand(k, training, k.Mean) : "default")}, {(stats ? StatisticsOperand(k, training, k.Var) : "default")});");
         }
 
         if (norm is not null)
@@ -382,7 +389,8 @@ internal static partial class ModelEmitter
             {
                 if (anchor is null)
                 {
-                    w.Line($"{Kernels}BatchNormKernels.Statistics(in context, batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
+                    WriteFreezeDecision(w, k, training);
+                    w.Line($"{(FreezeTested(k, training) ? $"if (!{k.Frozen}) " : "")}{Kernels}BatchNormKernels.Statistics(in context, batch, {c}, {s}, {x}, {k.Mean}, {k.Var});");
                 }
 
                 WriteFreeze(w, k, training);
@@ -402,11 +410,15 @@ internal static partial class ModelEmitter
             skipOperand = scope.Get(k.ProjZ, k.NormLength);
             skipScale = k.ProjScale;
             skipShift = k.ProjShift;
-            w.Line($"// {residual.Name}'s projection: 1x1 convolution of '{residual.From}'{(training ? ", with its BatchNorm's batch statistics in the epilogue" : "")}.");
-            w.Line($"{Kernels}Conv2dKernels.Forward(in context, in {k.ProjGeometry}, batch, {skip}, {layer}.Projection!.Weight.Data, default, {skipOperand}, false, {(training ? k.ProjMean : "default")}, {(training ? k.ProjVar : "default")});");
             if (training)
             {
                 w.Line($"{k.ProjFrozen} = !{layer}.ProjectionNorm!.Training;");
+            }
+
+            w.Line($"// {residual.Name}'s projection: 1x1 convolution of '{residual.From}'{(training ? ", with its BatchNorm's batch statistics in the epilogue (none when it is frozen)" : "")}.");
+            w.Line($"{Kernels}Conv2dKernels.Forward(in context, in {k.ProjGeometry}, batch, {skip}, {layer}.Projection!.Weight.Data, default, {skipOperand}, false, {(training ? $"{k.ProjFrozen} ? default : {k.ProjMean}" : "default")}, {(training ? $"{k.ProjFrozen} ? default : {k.ProjVar}" : "default")});");
+            if (training)
+            {
                 w.Line($"if ({k.ProjFrozen}) {Kernels}BatchNormKernels.UseRunningStatistics({layer}.ProjectionNorm!.RunningMean!, {layer}.ProjectionNorm!.RunningVar!, {k.ProjMean}, {k.ProjVar});");
             }
 
@@ -464,20 +476,34 @@ internal static partial class ModelEmitter
     }
 
     /// <summary>
-    /// In a training-style pass, a BatchNorm with running statistics records whether it is in eval mode and, if so,
-    /// replaces the batch statistics just taken with its running ones (frozen BatchNorm; Eval(withGradients: true)).
+    /// In a training-style pass, a BatchNorm with running statistics records, before its statistics pass, whether it
+    /// is in eval mode (frozen BatchNorm; Eval(withGradients: true)): a frozen one takes no batch statistics, and
+    /// under synchronised BatchNorm runs no collective.
     /// </summary>
+    private static void WriteFreezeDecision(CodeWriter w, KernelNames k, bool training)
+    {
+        if (FreezeTested(k, training))
+        {
+            w.Line($"{k.Frozen} = !{Field(k.Kernel.Norm!)}.Training; // frozen: normalise with the running statistics");
+        }
+    }
+
+    /// <summary>After the statistics pass: a frozen BatchNorm's statistics buffers take its running statistics.</summary>
     private static void WriteFreeze(CodeWriter w, KernelNames k, bool training)
     {
-        if (!training || !k.CanFreeze)
+        if (FreezeTested(k, training))
         {
-            return;
+            string bn = Field(k.Kernel.Norm!);
+            w.Line($"if ({k.Frozen}) {Kernels}BatchNormKernels.UseRunningStatistics({bn}.RunningMean!, {bn}.RunningVar!, {k.Mean}, {k.Var});");
         }
-
-        string bn = Field(k.Kernel.Norm!);
-        w.Line($"{k.Frozen} = !{bn}.Training;");
-        w.Line($"if ({k.Frozen}) {Kernels}BatchNormKernels.UseRunningStatistics({bn}.RunningMean!, {bn}.RunningVar!, {k.Mean}, {k.Var});");
     }
+
+    /// <summary>Whether this pass tests the kernel's BatchNorm for being frozen (training-style passes of a BatchNorm with running statistics).</summary>
+    private static bool FreezeTested(KernelNames k, bool training) => training && k.CanFreeze;
+
+    /// <summary>A statistics buffer as an epilogue operand: none (<c>default</c>) when the BatchNorm is frozen.</summary>
+    private static string StatisticsOperand(KernelNames k, bool training, string buffer) =>
+        FreezeTested(k, training) ? $"{k.Frozen} ? default : {buffer}" : buffer;
 
     /// <summary>Opens <c>if (condition) {</c> when <paramref name="open"/>.</summary>
     private static void OpenIf(CodeWriter w, bool open, string condition)

@@ -36,6 +36,13 @@ public readonly record struct KernelContext(KernelIsa Isa, int Threads)
     public KernelContext ForLayer(ConvAlgorithm layerAlgorithm) =>
         ConvAlgorithm == ConvAlgorithm.Auto ? this with { ConvAlgorithm = layerAlgorithm } : this;
 
+    /// <summary>
+    /// This context without its <see cref="StatisticsCollective"/>: what a frozen (eval-mode) BatchNorm's backward sums run
+    /// with, since they feed only its gamma and beta gradients, which gradient averaging reduces like any other.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public KernelContext Local => StatisticsCollective is null ? this : this with { StatisticsCollective = null };
+
     /// <summary>The widest path this process can run (honours <c>DOTNET_EnableAVX512=0</c> and similar).</summary>
     public static KernelIsa BestSupported { get; } = Detect();
 

@@ -445,18 +445,18 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Bn0 -> Act0.
-            // Pass 1: Bn0's per-channel batch statistics.
-            global::FusedLayers.Kernels.BatchNormKernels.Statistics(in context, batch, 3, 64, savedInput, _flK0Mean, _flK0Var);
-            _flK0Frozen = !_flLayerBn0.Training;
+            _flK0Frozen = !_flLayerBn0.Training; // frozen: normalise with the running statistics
+            // Pass 1: Bn0's per-channel batch statistics (skipped when it is frozen).
+            if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.Statistics(in context, batch, 3, 64, savedInput, _flK0Mean, _flK0Var);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn0.RunningMean!, _flLayerBn0.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn0.Weight!.Data, _flLayerBn0.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn0 apply + ReLU6.
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct0.Activation, batch, 3, 64, savedInput, _flK0Scale, _flK0Shift, k0Y);
 
             // Kernel 1: Conv1 -> Bn1 -> Act1.
-            // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k1Z, false, _flK1Mean, _flK1Var);
-            _flK1Frozen = !_flLayerBn1.Training;
+            _flK1Frozen = !_flLayerBn1.Training; // frozen: normalise with the running statistics
+            // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k1Z, false, _flK1Frozen ? default : _flK1Mean, _flK1Frozen ? default : _flK1Var);
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn1 apply + SiLU.
@@ -469,9 +469,9 @@ namespace Snapshots
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct2.Activation, batch, 8, 16, k2Z, default, default, k2Y);
 
             // Kernel 3: Fc1 -> Bn2 -> Act3.
-            // Pass 1: Fc1, with Bn2's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK3Linear, batch, k2Y, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, k3Z, false, _flK3Mean, _flK3Var);
-            _flK3Frozen = !_flLayerBn2.Training;
+            _flK3Frozen = !_flLayerBn2.Training; // frozen: normalise with the running statistics
+            // Pass 1: Fc1, with Bn2's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK3Linear, batch, k2Y, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, k3Z, false, _flK3Frozen ? default : _flK3Mean, _flK3Frozen ? default : _flK3Var);
             if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flK3Mean, _flK3Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK3Mean, _flK3Var, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, _flK3InvStd, _flK3Scale, _flK3Shift);
             // Pass 2: Bn2 apply + GELU.
@@ -686,7 +686,7 @@ namespace Snapshots
             // Pass 0: Act3: dy * GELU'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct3.Activation, batch, 12, 1, k3Dy, k3Z, _flK3Scale, _flK3Shift, k3Dz);
             // Pass 1: Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 12, 1, k3Dz, default, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK3Frozen ? context.Local : context, batch, 12, 1, k3Dz, default, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.GradTarget, _flK3SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.GradTarget, _flK3SumDy);
             if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK3SumDy, _flK3SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -707,7 +707,7 @@ namespace Snapshots
             // Pass 0: Act1: dy * SiLU'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 8, 64, k1Dy, k1Z, _flK1Scale, _flK1Shift, k1Dz);
             // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 64, k1Dz, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1Frozen ? context.Local : context, batch, 8, 64, k1Dz, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK1SumDy);
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -721,7 +721,7 @@ namespace Snapshots
             // Pass 0: Act0: dy * ReLU6'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct0.Activation, batch, 3, 64, k0Dy, savedInput, _flK0Scale, _flK0Shift, k0Dz);
             // Pass 1: Bn0 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 3, 64, k0Dz, default, savedInput, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 3, 64, k0Dz, default, savedInput, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn0.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn0.Bias!.GradTarget, _flK0SumDy);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy

@@ -180,9 +180,9 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Bn -> Relu.
-            // Pass 1: Bn's per-channel batch statistics.
-            global::FusedLayers.Kernels.BatchNormKernels.Statistics(in context, batch, 4, 64, savedInput, _flK0Mean, _flK0Var);
-            _flK0Frozen = !_flLayerBn.Training;
+            _flK0Frozen = !_flLayerBn.Training; // frozen: normalise with the running statistics
+            // Pass 1: Bn's per-channel batch statistics (skipped when it is frozen).
+            if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.Statistics(in context, batch, 4, 64, savedInput, _flK0Mean, _flK0Var);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn apply + ReLU.
@@ -275,7 +275,7 @@ namespace Snapshots
 
             // Kernel 0 backward: Relu <- Bn.
             // Pass 1: ReLU mask + Bn sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 4, 64, gradOutput, k0Y, savedInput, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 4, 64, gradOutput, k0Y, savedInput, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.GradTarget, _flK0SumDy);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy

@@ -280,18 +280,18 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Depthwise -> Bn1 -> Act1.
-            // Pass 1: Depthwise, with Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerDepthwise.Weight.Data, default, k0Z, false, _flK0Mean, _flK0Var);
-            _flK0Frozen = !_flLayerBn1.Training;
+            _flK0Frozen = !_flLayerBn1.Training; // frozen: normalise with the running statistics
+            // Pass 1: Depthwise, with Bn1's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerDepthwise.Weight.Data, default, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn1 apply + ReLU6.
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct1.Activation, batch, 32, 784, k0Z, _flK0Scale, _flK0Shift, k0Y);
 
             // Kernel 1: Pointwise -> Bn2 -> Relu2.
-            // Pass 1: Pointwise, with Bn2's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerPointwise.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
-            _flK1Frozen = !_flLayerBn2.Training;
+            _flK1Frozen = !_flLayerBn2.Training; // frozen: normalise with the running statistics
+            // Pass 1: Pointwise, with Bn2's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerPointwise.Weight.Data, default, k1Z, false, _flK1Frozen ? default : _flK1Mean, _flK1Frozen ? default : _flK1Var);
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn2 apply + ReLU.
@@ -425,7 +425,7 @@ namespace Snapshots
 
             // Kernel 1 backward: Relu2 <- Bn2 <- Pointwise.
             // Pass 1: ReLU mask + Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 64, 784, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1Frozen ? context.Local : context, batch, 64, 784, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.GradTarget, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.GradTarget, _flK1SumDy);
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -439,7 +439,7 @@ namespace Snapshots
             // Pass 0: Act1: dy * ReLU6'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 32, 784, k0Dy, k0Z, _flK0Scale, _flK0Shift, k0Dz);
             // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 784, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 32, 784, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK0SumDy);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy

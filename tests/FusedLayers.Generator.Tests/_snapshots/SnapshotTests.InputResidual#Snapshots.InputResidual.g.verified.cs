@@ -281,23 +281,23 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Conv -> Bn -> Add -> Relu.
-            // Conv, with Bn's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv.Weight.Data, default, k0Z, false, _flK0Mean, _flK0Var);
-            _flK0Frozen = !_flLayerBn.Training;
+            _flK0Frozen = !_flLayerBn.Training; // frozen: normalise with the running statistics
+            // Conv, with Bn's batch statistics in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv.Weight.Data, default, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // One pass: Bn apply + add 'input' + ReLU.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 4, 36, k0Z, _flK0Scale, _flK0Shift, savedInput, default, default, k0Y);
 
             // Kernel 1: Down -> DownBn -> Skip.
-            // Down, with DownBn's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerDown.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
-            _flK1Frozen = !_flLayerDownBn.Training;
+            _flK1Frozen = !_flLayerDownBn.Training; // frozen: normalise with the running statistics
+            // Down, with DownBn's batch statistics in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerDown.Weight.Data, default, k1Z, false, _flK1Frozen ? default : _flK1Mean, _flK1Frozen ? default : _flK1Var);
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerDownBn.RunningMean!, _flLayerDownBn.RunningVar!, _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerDownBn.Weight!.Data, _flLayerDownBn.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
-            // Skip's projection: 1x1 convolution of 'InputResidual', with its BatchNorm's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Proj, batch, savedInput, _flLayerSkip.Projection!.Weight.Data, default, k1ProjZ, false, _flK1ProjMean, _flK1ProjVar);
             _flK1ProjFrozen = !_flLayerSkip.ProjectionNorm!.Training;
+            // Skip's projection: 1x1 convolution of 'InputResidual', with its BatchNorm's batch statistics in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Proj, batch, savedInput, _flLayerSkip.Projection!.Weight.Data, default, k1ProjZ, false, _flK1ProjFrozen ? default : _flK1ProjMean, _flK1ProjFrozen ? default : _flK1ProjVar);
             if (_flK1ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerSkip.ProjectionNorm!.RunningMean!, _flLayerSkip.ProjectionNorm!.RunningVar!, _flK1ProjMean, _flK1ProjVar);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1ProjMean, _flK1ProjVar, _flLayerSkip.ProjectionNorm!.Weight!.Data, _flLayerSkip.ProjectionNorm!.Bias!.Data, 1e-05, _flK1ProjInvStd, _flK1ProjScale, _flK1ProjShift);
             // One pass: DownBn apply + add 'InputResidual'.
@@ -436,7 +436,7 @@ namespace Snapshots
             // Pass 0: gradient of the add's output; it flows into both paths.
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.Identity, batch, 6, 9, gradOutput, k1Z, _flK1Scale, _flK1Shift, k1ProjZ, _flK1ProjScale, _flK1ProjShift, k1Da);
             // DownBn: sums, then its input gradient.
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 6, 9, k1Da, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1Frozen ? context.Local : context, batch, 6, 9, k1Da, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDownBn.Weight!.GradTarget, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDownBn.Bias!.GradTarget, _flK1SumDy);
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -445,7 +445,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerDown.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerDown.Weight.Data, k0Dy);
             // Skip's projection: its BatchNorm (gradient into the anchor's gradient buffer, free again; the saved input stays intact), then the 1x1 convolution.
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 6, 9, k1Da, default, k1ProjZ, _flK1ProjMean, _flK1ProjInvStd, _flK1ProjSumDy, _flK1ProjSumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1ProjFrozen ? context.Local : context, batch, 6, 9, k1Da, default, k1ProjZ, _flK1ProjMean, _flK1ProjInvStd, _flK1ProjSumDy, _flK1ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSkip.ProjectionNorm!.Weight!.GradTarget, _flK1ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSkip.ProjectionNorm!.Bias!.GradTarget, _flK1ProjSumDy);
             if (_flK1ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1ProjSumDy, _flK1ProjSumDyXhat);
@@ -457,7 +457,7 @@ namespace Snapshots
             // Pass 0: gradient of the add's output through Relu (ReLU, pre-activation recomputed); it flows into both paths.
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 4, 36, k0Dy, k0Z, _flK0Scale, _flK0Shift, savedInput, default, default, k0Da);
             // Bn: sums, then its input gradient.
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 4, 36, k0Da, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 4, 36, k0Da, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.GradTarget, _flK0SumDy);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy

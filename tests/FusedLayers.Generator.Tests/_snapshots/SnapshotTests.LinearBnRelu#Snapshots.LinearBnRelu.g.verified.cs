@@ -200,9 +200,9 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Fc -> Bn -> Relu.
-            // Pass 1: Fc, with Bn's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, savedInput, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
-            _flK0Frozen = !_flLayerBn.Training;
+            _flK0Frozen = !_flLayerBn.Training; // frozen: normalise with the running statistics
+            // Pass 1: Fc, with Bn's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, savedInput, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn apply + ReLU.
@@ -298,7 +298,7 @@ namespace Snapshots
 
             // Kernel 0 backward: Relu <- Bn <- Fc.
             // Pass 1: ReLU mask + Bn sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 256, 1, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 256, 1, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.GradTarget, _flK0SumDy);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy

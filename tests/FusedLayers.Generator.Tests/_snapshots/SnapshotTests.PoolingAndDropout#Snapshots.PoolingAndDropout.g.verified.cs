@@ -319,9 +319,9 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Conv1 -> Bn1 -> Relu1 -> Pool1.
-            // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, _flK0Mean, _flK0Var);
-            _flK0Frozen = !_flLayerBn1.Training;
+            _flK0Frozen = !_flLayerBn1.Training; // frozen: normalise with the running statistics
+            // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn1 apply + ReLU.
@@ -511,7 +511,7 @@ namespace Snapshots
             // Relu1: dy * ReLU'(z * scale + shift), BatchNorm's output recomputed (it was never stored).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 8, 144, k0Dz, k0Z, _flK0Scale, _flK0Shift, k0Dz);
             // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 144, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 8, 144, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK0SumDy);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy

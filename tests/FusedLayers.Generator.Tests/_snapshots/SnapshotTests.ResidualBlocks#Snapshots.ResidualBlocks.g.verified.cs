@@ -473,50 +473,50 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Stem -> StemBn -> StemRelu.
-            // Pass 1: Stem, with StemBn's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerStem.Weight.Data, default, k0Z, false, _flK0Mean, _flK0Var);
-            _flK0Frozen = !_flLayerStemBn.Training;
+            _flK0Frozen = !_flLayerStemBn.Training; // frozen: normalise with the running statistics
+            // Pass 1: Stem, with StemBn's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerStem.Weight.Data, default, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerStemBn.Weight!.Data, _flLayerStemBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: StemBn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 16, 256, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
 
             // Kernel 1: Conv1 -> Bn1 -> Relu1.
-            // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
-            _flK1Frozen = !_flLayerBn1.Training;
+            _flK1Frozen = !_flLayerBn1.Training; // frozen: normalise with the running statistics
+            // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, default, k1Z, false, _flK1Frozen ? default : _flK1Mean, _flK1Frozen ? default : _flK1Var);
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 16, 256, k1Z, _flK1Scale, _flK1Shift, true, k1Y);
 
             // Kernel 2: Conv2 -> Bn2 -> Add1 -> Relu2.
-            // Conv2, with Bn2's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, default, k2Z, false, _flK2Mean, _flK2Var);
-            _flK2Frozen = !_flLayerBn2.Training;
+            _flK2Frozen = !_flLayerBn2.Training; // frozen: normalise with the running statistics
+            // Conv2, with Bn2's batch statistics in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, default, k2Z, false, _flK2Frozen ? default : _flK2Mean, _flK2Frozen ? default : _flK2Var);
             if (_flK2Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flK2Mean, _flK2Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
             // One pass: Bn2 apply + add 'StemRelu' + ReLU.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 16, 256, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Y);
 
             // Kernel 3: Conv3 -> Bn3 -> Relu3.
-            // Pass 1: Conv3, with Bn3's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerConv3.Weight.Data, default, k3Z, false, _flK3Mean, _flK3Var);
-            _flK3Frozen = !_flLayerBn3.Training;
+            _flK3Frozen = !_flLayerBn3.Training; // frozen: normalise with the running statistics
+            // Pass 1: Conv3, with Bn3's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerConv3.Weight.Data, default, k3Z, false, _flK3Frozen ? default : _flK3Mean, _flK3Frozen ? default : _flK3Var);
             if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!, _flK3Mean, _flK3Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK3Mean, _flK3Var, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, _flK3InvStd, _flK3Scale, _flK3Shift);
             // Pass 2: Bn3 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 32, 64, k3Z, _flK3Scale, _flK3Shift, true, k3Y);
 
             // Kernel 4: Conv4 -> Bn4 -> Down -> Relu4.
-            // Conv4, with Bn4's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, default, k4Z, false, _flK4Mean, _flK4Var);
-            _flK4Frozen = !_flLayerBn4.Training;
+            _flK4Frozen = !_flLayerBn4.Training; // frozen: normalise with the running statistics
+            // Conv4, with Bn4's batch statistics in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, default, k4Z, false, _flK4Frozen ? default : _flK4Mean, _flK4Frozen ? default : _flK4Var);
             if (_flK4Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!, _flK4Mean, _flK4Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4Mean, _flK4Var, _flLayerBn4.Weight!.Data, _flLayerBn4.Bias!.Data, 1e-05, _flK4InvStd, _flK4Scale, _flK4Shift);
-            // Down's projection: 1x1 convolution of 'Relu2', with its BatchNorm's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Proj, batch, k2Y, _flLayerDown.Projection!.Weight.Data, default, k4ProjZ, false, _flK4ProjMean, _flK4ProjVar);
             _flK4ProjFrozen = !_flLayerDown.ProjectionNorm!.Training;
+            // Down's projection: 1x1 convolution of 'Relu2', with its BatchNorm's batch statistics in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Proj, batch, k2Y, _flLayerDown.Projection!.Weight.Data, default, k4ProjZ, false, _flK4ProjFrozen ? default : _flK4ProjMean, _flK4ProjFrozen ? default : _flK4ProjVar);
             if (_flK4ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerDown.ProjectionNorm!.RunningMean!, _flLayerDown.ProjectionNorm!.RunningVar!, _flK4ProjMean, _flK4ProjVar);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4ProjMean, _flK4ProjVar, _flLayerDown.ProjectionNorm!.Weight!.Data, _flLayerDown.ProjectionNorm!.Bias!.Data, 1e-05, _flK4ProjInvStd, _flK4ProjScale, _flK4ProjShift);
             // One pass: Bn4 apply + add 'Relu2' + ReLU.
@@ -722,7 +722,7 @@ namespace Snapshots
             // Pass 0: gradient of the add's output through Relu4 (ReLU, pre-activation recomputed); it flows into both paths.
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 32, 64, gradOutput, k4Z, _flK4Scale, _flK4Shift, k4ProjZ, _flK4ProjScale, _flK4ProjShift, k4Da);
             // Bn4: sums, then its input gradient.
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flK4SumDy, _flK4SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK4Frozen ? context.Local : context, batch, 32, 64, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flK4SumDy, _flK4SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Weight!.GradTarget, _flK4SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Bias!.GradTarget, _flK4SumDy);
             if (_flK4Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK4SumDy, _flK4SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -731,7 +731,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flLayerConv4.Weight.Data, k3Dy);
             // Down's projection: its BatchNorm (gradient into the anchor's gradient buffer, free again; the saved input stays intact), then the 1x1 convolution.
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flK4ProjSumDy, _flK4ProjSumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK4ProjFrozen ? context.Local : context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flK4ProjSumDy, _flK4ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Weight!.GradTarget, _flK4ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Bias!.GradTarget, _flK4ProjSumDy);
             if (_flK4ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK4ProjSumDy, _flK4ProjSumDyXhat);
@@ -741,7 +741,7 @@ namespace Snapshots
 
             // Kernel 3 backward: Relu3 <- Bn3 <- Conv3.
             // Pass 1: ReLU mask + Bn3 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 32, 64, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK3Frozen ? context.Local : context, batch, 32, 64, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.GradTarget, _flK3SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.GradTarget, _flK3SumDy);
             if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK3SumDy, _flK3SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -757,7 +757,7 @@ namespace Snapshots
             // Pass 0: gradient of the add's output through Relu2 (ReLU, pre-activation recomputed); it flows into both paths.
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 16, 256, k2Dy, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Da);
             // Bn2: sums, then its input gradient.
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK2Frozen ? context.Local : context, batch, 16, 256, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.GradTarget, _flK2SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.GradTarget, _flK2SumDy);
             if (_flK2Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK2SumDy, _flK2SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -768,7 +768,7 @@ namespace Snapshots
 
             // Kernel 1 backward: Relu1 <- Bn1 <- Conv1.
             // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1Frozen ? context.Local : context, batch, 16, 256, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK1SumDy);
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -782,7 +782,7 @@ namespace Snapshots
 
             // Kernel 0 backward: StemRelu <- StemBn <- Stem.
             // Pass 1: ReLU mask + StemBn sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Bias!.GradTarget, _flK0SumDy);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy

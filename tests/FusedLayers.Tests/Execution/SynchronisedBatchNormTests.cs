@@ -154,6 +154,42 @@ public sealed class SynchronisedBatchNormTests
         Near("Bn1.running_var", model.Bn1.RunningVar!, synced.Bn1.RunningVar!, 1);
     }
 
+    [Theory]
+    [InlineData(nameof(StandaloneBnModel))]
+    [InlineData(nameof(TwoBlockCnn))]
+    [InlineData(nameof(LinearBnReluModel))]
+    [InlineData(nameof(ResidualCnn))]
+    [InlineData(nameof(PooledBnModel))]
+    public void A_frozen_batchnorm_takes_no_batch_statistics_and_runs_no_collective(string name)
+    {
+        // Eval(withGradients: true): every BatchNorm runs on its running statistics, forward and backward, so there is
+        // nothing to synchronise; the replica computes exactly what a model without a collective computes.
+        IFusedModel plain = Create(name);
+        var hub = new InProcessReplicas(1);
+        IFusedModel synced = Create(name);
+        foreach (IFusedModel m in new[] { plain, synced })
+        {
+            m.Execution.MaxDegreeOfParallelism = 1;
+            m.Eval(withGradients: true);
+        }
+
+        synced.Execution.StatisticsCollective = hub.Member(0);
+        float[] x = Values(3 * plain.InputLength, 4, offset: 0.3), g = Values(3 * plain.OutputLength, 5, offset: 0);
+        float[] ya = new float[g.Length], yb = new float[g.Length], dxa = new float[x.Length], dxb = new float[x.Length];
+        plain.Forward(x, ya);
+        plain.Backward(g, dxa);
+        synced.Forward(x, yb);
+        synced.Backward(g, dxb);
+
+        Assert.Equal(0, hub.Calls);
+        Assert.Equal(ya, yb);
+        Assert.Equal(dxa, dxb);
+        for (int p = 0; p < plain.Parameters.Count; p++)
+        {
+            Assert.Equal(plain.Parameters[p].Grad, synced.Parameters[p].Grad);
+        }
+    }
+
     private static float[] Values(int length, ulong seed, double offset)
     {
         var random = new SeededRandom(seed);
