@@ -13,9 +13,12 @@ namespace FusedLayers.Distributed;
 /// BatchNorm layers normalise with the statistics of the global batch.
 /// </summary>
 /// <remarks>
-/// Gradients are averaged after Backward, in buckets, not overlapped with it: the generated Backward is one call with
-/// no per-layer completion hook, and MPI.NET 1.4 has no non-blocking allreduce, so overlap would need a second MPI
-/// thread (<c>MPI_THREAD_MULTIPLE</c>) for little gain on a handful of local ranks.
+/// Gradients are summed in buckets formed from the last parameter backwards. With
+/// <see cref="DistributedOptions.OverlapGradients"/> (the default) Backward's gradient hook starts each bucket's
+/// non-blocking allreduce as soon as its gradients are final, while Backward goes on with the earlier layers;
+/// <see cref="AverageGradients"/> waits for the rest. For gradient accumulation run every micro-batch but the last
+/// inside <see cref="NoSync"/> (PyTorch's <c>no_sync</c>); a second Backward without it is still correct (the buckets
+/// already sent are summed again), only slower. An eval-mode Backward (<c>Eval(withGradients: true)</c>) starts nothing.
 /// With N ranks of local batch b, the averaged gradient equals the gradient of the mean loss over the N*b samples;
 /// each rank's input gradient is that of its own mean loss (N times the slice of the global one).
 /// </remarks>
@@ -38,8 +41,10 @@ public sealed class DistributedDataParallel
         SyncBatchNorm = options.SyncBatchNorm;
         ModelSchema.Verify(group, model);
         BroadcastState();
-        buckets = new GradientBuckets(model.Parameters, Math.Max(1, options.BucketBytes / sizeof(float)));
+        buckets = new GradientBuckets(group, model, Math.Max(1, options.BucketBytes / sizeof(float)));
         model.Execution.StatisticsCollective = SyncBatchNorm ? new MpiStatisticsCollective(group, model) : null;
+        OverlapGradients = options.OverlapGradients;
+        model.Execution.GradientObserver = OverlapGradients ? buckets : null;
     }
 
     /// <summary>The process group.</summary>
@@ -51,6 +56,12 @@ public sealed class DistributedDataParallel
     /// <summary>Whether the BatchNorm layers are synchronised.</summary>
     public bool SyncBatchNorm { get; }
 
+    /// <summary>Whether gradient buckets start their allreduce during Backward.</summary>
+    public bool OverlapGradients { get; }
+
+    /// <summary>Buckets whose allreduce started during the last Backward (before <see cref="AverageGradients"/>).</summary>
+    public int BucketsStartedDuringBackward { get; private set; }
+
     /// <summary>Allreduce calls per <see cref="AverageGradients"/>.</summary>
     public int BucketCount => buckets.Count;
 
@@ -58,7 +69,22 @@ public sealed class DistributedDataParallel
     public long GradientElements => buckets.Elements;
 
     /// <summary>Replaces every trained parameter's gradient with its mean over the ranks; call after Backward, before the optimizer step.</summary>
-    public void AverageGradients() => buckets.Average(Group);
+    public void AverageGradients()
+    {
+        BucketsStartedDuringBackward = buckets.StartedDuringBackward;
+        buckets.Average();
+    }
+
+    /// <summary>
+    /// Until the result is disposed, Backward starts no gradient allreduce (PyTorch's <c>no_sync</c>): run every
+    /// micro-batch of an accumulated step but the last inside it, then Backward on the last and <see cref="AverageGradients"/>.
+    /// </summary>
+    /// <returns>Dispose it to turn synchronisation back on.</returns>
+    public IDisposable NoSync()
+    {
+        buckets.Enabled = false;
+        return new SyncRestorer(buckets);
+    }
 
     /// <summary>Copies rank 0's parameters and buffers (running statistics, <c>num_batches_tracked</c>) to every rank.</summary>
     public void BroadcastState()
@@ -101,5 +127,10 @@ public sealed class DistributedDataParallel
     {
         Group.Barrier();
         return StateDict.Load(Model, path);
+    }
+
+    private sealed class SyncRestorer(GradientBuckets buckets) : IDisposable
+    {
+        public void Dispose() => buckets.Enabled = true;
     }
 }

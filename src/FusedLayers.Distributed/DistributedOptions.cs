@@ -14,6 +14,13 @@ public sealed class DistributedOptions
     /// </summary>
     public bool SyncBatchNorm { get; set; }
 
+    /// <summary>
+    /// Start each gradient bucket's allreduce from Backward as soon as its gradients are final (default true), instead
+    /// of all of them in <see cref="DistributedDataParallel.AverageGradients"/>. The sums are the same either way
+    /// (bit-identical); only the waiting moves.
+    /// </summary>
+    public bool OverlapGradients { get; set; } = true;
+
     /// <summary>Gradient bytes per allreduce call (default 4 MiB; a parameter is never split).</summary>
     public int BucketBytes
     {

@@ -11,7 +11,9 @@ namespace FusedLayers.Distributed;
 /// <see cref="Communication"/> and watched by a timeout (<see cref="ProcessGroupOptions.CollectiveTimeout"/>).
 /// </summary>
 /// <remarks>
-/// Collectives must be called from the thread that started the group (MPI is initialised single-threaded).
+/// Collectives must be called from the thread that started the group (MPI is initialised single-threaded). The
+/// gradient allreduce is non-blocking (<c>MPI_Iallreduce</c> on a duplicate of <c>MPI_COMM_WORLD</c>, started from
+/// Backward's gradient hook on the same thread), so no second MPI thread is needed.
 /// Wrap the program in <see cref="Run"/> so that a rank that throws aborts the whole job instead of leaving the
 /// others waiting.
 /// </remarks>
@@ -22,6 +24,7 @@ public sealed class ProcessGroup : IDisposable
     private readonly MPI.Intracommunicator world;
     private readonly CollectiveWatchdog? watchdog;
     private readonly Dictionary<int, (double[] In, double[] Out)> doubleBuffers = [];
+    private int gradientCommunicator; // a duplicate of MPI_COMM_WORLD for the non-blocking gradient allreduce
     private bool disposed;
 
     private ProcessGroup(ProcessGroupOptions options)
@@ -32,6 +35,7 @@ public sealed class ProcessGroup : IDisposable
         world = MPI.Communicator.world;
         Rank = world.Rank;
         Size = world.Size;
+        gradientCommunicator = MpichNative.Duplicate(MpichNative.CommWorld);
         if (options.CollectiveTimeout is { } timeout)
         {
             watchdog = new CollectiveWatchdog(timeout, Rank, Size);
@@ -122,6 +126,7 @@ public sealed class ProcessGroup : IDisposable
         disposed = true;
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         watchdog?.Dispose();
+        MpichNative.Free(ref gradientCommunicator);
         environment.Dispose();
     }
 
@@ -156,6 +161,49 @@ public sealed class ProcessGroup : IDisposable
         long start = Enter("allreduce sum (float32)");
         world.Allreduce(input, MPI.Operation<float>.Add, ref output);
         Exit(kind, start, 4L * input.Length);
+    }
+
+    /// <summary>Starts <paramref name="op"/>'s float sum over all ranks (on the gradient communicator); every rank starts the same ones in the same order.</summary>
+    internal void StartAllReduce(PendingAllreduce op, CommunicationKind kind)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        long start = Stopwatch.GetTimestamp();
+        op.Start(gradientCommunicator, start);
+        Communication.AddExposed(kind, Stopwatch.GetTimestamp() - start);
+    }
+
+    /// <summary>Lets MPI progress <paramref name="op"/> (MPICH advances a non-blocking collective only inside MPI calls).</summary>
+    internal void Progress(PendingAllreduce op, CommunicationKind kind)
+    {
+        if (!op.InFlight)
+        {
+            return;
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        bool done = op.Test();
+        long now = Stopwatch.GetTimestamp();
+        Communication.AddExposed(kind, now - start);
+        if (done)
+        {
+            Communication.AddCompleted(kind, now - op.StartedAt, 4L * op.Send.Length);
+        }
+    }
+
+    /// <summary>Blocks until <paramref name="op"/> has completed (watched by the collective timeout).</summary>
+    internal void Wait(PendingAllreduce op, CommunicationKind kind)
+    {
+        if (!op.InFlight)
+        {
+            return;
+        }
+
+        long start = Enter("allreduce sum (float32, non-blocking)");
+        op.Wait();
+        long now = Stopwatch.GetTimestamp();
+        watchdog?.Exit();
+        Communication.AddExposed(kind, now - start);
+        Communication.AddCompleted(kind, now - op.StartedAt, 4L * op.Send.Length);
     }
 
     /// <summary>Rank 0's <paramref name="values"/> to every rank (same length everywhere).</summary>

@@ -9,6 +9,7 @@ using FusedLayers.Distributed.TestHost;
 
 // Usage (each under `mpiexec.mpich -n N dotnet FusedLayers.Distributed.TestHost.dll ...`):
 //   train <model> <sync 0|1> <localBatch> <steps> <outDir>   each rank writes outDir/rank<R>.json (RunResult)
+//   overlap <model> <sync 0|1> <localBatch> <outDir>         each rank writes outDir/rank<R>.json (OverlapResult)
 //   fault <localBatch> <failRank> <failStep>                  failRank throws at failStep; the job must abort
 //   exit <failRank>                                           failRank exits (code 0, no MPI_Finalize) after set-up
 //   stall <failRank>                                          failRank sleeps; the others' watchdog (3 s) ends the job
@@ -33,6 +34,13 @@ return ProcessGroup.Run(
                 Console.WriteLine(
                     $"rank {rank} of {size}: {ddp.BucketCount} buckets, {ddp.GradientElements} gradient floats, " +
                     $"communication {group.Communication.TrainingSeconds * 1e3:0.0} ms");
+                return 0;
+            }
+
+            case "overlap":
+            {
+                OverlapResult result = OverlapRun.Run(group, args[1], args[2] == "1", Int(3));
+                File.WriteAllText(Path.Combine(args[4], $"rank{rank}.json"), JsonSerializer.Serialize(result));
                 return 0;
             }
 
@@ -110,7 +118,7 @@ return ProcessGroup.Run(
             }
 
             default:
-                Console.Error.WriteLine($"Unknown scenario '{scenario}' (train, fault, exit, stall, schema, checkpoint).");
+                Console.Error.WriteLine($"Unknown scenario '{scenario}' (train, overlap, fault, exit, stall, schema, checkpoint).");
                 return 2;
         }
     },

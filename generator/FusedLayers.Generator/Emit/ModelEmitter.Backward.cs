@@ -18,8 +18,9 @@ internal static partial class ModelEmitter
         w.CloseBrace();
     }
 
-    private static void WriteBackward(CodeWriter w, FusionPlan plan, List<KernelNames> kernels)
+    private static void WriteBackward(CodeWriter w, ModelSpec spec, List<KernelNames> kernels)
     {
+        string?[] hooks = GradientHooks(spec, kernels);
         w.Line("/// <inheritdoc />");
         w.Line($"public void Backward({ReadOnlySpan} gradOutput, {Span} gradInput, bool retainGraph = false)");
         w.OpenBrace();
@@ -62,6 +63,10 @@ internal static partial class ModelEmitter
             {
                 w.Line();
                 WriteKernelBackward(w, scope, kernels, i);
+                if (hooks[i] is { } hook)
+                {
+                    w.Line(hook);
+                }
 
                 // The source of a skip connection gets the skip path's gradient on top of what this kernel wrote.
                 foreach (KernelNames r in kernels.Where(r => r.HasResidual && !r.SkipFromInput && r.Kernel.SkipKernel == i - 1))

@@ -90,7 +90,7 @@ internal static partial class ModelEmitter
         WriteConstructors(w, spec);
         WriteModeMembers(w, spec, kernels);
         WriteForward(w, plan, kernels);
-        WriteBackward(w, plan, kernels);
+        WriteBackward(w, spec, kernels);
         WriteStateMembers(w, spec);
         WriteSummary(w, plan, kernels);
         WriteGraph(w, plan);

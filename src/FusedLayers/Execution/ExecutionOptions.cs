@@ -50,6 +50,13 @@ public sealed class ExecutionOptions
     public IBatchStatisticsCollective? StatisticsCollective { get; set; }
 
     /// <summary>
+    /// Told by this model's Backward as soon as parameter gradients are final, or null (the default). Usually set by
+    /// <c>FusedLayers.Distributed</c>'s <c>DistributedDataParallel</c>, which starts each gradient bucket's allreduce
+    /// while Backward goes on. See <see cref="IGradientReadyObserver"/>.
+    /// </summary>
+    public IGradientReadyObserver? GradientObserver { get; set; }
+
+    /// <summary>
     /// The convolution algorithm for every convolution of the model (default <see cref="FusedLayers.ConvAlgorithm.Auto"/>:
     /// chosen per layer). A forced Winograd variant applies to the 3x3, stride-1, dilation-1, ungrouped convolutions
     /// on a vector path; the others run direct.
@@ -75,7 +82,7 @@ public sealed class ExecutionOptions
     /// <summary>The context passed to the kernels.</summary>
     public KernelContext Context => (EmulatedIsa is { } forced
         ? new KernelContext(forced, maxDegreeOfParallelism)
-        : KernelContext.Create(maxIsa, maxDegreeOfParallelism)) with { StatisticsCollective = StatisticsCollective, ConvAlgorithm = convAlgorithm };
+        : KernelContext.Create(maxIsa, maxDegreeOfParallelism)) with { StatisticsCollective = StatisticsCollective, GradientObserver = GradientObserver, ConvAlgorithm = convAlgorithm };
 
     /// <summary>
     /// Tests only: run this path even when the CPU lacks it. The kernels use the cross-platform

@@ -20,6 +20,12 @@ public readonly record struct KernelContext(KernelIsa Isa, int Threads)
     public IBatchStatisticsCollective? StatisticsCollective { get; init; }
 
     /// <summary>
+    /// Told by Backward when parameter gradients are final (data-parallel overlap), or null (the default; the check is
+    /// the only cost). See <see cref="IGradientReadyObserver"/>.
+    /// </summary>
+    public IGradientReadyObserver? GradientObserver { get; init; }
+
+    /// <summary>
     /// The convolution algorithm requested (default <see cref="FusedLayers.ConvAlgorithm.Auto"/>); each convolution
     /// resolves it against its own shape and path, so a layer Winograd does not apply to runs direct.
     /// </summary>

@@ -667,6 +667,7 @@ namespace Snapshots
             // Fc4: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK6Linear, batch, k5Y, k6Dz, _flLayerFc4.Weight.GradTarget, _flLayerFc4.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK6Linear, batch, k6Dz, _flLayerFc4.Weight.Data, k5Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc4.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 5 backward: Act5 <- Fc3.
             // Act5: dy * Tanh'(pre-activation) (the saved anchor output).
@@ -674,6 +675,7 @@ namespace Snapshots
             // Fc3: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flLayerFc3.Weight.GradTarget, _flLayerFc3.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, k5Dz, _flLayerFc3.Weight.Data, k4Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc3.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 4 backward: Act4 <- Fc2.
             // Act4: dy * LeakyReLU'(pre-activation) (the saved anchor output).
@@ -681,6 +683,7 @@ namespace Snapshots
             // Fc2: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK4Linear, batch, k3Y, k4Dz, _flLayerFc2.Weight.GradTarget, _flLayerFc2.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK4Linear, batch, k4Dz, _flLayerFc2.Weight.Data, k3Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 3 backward: Act3 <- Bn2 <- Fc1.
             // Pass 0: Act3: dy * GELU'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
@@ -695,6 +698,7 @@ namespace Snapshots
             // Fc1: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK3Linear, batch, k2Y, k3Dz, _flLayerFc1.Weight.GradTarget, _flLayerFc1.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK3Linear, batch, k3Dz, _flLayerFc1.Weight.Data, k2Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc1.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 2 backward: Act2 <- Conv2.
             // Act2: dy * GELU'(pre-activation) (the saved anchor output).
@@ -702,6 +706,7 @@ namespace Snapshots
             // Conv2: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
+            context.GradientObserver?.GradientsReady(_flLayerConv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Act1 <- Bn1 <- Conv1.
             // Pass 0: Act1: dy * SiLU'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
@@ -716,6 +721,7 @@ namespace Snapshots
             // Conv1: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
+            context.GradientObserver?.GradientsReady(_flLayerConv1.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Act0 <- Bn0.
             // Pass 0: Act0: dy * ReLU6'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
@@ -730,6 +736,7 @@ namespace Snapshots
             {
                 global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 3, 64, k0Dz, default, savedInput, _flK0Mean, _flK0InvStd, _flLayerBn0.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerBn0.Weight!); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />

@@ -451,6 +451,7 @@ namespace Snapshots
             // Fc1: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Dz, _flLayerFc1.Weight.GradTarget, _flLayerFc1.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Dz, _flLayerFc1.Weight.Data, k1Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc1.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Relu <- Br1 <- Conv.
             // Pass 1: ReLU mask + Br1 sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics; d gamma = r * it + d * sum dy).
@@ -463,6 +464,7 @@ namespace Snapshots
             // Conv: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv.Weight.GradTarget, _flLayerConv.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv.Weight.Data, k0Dy);
+            context.GradientObserver?.GradientsReady(_flLayerConv.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Br0.
             // Pass 1: Br0 sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics; d gamma = r * it + d * sum dy).
@@ -475,6 +477,7 @@ namespace Snapshots
             {
                 global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 3, 36, k0Dy, default, savedInput, _flK0Mean, _flK0InvStd, _flK0GammaR, _flK0SumDy, _flK0SumDyXhat, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerBr0.Weight!); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />

@@ -284,6 +284,7 @@ namespace Snapshots
             {
                 global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 4, 64, gradOutput, k0Y, savedInput, _flK0Mean, _flK0InvStd, _flLayerBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerBn.Weight!); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />

@@ -422,6 +422,7 @@ namespace Snapshots
             // Dilated: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, gradOutput, _flLayerDilated.Weight.GradTarget, _flLayerDilated.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, gradOutput, _flLayerDilated.Weight.Data, k1Dy);
+            context.GradientObserver?.GradientsReady(_flLayerDilated.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Relu2 <- Bn2 <- Pointwise.
             // Pass 1: ReLU mask + Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
@@ -434,6 +435,7 @@ namespace Snapshots
             // Pointwise: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerPointwise.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerPointwise.Weight.Data, k0Dy);
+            context.GradientObserver?.GradientsReady(_flLayerPointwise.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Act1 <- Bn1 <- Depthwise.
             // Pass 0: Act1: dy * ReLU6'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
@@ -451,6 +453,7 @@ namespace Snapshots
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerDepthwise.Weight.Data, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerDepthwise.Weight); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />

@@ -244,6 +244,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
         {
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK0Linear, batch, k0Dz, _flLayerFc.Weight.Data, gradInput);
         }
+        context.GradientObserver?.GradientsReady(_flLayerFc.Weight); // gradients final from here on: a bucket may start its allreduce
     }
 
     /// <inheritdoc />

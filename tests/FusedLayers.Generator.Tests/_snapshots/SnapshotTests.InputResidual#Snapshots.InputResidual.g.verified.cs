@@ -452,6 +452,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 6, 9, k1Da, default, k1ProjZ, _flK1ProjMean, _flK1ProjInvStd, _flLayerSkip.ProjectionNorm!.Weight!.Data, _flK1ProjSumDy, _flK1ProjSumDyXhat, k1Dz);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Proj, batch, savedInput, k1Dz, _flLayerSkip.Projection!.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Proj, batch, k1Dz, _flLayerSkip.Projection!.Weight.Data, k1SkipDx);
+            context.GradientObserver?.GradientsReady(_flLayerDown.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Relu <- Add <- Bn <- Conv.
             // Pass 0: gradient of the add's output through Relu (ReLU, pre-activation recomputed); it flows into both paths.
@@ -468,6 +469,7 @@ namespace Snapshots
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerConv.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // The model input also feeds Add: add the skip path's gradient to the input gradient.
             if (inputGradient)

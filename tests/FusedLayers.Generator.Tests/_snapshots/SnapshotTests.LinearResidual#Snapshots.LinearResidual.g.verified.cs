@@ -353,6 +353,7 @@ namespace Snapshots
             // Fc3: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Da, _flLayerFc3.Weight.GradTarget, _flLayerFc3.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Da, _flLayerFc3.Weight.Data, k1Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc3.Weight); // gradients final from here on: a bucket may start its allreduce
             // 'Add' also feeds Add2: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k2Da, k1Dy);
 
@@ -362,6 +363,7 @@ namespace Snapshots
             // Fc2: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK1Linear, batch, k0Y, k1Da, _flLayerFc2.Weight.GradTarget, _flLayerFc2.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK1Linear, batch, k1Da, _flLayerFc2.Weight.Data, k0Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc2.Weight); // gradients final from here on: a bucket may start its allreduce
             // 'Fc1' also feeds Add: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k1Da, k0Dy);
 
@@ -372,6 +374,7 @@ namespace Snapshots
             {
                 global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK0Linear, batch, k0Dy, _flLayerFc1.Weight.Data, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerFc1.Weight); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />

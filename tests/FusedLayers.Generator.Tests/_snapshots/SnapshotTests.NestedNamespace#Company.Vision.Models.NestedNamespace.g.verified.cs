@@ -283,6 +283,7 @@ namespace Company.Vision.Models
             // Head: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK1Linear, batch, k0Y, gradOutput, _flLayerHead.Weight.GradTarget, default);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK1Linear, batch, gradOutput, _flLayerHead.Weight.Data, k0Dy);
+            context.GradientObserver?.GradientsReady(_flLayerHead.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Relu <- Conv.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, k0Dy, k0Y, k0Dz);
@@ -292,6 +293,7 @@ namespace Company.Vision.Models
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerConv.Weight); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />

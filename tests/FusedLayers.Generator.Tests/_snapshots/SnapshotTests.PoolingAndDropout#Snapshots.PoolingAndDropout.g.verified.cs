@@ -487,6 +487,7 @@ namespace Snapshots
             // Fc: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, gradOutput, _flLayerFc.Weight.GradTarget, _flLayerFc.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, gradOutput, _flLayerFc.Weight.Data, k4Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 4 backward: Drop.
             // The forward mask again: dx = dy * mask / (1 - p).
@@ -504,6 +505,7 @@ namespace Snapshots
             // Conv2: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dy, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dy, _flLayerConv2.Weight.Data, k0Dy);
+            context.GradientObserver?.GradientsReady(_flLayerConv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Pool1 <- Relu1 <- Bn1 <- Conv1.
             // Pass 0: Pool1: each output's gradient to its window's arg-max.
@@ -523,6 +525,7 @@ namespace Snapshots
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv1.Weight.Data, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerConv1.Weight); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />

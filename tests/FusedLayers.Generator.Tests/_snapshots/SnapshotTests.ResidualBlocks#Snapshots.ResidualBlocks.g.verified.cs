@@ -738,6 +738,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flLayerDown.ProjectionNorm!.Weight!.Data, _flK4ProjSumDy, _flK4ProjSumDyXhat, k4Dz);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Proj, batch, k2Y, k4Dz, _flLayerDown.Projection!.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Proj, batch, k4Dz, _flLayerDown.Projection!.Weight.Data, k4SkipDx);
+            context.GradientObserver?.GradientsReady(_flLayerConv4.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 3 backward: Relu3 <- Bn3 <- Conv3.
             // Pass 1: ReLU mask + Bn3 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
@@ -750,6 +751,7 @@ namespace Snapshots
             // Conv3: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerConv3.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK3Conv, batch, k3Dz, _flLayerConv3.Weight.Data, k2Dy);
+            context.GradientObserver?.GradientsReady(_flLayerConv3.Weight); // gradients final from here on: a bucket may start its allreduce
             // 'Relu2' also feeds Down: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k4SkipDx, k2Dy);
 
@@ -765,6 +767,7 @@ namespace Snapshots
             // Conv2: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
+            context.GradientObserver?.GradientsReady(_flLayerConv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Relu1 <- Bn1 <- Conv1.
             // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
@@ -777,6 +780,7 @@ namespace Snapshots
             // Conv1: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
+            context.GradientObserver?.GradientsReady(_flLayerConv1.Weight); // gradients final from here on: a bucket may start its allreduce
             // 'StemRelu' also feeds Add1: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k2Da, k0Dy);
 
@@ -794,6 +798,7 @@ namespace Snapshots
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerStem.Weight.Data, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerStem.Weight); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />

@@ -620,6 +620,7 @@ namespace Snapshots
             // Fc: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flLayerFc.Weight.GradTarget, _flLayerFc.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, k5Dz, _flLayerFc.Weight.Data, k4Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 4 backward: Ln4 <- Conv4.
             // Ln4: weight gradient and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
@@ -627,6 +628,7 @@ namespace Snapshots
             // Conv4: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.GradTarget, _flLayerConv4.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flLayerConv4.Weight.Data, k3Dy);
+            context.GradientObserver?.GradientsReady(_flLayerConv4.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 3 backward: In3 <- Conv3.
             // In3: the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
@@ -634,6 +636,7 @@ namespace Snapshots
             // Conv3: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerConv3.Weight.GradTarget, _flLayerConv3.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK3Conv, batch, k3Dz, _flLayerConv3.Weight.Data, k2Dy);
+            context.GradientObserver?.GradientsReady(_flLayerConv3.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 2 backward: Relu2 <- In2 <- Conv2.
             // Relu2: the mask of the kernel output.
@@ -643,6 +646,7 @@ namespace Snapshots
             // Conv2: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
+            context.GradientObserver?.GradientsReady(_flLayerConv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Act1 <- Gn1 <- Conv1.
             // Act1: dy * SiLU'(Gn1's kept output).
@@ -652,10 +656,12 @@ namespace Snapshots
             // Conv1: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
+            context.GradientObserver?.GradientsReady(_flLayerConv1.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Ln0.
             // Ln0: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
             global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 192, 1, 1, k0Dy, savedInput, k0RowMean, k0RowInvStd, _flLayerLn0.Weight!.Data, inputGradient ? gradInput : k0Dz, _flLayerLn0.Weight!.GradTarget, _flLayerLn0.Bias!.GradTarget);
+            context.GradientObserver?.GradientsReady(_flLayerLn0.Weight!); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />

@@ -298,6 +298,7 @@ namespace Snapshots
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerConv.Weight); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />
