@@ -155,6 +155,17 @@ public sealed class ProcessGroup : IDisposable
         output.AsSpan(0, values.Length).CopyTo(values);
     }
 
+    /// <summary>Every rank's <paramref name="values"/> (the same length on every rank), in rank order, in float64.</summary>
+    internal void AllGather(ReadOnlySpan<double> values, Span<double> gathered, CommunicationKind kind)
+    {
+        (double[] input, double[] output) = DoubleBuffers(values.Length, Size);
+        values.CopyTo(input);
+        long start = Enter("allgather (float64)");
+        world.AllgatherFlattened(input, values.Length, ref output);
+        Exit(kind, start, 8L * values.Length);
+        output.AsSpan(0, gathered.Length).CopyTo(gathered);
+    }
+
     /// <summary>Element-wise float sum of <paramref name="input"/> over all ranks into <paramref name="output"/> (same length).</summary>
     internal void AllReduceSum(float[] input, float[] output, CommunicationKind kind)
     {
@@ -239,13 +250,14 @@ public sealed class ProcessGroup : IDisposable
         return result;
     }
 
-    private (double[] In, double[] Out) DoubleBuffers(int length)
+    private (double[] In, double[] Out) DoubleBuffers(int length, int outputFactor = 1)
     {
-        // MPI.NET sends whole arrays: keep one exact-length pair per length (a model has few distinct lengths).
-        if (!doubleBuffers.TryGetValue(length, out (double[] In, double[] Out) pair))
+        // MPI.NET sends whole arrays: keep one exact-length pair per length and shape (a model has few distinct ones).
+        int key = outputFactor == 1 ? length : -(length * Size);
+        if (!doubleBuffers.TryGetValue(key, out (double[] In, double[] Out) pair))
         {
-            pair = (new double[length], new double[length]);
-            doubleBuffers[length] = pair;
+            pair = (new double[length], new double[length * outputFactor]);
+            doubleBuffers[key] = pair;
         }
 
         return pair;

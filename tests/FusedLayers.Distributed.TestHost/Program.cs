@@ -30,6 +30,7 @@ return ProcessGroup.Run(
                 IFusedModel model = TrainingRun.CreateModel(args[1], TrainingRun.RootSeed + (101 * rank));
                 var ddp = new DistributedDataParallel(group, model, new DistributedOptions { SyncBatchNorm = args[2] == "1", BucketBytes = 1024 });
                 RunResult result = TrainingRun.Train(model, ddp, Int(3), rank, size, Int(4));
+                result.BatchNormCollectives = group.Communication.Calls(CommunicationKind.BatchNorm);
                 File.WriteAllText(Path.Combine(args[5], $"rank{rank}.json"), JsonSerializer.Serialize(result));
                 Console.WriteLine(
                     $"rank {rank} of {size}: {ddp.BucketCount} buckets, {ddp.GradientElements} gradient floats, " +

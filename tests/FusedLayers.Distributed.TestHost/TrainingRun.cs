@@ -28,6 +28,9 @@ public sealed class RunResult
 
     /// <summary>Int64 buffers (num_batches_tracked) after the last step.</summary>
     public Dictionary<string, long> Counters { get; set; } = [];
+
+    /// <summary>Synchronised-BatchNorm collectives this rank ran (0 for a single process).</summary>
+    public long BatchNormCollectives { get; set; }
 }
 
 /// <summary>

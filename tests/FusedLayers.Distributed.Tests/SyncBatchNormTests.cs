@@ -18,14 +18,18 @@ public sealed class SyncBatchNormTests(ITestOutputHelper log)
     // gradients in float32, so results differ from the single process by rounding (observed at most 4.2e-7 absolute on 2026-12-03; the tolerance leaves 10x; see the test log).
     private static Closeness Tolerance() => new(absolute: 5e-6, relative: 5e-5);
 
+    // A local batch of 1: SyncNet's BatchNorm1d then holds one value per channel on each rank, which is fine because
+    // the global count is N (PyTorch refuses only a global count of 1).
     [Theory]
-    [InlineData(2, "sync")]
-    [InlineData(3, "sync")]
-    [InlineData(2, "renorm")]
-    public void Ranks_with_synchronised_batchnorm_equal_one_process_with_the_global_batch(int ranks, string model)
+    [InlineData(2, "sync", LocalBatch)]
+    [InlineData(3, "sync", LocalBatch)]
+    [InlineData(2, "renorm", LocalBatch)]
+    [InlineData(2, "sync", 1)]
+    [InlineData(3, "sync", 1)]
+    public void Ranks_with_synchronised_batchnorm_equal_one_process_with_the_global_batch(int ranks, string model, int localBatch)
     {
-        RunResult[] distributed = RankResults.Train(ranks, model, sync: true, LocalBatch, Steps);
-        RunResult single = TrainingRun.Train(TrainingRun.CreateModel(model, TrainingRun.RootSeed), null, ranks * LocalBatch, 0, 1, Steps);
+        RunResult[] distributed = RankResults.Train(ranks, model, sync: true, localBatch, Steps);
+        RunResult single = TrainingRun.Train(TrainingRun.CreateModel(model, TrainingRun.RootSeed), null, ranks * localBatch, 0, 1, Steps);
 
         Closeness close = Tolerance();
         int outputs = single.Output.Length / ranks, inputs = single.InputGrad.Length / ranks;
@@ -50,6 +54,11 @@ public sealed class SyncBatchNormTests(ITestOutputHelper log)
             }
 
             Assert.Equal(single.Counters, mine.Counters);
+            if (model == "sync")
+            {
+                // Two collectives per BatchNorm layer and step (the statistics gather, the backward sums), 4 layers.
+                Assert.Equal(2 * 4 * Steps, mine.BatchNormCollectives);
+            }
         }
 
         foreach (string line in close.Report)
@@ -95,6 +104,24 @@ public sealed class SyncBatchNormTests(ITestOutputHelper log)
         foreach (string line in close.Report)
         {
             log.WriteLine(line);
+        }
+    }
+
+    [Fact]
+    public void A_global_count_of_one_fails_with_a_clear_error_on_every_rank()
+    {
+        // One rank with one sample: SyncNet's BatchNorm1d sees one value per channel in all.
+        string dir = System.IO.Directory.CreateTempSubdirectory("fl-mpi-").FullName;
+        try
+        {
+            MpiResult run = MpiJob.Run(1, TimeSpan.FromSeconds(60), "train", "sync", "1", "1", "1", dir);
+            Assert.True(run.ExitCode != 0, run.All);
+            Assert.Contains("Expected more than 1 value per channel when training", run.Error, StringComparison.Ordinal);
+            Assert.Contains("rank 0 of 1 failed", run.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            System.IO.Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -9,6 +9,9 @@ namespace FusedLayers.Generator.Emit;
 /// <summary>The forward pass: argument checks, then training or inference orchestration of the kernels.</summary>
 internal static partial class ModelEmitter
 {
+    /// <summary>Under synchronised BatchNorm in training the one-value check is the global count's (see ModelChecks).</summary>
+    private const string SyncCheck = "_flTraining ? _flExecution.StatisticsCollective : null";
+
     private static void WriteForward(CodeWriter w, FusionPlan plan, List<KernelNames> kernels)
     {
         w.Line("/// <inheritdoc />");
@@ -22,13 +25,13 @@ internal static partial class ModelEmitter
         foreach (KernelNames k in kernels.Where(k => k.UsesBatchStatistics))
         {
             // A BatchNorm in eval mode uses its running statistics: any batch size will do.
-            string check = $"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Norm!.Name}\", batch, {k.NormShape});";
+            string check = $"global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Norm!.Name}\", batch, {k.NormShape}, {SyncCheck});";
             w.Line(k.CanFreeze ? $"if ({Field(k.Kernel.Norm!)}.Training) {check}" : check);
         }
 
         foreach (KernelNames k in kernels.Where(k => k.HasProjection))
         {
-            w.Line($"if ({Field(k.Kernel.Residual!)}.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Residual!.Name}.1\", batch, {k.ResidualShape});");
+            w.Line($"if ({Field(k.Kernel.Residual!)}.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Residual!.Name}.1\", batch, {k.ResidualShape}, {SyncCheck});");
         }
 
         w.Line("_flForwardTraining(input, output, batch);");

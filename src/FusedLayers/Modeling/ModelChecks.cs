@@ -104,6 +104,25 @@ public static class ModelChecks
         }
     }
 
+    /// <summary>
+    /// As <see cref="MoreThanOneValuePerChannel(string, int, IReadOnlyList{int})"/>, except under synchronised BatchNorm
+    /// across several replicas (<paramref name="collective"/> set, more than one replica): there the count that matters is
+    /// the global one (a replica with one sample of a BatchNorm1d is fine, as in PyTorch), which the statistics merge checks
+    /// on every replica at once.
+    /// </summary>
+    /// <param name="layerName">BatchNorm layer name.</param>
+    /// <param name="batch">Batch size.</param>
+    /// <param name="activationShape">Per-sample shape of the BatchNorm input.</param>
+    /// <param name="collective">The model's synchronised-BatchNorm collective in training mode, or null.</param>
+    /// <exception cref="ArgumentException">Only one value per channel (and no other replica to add to it).</exception>
+    public static void MoreThanOneValuePerChannel(string layerName, int batch, IReadOnlyList<int> activationShape, IBatchStatisticsCollective? collective)
+    {
+        if (collective is null || collective.Replicas <= 1)
+        {
+            MoreThanOneValuePerChannel(layerName, batch, activationShape);
+        }
+    }
+
     /// <summary>No training forward pass has run (or the parameters were reset since).</summary>
     public const int PassNone = 0;
 

@@ -398,9 +398,9 @@ namespace Snapshots
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining || _flEvalGradients)
                 {
-                    if (_flLayerBn0.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn0", batch, s_flK0NormShape);
-                    if (_flLayerBn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK1NormShape);
-                    if (_flLayerBn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK3NormShape);
+                    if (_flLayerBn0.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn0", batch, s_flK0NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerBn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK1NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerBn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK3NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
                     _flForwardTraining(input, output, batch);
                 }
                 else

@@ -269,9 +269,9 @@ namespace Snapshots
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining || _flEvalGradients)
                 {
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Br0", batch, s_flK0NormShape);
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Br1", batch, s_flK1NormShape);
-                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Br2", batch, s_flK2NormShape);
+                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Br0", batch, s_flK0NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Br1", batch, s_flK1NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Br2", batch, s_flK2NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
                     _flForwardTraining(input, output, batch);
                 }
                 else

@@ -147,7 +147,7 @@ namespace Snapshots
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining || _flEvalGradients)
                 {
-                    if (_flLayerBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn", batch, s_flK0NormShape);
+                    if (_flLayerBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn", batch, s_flK0NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
                     _flForwardTraining(input, output, batch);
                 }
                 else

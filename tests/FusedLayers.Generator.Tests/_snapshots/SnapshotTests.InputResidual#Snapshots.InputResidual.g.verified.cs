@@ -242,9 +242,9 @@ namespace Snapshots
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining || _flEvalGradients)
                 {
-                    if (_flLayerBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn", batch, s_flK0NormShape);
-                    if (_flLayerDownBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("DownBn", batch, s_flK1NormShape);
-                    if (_flLayerSkip.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Skip.1", batch, s_flK1ResidualShape);
+                    if (_flLayerBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn", batch, s_flK0NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerDownBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("DownBn", batch, s_flK1NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerSkip.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Skip.1", batch, s_flK1ResidualShape, _flTraining ? _flExecution.StatisticsCollective : null);
                     _flForwardTraining(input, output, batch);
                 }
                 else

@@ -425,12 +425,12 @@ namespace Snapshots
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining || _flEvalGradients)
                 {
-                    if (_flLayerStemBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("StemBn", batch, s_flK0NormShape);
-                    if (_flLayerBn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK1NormShape);
-                    if (_flLayerBn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK2NormShape);
-                    if (_flLayerBn3.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn3", batch, s_flK3NormShape);
-                    if (_flLayerBn4.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn4", batch, s_flK4NormShape);
-                    if (_flLayerDown.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Down.1", batch, s_flK4ResidualShape);
+                    if (_flLayerStemBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("StemBn", batch, s_flK0NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerBn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK1NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerBn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK2NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerBn3.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn3", batch, s_flK3NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerBn4.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn4", batch, s_flK4NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerDown.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Down.1", batch, s_flK4ResidualShape, _flTraining ? _flExecution.StatisticsCollective : null);
                     _flForwardTraining(input, output, batch);
                 }
                 else

@@ -253,8 +253,8 @@ namespace Snapshots
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining || _flEvalGradients)
                 {
-                    if (_flLayerBn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK0NormShape);
-                    if (_flLayerBn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK1NormShape);
+                    if (_flLayerBn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK0NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerBn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK1NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
                     _flForwardTraining(input, output, batch);
                 }
                 else

@@ -35,6 +35,30 @@ internal sealed class InProcessReplicas
 
     private sealed class Collective(InProcessReplicas hub, int replica) : IBatchStatisticsCollective
     {
+        public int Replicas => hub.slots.Length;
+
+        public void AllGather(ReadOnlySpan<double> values, Span<double> gathered)
+        {
+            hub.slots[replica] = values.ToArray();
+            hub.Wait();
+            for (int r = 0; r < hub.slots.Length; r++)
+            {
+                if (hub.slots[r].Length != values.Length)
+                {
+                    throw new InvalidOperationException($"Replicas gathered spans of different lengths ({hub.slots[r].Length} and {values.Length}).");
+                }
+
+                hub.slots[r].CopyTo(gathered.Slice(r * values.Length, values.Length));
+            }
+
+            if (replica == 0)
+            {
+                hub.Calls++;
+            }
+
+            hub.Wait();
+        }
+
         public void AllReduceSum(Span<double> values)
         {
             hub.slots[replica] = values.ToArray();
