@@ -11,8 +11,9 @@ namespace DistributedFashionMnist;
 /// <summary>
 /// Trains <see cref="FashionNet"/> data-parallel: every rank holds a replica, takes its shard of each epoch
 /// (<see cref="DistributedSampler"/>) with a local batch of <c>global batch / N</c>, and the gradients are averaged
-/// after each Backward; BatchNorm is synchronised unless <c>--no-sync-bn</c>. Prints images/s per rank and in total,
-/// the share of step time spent in communication, and the test accuracy (each rank evaluates its shard of the test set).
+/// bucket by bucket during Backward (unless <c>--no-overlap</c>); BatchNorm is synchronised unless <c>--no-sync-bn</c>.
+/// Prints images/s per rank and in total, the share of step time exposed to communication (waiting) against the
+/// time collectives were in flight, and the test accuracy (each rank evaluates its shard of the test set).
 /// </summary>
 internal static class Program
 {
@@ -36,7 +37,12 @@ internal static class Program
         int localBatch = settings.GlobalBatch / group.Size;
         var model = new FashionNet(seed: 1);
         model.Execution.MaxDegreeOfParallelism = settings.Threads;
-        var ddp = new DistributedDataParallel(group, model, new DistributedOptions { SyncBatchNorm = settings.SyncBatchNorm });
+        var ddp = new DistributedDataParallel(group, model, new DistributedOptions
+        {
+            SyncBatchNorm = settings.SyncBatchNorm,
+            OverlapGradients = settings.OverlapGradients,
+            BucketBytes = settings.BucketKiB * 1024,
+        });
         var sampler = new DistributedSampler(train.Count, group.Rank, group.Size, shuffle: true, seed: 17, dropLast: true);
         using var loader = new DataLoader(train, Normalization.FashionMnist, localBatch, dropLast: true, sampler: sampler);
         int stepsPerEpoch = settings.MaxSteps > 0 ? Math.Min(settings.MaxSteps, loader.BatchesPerEpoch) : loader.BatchesPerEpoch;
@@ -50,11 +56,12 @@ internal static class Program
             Console.WriteLine(
                 $"{group.Size} ranks x {settings.Threads} thread(s), global batch {settings.GlobalBatch} ({localBatch} per rank), " +
                 $"{stepsPerEpoch} steps per epoch, SyncBatchNorm {(settings.SyncBatchNorm ? "on" : "off")}, " +
-                $"{ddp.BucketCount} gradient bucket(s) of {ddp.GradientElements} floats in all");
+                $"{ddp.BucketCount} gradient bucket(s) of {ddp.GradientElements} floats in all, " +
+                $"allreduce {(settings.OverlapGradients ? "overlapped with Backward" : "after Backward")}");
         }
 
         double trainSeconds = 0;
-        long images = 0;
+        long images = 0, steps = 0, startedEarly = 0;
         group.Communication.Reset();
         for (int epoch = 1; epoch <= settings.Epochs; epoch++)
         {
@@ -73,6 +80,8 @@ internal static class Program
                 optimizer.Step();
                 schedule.Step();
                 images += batch.Count;
+                steps++;
+                startedEarly += ddp.BucketsStartedDuringBackward;
             }
 
             trainSeconds += clock.Elapsed.TotalSeconds;
@@ -85,7 +94,7 @@ internal static class Program
             }
         }
 
-        Report(group, images, trainSeconds);
+        Report(group, images, trainSeconds, steps == 0 ? 0 : startedEarly / (double)steps);
         return 0;
     }
 
@@ -110,13 +119,15 @@ internal static class Program
         return counts[0] / counts[1];
     }
 
-    private static void Report(ProcessGroup group, long images, double seconds)
+    private static void Report(ProcessGroup group, long images, double seconds, double bucketsStartedEarly)
     {
-        double communication = group.Communication.TrainingSeconds;
+        CommunicationStats c = group.Communication;
+        double exposed = c.TrainingSeconds, inFlight = c.TrainingInFlightSeconds;
         Console.WriteLine(
-            $"rank {group.Rank}: {images / seconds:0} images/s, communication {communication:0.00} s of {seconds:0.00} s " +
-            $"({communication / seconds:P1}; gradients {group.Communication.Seconds(CommunicationKind.Gradients):0.00} s, " +
-            $"BatchNorm {group.Communication.Seconds(CommunicationKind.BatchNorm):0.00} s)");
+            $"rank {group.Rank}: {images / seconds:0} images/s; communication exposed {exposed:0.00} s of {seconds:0.00} s ({exposed / seconds:P1}), " +
+            $"in flight {inFlight:0.00} s ({inFlight / seconds:P1}); gradients exposed {c.Seconds(CommunicationKind.Gradients):0.00} s / in flight " +
+            $"{c.InFlightSeconds(CommunicationKind.Gradients):0.00} s ({c.Calls(CommunicationKind.Gradients)} allreduces, {bucketsStartedEarly:0.0} per step started " +
+            $"during Backward), BatchNorm {c.Seconds(CommunicationKind.BatchNorm):0.00} s ({c.Calls(CommunicationKind.BatchNorm)} collectives)");
         Span<double> total = [images / seconds];
         group.AllReduceSum(total);
         if (group.IsRoot)
