@@ -19,6 +19,8 @@ namespace FusedLayers.Distributed;
 /// <see cref="AverageGradients"/> waits for the rest. For gradient accumulation run every micro-batch but the last
 /// inside <see cref="NoSync"/> (PyTorch's <c>no_sync</c>); a second Backward without it is still correct (the buckets
 /// already sent are summed again), only slower. An eval-mode Backward (<c>Eval(withGradients: true)</c>) starts nothing.
+/// A bucket takes its gradients when it starts: change <c>Grad</c> only after <see cref="AverageGradients"/> (clipping,
+/// as in PyTorch, comes after averaging).
 /// With N ranks of local batch b, the averaged gradient equals the gradient of the mean loss over the N*b samples;
 /// each rank's input gradient is that of its own mean loss (N times the slice of the global one).
 /// </remarks>
