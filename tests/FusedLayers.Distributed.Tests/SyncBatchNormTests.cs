@@ -54,6 +54,17 @@ public sealed class SyncBatchNormTests(ITestOutputHelper log)
             }
 
             Assert.Equal(single.Counters, mine.Counters);
+            // The statistics merge runs in rank order on every rank: the replicas' state stays bit-identical.
+            foreach ((string name, float[] buffer) in distributed[0].Buffers)
+            {
+                Assert.True(buffer.AsSpan().SequenceEqual(mine.Buffers[name]), $"rank {r} {name} differs from rank 0's");
+            }
+
+            foreach ((string name, float[] weight) in distributed[0].Weights)
+            {
+                Assert.True(weight.AsSpan().SequenceEqual(mine.Weights[name]), $"rank {r} {name} differs from rank 0's");
+            }
+
             if (model == "sync")
             {
                 // Two collectives per BatchNorm layer and step (the statistics gather, the backward sums), 4 layers.
