@@ -4,6 +4,7 @@ using FusedLayers.Generator.Diagnostics;
 using FusedLayers.Generator.Discovery;
 using FusedLayers.Generator.Emit;
 using FusedLayers.Generator.Helpers;
+using FusedLayers.Generator.Model;
 using FusedLayers.Generator.Planning;
 using FusedLayers.Generator.Validation;
 using Microsoft.CodeAnalysis;
@@ -35,6 +36,50 @@ public sealed class FusedModelGenerator : IIncrementalGenerator
 
         RegisterOutputs(context, validated, tracked: true);
         RegisterOutputs(context, orphans, tracked: false);
+        RegisterBlocks(context);
+    }
+
+    /// <summary>[FusedBlock] classes: their own generated part (layer property bodies, the constructor a model calls); FL0023.</summary>
+    private static void RegisterBlocks(IncrementalGeneratorInitializationContext context)
+    {
+        IncrementalValuesProvider<BlockClassSpec> blocks = context.SyntaxProvider
+            .ForAttributeWithMetadataName(BlockExpansion.FusedBlockAttributeName, BlockDiscovery.IsCandidate, BlockDiscovery.Discover)
+            .WithTrackingName(TrackingNames.DiscoverBlock);
+        IncrementalValuesProvider<GeneratedSource?> sources = blocks
+            .Select(static (block, _) => SafeEmitBlock(block))
+            .WithTrackingName(TrackingNames.EmitBlock);
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics = blocks
+            .Select(static (block, _) => block.Problem.Length == 0
+                ? EquatableArray<DiagnosticInfo>.Empty
+                : new[] { DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedBlockClass, block.ClassLocation, block.ClassName, block.Problem) }.ToEquatableArray())
+            .Where(static d => d.Count > 0);
+        context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider), static (spc, pair) => Report(spc, pair.Left, pair.Right));
+        context.RegisterSourceOutput(sources, static (spc, source) =>
+        {
+            if (source is { Text.Length: > 0 })
+            {
+                spc.AddSource(source.HintName, source.Text);
+            }
+            else if (source?.Failure is { } failure)
+            {
+                spc.ReportDiagnostic(failure.ToDiagnostic());
+            }
+        });
+    }
+
+    private static GeneratedSource? SafeEmitBlock(BlockClassSpec block)
+    {
+        try
+        {
+            return BlockEmitter.Emit(block);
+        }
+#pragma warning disable CA1031 // The generator must never throw: the failure becomes FL0099.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            var failure = DiagnosticInfo.Create(DiagnosticDescriptors.GeneratorFailure, block.ClassLocation, block.ClassName, exception.GetType().Name + ": " + exception.Message);
+            return new GeneratedSource(block.MetadataName + ".block.g.cs", "", failure);
+        }
     }
 
     private static void RegisterOutputs(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<ValidationResult> validated, bool tracked)

@@ -14,4 +14,10 @@ internal static class TrackingNames
 
     /// <summary>The generated source text.</summary>
     public const string Emit = nameof(Emit);
+
+    /// <summary>Discovery of a [FusedBlock] class (its own generated part).</summary>
+    public const string DiscoverBlock = nameof(DiscoverBlock);
+
+    /// <summary>The generated part of a [FusedBlock] class.</summary>
+    public const string EmitBlock = nameof(EmitBlock);
 }

@@ -469,6 +469,49 @@ public sealed class SnapshotTests
         return Snapshot.VerifyGeneratorAsync(run);
     }
 
+    [Fact]
+    public Task BlockComposition()
+    {
+        // A [FusedBlock] used twice (issue 12 point 1): in-channels inferred from the incoming shape, Planes and Stride from
+        // the use, torchvision's downsample only where the shapes change (the second use), state-dict names from
+        // [StateName] on the layers and uses ("layer1.0.conv1.weight", "layer1.1.downsample.0.weight"). The expanded
+        // layers are fused like declared ones: the second use's conv2 + bn2 + add + relu is one kernel with the projection.
+        GeneratorRunOutput run = GeneratorHarness.Run(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedBlock]
+            public partial class Basic
+            {
+                [Conv2d(BlockParameter.Inferred, BlockParameter.Planes, 3, Stride = BlockParameter.Stride, Padding = 1, Bias = false), StateName("conv1")]
+                public partial Conv2dLayer Conv1 { get; }
+                [BatchNorm2d(BlockParameter.Planes), StateName("bn1")] public partial BatchNorm2dLayer Bn1 { get; }
+                [ReLU, StateName("relu")] public partial ReLULayer Relu1 { get; }
+                [Conv2d(BlockParameter.Planes, BlockParameter.Planes, 3, Padding = 1, Bias = false), StateName("conv2")]
+                public partial Conv2dLayer Conv2 { get; }
+                [BatchNorm2d(BlockParameter.Inferred), StateName("bn2")] public partial BatchNorm2dLayer Bn2 { get; }
+                [Residual(ResidualAttribute.BlockInput, AutoProjection = true), StateName("downsample")] public partial ResidualLayer Add { get; }
+                [ReLU, StateName("relu")] public partial ReLULayer Relu2 { get; }
+            }
+            [FusedModel(InputShape = new[] { 3, 8, 8 })]
+            public partial class BlockComposition
+            {
+                [Conv2d(3, 4, 3, Padding = 1, Bias = false), StateName("conv1")] public partial Conv2dLayer Stem { get; }
+                [BatchNorm2d(4), StateName("bn1")] public partial BatchNorm2dLayer StemBn { get; }
+                [ReLU] public partial ReLULayer StemRelu { get; }
+                [Block(typeof(Basic), Planes = 4), StateName("layer1.0")] public partial Basic First { get; }
+                [Block(typeof(Basic), Planes = 8, Stride = 2), StateName("layer1.1")] public partial Basic Second { get; }
+                [AdaptiveAvgPool2d(1)] public partial AdaptiveAvgPool2dLayer Gap { get; }
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [Linear(8, 5), StateName("fc")] public partial LinearLayer Fc { get; }
+            }
+            """);
+        Assert.Equal(new[] { "Snapshots.Basic.block.g.cs", "Snapshots.BlockComposition.g.cs" }, run.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.FormattedCompilationDiagnostics);
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
     /// <summary>Runs the generator and asserts the invariants every valid model shares.</summary>
     private static GeneratorRunOutput RunValid(string source, string hintName)
     {

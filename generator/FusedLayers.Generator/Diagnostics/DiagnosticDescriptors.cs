@@ -64,6 +64,31 @@ internal static class DiagnosticDescriptors
         "FL0010", Declaration, "Layer attributes on a class without [FusedModel]",
         "Class '{0}' declares layers ('{1}' is [{2}]) but has no [FusedModel] attribute: add [FusedModel(InputShape = new[] {{ ... }})] to the class");
 
+    /// <summary>FL0020: Block use '{0}': '{1}' {2}.</summary>
+    public static readonly DiagnosticDescriptor NotABlock = Error(
+        "FL0020", Declaration, "Block use names no block class",
+        "Block use '{0}': '{1}' {2}");
+
+    /// <summary>FL0021: Block '{0}' uses itself ({1}).</summary>
+    public static readonly DiagnosticDescriptor RecursiveBlock = Error(
+        "FL0021", Declaration, "Recursive block",
+        "Block '{0}' uses itself ({1}); a block is expanded at build time, so it cannot contain itself");
+
+    /// <summary>FL0022: Block use '{0}' must be a partial, non-static, get-only property of type {1}.</summary>
+    public static readonly DiagnosticDescriptor BlockUseNotPartialProperty = Error(
+        "FL0022", Declaration, "Block use must be a partial get-only property of the block's type",
+        "Block use '{0}' must be a partial, non-static, get-only property of the block's type: partial {1} {0} {{ get; }}{2}");
+
+    /// <summary>FL0023: Block class '{0}' is {1}.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedBlockClass = Error(
+        "FL0023", Declaration, "Unsupported block class",
+        "Block class '{0}' is {1}; a block must be a partial, non-generic, non-static class declared directly in a namespace, with only layer and block-use properties");
+
+    /// <summary>FL0024: Layer '{0}': state-dict name '{1}' {2}.</summary>
+    public static readonly DiagnosticDescriptor BadStateName = Error(
+        "FL0024", Declaration, "Invalid or duplicate state-dict name",
+        "Layer '{0}': state-dict name '{1}' {2}");
+
     /// <summary>FL0099: the generator failed unexpectedly.</summary>
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "FL0099", Declaration, "Generator failure",
@@ -153,6 +178,11 @@ internal static class DiagnosticDescriptors
         "FL0108", Arguments, "Contradictory running-statistics options",
         "{0} '{1}': {2} has no effect when TrackRunningStats = false (no running statistics are kept); remove one of them");
 
+    /// <summary>FL0130: Layer '{0}' of block '{1}' uses BlockParameter.{2}, which the use '{3}' does not set.</summary>
+    public static readonly DiagnosticDescriptor MissingBlockParameter = Error(
+        "FL0130", Arguments, "Block parameter not set at the use site",
+        "Layer '{0}' of block '{1}' uses BlockParameter.{2}, which the use '{3}' does not set: add {2} = ... to its [Block] attribute");
+
     /// <summary>FL0201: {0} '{1}' expects {2} {3}, but its input ({4}) has shape {5}.</summary>
     public static readonly DiagnosticDescriptor ChannelMismatch = Error(
         "FL0201", Graph, "Channel or feature count mismatch",
@@ -188,6 +218,16 @@ internal static class DiagnosticDescriptors
         "FL0206", Graph, "Shapes differ at a skip connection",
         "Residual '{0}': the main path is {1} but the skip from '{2}' is {3}{4}");
 
+    /// <summary>FL0220: Residual '{0}' in block '{1}' names '{2}', which is not in the block.</summary>
+    public static readonly DiagnosticDescriptor SkipOutsideBlock = Error(
+        "FL0220", Graph, "Skip connection leaves its block",
+        "Residual '{0}' in block '{1}' names '{2}', which is not a layer of the block; name an earlier layer of the block or ResidualAttribute.BlockInput");
+
+    /// <summary>FL0221: Block use '{0}' ({1}) receives {2}, which its layer '{3}' does not accept.</summary>
+    public static readonly DiagnosticDescriptor BlockDoesNotFit = Error(
+        "FL0221", Graph, "Block does not fit its use site",
+        "Block use '{0}' ({1}) receives {2}, which its layer '{3}' does not accept ({4} there)");
+
     /// <summary>FL0301: Layer '{0}' runs as its own kernel: {1}.</summary>
     public static readonly DiagnosticDescriptor LayerNotFused = new(
         "FL0301",
@@ -204,7 +244,8 @@ internal static class DiagnosticDescriptors
         InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, GroupsDoNotDivide, InvalidActivationArgument, InvalidPoolingArgument,
         GroupsDoNotDivideChannels, InvalidNormalizationArgument, NormalizedShapeMismatch, InstanceNormSingleElement, ChannelMismatch, BadSkipSource, SkipShapeMismatch,
         RankMismatch, KernelTooLarge, ActivationTooLarge, LayerNotFused, ReservedMemberName, LayersWithoutModel, WeightsTooLarge,
-        WinogradDoesNotApply,
+        WinogradDoesNotApply, NotABlock, RecursiveBlock, BlockUseNotPartialProperty, UnsupportedBlockClass, BadStateName,
+        MissingBlockParameter, SkipOutsideBlock, BlockDoesNotFit,
     ];
 
     public static DiagnosticDescriptor ById(string id)

@@ -68,6 +68,7 @@ internal static class AttributeArguments
                 From = values.TryGetValue("From", out object? from) ? from as string ?? "" : "",
                 Projection = Bool(values, "Projection", false),
                 ProjectionStride = Int(values, "ProjectionStride", 1),
+                AutoProjection = Bool(values, "AutoProjection", false),
             },
             LayerKind.LayerNorm => layer with
             {

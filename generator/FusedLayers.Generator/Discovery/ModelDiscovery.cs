@@ -97,7 +97,8 @@ internal static class ModelDiscovery
         (bool specified, EquatableArray<int> inputShape) = modelAttribute is null ? (false, EquatableArray<int>.Empty) : ReadInputShape(modelAttribute);
         cancellationToken.ThrowIfCancellationRequested();
 
-        List<LayerSpec> layers = ReadLayers(type, declarations, cancellationToken);
+        var blocks = new BlockExpansion.Context();
+        List<LayerSpec> layers = BlockExpansion.ResolveBlockInputs(ReadMembers(type, blocks, "", "", new List<string>(), cancellationToken));
 
         return new ModelSpec
         {
@@ -126,6 +127,7 @@ internal static class ModelDiscovery
             ModelAttributeLocation = LocationInfo.From(modelAttribute?.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
             ClassLocation = LocationInfo.From(classSyntax.Identifier.GetLocation()),
             Layers = layers.ToEquatableArray(),
+            BlockUses = blocks.Uses.ToEquatableArray(),
         };
     }
 
@@ -212,14 +214,21 @@ internal static class ModelDiscovery
         return (false, EquatableArray<int>.Empty);
     }
 
-    private static List<LayerSpec> ReadLayers(INamedTypeSymbol type, ImmutableArray<SyntaxReference> declarations, CancellationToken cancellationToken)
+    /// <summary>
+    /// The layers of a model or block class in declaration order, block uses expanded in place (their uses go to
+    /// <paramref name="context"/>); <paramref name="members"/> gets the flat names of the class's own members.
+    /// </summary>
+    internal static List<LayerSpec> ReadMembers(
+        INamedTypeSymbol type, BlockExpansion.Context context, string parentFlat, string parentPath, List<string> members, CancellationToken cancellationToken)
     {
-        var found = new List<(int Declaration, int Position, LayerSpec Layer)>();
+        ImmutableArray<SyntaxReference> declarations = type.DeclaringSyntaxReferences;
+        var found = new List<(int Declaration, int Position, string Member, List<LayerSpec> Layers)>();
         foreach (IPropertySymbol property in type.GetMembers().OfType<IPropertySymbol>())
         {
             cancellationToken.ThrowIfCancellationRequested();
             var layerAttributes = property.GetAttributes().Where(IsLayerAttribute).ToList();
-            if (layerAttributes.Count == 0 || property.DeclaringSyntaxReferences.Length == 0)
+            AttributeData? use = layerAttributes.Count == 0 ? property.GetAttributes().FirstOrDefault(BlockExpansion.IsBlockUse) : null;
+            if ((layerAttributes.Count == 0 && use is null) || property.DeclaringSyntaxReferences.Length == 0)
             {
                 continue;
             }
@@ -232,11 +241,26 @@ internal static class ModelDiscovery
             }
 
             int declaration = DeclarationIndex(declarations, syntax, cancellationToken);
-            LayerSpec layer = ReadLayer(property, syntax, layerAttributes, cancellationToken);
-            found.Add((declaration, syntax.SpanStart, layer));
+            string flat = parentFlat.Length == 0 ? property.Name : parentFlat + "_" + property.Name;
+            if (use is not null)
+            {
+                found.Add((declaration, syntax.SpanStart, flat, BlockExpansion.Expand(property, syntax, use, parentFlat, parentPath, context, TypeFormat, cancellationToken)));
+                continue;
+            }
+
+            LayerSpec layer = ReadLayer(property, syntax, layerAttributes, cancellationToken) with
+            {
+                Name = flat,
+                LocalName = property.Name,
+                BlockPath = parentPath,
+                StateName = BlockExpansion.StateName(property) ?? (parentFlat.Length == 0 ? "" : property.Name),
+            };
+            found.Add((declaration, syntax.SpanStart, flat, new List<LayerSpec> { layer }));
         }
 
-        return found.OrderBy(f => f.Declaration).ThenBy(f => f.Position).Select(f => f.Layer with { DeclarationIndex = f.Declaration }).ToList();
+        var ordered = found.OrderBy(f => f.Declaration).ThenBy(f => f.Position).ToList();
+        members.AddRange(ordered.Select(f => f.Member));
+        return ordered.SelectMany(f => f.Layers.Select(l => l with { DeclarationIndex = f.Declaration })).ToList();
     }
 
     private static int DeclarationIndex(ImmutableArray<SyntaxReference> declarations, PropertyDeclarationSyntax property, CancellationToken cancellationToken)

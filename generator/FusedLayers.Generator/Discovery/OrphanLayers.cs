@@ -19,7 +19,7 @@ internal static class OrphanLayers
     public static bool IsCandidate(SyntaxNode node, CancellationToken cancellationToken) =>
         node is PropertyDeclarationSyntax { AttributeLists.Count: > 0, Parent: TypeDeclarationSyntax owner } property &&
         property.AttributeLists.SelectMany(l => l.Attributes).Any(a => ModelDiscovery.IsLayerAttributeName(SimpleName(a.Name))) &&
-        !owner.AttributeLists.SelectMany(l => l.Attributes).Any(a => SimpleName(a.Name) is "FusedModel" or "FusedModelAttribute");
+        !owner.AttributeLists.SelectMany(l => l.Attributes).Any(a => SimpleName(a.Name) is "FusedModel" or "FusedModelAttribute" or "FusedBlock" or "FusedBlockAttribute");
 
     /// <summary>
     /// The class's spec when <paramref name="context"/>'s property is its first layer property and the class has no
@@ -31,7 +31,8 @@ internal static class OrphanLayers
         if (context.SemanticModel.GetDeclaredSymbol(property, cancellationToken) is not IPropertySymbol symbol ||
             symbol.ContainingType is not { } type ||
             !symbol.GetAttributes().Any(ModelDiscovery.IsLayerAttribute) ||
-            type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelDiscovery.ModelAttributeName))
+            type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelDiscovery.ModelAttributeName) ||
+            BlockExpansion.IsBlockClass(type))
         {
             return null;
         }

@@ -31,7 +31,7 @@ internal static partial class ModelEmitter
 
         foreach (KernelNames k in kernels.Where(k => k.HasProjection))
         {
-            w.Line($"if ({Field(k.Kernel.Residual!)}.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Residual!.Name}.1\", batch, {k.ResidualShape}, {SyncCheck});");
+            w.Line($"if ({Field(k.Kernel.Residual!)}.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel(\"{k.Kernel.Residual!.StateKey}.1\", batch, {k.ResidualShape}, {SyncCheck});");
         }
 
         w.Line("_flForwardTraining(input, output, batch);");
@@ -142,7 +142,7 @@ internal static partial class ModelEmitter
 
             foreach (KernelNames k in projections)
             {
-                w.Line($"if (!{k.ProjFrozen}) {Kernels}BatchNormKernels.ThrowIfNotFinite(\"{k.Kernel.Residual!.Name}.1\", {k.ProjMean}, {k.ProjVar});");
+                w.Line($"if (!{k.ProjFrozen}) {Kernels}BatchNormKernels.ThrowIfNotFinite(\"{k.Kernel.Residual!.StateKey}.1\", {k.ProjMean}, {k.ProjVar});");
             }
 
             foreach (KernelNames k in tracking)

@@ -146,7 +146,7 @@ internal static partial class ModelEmitter
     /// <summary>The state-dict names a layer contributes to <c>Parameters</c> and <c>Buffers</c>, as its runtime layer names them.</summary>
     private static (List<string> Parameters, List<string> Buffers) StateNames(LayerSpec layer)
     {
-        string n = layer.Name;
+        string n = layer.StateKey;
         var parameters = new List<string>();
         var buffers = new List<string>();
         switch (layer.Kind)

@@ -91,30 +91,36 @@ internal static partial class ModelEmitter
             string seed = $"global::FusedLayers.ModelSeeds.ForLayer(0, {Shapes.Inv(i)})";
             string create = layer.Kind switch
             {
-                LayerKind.Conv2d => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.InChannels)}, {Shapes.Inv(layer.OutChannels)}, {Shapes.Inv(layer.KernelSize)}, " +
+                LayerKind.Conv2d => $"new {type}(\"{layer.StateKey}\", {Shapes.Inv(layer.InChannels)}, {Shapes.Inv(layer.OutChannels)}, {Shapes.Inv(layer.KernelSize)}, " +
                                     $"{Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)}, " +
                                     (layer.Dilation == 1 && layer.Groups == 1 ? "" : $"{Shapes.Inv(layer.Dilation)}, {Shapes.Inv(layer.Groups)}, ") +
                                     $"{Bool(layer.Bias)}, {seed})",
-                LayerKind.Linear => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.InChannels)}, {Shapes.Inv(layer.OutChannels)}, {Bool(layer.Bias)}, {seed})",
+                LayerKind.Linear => $"new {type}(\"{layer.StateKey}\", {Shapes.Inv(layer.InChannels)}, {Shapes.Inv(layer.OutChannels)}, {Bool(layer.Bias)}, {seed})",
                 LayerKind.BatchNorm1d or LayerKind.BatchNorm2d =>
-                    $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.NumFeatures)}, {Number(layer.Eps)}, {(layer.CumulativeAverage ? "null" : Number(layer.Momentum))}, " +
+                    $"new {type}(\"{layer.StateKey}\", {Shapes.Inv(layer.NumFeatures)}, {Number(layer.Eps)}, {(layer.CumulativeAverage ? "null" : Number(layer.Momentum))}, " +
                     $"{Bool(layer.Affine)}, {Bool(layer.TrackRunningStats)})",
-                LayerKind.MaxPool2d => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.KernelSize)}, {Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)})",
-                LayerKind.AvgPool2d => $"new {type}(\"{layer.Name}\", {Shapes.Inv(layer.KernelSize)}, {Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)}, {Bool(layer.CountIncludePad)})",
-                LayerKind.Dropout => $"new {type}(\"{layer.Name}\", {Number(layer.P)}, unchecked((ulong){seed}))",
+                LayerKind.MaxPool2d => $"new {type}(\"{layer.StateKey}\", {Shapes.Inv(layer.KernelSize)}, {Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)})",
+                LayerKind.AvgPool2d => $"new {type}(\"{layer.StateKey}\", {Shapes.Inv(layer.KernelSize)}, {Shapes.Inv(layer.Stride)}, {Shapes.Inv(layer.Padding)}, {Bool(layer.CountIncludePad)})",
+                LayerKind.Dropout => $"new {type}(\"{layer.StateKey}\", {Number(layer.P)}, unchecked((ulong){seed}))",
                 LayerKind.Residual when layer.Projection =>
-                    $"new {type}(\"{layer.Name}\", \"{layer.From}\", {Shapes.Inv(ProjectionChannels(plan, layer).In)}, {Shapes.Inv(ProjectionChannels(plan, layer).Out)}, {Shapes.Inv(layer.ProjectionStride)}, {seed})",
-                LayerKind.Residual => $"new {type}(\"{layer.Name}\", \"{layer.From}\")",
-                LayerKind.LeakyReLU => $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.LeakyReLU({Number(layer.NegativeSlope)}f))",
+                    $"new {type}(\"{layer.StateKey}\", \"{layer.From}\", {Shapes.Inv(ProjectionChannels(plan, layer).In)}, {Shapes.Inv(ProjectionChannels(plan, layer).Out)}, {Shapes.Inv(layer.ProjectionStride)}, {seed})",
+                LayerKind.Residual => $"new {type}(\"{layer.StateKey}\", \"{layer.From}\")",
+                LayerKind.LeakyReLU => $"new {type}(\"{layer.StateKey}\", global::FusedLayers.Kernels.Activation.LeakyReLU({Number(layer.NegativeSlope)}f))",
                 LayerKind.ReLU6 or LayerKind.SiLU or LayerKind.Sigmoid or LayerKind.Tanh =>
-                    $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.{layer.Kind})",
-                LayerKind.GELU => $"new {type}(\"{layer.Name}\", global::FusedLayers.Kernels.Activation.{(layer.Approximate == "tanh" ? "GeluTanh" : "Gelu")})",
+                    $"new {type}(\"{layer.StateKey}\", global::FusedLayers.Kernels.Activation.{layer.Kind})",
+                LayerKind.GELU => $"new {type}(\"{layer.StateKey}\", global::FusedLayers.Kernels.Activation.{(layer.Approximate == "tanh" ? "GeluTanh" : "Gelu")})",
                 LayerKind.LayerNorm or LayerKind.GroupNorm or LayerKind.InstanceNorm1d or LayerKind.InstanceNorm2d or LayerKind.BatchRenorm1d or LayerKind.BatchRenorm2d =>
                     NormalizationLayerArguments(type, layer),
-                _ => $"new {type}(\"{layer.Name}\")",
+                _ => $"new {type}(\"{layer.StateKey}\")",
             };
             w.Line($"private readonly {type} {Field(layer)} = {create};");
             w.Line();
+            if (layer.InBlock)
+            {
+                // No property of its own: the block use's property returns the block instance that exposes it.
+                continue;
+            }
+
             w.Line($"/// <summary>Layer '{layer.Name}': {Describe(layer)}.</summary>");
             w.Line($"{Modifiers(layer)}partial {layer.PropertyType} {Identifiers.Escape(layer.Name)}");
             w.OpenBrace();
@@ -122,6 +128,8 @@ internal static partial class ModelEmitter
             w.CloseBrace();
             w.Line();
         }
+
+        WriteBlockUses(w, spec);
     }
 
     /// <summary>Channels of a projection's source and at the add, from the plan of the kernel that holds the residual.</summary>

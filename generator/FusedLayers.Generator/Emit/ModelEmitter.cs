@@ -109,7 +109,7 @@ internal static partial class ModelEmitter
         w.Line($"{(spec.IsStatic ? "static " : "")}partial {spec.TypeKeyword} {Identifiers.Escape(spec.ClassName)}{spec.TypeParameterList}");
         w.OpenBrace();
         var duplicated = new HashSet<string>(spec.Layers.GroupBy(l => l.Name).Where(g => g.Count() > 1).Select(g => g.Key));
-        foreach (LayerSpec layer in spec.Layers.Where(l => l.IsPartial && !l.HasSetter && !duplicated.Contains(l.Name)))
+        foreach (LayerSpec layer in spec.Layers.Where(l => l.IsPartial && !l.HasSetter && !l.InBlock && !duplicated.Contains(l.Name)))
         {
             w.Line($"{Modifiers(layer)}partial {layer.PropertyType} {Identifiers.Escape(layer.Name)}");
             w.OpenBrace();
@@ -117,6 +117,7 @@ internal static partial class ModelEmitter
             w.CloseBrace();
         }
 
+        WriteBlockUseStubs(w, spec);
         w.CloseBrace();
         foreach (string container in spec.ContainingTypes)
         {

@@ -95,11 +95,38 @@ internal sealed record LayerSpec
 
     public int ProjectionStride { get; init; } = 1;
 
+    /// <summary><c>AutoProjection</c>: the projection is decided in validation from the shapes (torchvision's downsample rule).</summary>
+    public bool AutoProjection { get; init; }
+
     // Activations
     public double NegativeSlope { get; init; } = 0.01;
 
     /// <summary>GELU's <c>approximate</c>: "none" or "tanh" (anything else is reported).</summary>
     public string Approximate { get; init; } = "none";
+
+    /// <summary>The <c>[StateName]</c> prefix of this layer's state-dict keys, with its block uses' prefixes; empty: <see cref="Name"/>.</summary>
+    public string StateName { get; init; } = "";
+
+    /// <summary>
+    /// The block uses this layer was expanded from, outermost first, joined by '|' (their flat names); empty for a layer
+    /// declared on the model itself. Such a layer has no property of its own: its block use's property exposes it.
+    /// </summary>
+    public string BlockPath { get; init; } = "";
+
+    /// <summary>Name of the layer's property inside its block (the name written in the block class); <see cref="Name"/> otherwise.</summary>
+    public string LocalName { get; init; } = "";
+
+    /// <summary>Set by expansion when the layer's arguments cannot be taken from the use site (FL0122, FL0208): the message part.</summary>
+    public string BlockProblem { get; init; } = "";
+
+    /// <summary>The diagnostic ID of <see cref="BlockProblem"/>.</summary>
+    public string BlockProblemId { get; init; } = "";
+
+    /// <summary>The prefix of this layer's state-dict keys (<c>layer1.0.conv1</c>).</summary>
+    public string StateKey => StateName.Length > 0 ? StateName : Name;
+
+    /// <summary>True for a layer that came out of a block use (no property of its own).</summary>
+    public bool InBlock => BlockPath.Length > 0;
 
     /// <summary>Location of a named argument by property name, when one was written (for argument diagnostics).</summary>
     public Helpers.EquatableArray<NamedArgumentLocation> ArgumentLocations { get; init; } = Helpers.EquatableArray<NamedArgumentLocation>.Empty;

@@ -71,6 +71,9 @@ internal sealed record ModelSpec
 
     public LocationInfo? ClassLocation { get; init; }
 
-    /// <summary>Layers in declaration order.</summary>
+    /// <summary>Block uses (<c>[Block(typeof(X))]</c>), the model's own first, then nested ones; their layers are in <see cref="Layers"/>.</summary>
+    public EquatableArray<BlockUseSpec> BlockUses { get; init; } = EquatableArray<BlockUseSpec>.Empty;
+
+    /// <summary>Layers in declaration order, block uses expanded in place.</summary>
     public EquatableArray<LayerSpec> Layers { get; init; } = EquatableArray<LayerSpec>.Empty;
 }

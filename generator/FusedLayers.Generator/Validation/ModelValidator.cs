@@ -15,7 +15,7 @@ internal static class ModelValidator
 {
     public static ValidationResult Validate(ModelSpec spec)
     {
-        var diagnostics = new List<DiagnosticInfo>();
+        List<DiagnosticInfo> diagnostics = new();
         EmitKind emit = CheckClass(spec, diagnostics);
         if (emit != EmitKind.Model)
         {
@@ -27,10 +27,22 @@ internal static class ModelValidator
         int before = diagnostics.Count;
         CheckCollisions(spec, diagnostics);
         bool inputOk = CheckInputShape(spec, diagnostics);
+        if (inputOk && !HasDuplicateNames(spec))
+        {
+            // Arguments a layer takes from the shapes at its place (BlockParameter.Inferred, AutoProjection).
+            spec = BlockChecks.ResolveUseSite(spec);
+        }
+
         CheckLayerDeclarations(spec, diagnostics);
         var badArguments = new HashSet<string>();
+        BlockChecks.Check(spec, diagnostics, badArguments);
         foreach (LayerSpec layer in spec.Layers)
         {
+            if (badArguments.Contains(layer.Name))
+            {
+                continue;
+            }
+
             int count = Errors(diagnostics, 0);
             ArgumentChecks.Check(layer, diagnostics);
             if (Errors(diagnostics, 0) > count)
@@ -39,9 +51,18 @@ internal static class ModelValidator
             }
         }
 
+        var reached = new List<LayerSpec>();
+        int beforeShapes = diagnostics.Count;
         List<LayerShape>? shapes = inputOk && spec.Layers.Count > 0 && !HasDuplicateNames(spec)
-            ? ShapeInference.Infer(spec, diagnostics, badArguments)
+            ? ShapeInference.Infer(spec, diagnostics, badArguments, reached)
             : null;
+        if (shapes is null)
+        {
+            BlockChecks.CheckFit(spec, reached, diagnostics, beforeShapes);
+        }
+
+        // A layer of a block used several times reports its declaration errors once, at the block's property.
+        diagnostics = diagnostics.Distinct().ToList();
 
         // Warnings (FL0121) leave the model valid; only errors stop it from being generated.
         bool valid = Errors(diagnostics, before) == 0 && shapes is not null;
@@ -183,14 +204,14 @@ internal static class ModelValidator
             if (!layer.IsPartial || layer.IsStatic || layer.HasSetter)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.LayerNotPartialProperty, layer.PropertyLocation, layer.Name, LayerKinds.RuntimeTypeName(layer.Kind)));
+                    DiagnosticDescriptors.LayerNotPartialProperty, layer.PropertyLocation, layer.InBlock ? layer.LocalName : layer.Name, LayerKinds.RuntimeTypeName(layer.Kind)));
             }
             else if (layer.PropertyType != expected)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.LayerTypeMismatch,
                     layer.PropertyLocation,
-                    layer.Name,
+                    layer.InBlock ? layer.LocalName : layer.Name,
                     LayerKinds.AttributeName(layer.Kind),
                     layer.PropertyType.Replace("global::", ""),
                     LayerKinds.RuntimeTypeName(layer.Kind)));

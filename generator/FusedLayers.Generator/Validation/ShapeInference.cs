@@ -13,14 +13,28 @@ internal static class ShapeInference
     /// Infers every layer's per-sample shape. Stops without a diagnostic at the first layer named in
     /// <paramref name="badArguments"/> (its own arguments are wrong, so its output shape is unknown).
     /// </summary>
-    public static List<LayerShape>? Infer(ModelSpec spec, List<DiagnosticInfo> diagnostics, ISet<string>? badArguments = null)
+    /// <param name="spec">The model.</param>
+    /// <param name="diagnostics">Receives the FL02xx diagnostics.</param>
+    /// <param name="badArguments">Layers whose own arguments are wrong.</param>
+    /// <param name="resolved">
+    /// When given, each layer reached gets its use-site arguments (<c>BlockParameter.Inferred</c>, <c>AutoProjection</c>)
+    /// from the shapes and is appended here, the failing one last.
+    /// </param>
+    public static List<LayerShape>? Infer(ModelSpec spec, List<DiagnosticInfo> diagnostics, ISet<string>? badArguments = null, List<LayerSpec>? resolved = null)
     {
         var shapes = new List<LayerShape>();
         int[] current = spec.InputShape.ToArray();
         string source = "the model input";
         var outputs = new Dictionary<string, int[]>();
-        foreach (LayerSpec layer in spec.Layers)
+        foreach (LayerSpec declared in spec.Layers)
         {
+            LayerSpec layer = declared;
+            if (resolved is not null)
+            {
+                layer = UseSiteArguments.Resolve(spec, layer, current, outputs);
+                resolved.Add(layer);
+            }
+
             if (badArguments?.Contains(layer.Name) == true)
             {
                 return null;

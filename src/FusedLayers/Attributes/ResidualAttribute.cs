@@ -21,6 +21,12 @@ public sealed class ResidualAttribute : Attribute
     /// </summary>
     public const string ModelInput = "input";
 
+    /// <summary>
+    /// Inside a <see cref="FusedBlockAttribute"/> block: the block's input (the output of the layer before the block
+    /// use, or the model input); <c>nameof</c> of the block class works too.
+    /// </summary>
+    public const string BlockInput = "block_input";
+
     /// <summary>Declares a skip connection from the layer named <paramref name="from"/>.</summary>
     /// <param name="from">Name of an earlier layer property (use <c>nameof</c>), or <see cref="ModelInput"/>.</param>
     public ResidualAttribute(string from) => From = from;
@@ -33,4 +39,11 @@ public sealed class ResidualAttribute : Attribute
 
     /// <summary>Stride of the projection's 1x1 convolution (default 1).</summary>
     public int ProjectionStride { get; set; } = 1;
+
+    /// <summary>
+    /// A projection only where it is needed, torchvision's rule for <c>downsample</c>: when the skip's shape differs
+    /// from the add's (channels or plane size), a 1x1 Conv2d with stride (skip height / add height) + BatchNorm2d;
+    /// the identity otherwise. Meant for blocks, whose uses differ in channels and stride.
+    /// </summary>
+    public bool AutoProjection { get; set; }
 }
