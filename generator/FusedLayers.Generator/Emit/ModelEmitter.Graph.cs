@@ -62,6 +62,11 @@ internal static partial class ModelEmitter
     private static IEnumerable<string> GraphAssignments(LayerSpec layer)
     {
         (List<string> parameters, List<string> buffers) = StateNames(layer);
+        if (layer.StateName.Length > 0)
+        {
+            yield return "StatePrefix = " + StringLiteral(layer.StateName);
+        }
+
         if (parameters.Count > 0)
         {
             yield return "Parameters = " + StringArray(parameters);

@@ -52,7 +52,7 @@ internal static partial class LayerTranslator
         b.Node(
             "BatchNormalization",
             y,
-            [x, scale, bias, b.State(n + ".running_mean"), b.State(n + ".running_var")],
+            [x, scale, bias, b.State(layer.StatePrefix + ".running_mean"), b.State(layer.StatePrefix + ".running_var")],
             OnnxAttribute.Of("epsilon", (float)layer.Eps));
     }
 
@@ -83,17 +83,17 @@ internal static partial class LayerTranslator
         string n = layer.Name;
         long[] dims = [.. layer.NormalizedShape.Select(d => (long)d)];
         int count = layer.NormalizedShape.Aggregate(1, (p, d) => p * d);
-        string scale = layer.Affine ? b.State(n + ".weight") : b.Constant(n, "ones", Filled(count, 1f), dims);
+        string scale = layer.Affine ? b.State(layer.StatePrefix + ".weight") : b.Constant(n, "ones", Filled(count, 1f), dims);
         OnnxAttribute[] attributes = [OnnxAttribute.Of("axis", -(long)layer.NormalizedShape.Count), OnnxAttribute.Of("epsilon", (float)layer.Eps)];
-        b.Node("LayerNormalization", y, layer.Bias ? [x, scale, b.State(n + ".bias")] : [x, scale], attributes);
+        b.Node("LayerNormalization", y, layer.Bias ? [x, scale, b.State(layer.StatePrefix + ".bias")] : [x, scale], attributes);
     }
 
     /// <summary>BatchRenorm in inference: <c>(x - running_mean) / running_std</c> (a standard deviation, no epsilon), then the affine.</summary>
     private static void BatchRenorm(OnnxGraphBuilder b, LayerNode layer, string x, string y)
     {
         string n = layer.Name;
-        string centered = b.Node("Sub", b.Temp(n, "centered"), [x, ChannelView(b, layer, b.State(n + ".running_mean"))]);
-        Affine(b, layer, b.Node("Div", b.Temp(n, "normalized"), [centered, ChannelView(b, layer, b.State(n + ".running_std"))]), y);
+        string centered = b.Node("Sub", b.Temp(n, "centered"), [x, ChannelView(b, layer, b.State(layer.StatePrefix + ".running_mean"))]);
+        Affine(b, layer, b.Node("Div", b.Temp(n, "normalized"), [centered, ChannelView(b, layer, b.State(layer.StatePrefix + ".running_std"))]), y);
     }
 
     /// <summary><c>y = x * weight + bias</c> per channel when affine, else the identity.</summary>
@@ -106,8 +106,8 @@ internal static partial class LayerTranslator
             return;
         }
 
-        string scaled = b.Node("Mul", b.Temp(n, "scaled"), [x, ChannelView(b, layer, b.State(n + ".weight"))]);
-        b.Node("Add", y, [scaled, ChannelView(b, layer, b.State(n + ".bias"))]);
+        string scaled = b.Node("Mul", b.Temp(n, "scaled"), [x, ChannelView(b, layer, b.State(layer.StatePrefix + ".weight"))]);
+        b.Node("Add", y, [scaled, ChannelView(b, layer, b.State(layer.StatePrefix + ".bias"))]);
     }
 
     /// <summary>A <c>[C]</c> tensor as <c>[C, 1, ...]</c>, broadcasting over the layer's per-sample spatial dimensions.</summary>
@@ -126,7 +126,7 @@ internal static partial class LayerTranslator
     /// <summary>The layer's weight and bias, or constant ones and zeros when it has no affine part.</summary>
     private static (string Scale, string Bias) ScaleAndBias(OnnxGraphBuilder b, LayerNode layer, int channels) =>
         layer.Affine
-            ? (b.State(layer.Name + ".weight"), b.State(layer.Name + ".bias"))
+            ? (b.State(layer.StatePrefix + ".weight"), b.State(layer.StatePrefix + ".bias"))
             : (b.Constant(layer.Name, "ones", Filled(channels, 1f), channels), b.Constant(layer.Name, "zeros", new float[channels], channels));
 
     private static float[] Filled(int count, float value)

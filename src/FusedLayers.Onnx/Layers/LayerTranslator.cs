@@ -23,7 +23,7 @@ internal static partial class LayerTranslator
                 Conv(b, layer, x, y);
                 break;
             case LayerOp.Linear:
-                b.Node("Gemm", y, layer.Bias ? [x, b.State(n + ".weight"), b.State(n + ".bias")] : [x, b.State(n + ".weight")], OnnxAttribute.Of("transB", 1L));
+                b.Node("Gemm", y, layer.Bias ? [x, b.State(layer.StatePrefix + ".weight"), b.State(layer.StatePrefix + ".bias")] : [x, b.State(layer.StatePrefix + ".weight")], OnnxAttribute.Of("transB", 1L));
                 break;
             case LayerOp.Flatten:
                 b.Node("Flatten", y, [x], OnnxAttribute.Of("axis", 1L));
@@ -94,7 +94,7 @@ internal static partial class LayerTranslator
         b.Node(
             "Conv",
             y,
-            layer.Bias ? [x, b.State(n + ".weight"), b.State(n + ".bias")] : [x, b.State(n + ".weight")],
+            layer.Bias ? [x, b.State(layer.StatePrefix + ".weight"), b.State(layer.StatePrefix + ".bias")] : [x, b.State(layer.StatePrefix + ".weight")],
             OnnxAttribute.Of("kernel_shape", layer.KernelSize, layer.KernelSize),
             OnnxAttribute.Of("strides", layer.Stride, layer.Stride),
             OnnxAttribute.Of("pads", layer.Padding, layer.Padding, layer.Padding, layer.Padding),
@@ -171,14 +171,14 @@ internal static partial class LayerTranslator
             string conv = b.Node(
                 "Conv",
                 b.Temp(n, "projection"),
-                [skip, b.State(n + ".0.weight")],
+                [skip, b.State(layer.StatePrefix + ".0.weight")],
                 OnnxAttribute.Of("kernel_shape", 1L, 1L),
                 OnnxAttribute.Of("strides", layer.ProjectionStride, layer.ProjectionStride),
                 OnnxAttribute.Of("pads", 0L, 0L, 0L, 0L));
             skip = b.Node(
                 "BatchNormalization",
                 b.Temp(n, "projection_bn"),
-                [conv, b.State(n + ".1.weight"), b.State(n + ".1.bias"), b.State(n + ".1.running_mean"), b.State(n + ".1.running_var")],
+                [conv, b.State(layer.StatePrefix + ".1.weight"), b.State(layer.StatePrefix + ".1.bias"), b.State(layer.StatePrefix + ".1.running_mean"), b.State(layer.StatePrefix + ".1.running_var")],
                 OnnxAttribute.Of("epsilon", 1e-5f));
         }
 

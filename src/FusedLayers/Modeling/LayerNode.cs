@@ -11,6 +11,8 @@ namespace FusedLayers;
 /// </summary>
 public sealed class LayerNode
 {
+    private readonly string? statePrefix;
+
     /// <summary>Creates a node.</summary>
     /// <param name="name">Layer name (the property's name, the prefix of its state-dict keys).</param>
     /// <param name="op">Operation.</param>
@@ -33,8 +35,18 @@ public sealed class LayerNode
         OutputShape = outputShape;
     }
 
-    /// <summary>Layer name (the property's name, the prefix of its state-dict keys).</summary>
+    /// <summary>Layer name (the property's name; for a layer of a block use, the use's name + "_" + the block's property name).</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// The prefix of the layer's state-dict keys: its <c>[StateName]</c> with its block uses' (<c>layer1.0.conv1</c>),
+    /// else <see cref="Name"/>.
+    /// </summary>
+    public string StatePrefix
+    {
+        get => statePrefix ?? Name;
+        init => statePrefix = value;
+    }
 
     /// <summary>Operation.</summary>
     public LayerOp Op { get; }

@@ -925,6 +925,7 @@ namespace Snapshots
             {
                 new global::FusedLayers.LayerNode("Stem", global::FusedLayers.LayerOp.Conv2d, new string[] { "" }, new int[] { 3, 8, 8 }, new int[] { 4, 8, 8 })
                 {
+                    StatePrefix = "conv1",
                     Parameters = new string[] { "conv1.weight" },
                     InChannels = 3,
                     OutChannels = 4,
@@ -937,6 +938,7 @@ namespace Snapshots
                 },
                 new global::FusedLayers.LayerNode("StemBn", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Stem" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 })
                 {
+                    StatePrefix = "bn1",
                     Parameters = new string[] { "bn1.weight", "bn1.bias" },
                     Buffers = new string[] { "bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked" },
                     NumFeatures = 4,
@@ -947,6 +949,7 @@ namespace Snapshots
                 new global::FusedLayers.LayerNode("StemRelu", global::FusedLayers.LayerOp.ReLU, new string[] { "StemBn" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 }),
                 new global::FusedLayers.LayerNode("First_Conv1", global::FusedLayers.LayerOp.Conv2d, new string[] { "StemRelu" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 })
                 {
+                    StatePrefix = "layer1.0.conv1",
                     Parameters = new string[] { "layer1.0.conv1.weight" },
                     InChannels = 4,
                     OutChannels = 4,
@@ -959,6 +962,7 @@ namespace Snapshots
                 },
                 new global::FusedLayers.LayerNode("First_Bn1", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "First_Conv1" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 })
                 {
+                    StatePrefix = "layer1.0.bn1",
                     Parameters = new string[] { "layer1.0.bn1.weight", "layer1.0.bn1.bias" },
                     Buffers = new string[] { "layer1.0.bn1.running_mean", "layer1.0.bn1.running_var", "layer1.0.bn1.num_batches_tracked" },
                     NumFeatures = 4,
@@ -966,9 +970,13 @@ namespace Snapshots
                     Affine = true,
                     TrackRunningStats = true,
                 },
-                new global::FusedLayers.LayerNode("First_Relu1", global::FusedLayers.LayerOp.ReLU, new string[] { "First_Bn1" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 }),
+                new global::FusedLayers.LayerNode("First_Relu1", global::FusedLayers.LayerOp.ReLU, new string[] { "First_Bn1" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 })
+                {
+                    StatePrefix = "layer1.0.relu",
+                },
                 new global::FusedLayers.LayerNode("First_Conv2", global::FusedLayers.LayerOp.Conv2d, new string[] { "First_Relu1" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 })
                 {
+                    StatePrefix = "layer1.0.conv2",
                     Parameters = new string[] { "layer1.0.conv2.weight" },
                     InChannels = 4,
                     OutChannels = 4,
@@ -981,6 +989,7 @@ namespace Snapshots
                 },
                 new global::FusedLayers.LayerNode("First_Bn2", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "First_Conv2" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 })
                 {
+                    StatePrefix = "layer1.0.bn2",
                     Parameters = new string[] { "layer1.0.bn2.weight", "layer1.0.bn2.bias" },
                     Buffers = new string[] { "layer1.0.bn2.running_mean", "layer1.0.bn2.running_var", "layer1.0.bn2.num_batches_tracked" },
                     NumFeatures = 4,
@@ -990,12 +999,17 @@ namespace Snapshots
                 },
                 new global::FusedLayers.LayerNode("First_Add", global::FusedLayers.LayerOp.Residual, new string[] { "First_Bn2", "StemRelu" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 })
                 {
+                    StatePrefix = "layer1.0.downsample",
                     Projection = false,
                     ProjectionStride = 1,
                 },
-                new global::FusedLayers.LayerNode("First_Relu2", global::FusedLayers.LayerOp.ReLU, new string[] { "First_Add" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 }),
+                new global::FusedLayers.LayerNode("First_Relu2", global::FusedLayers.LayerOp.ReLU, new string[] { "First_Add" }, new int[] { 4, 8, 8 }, new int[] { 4, 8, 8 })
+                {
+                    StatePrefix = "layer1.0.relu",
+                },
                 new global::FusedLayers.LayerNode("Second_Conv1", global::FusedLayers.LayerOp.Conv2d, new string[] { "First_Relu2" }, new int[] { 4, 8, 8 }, new int[] { 8, 4, 4 })
                 {
+                    StatePrefix = "layer1.1.conv1",
                     Parameters = new string[] { "layer1.1.conv1.weight" },
                     InChannels = 4,
                     OutChannels = 8,
@@ -1008,6 +1022,7 @@ namespace Snapshots
                 },
                 new global::FusedLayers.LayerNode("Second_Bn1", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Second_Conv1" }, new int[] { 8, 4, 4 }, new int[] { 8, 4, 4 })
                 {
+                    StatePrefix = "layer1.1.bn1",
                     Parameters = new string[] { "layer1.1.bn1.weight", "layer1.1.bn1.bias" },
                     Buffers = new string[] { "layer1.1.bn1.running_mean", "layer1.1.bn1.running_var", "layer1.1.bn1.num_batches_tracked" },
                     NumFeatures = 8,
@@ -1015,9 +1030,13 @@ namespace Snapshots
                     Affine = true,
                     TrackRunningStats = true,
                 },
-                new global::FusedLayers.LayerNode("Second_Relu1", global::FusedLayers.LayerOp.ReLU, new string[] { "Second_Bn1" }, new int[] { 8, 4, 4 }, new int[] { 8, 4, 4 }),
+                new global::FusedLayers.LayerNode("Second_Relu1", global::FusedLayers.LayerOp.ReLU, new string[] { "Second_Bn1" }, new int[] { 8, 4, 4 }, new int[] { 8, 4, 4 })
+                {
+                    StatePrefix = "layer1.1.relu",
+                },
                 new global::FusedLayers.LayerNode("Second_Conv2", global::FusedLayers.LayerOp.Conv2d, new string[] { "Second_Relu1" }, new int[] { 8, 4, 4 }, new int[] { 8, 4, 4 })
                 {
+                    StatePrefix = "layer1.1.conv2",
                     Parameters = new string[] { "layer1.1.conv2.weight" },
                     InChannels = 8,
                     OutChannels = 8,
@@ -1030,6 +1049,7 @@ namespace Snapshots
                 },
                 new global::FusedLayers.LayerNode("Second_Bn2", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "Second_Conv2" }, new int[] { 8, 4, 4 }, new int[] { 8, 4, 4 })
                 {
+                    StatePrefix = "layer1.1.bn2",
                     Parameters = new string[] { "layer1.1.bn2.weight", "layer1.1.bn2.bias" },
                     Buffers = new string[] { "layer1.1.bn2.running_mean", "layer1.1.bn2.running_var", "layer1.1.bn2.num_batches_tracked" },
                     NumFeatures = 8,
@@ -1039,12 +1059,16 @@ namespace Snapshots
                 },
                 new global::FusedLayers.LayerNode("Second_Add", global::FusedLayers.LayerOp.Residual, new string[] { "Second_Bn2", "First_Relu2" }, new int[] { 8, 4, 4 }, new int[] { 8, 4, 4 })
                 {
+                    StatePrefix = "layer1.1.downsample",
                     Parameters = new string[] { "layer1.1.downsample.0.weight", "layer1.1.downsample.1.weight", "layer1.1.downsample.1.bias" },
                     Buffers = new string[] { "layer1.1.downsample.1.running_mean", "layer1.1.downsample.1.running_var", "layer1.1.downsample.1.num_batches_tracked" },
                     Projection = true,
                     ProjectionStride = 2,
                 },
-                new global::FusedLayers.LayerNode("Second_Relu2", global::FusedLayers.LayerOp.ReLU, new string[] { "Second_Add" }, new int[] { 8, 4, 4 }, new int[] { 8, 4, 4 }),
+                new global::FusedLayers.LayerNode("Second_Relu2", global::FusedLayers.LayerOp.ReLU, new string[] { "Second_Add" }, new int[] { 8, 4, 4 }, new int[] { 8, 4, 4 })
+                {
+                    StatePrefix = "layer1.1.relu",
+                },
                 new global::FusedLayers.LayerNode("Gap", global::FusedLayers.LayerOp.AdaptiveAvgPool2d, new string[] { "Second_Relu2" }, new int[] { 8, 4, 4 }, new int[] { 8, 1, 1 })
                 {
                     OutputSize = 1,
@@ -1052,6 +1076,7 @@ namespace Snapshots
                 new global::FusedLayers.LayerNode("Flat", global::FusedLayers.LayerOp.Flatten, new string[] { "Gap" }, new int[] { 8, 1, 1 }, new int[] { 8 }),
                 new global::FusedLayers.LayerNode("Fc", global::FusedLayers.LayerOp.Linear, new string[] { "Flat" }, new int[] { 8 }, new int[] { 5 })
                 {
+                    StatePrefix = "fc",
                     Parameters = new string[] { "fc.weight", "fc.bias" },
                     InChannels = 8,
                     OutChannels = 5,
