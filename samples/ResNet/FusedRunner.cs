@@ -3,10 +3,10 @@ using FusedLayers.Training;
 
 namespace ResNet;
 
-/// <summary>The FusedLayers side: the generated <see cref="ResNetStage"/>, FusedLayers' cross-entropy and SGD; allocation-free steps.</summary>
+/// <summary>The FusedLayers side: the generated model (<see cref="ResNet18"/> or <see cref="ResNetStage"/>), FusedLayers' cross-entropy and SGD; allocation-free steps.</summary>
 internal sealed class FusedRunner : IRunner
 {
-    private readonly ResNetStage model;
+    private readonly FusedLayers.IFusedModel model;
     private readonly SyntheticBatch batch;
     private readonly Sgd optimizer;
     private readonly CrossEntropyLoss loss = new();
@@ -14,7 +14,7 @@ internal sealed class FusedRunner : IRunner
     private readonly float[] gradLogits;
 
     /// <summary>Trains <paramref name="model"/> on <paramref name="batch"/> with SGD (learning rate, momentum).</summary>
-    public FusedRunner(ResNetStage model, SyntheticBatch batch, double learningRate, double momentum)
+    public FusedRunner(FusedLayers.IFusedModel model, SyntheticBatch batch, double learningRate, double momentum)
     {
         this.model = model;
         this.batch = batch;

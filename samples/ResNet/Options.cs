@@ -24,13 +24,17 @@ internal sealed class Options
     /// <summary>Whether to run the PyTorch twin (TorchSharp) next to FusedLayers.</summary>
     public bool Torch { get; private set; } = true;
 
+    /// <summary>The network: <c>resnet18</c> (torchvision's ResNet-18, the default) or <c>stage</c> (its stem and first two blocks).</summary>
+    public string Model { get; private set; } = "resnet18";
+
     /// <summary>True for <c>-h</c> / <c>--help</c>.</summary>
     public bool Help { get; private set; }
 
     public static string Usage => """
-        Trains a ResNet-style network (ResNet-18's stem and two basic blocks at 64 channels, 56x56) for a
-        few SGD steps on one synthetic batch with random labels, then times a training step and an
-        inference pass at 1 thread and at all cores, next to the same network in PyTorch (TorchSharp).
+        Trains torchvision's ResNet-18 (3x224x224, 1000 classes; composed of eight BasicBlock uses, with
+        torchvision's state-dict names) for a few SGD steps on one synthetic batch with random labels, checks
+        it against torchvision's own resnet18 (TorchVision, TorchSharp's port) given the same state dict, then
+        times a training step and an inference pass at 1 thread and at all cores next to it.
 
         Usage: dotnet run -c Release --project samples/ResNet -- [options]
 
@@ -39,6 +43,7 @@ internal sealed class Options
           --iterations N    timed iterations per case, the median is printed (default 7)
           --warmup N        untimed iterations per case before those (default 2)
           --seed N          seed of the weights, the images and the labels (default 1)
+          --model NAME      resnet18 (default) or stage (ResNet-18's stem and first two blocks, 56x56)
           --no-torch        FusedLayers only
           -h, --help        this text
         """;
@@ -56,6 +61,11 @@ internal sealed class Options
                     break;
                 case "--no-torch":
                     options.Torch = false;
+                    break;
+                case "--model":
+                    options.Model = i + 1 < args.Length && args[i + 1] is "resnet18" or "stage"
+                        ? args[++i]
+                        : throw new FormatException("--model takes resnet18 or stage.");
                     break;
                 case "--batch-size":
                     options.BatchSize = Integer(args, ref i, minimum: 2);

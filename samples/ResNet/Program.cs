@@ -13,7 +13,7 @@ using FusedLayers;
 namespace ResNet;
 
 /// <summary>
-/// The sample: builds <see cref="ResNetStage"/>, trains it (and its PyTorch twin from the same weights) for a
+/// The sample: builds <see cref="ResNet18"/> (or, with <c>--model stage</c>, <see cref="ResNetStage"/>), trains it (and its PyTorch twin from the same weights) for a
 /// few SGD steps on one synthetic batch, checks that the twin computes the same inference output, and
 /// times a training step and an inference pass at 1 thread and at all cores.
 /// </summary>
@@ -45,12 +45,15 @@ internal static class Program
             return 0;
         }
 
-        var model = new ResNetStage(options.Seed);
-        var batch = new SyntheticBatch(options.BatchSize, model.InputLength, ResNetStage.Classes, options.Seed);
-        PrintHeader(model, options);
+        bool full = options.Model == "resnet18";
+        IFusedModel model = full ? new ResNet18(options.Seed) : new ResNetStage(options.Seed);
+        int classes = full ? ResNet18.Classes : ResNetStage.Classes;
+        double forwardFlops = full ? ResNet18.ForwardFlopsPerImage : ResNetStage.ForwardFlopsPerImage;
+        var batch = new SyntheticBatch(options.BatchSize, model.InputLength, classes, options.Seed);
+        PrintHeader(model, options, full, forwardFlops);
 
         var runners = new List<IRunner> { new FusedRunner(model, batch, LearningRate, Momentum) };
-        TorchRunner? torch = options.Torch ? CreateTorchRunner(model, batch) : null;
+        TorchRunner? torch = options.Torch ? CreateTorchRunner(model, batch, full) : null;
         if (torch is not null)
         {
             runners.Add(torch);
@@ -64,7 +67,7 @@ internal static class Program
                 CheckTwin(model, runners[0], torch);
             }
 
-            Time(runners, options, options.BatchSize * ResNetStage.ForwardFlopsPerImage);
+            Time(runners, options, options.BatchSize * forwardFlops);
         }
         finally
         {
@@ -78,7 +81,7 @@ internal static class Program
 
     // Kept apart so that nothing touches TorchSharp before the libstdc++ shim is loaded.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TorchRunner CreateTorchRunner(ResNetStage model, SyntheticBatch batch)
+    private static TorchRunner CreateTorchRunner(IFusedModel model, SyntheticBatch batch, bool full)
     {
         TorchNative.LoadShim();
         TorchNative.TuneMalloc();
@@ -91,7 +94,11 @@ internal static class Program
             throw new InvalidOperationException(TorchNative.LoadFailure, e);
         }
 
-        return new TorchRunner(model, batch, LearningRate, Momentum);
+        // torchvision's own resnet18, whose module names the FusedLayers model shares; or the hand-written twin of the stage.
+        TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> twin = full
+            ? TorchSharp.torchvision.models.resnet18(num_classes: ResNet18.Classes)
+            : new ResNetStageTwin();
+        return new TorchRunner(model, twin, batch, LearningRate, Momentum);
     }
 
     private static void Train(List<IRunner> runners, Options options)
@@ -117,7 +124,7 @@ internal static class Program
         }
     }
 
-    private static void CheckTwin(ResNetStage model, IRunner fused, TorchRunner torch)
+    private static void CheckTwin(IFusedModel model, IRunner fused, TorchRunner torch)
     {
         // The twin gets FusedLayers' trained parameters and running statistics (by state-dict name), so that
         // the check compares exactly the same function, with non-trivial BatchNorm statistics.
@@ -132,7 +139,7 @@ internal static class Program
                           $"inference logits: largest |difference| {worst:0.00e+0}, {relative:0.00e+0} relative to the largest |logit| {scale:F4} (tolerance {Tolerance:0e+0})");
         if (!(relative <= Tolerance))
         {
-            throw new InvalidOperationException("The TorchSharp twin does not compute the same function as ResNetStage: ResNetStageTwin.cs and ResNetStage.cs disagree.");
+            throw new InvalidOperationException($"The TorchSharp twin does not compute the same function as {model.GetType().Name}.");
         }
     }
 
@@ -173,13 +180,17 @@ internal static class Program
         Console.WriteLine("  PyTorch / FusedLayers > 1: FusedLayers faster. GFLOP/s: conv + linear FLOPs (2 per multiply-add) per second; a training step counts forward, weight gradients and input gradients but the stem's (not computed: the images need none).");
     }
 
-    private static void PrintHeader(ResNetStage model, Options options)
+    private static void PrintHeader(IFusedModel model, Options options, bool full, double forwardFlops)
     {
         int parameters = model.Parameters.Sum(p => p.Length);
-        Console.WriteLine("ResNetStage: ResNet-18's stem (Conv 7x7/2 -> BN -> ReLU -> MaxPool 3x3/2) and two basic blocks at 64 channels, 56x56");
-        Console.WriteLine($"  input per image {TensorShape.Format([.. model.InputShape])} -> 64x56x56 -> AdaptiveAvgPool2d(1) -> Flatten -> Linear(64, {ResNetStage.Classes})");
+        Console.WriteLine(full
+            ? "ResNet18: torchvision's resnet18, eight BasicBlock uses ([Block(typeof(BasicBlock), Planes = ..., Stride = ...)]) expanded and fused by the generator"
+            : "ResNetStage: ResNet-18's stem (Conv 7x7/2 -> BN -> ReLU -> MaxPool 3x3/2) and two basic blocks at 64 channels, 56x56");
+        Console.WriteLine(full
+            ? $"  input per image {TensorShape.Format([.. model.InputShape])} -> stem -> layer1..layer4 (64, 128, 256, 512 planes) -> 512x7x7 -> avgpool -> fc({ResNet18.Classes})"
+            : $"  input per image {TensorShape.Format([.. model.InputShape])} -> 64x56x56 -> AdaptiveAvgPool2d(1) -> Flatten -> Linear(64, {ResNetStage.Classes})");
         Console.WriteLine($"  {parameters:N0} parameters ({model.Parameters[0].Name}, {model.Parameters[1].Name}, ..., {model.Parameters[^1].Name}), {model.Buffers.Count} buffers");
-        Console.WriteLine($"  forward {ResNetStage.ForwardFlopsPerImage / 1e9:F3} GFLOP per image (2 x conv/linear multiply-adds); batch of {options.BatchSize}: {options.BatchSize * ResNetStage.ForwardFlopsPerImage / 1e9:F2} GFLOP");
+        Console.WriteLine($"  forward {forwardFlops / 1e9:F3} GFLOP per image (2 x conv/linear multiply-adds); batch of {options.BatchSize}: {options.BatchSize * forwardFlops / 1e9:F2} GFLOP");
         Console.WriteLine($"Data: one synthetic batch of {options.BatchSize} images, uniform in [-1, 1), with random labels (seed {options.Seed}); no data set");
         Console.WriteLine($"Machine: {Cpu()}, {Environment.ProcessorCount} cores, {(Avx512F.IsSupported ? "AVX-512F" : Avx2.IsSupported && Fma.IsSupported ? "AVX2 + FMA, no AVX-512" : "no AVX2")}; " +
                           $"{RuntimeInformation.FrameworkDescription}; FusedLayers kernels: {model.Execution.EffectiveIsa}" +

@@ -7,23 +7,23 @@ using TorchTensor = TorchSharp.torch.Tensor;
 namespace ResNet;
 
 /// <summary>
-/// The PyTorch side: <see cref="ResNetStageTwin"/> on libtorch (TorchSharp-cpu), trained as a PyTorch user
+/// The PyTorch side: torchvision's resnet18 (TorchVision, TorchSharp's port) or <see cref="ResNetStageTwin"/> on libtorch (TorchSharp-cpu), trained as a PyTorch user
 /// would (<c>optimizer.zero_grad()</c>, <c>F.cross_entropy</c>, <c>backward()</c>, <c>torch.optim.SGD</c>),
 /// inference under <c>torch.inference_mode()</c>, every step inside a dispose scope so that its tensors are
 /// freed at its end.
 /// </summary>
 internal sealed class TorchRunner : IRunner, IDisposable
 {
-    private readonly ResNetStageTwin twin;
+    private readonly nn.Module<TorchTensor, TorchTensor> twin;
     private readonly optim.Optimizer optimizer;
     private readonly TorchTensor images;
     private readonly TorchTensor labels;
 
-    /// <summary>Builds the twin with <paramref name="model"/>'s current parameters and buffers.</summary>
-    public TorchRunner(ResNetStage model, SyntheticBatch batch, double learningRate, double momentum)
+    /// <summary>Gives <paramref name="twin"/> <paramref name="model"/>'s current parameters and buffers (by state-dict name).</summary>
+    public TorchRunner(FusedLayers.IFusedModel model, nn.Module<TorchTensor, TorchTensor> twin, SyntheticBatch batch, double learningRate, double momentum)
     {
-        twin = new ResNetStageTwin();
-        twin.CopyFrom(model);
+        this.twin = twin;
+        StateCopy.Copy(model, twin);
         optimizer = optim.SGD(twin.parameters(), learningRate, momentum: momentum);
         images = torch.tensor(batch.Images, [batch.Count, .. model.InputShape.Select(d => (long)d)]);
         labels = torch.tensor(batch.Labels.Select(l => (long)l).ToArray());
@@ -37,7 +37,7 @@ internal sealed class TorchRunner : IRunner, IDisposable
     public void SetThreads(int threads) => torch.set_num_threads(threads);
 
     /// <summary>Copies FusedLayers' current state again (after both have trained, before the output check).</summary>
-    public void CopyFrom(ResNetStage model) => twin.CopyFrom(model);
+    public void CopyFrom(FusedLayers.IFusedModel model) => StateCopy.Copy(model, twin);
 
     public float TrainStep()
     {
