@@ -404,12 +404,12 @@ namespace Snapshots
                 global::FusedLayers.ModelChecks.OutputLength(_flModelName, output.Length, batch, s_flOutputShape);
                 if (_flTraining || _flEvalGradients)
                 {
-                    if (_flLayerStemBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("StemBn", batch, s_flK0NormShape);
-                    if (_flLayerFirst_Bn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("First_Bn1", batch, s_flK1NormShape);
-                    if (_flLayerFirst_Bn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("First_Bn2", batch, s_flK2NormShape);
-                    if (_flLayerSecond_Bn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Second_Bn1", batch, s_flK3NormShape);
-                    if (_flLayerSecond_Bn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Second_Bn2", batch, s_flK4NormShape);
-                    if (_flLayerSecond_Add.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("layer1.1.downsample.1", batch, s_flK4ResidualShape);
+                    if (_flLayerStemBn.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("StemBn", batch, s_flK0NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerFirst_Bn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("First_Bn1", batch, s_flK1NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerFirst_Bn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("First_Bn2", batch, s_flK2NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerSecond_Bn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Second_Bn1", batch, s_flK3NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerSecond_Bn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Second_Bn2", batch, s_flK4NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerSecond_Add.ProjectionNorm!.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("layer1.1.downsample.1", batch, s_flK4ResidualShape, _flTraining ? _flExecution.StatisticsCollective : null);
                     _flForwardTraining(input, output, batch);
                 }
                 else
@@ -454,50 +454,50 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Stem -> StemBn -> StemRelu.
-            // Pass 1: Stem, with StemBn's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerStem.Weight.Data, default, k0Z, false, _flK0Mean, _flK0Var);
-            _flK0Frozen = !_flLayerStemBn.Training;
+            _flK0Frozen = !_flLayerStemBn.Training; // frozen: normalise with the running statistics
+            // Pass 1: Stem, with StemBn's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerStem.Weight.Data, default, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!, _flK0Mean, _flK0Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerStemBn.Weight!.Data, _flLayerStemBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: StemBn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 4, 64, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
 
             // Kernel 1: First_Conv1 -> First_Bn1 -> First_Relu1.
-            // Pass 1: First_Conv1, with First_Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerFirst_Conv1.Weight.Data, default, k1Z, false, _flK1Mean, _flK1Var);
-            _flK1Frozen = !_flLayerFirst_Bn1.Training;
+            _flK1Frozen = !_flLayerFirst_Bn1.Training; // frozen: normalise with the running statistics
+            // Pass 1: First_Conv1, with First_Bn1's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerFirst_Conv1.Weight.Data, default, k1Z, false, _flK1Frozen ? default : _flK1Mean, _flK1Frozen ? default : _flK1Var);
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerFirst_Bn1.RunningMean!, _flLayerFirst_Bn1.RunningVar!, _flK1Mean, _flK1Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerFirst_Bn1.Weight!.Data, _flLayerFirst_Bn1.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: First_Bn1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 4, 64, k1Z, _flK1Scale, _flK1Shift, true, k1Y);
 
             // Kernel 2: First_Conv2 -> First_Bn2 -> First_Add -> First_Relu2.
-            // First_Conv2, with First_Bn2's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerFirst_Conv2.Weight.Data, default, k2Z, false, _flK2Mean, _flK2Var);
-            _flK2Frozen = !_flLayerFirst_Bn2.Training;
+            _flK2Frozen = !_flLayerFirst_Bn2.Training; // frozen: normalise with the running statistics
+            // First_Conv2, with First_Bn2's batch statistics in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerFirst_Conv2.Weight.Data, default, k2Z, false, _flK2Frozen ? default : _flK2Mean, _flK2Frozen ? default : _flK2Var);
             if (_flK2Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerFirst_Bn2.RunningMean!, _flLayerFirst_Bn2.RunningVar!, _flK2Mean, _flK2Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flLayerFirst_Bn2.Weight!.Data, _flLayerFirst_Bn2.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
             // One pass: First_Bn2 apply + add 'StemRelu' + ReLU.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 4, 64, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Y);
 
             // Kernel 3: Second_Conv1 -> Second_Bn1 -> Second_Relu1.
-            // Pass 1: Second_Conv1, with Second_Bn1's per-channel batch statistics taken in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerSecond_Conv1.Weight.Data, default, k3Z, false, _flK3Mean, _flK3Var);
-            _flK3Frozen = !_flLayerSecond_Bn1.Training;
+            _flK3Frozen = !_flLayerSecond_Bn1.Training; // frozen: normalise with the running statistics
+            // Pass 1: Second_Conv1, with Second_Bn1's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerSecond_Conv1.Weight.Data, default, k3Z, false, _flK3Frozen ? default : _flK3Mean, _flK3Frozen ? default : _flK3Var);
             if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerSecond_Bn1.RunningMean!, _flLayerSecond_Bn1.RunningVar!, _flK3Mean, _flK3Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK3Mean, _flK3Var, _flLayerSecond_Bn1.Weight!.Data, _flLayerSecond_Bn1.Bias!.Data, 1e-05, _flK3InvStd, _flK3Scale, _flK3Shift);
             // Pass 2: Second_Bn1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 8, 16, k3Z, _flK3Scale, _flK3Shift, true, k3Y);
 
             // Kernel 4: Second_Conv2 -> Second_Bn2 -> Second_Add -> Second_Relu2.
-            // Second_Conv2, with Second_Bn2's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerSecond_Conv2.Weight.Data, default, k4Z, false, _flK4Mean, _flK4Var);
-            _flK4Frozen = !_flLayerSecond_Bn2.Training;
+            _flK4Frozen = !_flLayerSecond_Bn2.Training; // frozen: normalise with the running statistics
+            // Second_Conv2, with Second_Bn2's batch statistics in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerSecond_Conv2.Weight.Data, default, k4Z, false, _flK4Frozen ? default : _flK4Mean, _flK4Frozen ? default : _flK4Var);
             if (_flK4Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerSecond_Bn2.RunningMean!, _flLayerSecond_Bn2.RunningVar!, _flK4Mean, _flK4Var);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4Mean, _flK4Var, _flLayerSecond_Bn2.Weight!.Data, _flLayerSecond_Bn2.Bias!.Data, 1e-05, _flK4InvStd, _flK4Scale, _flK4Shift);
-            // Second_Add's projection: 1x1 convolution of 'First_Relu2', with its BatchNorm's batch statistics in the epilogue.
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Proj, batch, k2Y, _flLayerSecond_Add.Projection!.Weight.Data, default, k4ProjZ, false, _flK4ProjMean, _flK4ProjVar);
             _flK4ProjFrozen = !_flLayerSecond_Add.ProjectionNorm!.Training;
+            // Second_Add's projection: 1x1 convolution of 'First_Relu2', with its BatchNorm's batch statistics in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Proj, batch, k2Y, _flLayerSecond_Add.Projection!.Weight.Data, default, k4ProjZ, false, _flK4ProjFrozen ? default : _flK4ProjMean, _flK4ProjFrozen ? default : _flK4ProjVar);
             if (_flK4ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerSecond_Add.ProjectionNorm!.RunningMean!, _flLayerSecond_Add.ProjectionNorm!.RunningVar!, _flK4ProjMean, _flK4ProjVar);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4ProjMean, _flK4ProjVar, _flLayerSecond_Add.ProjectionNorm!.Weight!.Data, _flLayerSecond_Add.ProjectionNorm!.Bias!.Data, 1e-05, _flK4ProjInvStd, _flK4ProjScale, _flK4ProjShift);
             // One pass: Second_Bn2 apply + add 'First_Relu2' + ReLU.
@@ -722,6 +722,7 @@ namespace Snapshots
             // Fc: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK6Linear, batch, k5Y, gradOutput, _flLayerFc.Weight.GradTarget, _flLayerFc.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK6Linear, batch, gradOutput, _flLayerFc.Weight.Data, k5Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 5 backward: Gap.
             // Each output's gradient is spread evenly over its window.
@@ -731,7 +732,7 @@ namespace Snapshots
             // Pass 0: gradient of the add's output through Second_Relu2 (ReLU, pre-activation recomputed); it flows into both paths.
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 8, 16, k4Dy, k4Z, _flK4Scale, _flK4Shift, k4ProjZ, _flK4ProjScale, _flK4ProjShift, k4Da);
             // Second_Bn2: sums, then its input gradient.
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 16, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flK4SumDy, _flK4SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK4Frozen ? context.Local : context, batch, 8, 16, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flK4SumDy, _flK4SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSecond_Bn2.Weight!.GradTarget, _flK4SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSecond_Bn2.Bias!.GradTarget, _flK4SumDy);
             if (_flK4Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK4SumDy, _flK4SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -740,17 +741,18 @@ namespace Snapshots
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerSecond_Conv2.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flLayerSecond_Conv2.Weight.Data, k3Dy);
             // Second_Add's projection: its BatchNorm (gradient into the anchor's gradient buffer, free again; the saved input stays intact), then the 1x1 convolution.
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 16, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flK4ProjSumDy, _flK4ProjSumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK4ProjFrozen ? context.Local : context, batch, 8, 16, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flK4ProjSumDy, _flK4ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSecond_Add.ProjectionNorm!.Weight!.GradTarget, _flK4ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSecond_Add.ProjectionNorm!.Bias!.GradTarget, _flK4ProjSumDy);
             if (_flK4ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK4ProjSumDy, _flK4ProjSumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 16, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flLayerSecond_Add.ProjectionNorm!.Weight!.Data, _flK4ProjSumDy, _flK4ProjSumDyXhat, k4Dz);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Proj, batch, k2Y, k4Dz, _flLayerSecond_Add.Projection!.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Proj, batch, k4Dz, _flLayerSecond_Add.Projection!.Weight.Data, k4SkipDx);
+            context.GradientObserver?.GradientsReady(_flLayerSecond_Conv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 3 backward: Second_Relu1 <- Second_Bn1 <- Second_Conv1.
             // Pass 1: ReLU mask + Second_Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 16, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK3Frozen ? context.Local : context, batch, 8, 16, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSecond_Bn1.Weight!.GradTarget, _flK3SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSecond_Bn1.Bias!.GradTarget, _flK3SumDy);
             if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK3SumDy, _flK3SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -759,6 +761,7 @@ namespace Snapshots
             // Second_Conv1: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerSecond_Conv1.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK3Conv, batch, k3Dz, _flLayerSecond_Conv1.Weight.Data, k2Dy);
+            context.GradientObserver?.GradientsReady(_flLayerSecond_Conv1.Weight); // gradients final from here on: a bucket may start its allreduce
             // 'First_Relu2' also feeds Second_Add: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k4SkipDx, k2Dy);
 
@@ -766,7 +769,7 @@ namespace Snapshots
             // Pass 0: gradient of the add's output through First_Relu2 (ReLU, pre-activation recomputed); it flows into both paths.
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 4, 64, k2Dy, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Da);
             // First_Bn2: sums, then its input gradient.
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 4, 64, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK2Frozen ? context.Local : context, batch, 4, 64, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerFirst_Bn2.Weight!.GradTarget, _flK2SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerFirst_Bn2.Bias!.GradTarget, _flK2SumDy);
             if (_flK2Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK2SumDy, _flK2SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -774,10 +777,11 @@ namespace Snapshots
             // First_Conv2: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerFirst_Conv2.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerFirst_Conv2.Weight.Data, k1Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFirst_Conv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: First_Relu1 <- First_Bn1 <- First_Conv1.
             // Pass 1: ReLU mask + First_Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 4, 64, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1Frozen ? context.Local : context, batch, 4, 64, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerFirst_Bn1.Weight!.GradTarget, _flK1SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerFirst_Bn1.Bias!.GradTarget, _flK1SumDy);
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -786,12 +790,13 @@ namespace Snapshots
             // First_Conv1: weight gradient (no bias), then the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerFirst_Conv1.Weight.GradTarget, default);
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerFirst_Conv1.Weight.Data, k0Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFirst_Conv1.Weight); // gradients final from here on: a bucket may start its allreduce
             // 'StemRelu' also feeds First_Add: add the skip path's gradient.
             global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k2Da, k0Dy);
 
             // Kernel 0 backward: StemRelu <- StemBn <- Stem.
             // Pass 1: ReLU mask + StemBn sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
-            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 4, 64, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 4, 64, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Weight!.GradTarget, _flK0SumDyXhat);
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Bias!.GradTarget, _flK0SumDy);
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
@@ -803,6 +808,7 @@ namespace Snapshots
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerStem.Weight.Data, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerStem.Weight); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />

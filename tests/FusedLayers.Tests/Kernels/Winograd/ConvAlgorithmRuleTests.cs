@@ -9,11 +9,11 @@ namespace FusedLayers.Tests.Kernels.Winograd;
 public sealed class ConvAlgorithmRuleTests
 {
     [Fact]
-    public void Auto_picks_winograd_4x4_for_block_Rs_layer_on_both_vector_paths()
+    public void Auto_picks_winograd_2x2_for_block_Rs_layer_on_both_vector_paths()
     {
         var g = new Conv2dGeometry(64, 64, 56, 56, 3, 1, 1);
-        Assert.Equal(ConvAlgorithmKind.Winograd4x4, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, g));
-        Assert.Equal(ConvAlgorithmKind.Winograd4x4, Conv2dKernels.Choose(KernelIsa.Avx2, ConvAlgorithm.Auto, g));
+        Assert.Equal(ConvAlgorithmKind.Winograd2x2, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, g));
+        Assert.Equal(ConvAlgorithmKind.Winograd2x2, Conv2dKernels.Choose(KernelIsa.Avx2, ConvAlgorithm.Auto, g));
     }
 
     [Fact]
@@ -22,21 +22,22 @@ public sealed class ConvAlgorithmRuleTests
         Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(3, 64, 224, 224, 3, 1, 1)));
         Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(16, 16, 112, 112, 3, 1, 1)));
         Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(1024, 1024, 14, 14, 3, 1, 1)));
-        Assert.Equal(ConvAlgorithmKind.Winograd4x4, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(512, 512, 14, 14, 3, 1, 1)));
+        Assert.Equal(ConvAlgorithmKind.Winograd2x2, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(512, 512, 14, 14, 3, 1, 1)));
     }
 
     [Fact]
     public void Auto_keeps_planes_smaller_than_8x8_direct()
     {
         Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(512, 512, 7, 7, 3, 1, 1)));
-        Assert.Equal(ConvAlgorithmKind.Winograd4x4, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(64, 64, 8, 8, 3, 1, 1)));
+        Assert.Equal(ConvAlgorithmKind.Winograd2x2, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(64, 64, 8, 8, 3, 1, 1)));
     }
 
     [Fact]
     public void Auto_only_picks_an_algorithm_whose_stated_error_is_within_the_parity_tolerance()
     {
         Assert.True(ConvAlgorithmRule.Winograd4x4Error <= ConvAlgorithmRule.ErrorBudget);
-        Assert.True(ConvAlgorithmRule.Winograd2x2Error <= ConvAlgorithmRule.ErrorBudget);
+        Assert.True(ConvAlgorithmRule.Winograd2x2Error <= ConvAlgorithmRule.AutoLayerError);
+        Assert.True(ConvAlgorithmRule.Winograd4x4Error > ConvAlgorithmRule.AutoLayerError); // forced only: see AutoLayerError
         Assert.Equal(Compare.Tolerance, ConvAlgorithmRule.ErrorBudget);
     }
 
@@ -51,7 +52,8 @@ public sealed class ConvAlgorithmRuleTests
 
         Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Direct, g));
         Assert.Contains("forced", ConvAlgorithmRule.Describe(1, 64, 64, 56, 56, 3, 1, 1, 1, vectorPath: true), StringComparison.Ordinal);
-        Assert.Contains("F(4x4,3x3)", ConvAlgorithmRule.Describe(0, 64, 64, 56, 56, 3, 1, 1, 1, vectorPath: true), StringComparison.Ordinal);
+        Assert.Contains("F(2x2,3x3)", ConvAlgorithmRule.Describe(0, 64, 64, 56, 56, 3, 1, 1, 1, vectorPath: true), StringComparison.Ordinal);
+        Assert.Contains("F(4x4,3x3)", ConvAlgorithmRule.Describe(3, 64, 64, 56, 56, 3, 1, 1, 1, vectorPath: true), StringComparison.Ordinal);
     }
 
     [Fact]

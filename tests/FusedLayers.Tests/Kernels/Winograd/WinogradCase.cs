@@ -18,6 +18,8 @@ public sealed class WinogradCase
         Make(4, 16, 16, 61, 61, 1, 2, bias: true),  // several tile batches per sample
         Make(5, 4, 6, 5, 6, 3, 1, bias: true),      // padding 3: output larger than the input
         Make(6, 9, 33, 8, 8, 1, 2, bias: false),    // output channels past one micro-tile block
+        Make(7, 64, 64, 16, 16, 1, 2, bias: false), // ResNet-18 layer1 at 64x64 input: whole tiles, 64 channels
+        Make(8, 128, 128, 8, 8, 1, 2, bias: false), // ResNet-18 layer2 at 64x64 input
     ];
 
     private WinogradCase(Conv2dGeometry geometry, int batch, bool bias, int seed)
