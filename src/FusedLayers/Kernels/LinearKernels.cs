@@ -343,12 +343,13 @@ public static class LinearKernels
                 {
                     moments.AddValue(o, sum);
                 }
-                else if (!activation.IsIdentity)
-                {
-                    sum = ActivationMath.Value(sum, activation.Kind, activation.NegativeSlope);
-                }
 
                 y[o] = sum;
+            }
+
+            if (!statistics && !activation.IsIdentity)
+            {
+                ActivationKernels.ApplyInPlace(KernelIsa.Scalar, activation, y); // the row at once: one dispatch, not one per element
             }
         }
 

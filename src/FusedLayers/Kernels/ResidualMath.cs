@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using FusedLayers.Kernels.Activations;
 
 namespace FusedLayers.Kernels;
 
@@ -9,7 +10,8 @@ namespace FusedLayers.Kernels;
 /// One span of the residual epilogue: the pre-activation <c>a = (x * s + t) + (k * ss + st)</c>, where
 /// <c>x</c> is the main path (a convolution or linear output, with BatchNorm's scale and shift) and
 /// <c>k</c> the skip path (the identity, or a projection's output with its BatchNorm's scale and shift);
-/// then <c>f(a)</c> in forward or <c>dy * f'(a)</c> in backward. Scales and shifts are one value per span
+/// then <c>f(a)</c> in forward or <c>dy * f'(a)</c> in backward, <c>f</c> an operator struct picked once per call
+/// (<see cref="ActivationDispatch"/>), the loop generic over it. Scales and shifts are one value per span
 /// (a channel plane) or, when <see cref="Affine.Row"/> is set, one per element (a row after a linear layer).
 /// </summary>
 internal static class ResidualMath
@@ -50,9 +52,47 @@ internal static class ResidualMath
         KernelIsa isa, in Activation activation, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, in Affine main,
         ReadOnlySpan<float> skip, in Affine projection, Span<float> result)
     {
+        var loop = new SpanLoop(isa, activation.NegativeSlope, dy, x, main, skip, projection, result);
+        ActivationDispatch.Run(activation.Kind, ref loop);
+    }
+
+    /// <summary>The operands of one call, handed to the generic loop.</summary>
+    private readonly ref struct SpanLoop : IActivationLoop
+    {
+        private readonly KernelIsa isa;
+        private readonly float alpha;
+        private readonly ReadOnlySpan<float> dy;
+        private readonly ReadOnlySpan<float> x;
+        private readonly Affine main;
+        private readonly ReadOnlySpan<float> skip;
+        private readonly Affine projection;
+        private readonly Span<float> result;
+
+        public SpanLoop(
+            KernelIsa isa, float alpha, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, in Affine main,
+            ReadOnlySpan<float> skip, in Affine projection, Span<float> result)
+        {
+            this.isa = isa;
+            this.alpha = alpha;
+            this.dy = dy;
+            this.x = x;
+            this.main = main;
+            this.skip = skip;
+            this.projection = projection;
+            this.result = result;
+        }
+
+        public void Run<TOp>()
+            where TOp : struct, IActivationOperator =>
+            Loop<TOp>(isa, alpha, dy, x, main, skip, projection, result);
+    }
+
+    private static void Loop<TOp>(
+        KernelIsa isa, float alpha, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, in Affine main,
+        ReadOnlySpan<float> skip, in Affine projection, Span<float> result)
+        where TOp : struct, IActivationOperator
+    {
         bool gradient = !dy.IsEmpty;
-        ActivationKind kind = activation.Kind;
-        float slope = activation.NegativeSlope;
         int n = x.Length;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float kr = ref MemoryMarshal.GetReference(skip);
@@ -66,7 +106,7 @@ internal static class ResidualMath
         if (isa == KernelIsa.Avx512)
         {
             Vector512<float> ms = Vector512.Create(main.S), mt = Vector512.Create(main.T);
-            Vector512<float> ps = Vector512.Create(projection.S), pt = Vector512.Create(projection.T), vslope = Vector512.Create(slope);
+            Vector512<float> ps = Vector512.Create(projection.S), pt = Vector512.Create(projection.T), va = Vector512.Create(alpha);
             for (; i <= n - 16; i += 16)
             {
                 Vector512<float> a = Vector512.LoadUnsafe(ref xr, (nuint)i);
@@ -86,14 +126,14 @@ internal static class ResidualMath
                 }
 
                 a += k;
-                (gradient ? Vector512.LoadUnsafe(ref dyr, (nuint)i) * ActivationMath.Derivative(a, kind, vslope) : ActivationMath.Value(a, kind, vslope))
+                (gradient ? Vector512.LoadUnsafe(ref dyr, (nuint)i) * TOp.Derivative(a, va) : TOp.Value(a, va))
                     .StoreUnsafe(ref rr, (nuint)i);
             }
         }
         else if (isa == KernelIsa.Avx2)
         {
             Vector256<float> ms = Vector256.Create(main.S), mt = Vector256.Create(main.T);
-            Vector256<float> ps = Vector256.Create(projection.S), pt = Vector256.Create(projection.T), vslope = Vector256.Create(slope);
+            Vector256<float> ps = Vector256.Create(projection.S), pt = Vector256.Create(projection.T), va = Vector256.Create(alpha);
             for (; i <= n - 8; i += 8)
             {
                 Vector256<float> a = Vector256.LoadUnsafe(ref xr, (nuint)i);
@@ -113,7 +153,7 @@ internal static class ResidualMath
                 }
 
                 a += k;
-                (gradient ? Vector256.LoadUnsafe(ref dyr, (nuint)i) * ActivationMath.Derivative(a, kind, vslope) : ActivationMath.Value(a, kind, vslope))
+                (gradient ? Vector256.LoadUnsafe(ref dyr, (nuint)i) * TOp.Derivative(a, va) : TOp.Value(a, va))
                     .StoreUnsafe(ref rr, (nuint)i);
             }
         }
@@ -133,7 +173,7 @@ internal static class ResidualMath
             }
 
             a += k;
-            Unsafe.Add(ref rr, i) = gradient ? Unsafe.Add(ref dyr, i) * ActivationMath.Derivative(a, kind, slope) : ActivationMath.Value(a, kind, slope);
+            Unsafe.Add(ref rr, i) = gradient ? Unsafe.Add(ref dyr, i) * TOp.Derivative(a, alpha) : TOp.Value(a, alpha);
         }
     }
 }
