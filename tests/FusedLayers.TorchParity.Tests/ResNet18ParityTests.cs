@@ -24,8 +24,9 @@ public sealed class ResNet18ParityTests(ITestOutputHelper output) : IDisposable
 {
     private const int Batch = 2;
     /// <summary>
-    /// Small on purpose: with 0.01 and more, the gradients of the second step differ from torchvision's by 1e-2 and more
-    /// (the first step agrees to 3e-5, and the weights after it agree); not explained yet, see the issue 12 report.
+    /// Small on purpose: this test holds FusedLayers to float32 PyTorch, and at 0.01 both are 4e-5..7e-5 from float64 PyTorch
+    /// after one step, so 1e-4 apart (the float64 comparison below runs at 0.01). The larger drift first seen here
+    /// (1e-2 and more) was Winograd under Auto, which now runs direct (ConvAlgorithmRule.AutoPicksWinograd).
     /// </summary>
     private const float LearningRate = 0.001f;
 
@@ -129,6 +130,15 @@ public sealed class ResNet18ParityTests(ITestOutputHelper output) : IDisposable
         vision64.to(torch.float64);
         var fused = new ResNet18At64(seed: 99);
         StateDict.Load(fused, path);
+        if (System.Environment.GetEnvironmentVariable("FUSEDLAYERS_RESNET18_ALGORITHM") is { } forced)
+        {
+            fused.Execution.ConvAlgorithm = Enum.Parse<FusedLayers.ConvAlgorithm>(forced); // to measure a Winograd variant by hand
+        }
+
+        // An inference pass first, as a training script's validation does.
+        vision.eval();
+        fused.Eval();
+        CompareInference(vision, fused, random, "inference before training");
         vision.train(); vision64.train(); fused.Train();
         const float lr = 0.01f;
         var fusedSgd = new Sgd(fused.Parameters, lr: lr);

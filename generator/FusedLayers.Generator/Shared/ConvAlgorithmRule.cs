@@ -65,6 +65,17 @@ namespace FusedLayers
         /// </summary>
         public const double AutoLayerError = 3e-6;
 
+        /// <summary>
+        /// Whether auto picks Winograd at all: false today, so Winograd runs only when asked for (per layer or model-wide).
+        /// F(2x2, 3x3) fits <see cref="AutoLayerError"/> on the accuracy suite's tensors, yet in torchvision's ResNet-18 after
+        /// an SGD step (batch 2, 3x64x64, training mode) it put the input gradient 6.3e-3 from float64 PyTorch where direct
+        /// and float32 PyTorch stay at 4e-5 (ResNet18ParityTests, WinogradTrainEvalTrainTests). The suspected cause, not
+        /// confirmed: the tile transforms' error relative to a layer's output spread (which BatchNorm then scales up) is
+        /// larger than direct's on activations whose mean is large next to their spread. Until that is understood and
+        /// bounded, auto keeps every convolution direct; the rest of the rule below is what it picks once this is true.
+        /// </summary>
+        public static readonly bool AutoPicksWinograd = false;
+
         /// <summary>Whether Winograd can compute this convolution at all: a 3x3 kernel, stride 1, dilation 1, one group.</summary>
         public static bool WinogradApplies(int kernel, int stride, int dilation, int groups)
         {
@@ -73,8 +84,8 @@ namespace FusedLayers
 
         /// <summary>
         /// The algorithm for a convolution: a forced Winograd variant where it applies (else direct), direct when
-        /// forced, and for auto the most arithmetic-saving Winograd variant whose error is within <see cref="AutoLayerError"/>
-        /// (F(2x2, 3x3) today) when it applies, the path is a vector one, the channels are in
+        /// forced, and for auto direct while <see cref="AutoPicksWinograd"/> is false, else the most arithmetic-saving Winograd
+        /// variant whose error is within <see cref="AutoLayerError"/> (F(2x2, 3x3)) when it applies, the path is a vector one, the channels are in
         /// <c>[MinChannels, MaxChannels]</c> on both sides and the output is at least <c>MinOutputSide</c> on both sides.
         /// </summary>
         /// <param name="request">0 auto, 1 direct, 2 F(2x2, 3x3), 3 F(4x4, 3x3).</param>
@@ -103,6 +114,11 @@ namespace FusedLayers
             if (request == 3)
             {
                 return ConvAlgorithmKind.Winograd4x4;
+            }
+
+            if (!AutoPicksWinograd)
+            {
+                return ConvAlgorithmKind.Direct;
             }
 
             bool channels = inChannels >= MinChannels && inChannels <= MaxChannels && outChannels >= MinChannels && outChannels <= MaxChannels;
@@ -147,6 +163,11 @@ namespace FusedLayers
             if (!vectorPath)
             {
                 return "direct (scalar path)";
+            }
+
+            if (!AutoPicksWinograd)
+            {
+                return "direct (auto: Winograd only when asked for, see ConvAlgorithmRule.AutoPicksWinograd)";
             }
 
             return "direct (channels outside [" + MinChannels + ", " + MaxChannels + "] or output below " + MinOutputSide + " x " + MinOutputSide + ")";

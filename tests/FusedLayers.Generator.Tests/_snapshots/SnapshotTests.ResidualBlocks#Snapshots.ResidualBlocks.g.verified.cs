@@ -71,7 +71,7 @@
 //     Bn4        BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Down       Residual(from='Relu2', projection=Conv2d(1x1, stride=2, bias=False) -> BatchNorm2d)
 //     Relu4      ReLU()
-//     algorithm          Winograd F(2x2,3x3), expected error <= 2e-6 of max |output| on the AVX-512 and AVX2 paths (3x3, stride 1, 32..512 channels, output at least 8x8), for the forward pass and the input gradient; implicit GEMM on the scalar path and for the weight gradient; model.Execution.ConvAlgorithm overrides
+//     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     training forward   pass 1: convolution with per-channel batch statistics in the epilogue; the skip runs its 1x1 convolution too (with its BatchNorm's statistics)
 //                        pass 2: BatchNorm apply + add 'Relu2' + ReLU, one pass (cuDNN's BN-add-ReLU fusion, on the CPU)
 //     inference forward  as training, with running statistics (BatchNorm is not folded: the add needs its own pass anyway)

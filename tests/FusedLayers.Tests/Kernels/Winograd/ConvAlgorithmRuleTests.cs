@@ -9,11 +9,13 @@ namespace FusedLayers.Tests.Kernels.Winograd;
 public sealed class ConvAlgorithmRuleTests
 {
     [Fact]
-    public void Auto_picks_winograd_2x2_for_block_Rs_layer_on_both_vector_paths()
+    public void Auto_runs_block_Rs_layer_direct_on_both_vector_paths_while_auto_picks_no_winograd()
     {
         var g = new Conv2dGeometry(64, 64, 56, 56, 3, 1, 1);
-        Assert.Equal(ConvAlgorithmKind.Winograd2x2, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, g));
-        Assert.Equal(ConvAlgorithmKind.Winograd2x2, Conv2dKernels.Choose(KernelIsa.Avx2, ConvAlgorithm.Auto, g));
+        Assert.False(ConvAlgorithmRule.AutoPicksWinograd);
+        Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, g));
+        Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx2, ConvAlgorithm.Auto, g));
+        Assert.Equal(ConvAlgorithmKind.Winograd2x2, Conv2dKernels.Choose(KernelIsa.Avx2, ConvAlgorithm.Winograd2x2, g));
     }
 
     [Fact]
@@ -22,14 +24,14 @@ public sealed class ConvAlgorithmRuleTests
         Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(3, 64, 224, 224, 3, 1, 1)));
         Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(16, 16, 112, 112, 3, 1, 1)));
         Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(1024, 1024, 14, 14, 3, 1, 1)));
-        Assert.Equal(ConvAlgorithmKind.Winograd2x2, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(512, 512, 14, 14, 3, 1, 1)));
+        Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(512, 512, 14, 14, 3, 1, 1)));
     }
 
     [Fact]
     public void Auto_keeps_planes_smaller_than_8x8_direct()
     {
         Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(512, 512, 7, 7, 3, 1, 1)));
-        Assert.Equal(ConvAlgorithmKind.Winograd2x2, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(64, 64, 8, 8, 3, 1, 1)));
+        Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Auto, new Conv2dGeometry(64, 64, 8, 8, 3, 1, 1)));
     }
 
     [Fact]
@@ -52,7 +54,8 @@ public sealed class ConvAlgorithmRuleTests
 
         Assert.Equal(ConvAlgorithmKind.Direct, Conv2dKernels.Choose(KernelIsa.Avx512, ConvAlgorithm.Direct, g));
         Assert.Contains("forced", ConvAlgorithmRule.Describe(1, 64, 64, 56, 56, 3, 1, 1, 1, vectorPath: true), StringComparison.Ordinal);
-        Assert.Contains("F(2x2,3x3)", ConvAlgorithmRule.Describe(0, 64, 64, 56, 56, 3, 1, 1, 1, vectorPath: true), StringComparison.Ordinal);
+        Assert.Contains("auto", ConvAlgorithmRule.Describe(0, 64, 64, 56, 56, 3, 1, 1, 1, vectorPath: true), StringComparison.Ordinal);
+        Assert.Contains("F(2x2,3x3)", ConvAlgorithmRule.Describe(2, 64, 64, 56, 56, 3, 1, 1, 1, vectorPath: true), StringComparison.Ordinal);
         Assert.Contains("F(4x4,3x3)", ConvAlgorithmRule.Describe(3, 64, 64, 56, 56, 3, 1, 1, 1, vectorPath: true), StringComparison.Ordinal);
     }
 
