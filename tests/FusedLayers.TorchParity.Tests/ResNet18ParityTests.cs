@@ -20,6 +20,7 @@ namespace FusedLayers.TorchParity.Tests;
 /// gradient, every parameter gradient) and in the running statistics after several SGD steps, within
 /// <see cref="ParityAssert.Relative"/>. Batch 2 at 3x64x64 keeps it cheap; the network is the same at 224.
 /// </summary>
+[Collection(TorchGlobalSeedCollection.Name)]
 public sealed class ResNet18ParityTests(ITestOutputHelper output) : IDisposable
 {
     private const int Batch = 2;
