@@ -106,9 +106,10 @@ internal static partial class ModelEmitter
                     $"new {type}(\"{layer.StateKey}\", \"{layer.From}\", {Shapes.Inv(ProjectionChannels(plan, layer).In)}, {Shapes.Inv(ProjectionChannels(plan, layer).Out)}, {Shapes.Inv(layer.ProjectionStride)}, {seed})",
                 LayerKind.Residual => $"new {type}(\"{layer.StateKey}\", \"{layer.From}\")",
                 LayerKind.LeakyReLU => $"new {type}(\"{layer.StateKey}\", global::FusedLayers.Kernels.Activation.LeakyReLU({Number(layer.NegativeSlope)}f))",
-                LayerKind.ReLU6 or LayerKind.SiLU or LayerKind.Sigmoid or LayerKind.Tanh =>
-                    $"new {type}(\"{layer.StateKey}\", global::FusedLayers.Kernels.Activation.{layer.Kind})",
                 LayerKind.GELU => $"new {type}(\"{layer.StateKey}\", global::FusedLayers.Kernels.Activation.{(layer.Approximate == "tanh" ? "GeluTanh" : "Gelu")})",
+                // Every other activation but ReLU (a ReLULayer) has no argument and a runtime Activation of its attribute's name.
+                _ when LayerKinds.IsActivation(layer.Kind) && layer.Kind != LayerKind.ReLU =>
+                    $"new {type}(\"{layer.StateKey}\", global::FusedLayers.Kernels.Activation.{layer.Kind})",
                 LayerKind.LayerNorm or LayerKind.GroupNorm or LayerKind.InstanceNorm1d or LayerKind.InstanceNorm2d or LayerKind.BatchRenorm1d or LayerKind.BatchRenorm2d =>
                     NormalizationLayerArguments(type, layer),
                 _ => $"new {type}(\"{layer.StateKey}\")",

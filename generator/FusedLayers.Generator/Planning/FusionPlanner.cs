@@ -11,8 +11,8 @@ namespace FusedLayers.Generator.Planning;
 /// Stage 3: groups the validated chain into kernels. Rules, in order of the data flow:
 /// <list type="bullet">
 /// <item>Conv2d or Linear opens a kernel; a directly following BatchNorm joins it (statistics in the
-/// anchor's epilogue in training, folded into its weights in inference); an activation (ReLU, LeakyReLU,
-/// ReLU6, SiLU, GELU, Sigmoid, Tanh) after that joins too as the epilogue.</item>
+/// anchor's epilogue in training, folded into its weights in inference); an activation (any kind of
+/// <see cref="LayerKinds.IsActivation"/>) after that joins too as the epilogue.</item>
 /// <item>A BatchNorm without an anchor right before it opens its own kernel; a following activation joins it.</item>
 /// <item>An activation that follows no open kernel runs alone.</item>
 /// <item>Flatten moves no data and ends the open kernel (the channel axis changes meaning).</item>

@@ -130,8 +130,8 @@ internal static class BlockChecks
     private static bool HasState(LayerSpec layer) => layer.Kind switch
     {
         LayerKind.Residual => layer.Projection,
-        LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ReLU6 or LayerKind.SiLU or LayerKind.GELU or LayerKind.Sigmoid or LayerKind.Tanh or
-            LayerKind.Flatten or LayerKind.MaxPool2d or LayerKind.AvgPool2d or LayerKind.AdaptiveAvgPool2d or LayerKind.Dropout => false,
+        _ when LayerKinds.IsActivation(layer.Kind) => false,
+        LayerKind.Flatten or LayerKind.MaxPool2d or LayerKind.AvgPool2d or LayerKind.AdaptiveAvgPool2d or LayerKind.Dropout => false,
         _ => true,
     };
 }
