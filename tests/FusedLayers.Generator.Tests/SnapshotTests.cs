@@ -116,6 +116,8 @@ public sealed class SnapshotTests
                 [Tanh] public partial ActivationLayer Act5 { get; }
                 [Linear(3, 2)] public partial LinearLayer Fc4 { get; }
                 [Sigmoid] public partial ActivationLayer Act6 { get; }
+                [Linear(2, 4)] public partial LinearLayer Fc5 { get; }
+                [Hardswish] public partial ActivationLayer Act7 { get; }
             }
             """,
             "Snapshots.Activations.g.cs");

@@ -213,6 +213,41 @@ public partial class NormActivationModel
     public partial ActivationLayer Act3 { get; }
 }
 
+/// <summary>
+/// MobileNetV3's activation in each kernel shape: Conv -> BN -> Hardswish (BatchNorm apply + Hardswish), a depthwise
+/// Conv -> Hardswish (the anchor's epilogue), Linear -> Hardswish, then a classifier.
+/// </summary>
+[FusedModel(InputShape = new[] { 3, 8, 8 })]
+public partial class HardswishCnn
+{
+    [Conv2d(3, 8, 3, Padding = 1)]
+    public partial Conv2dLayer Conv1 { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer Bn1 { get; }
+
+    [Hardswish]
+    public partial ActivationLayer Act1 { get; }
+
+    [Conv2d(8, 8, 3, Stride = 2, Padding = 1, Groups = 8)]
+    public partial Conv2dLayer Depthwise { get; }
+
+    [Hardswish]
+    public partial ActivationLayer Act2 { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(128, 16)]
+    public partial LinearLayer Fc1 { get; }
+
+    [Hardswish]
+    public partial ActivationLayer Act3 { get; }
+
+    [Linear(16, 5)]
+    public partial LinearLayer Fc2 { get; }
+}
+
 /// <summary>The shape of Ioffe and Szegedy's MNIST network in miniature: Linear (no bias) -> BatchNorm1d -> Sigmoid, twice, then a classifier.</summary>
 [FusedModel(InputShape = new[] { 12 })]
 public partial class SigmoidMlp

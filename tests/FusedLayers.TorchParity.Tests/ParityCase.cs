@@ -96,6 +96,16 @@ public sealed record ParityCase(
             ("Flat", nn.Flatten()),
             ("Fc", nn.Linear(100, 7)),
             ("Act3", nn.Sigmoid())), 3, Biases()),
+        new(nameof(HardswishCnn), s => new HardswishCnn(s), () => Seq(
+            ("Conv1", nn.Conv2d(3, 8, 3, padding: 1)),
+            ("Bn1", nn.BatchNorm2d(8)),
+            ("Act1", nn.Hardswish()),
+            ("Depthwise", nn.Conv2d(8, 8, 3, stride: 2, padding: 1, groups: 8)),
+            ("Act2", nn.Hardswish()),
+            ("Flat", nn.Flatten()),
+            ("Fc1", nn.Linear(128, 16)),
+            ("Act3", nn.Hardswish()),
+            ("Fc2", nn.Linear(16, 5))), 4, Biases(("Conv1.bias", 8 * 8))),
         new(nameof(PoolCnn), s => new PoolCnn(s), () => Seq(
             ("Conv1", nn.Conv2d(3, 8, 3, padding: 1)),
             ("Bn1", nn.BatchNorm2d(8)),

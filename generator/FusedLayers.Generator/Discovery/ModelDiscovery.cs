@@ -38,6 +38,7 @@ internal static class ModelDiscovery
         ["GELUAttribute"] = LayerKind.GELU,
         ["SigmoidAttribute"] = LayerKind.Sigmoid,
         ["TanhAttribute"] = LayerKind.Tanh,
+        ["HardswishAttribute"] = LayerKind.Hardswish,
         ["MaxPool2dAttribute"] = LayerKind.MaxPool2d,
         ["AvgPool2dAttribute"] = LayerKind.AvgPool2d,
         ["AdaptiveAvgPool2dAttribute"] = LayerKind.AdaptiveAvgPool2d,

@@ -15,6 +15,7 @@ internal enum LayerKind
     GELU,
     Sigmoid,
     Tanh,
+    Hardswish,
     MaxPool2d,
     AvgPool2d,
     AdaptiveAvgPool2d,
@@ -84,5 +85,6 @@ internal static class LayerKinds
 
     /// <summary>Element-wise activations: each can be a kernel's epilogue.</summary>
     public static bool IsActivation(LayerKind kind) =>
-        kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ReLU6 or LayerKind.SiLU or LayerKind.GELU or LayerKind.Sigmoid or LayerKind.Tanh;
+        kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ReLU6 or LayerKind.SiLU or LayerKind.GELU or LayerKind.Sigmoid or LayerKind.Tanh or
+        LayerKind.Hardswish;
 }

@@ -46,6 +46,9 @@ internal static partial class LayerTranslator
             case LayerOp.Tanh:
                 b.Node("Tanh", y, [x]);
                 break;
+            case LayerOp.Hardswish:
+                b.Node("HardSwish", y, [x]); // HardSwish-14: x * max(0, min(1, x / 6 + 1/2))
+                break;
             case LayerOp.SiLU:
                 b.Node("Mul", y, [x, b.Node("Sigmoid", b.Temp(n, "sigmoid"), [x])]);
                 break;

@@ -80,3 +80,13 @@ public sealed class SigmoidAttribute : Attribute
 public sealed class TanhAttribute : Attribute
 {
 }
+
+/// <summary>
+/// <c>x * min(max(x + 3, 0), 6) / 6</c>, as PyTorch's <c>nn.Hardswish</c> (MobileNetV3). Fused as an epilogue. Its
+/// gradient follows current PyTorch's <c>hardswish_backward</c> at the kinks:
+/// <c>x &lt;= -3 ? 0 : x &lt; 3 ? x / 3 + 1/2 : 1</c>, so it is 0 at -3 and 1 at 3. The property must be of type <see cref="ActivationLayer"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class HardswishAttribute : Attribute
+{
+}

@@ -29,6 +29,9 @@ public enum ActivationKind
 
     /// <summary><c>tanh(x)</c>, PyTorch's <c>nn.Tanh</c>.</summary>
     Tanh,
+
+    /// <summary><c>x * min(max(x + 3, 0), 6) / 6</c>, PyTorch's <c>nn.Hardswish</c>.</summary>
+    Hardswish,
 }
 
 /// <summary>An activation and its parameter (the negative slope of <see cref="ActivationKind.LeakyReLU"/>).</summary>
@@ -59,6 +62,9 @@ public readonly record struct Activation(ActivationKind Kind, float NegativeSlop
 
     /// <summary>Hyperbolic tangent.</summary>
     public static Activation Tanh => new(ActivationKind.Tanh);
+
+    /// <summary>Hardswish (MobileNetV3).</summary>
+    public static Activation Hardswish => new(ActivationKind.Hardswish);
 
     /// <summary>LeakyReLU with <paramref name="negativeSlope"/> (PyTorch's default is 0.01).</summary>
     /// <param name="negativeSlope">Slope for <c>x &lt;= 0</c>.</param>

@@ -74,4 +74,7 @@ public enum LayerOp
 
     /// <summary>Batch renormalisation over <c>[C, H, W]</c> samples.</summary>
     BatchRenorm2d,
+
+    /// <summary><c>nn.Hardswish</c>.</summary>
+    Hardswish,
 }

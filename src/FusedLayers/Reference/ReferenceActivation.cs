@@ -7,10 +7,11 @@ namespace FusedLayers.Reference;
 
 /// <summary>
 /// The element-wise activations in float64 (PyTorch's <c>nn.LeakyReLU</c>, <c>nn.ReLU6</c>, <c>nn.SiLU</c>,
-/// <c>nn.GELU</c> with <c>approximate='none'</c> or <c>'tanh'</c>, <c>nn.Sigmoid</c>, <c>nn.Tanh</c>, and
-/// <c>nn.ReLU</c>), any shape. Backward multiplies by the derivative at the saved input, with PyTorch's
+/// <c>nn.GELU</c> with <c>approximate='none'</c> or <c>'tanh'</c>, <c>nn.Sigmoid</c>, <c>nn.Tanh</c>,
+/// <c>nn.Hardswish</c> and <c>nn.ReLU</c>), any shape. Backward multiplies by the derivative at the saved input, with PyTorch's
 /// conventions at the kinks: ReLU and LeakyReLU take the <c>x &lt;= 0</c> branch at 0, ReLU6 passes no
-/// gradient at 0 and at 6 (<c>hardtanh_backward</c>).
+/// gradient at 0 and at 6 (<c>hardtanh_backward</c>), Hardswish takes its outer branches at -3 and 3
+/// (<c>hardswish_backward</c>: 0 and 1).
 /// </summary>
 public sealed class ReferenceActivation : IReferenceLayer
 {
@@ -60,6 +61,7 @@ public sealed class ReferenceActivation : IReferenceLayer
         ActivationKind.GeluTanh => 0.5 * x * (1 + Math.Tanh(GeluBeta * (x + (GeluKappa * x * x * x)))),
         ActivationKind.Sigmoid => Sigmoid(x),
         ActivationKind.Tanh => Math.Tanh(x),
+        ActivationKind.Hardswish => x * Math.Min(Math.Max(x + 3, 0), 6) / 6,
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 
@@ -94,6 +96,8 @@ public sealed class ReferenceActivation : IReferenceLayer
             case ActivationKind.Tanh:
                 double th = Math.Tanh(x);
                 return 1 - (th * th);
+            case ActivationKind.Hardswish:
+                return x <= -3 ? 0 : x < 3 ? (x / 3) + 0.5 : 1; // hardswish_backward: 0 at -3, 1 at 3, NaN passes the gradient on
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation));
         }

@@ -4,7 +4,7 @@
 //
 // Fusion plan
 //   input per sample   [3, 8, 8]   (the batch size N is chosen at run time)
-//   output per sample  [2]
+//   output per sample  [4]
 //
 //   kernel 0  Bn0 -> Act0   [3, 8, 8] -> [3, 8, 8]
 //     Bn0        BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
@@ -79,6 +79,15 @@
 //     backward           pass 1: Sigmoid gradient at the kept pre-activation, then the Linear weight/bias gradients and the input gradient
 //     saved for backward kernel input [3], linear layer output [2]
 //
+//   kernel 7  Fc5 -> Act7   [2] -> [4]
+//     Fc5        Linear(in_features=2, out_features=4, bias=True)
+//     Act7       Hardswish()
+//     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
+//     training forward   pass 1: linear layer (its output, the pre-activation, is kept); pass 2: Hardswish
+//     inference forward  pass 1: linear layer with the Hardswish epilogue on each tile while it is in cache
+//     backward           pass 1: Hardswish gradient at the kept pre-activation, then the Linear weight/bias gradients and the input gradient
+//     saved for backward kernel input [2], linear layer output [4]
+//
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //
 //   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
@@ -103,7 +112,7 @@ namespace Snapshots
     {
         private const string _flModelName = "Activations";
         private static readonly int[] s_flInputShape = new int[] { 3, 8, 8 };
-        private static readonly int[] s_flOutputShape = new int[] { 2 };
+        private static readonly int[] s_flOutputShape = new int[] { 4 };
         private static readonly int[] s_flK0NormShape = new int[] { 3, 8, 8 };
         private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK1Conv = new(3, 8, 8, 8, 3, 1, 1);
         private static readonly int[] s_flK1NormShape = new int[] { 8, 8, 8 };
@@ -113,12 +122,13 @@ namespace Snapshots
         private static readonly global::FusedLayers.Kernels.LinearGeometry s_flK4Linear = new(12, 6);
         private static readonly global::FusedLayers.Kernels.LinearGeometry s_flK5Linear = new(6, 3);
         private static readonly global::FusedLayers.Kernels.LinearGeometry s_flK6Linear = new(3, 2);
+        private static readonly global::FusedLayers.Kernels.LinearGeometry s_flK7Linear = new(2, 4);
 
         /// <summary>Elements in one input sample, [3, 8, 8].</summary>
         public const int InputSampleLength = 192;
 
-        /// <summary>Elements in one output sample, [2].</summary>
-        public const int OutputSampleLength = 2;
+        /// <summary>Elements in one output sample, [4].</summary>
+        public const int OutputSampleLength = 4;
 
         /// <inheritdoc />
         public global::System.Collections.Generic.IReadOnlyList<int> InputShape => s_flInputShape;
@@ -268,6 +278,22 @@ namespace Snapshots
             get => _flLayerAct6;
         }
 
+        private readonly global::FusedLayers.LinearLayer _flLayerFc5 = new global::FusedLayers.LinearLayer("Fc5", 2, 4, true, global::FusedLayers.ModelSeeds.ForLayer(0, 17));
+
+        /// <summary>Layer 'Fc5': Linear(in_features=2, out_features=4, bias=True).</summary>
+        public partial global::FusedLayers.LinearLayer Fc5
+        {
+            get => _flLayerFc5;
+        }
+
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct7 = new global::FusedLayers.ActivationLayer("Act7", global::FusedLayers.Kernels.Activation.Hardswish);
+
+        /// <summary>Layer 'Act7': Hardswish().</summary>
+        public partial global::FusedLayers.ActivationLayer Act7
+        {
+            get => _flLayerAct7;
+        }
+
         private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
 
         /// <inheritdoc />
@@ -353,6 +379,12 @@ namespace Snapshots
         private float[] _flK6Y = global::System.Array.Empty<float>();
         private float[] _flK6Z = global::System.Array.Empty<float>();
         private float[] _flK6Dz = global::System.Array.Empty<float>();
+        private float[] _flK6Dy = global::System.Array.Empty<float>();
+
+        // Kernel 7 workspace (Fc5 -> Act7).
+        private float[] _flK7Y = global::System.Array.Empty<float>();
+        private float[] _flK7Z = global::System.Array.Empty<float>();
+        private float[] _flK7Dz = global::System.Array.Empty<float>();
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
         public Activations()
@@ -441,6 +473,8 @@ namespace Snapshots
             global::System.Span<float> k5Z = new(_flK5Z, 0, batch * 3);
             global::System.Span<float> k6Y = new(_flK6Y, 0, batch * 2);
             global::System.Span<float> k6Z = new(_flK6Z, 0, batch * 2);
+            global::System.Span<float> k7Y = new(_flK7Y, 0, batch * 4);
+            global::System.Span<float> k7Z = new(_flK7Z, 0, batch * 4);
             // The first kernel's backward reads the model input again: keep a copy.
             input.CopyTo(savedInput);
 
@@ -495,6 +529,12 @@ namespace Snapshots
             // Pass 2: Act6 (Sigmoid).
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct6.Activation, batch, 2, 1, k6Z, default, default, k6Y);
 
+            // Kernel 7: Fc5 -> Act7.
+            // Pass 1: Fc5; its output is the pre-activation that Hardswish's backward needs, so it is kept.
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK7Linear, batch, k6Y, _flLayerFc5.Weight.Data, _flLayerFc5.Bias!.Data, k7Z, false, default, default);
+            // Pass 2: Act7 (Hardswish).
+            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct7.Activation, batch, 4, 1, k7Z, default, default, k7Y);
+
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
@@ -529,7 +569,7 @@ namespace Snapshots
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK3Mean, _flK3Var, batch, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
             }
 
-            k6Y.CopyTo(output);
+            k7Y.CopyTo(output);
             _flSavedBatch = batch;
             _flSavedPass = global::FusedLayers.ModelChecks.PassSaved;
         }
@@ -549,6 +589,7 @@ namespace Snapshots
             global::System.Span<float> k3Y = new(_flK3Y, 0, batch * 12);
             global::System.Span<float> k4Y = new(_flK4Y, 0, batch * 6);
             global::System.Span<float> k5Y = new(_flK5Y, 0, batch * 3);
+            global::System.Span<float> k6Y = new(_flK6Y, 0, batch * 2);
 
             // Kernel 0: Bn0 -> Act0.
             // Bn0 from the running statistics.
@@ -584,7 +625,11 @@ namespace Snapshots
 
             // Kernel 6: Fc4 -> Act6.
             // Fc4 with the Sigmoid epilogue, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK6Linear, batch, k5Y, _flLayerFc4.Weight.Data, _flLayerFc4.Bias!.Data, output, _flLayerAct6.Activation, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK6Linear, batch, k5Y, _flLayerFc4.Weight.Data, _flLayerFc4.Bias!.Data, k6Y, _flLayerAct6.Activation, default, default);
+
+            // Kernel 7: Fc5 -> Act7.
+            // Fc5 with the Hardswish epilogue, one pass.
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK7Linear, batch, k6Y, _flLayerFc5.Weight.Data, _flLayerFc5.Bias!.Data, output, _flLayerAct7.Activation, default, default);
         }
 
         /// <inheritdoc />
@@ -634,6 +679,10 @@ namespace Snapshots
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::System.Span<float> k6Y = new(_flK6Y, 0, batch * 2);
+            global::System.Span<float> k6Dy = new(_flK6Dy, 0, batch * 2);
+            global::System.Span<float> k7Z = new(_flK7Z, 0, batch * 4);
+            global::System.Span<float> k7Dz = new(_flK7Dz, 0, batch * 4);
             global::System.Span<float> k5Y = new(_flK5Y, 0, batch * 3);
             global::System.Span<float> k5Dy = new(_flK5Dy, 0, batch * 3);
             global::System.Span<float> k6Z = new(_flK6Z, 0, batch * 2);
@@ -661,9 +710,17 @@ namespace Snapshots
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 192);
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 192);
 
+            // Kernel 7 backward: Act7 <- Fc5.
+            // Act7: dy * Hardswish'(pre-activation) (the saved anchor output).
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct7.Activation, batch, 4, 1, gradOutput, k7Z, default, default, k7Dz);
+            // Fc5: weight and bias gradients, then the gradient of its input.
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK7Linear, batch, k6Y, k7Dz, _flLayerFc5.Weight.GradTarget, _flLayerFc5.Bias!.GradTarget);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK7Linear, batch, k7Dz, _flLayerFc5.Weight.Data, k6Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc5.Weight); // gradients final from here on: a bucket may start its allreduce
+
             // Kernel 6 backward: Act6 <- Fc4.
             // Act6: dy * Sigmoid'(pre-activation) (the saved anchor output).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct6.Activation, batch, 2, 1, gradOutput, k6Z, default, default, k6Dz);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct6.Activation, batch, 2, 1, k6Dy, k6Z, default, default, k6Dz);
             // Fc4: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK6Linear, batch, k5Y, k6Dz, _flLayerFc4.Weight.GradTarget, _flLayerFc4.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK6Linear, batch, k6Dz, _flLayerFc4.Weight.Data, k5Dy);
@@ -769,6 +826,7 @@ namespace Snapshots
             _flLayerFc2.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 11));
             _flLayerFc3.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 13));
             _flLayerFc4.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 15));
+            _flLayerFc5.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 17));
             _flSavedBatch = 0;
             _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
         }
@@ -785,6 +843,7 @@ namespace Snapshots
             list.AddRange(_flLayerFc2.Parameters());
             list.AddRange(_flLayerFc3.Parameters());
             list.AddRange(_flLayerFc4.Parameters());
+            list.AddRange(_flLayerFc5.Parameters());
             return list.ToArray();
         }
 
@@ -809,7 +868,7 @@ namespace Snapshots
         public override string ToString() => _flSummary;
 
         private const string _flSummary =
-            "Activations: input [N, 3, 8, 8], 7 fused kernels\n" +
+            "Activations: input [N, 3, 8, 8], 8 fused kernels\n" +
             "===================================================\n" +
             "Layer (type)       Output shape  Param #  Kernel\n" +
             "---------------------------------------------------\n" +
@@ -830,17 +889,19 @@ namespace Snapshots
             "Act5 (Tanh)        [N, 3]              -  5\n" +
             "Fc4 (Linear)       [N, 2]              8  6\n" +
             "Act6 (Sigmoid)     [N, 2]              -  6\n" +
+            "Fc5 (Linear)       [N, 4]             12  7\n" +
+            "Act7 (Hardswish)   [N, 4]              -  7\n" +
             "===================================================\n" +
-            "Total params: 2,509\n" +
-            "FLOPs per sample: 49,344 (Conv2d and Linear multiply-adds x 2)\n" +
-            "Training workspace per sample: 13,672 bytes (saved for backward + gradient scratch)";
+            "Total params: 2,521\n" +
+            "FLOPs per sample: 49,360 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 13,728 bytes (saved for backward + gradient scratch)";
 
         global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
 
         private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
             "Activations",
             new int[] { 3, 8, 8 },
-            new int[] { 2 },
+            new int[] { 4 },
             new global::FusedLayers.LayerNode[]
             {
                 new global::FusedLayers.LayerNode("Bn0", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "" }, new int[] { 3, 8, 8 }, new int[] { 3, 8, 8 })
@@ -939,6 +1000,14 @@ namespace Snapshots
                     Bias = true,
                 },
                 new global::FusedLayers.LayerNode("Act6", global::FusedLayers.LayerOp.Sigmoid, new string[] { "Fc4" }, new int[] { 2 }, new int[] { 2 }),
+                new global::FusedLayers.LayerNode("Fc5", global::FusedLayers.LayerOp.Linear, new string[] { "Act6" }, new int[] { 2 }, new int[] { 4 })
+                {
+                    Parameters = new string[] { "Fc5.weight", "Fc5.bias" },
+                    InChannels = 2,
+                    OutChannels = 4,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Act7", global::FusedLayers.LayerOp.Hardswish, new string[] { "Fc5" }, new int[] { 4 }, new int[] { 4 }),
             });
 
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
@@ -976,6 +1045,10 @@ namespace Snapshots
             _flK6Y = new float[checked(batch * 2)];
             _flK6Z = new float[checked(batch * 2)];
             _flK6Dz = new float[checked(batch * 2)];
+            _flK6Dy = new float[checked(batch * 2)];
+            _flK7Y = new float[checked(batch * 4)];
+            _flK7Z = new float[checked(batch * 4)];
+            _flK7Dz = new float[checked(batch * 4)];
             _flCapacity = batch;
         }
     }

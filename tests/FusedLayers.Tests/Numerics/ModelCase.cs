@@ -101,6 +101,17 @@ public sealed record ModelCase(string Name, Func<int, IFusedModel> Create, Func<
             new ReferenceFlatten("Flat"),
             new ReferenceLinear("Fc", 100, 7),
             new ReferenceActivation("Act3", Activation.Sigmoid)), 3),
+        new(nameof(HardswishCnn), s => new HardswishCnn(s), () => new ReferenceSequential(
+            "hardswish",
+            new ReferenceConv2d("Conv1", 3, 8, 3, 1, 1),
+            new ReferenceBatchNorm("Bn1", 8),
+            new ReferenceActivation("Act1", Activation.Hardswish),
+            new ReferenceConv2d("Depthwise", 8, 8, 3, 2, 1, groups: 8),
+            new ReferenceActivation("Act2", Activation.Hardswish),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc1", 128, 16),
+            new ReferenceActivation("Act3", Activation.Hardswish),
+            new ReferenceLinear("Fc2", 16, 5)), 4),
         new(nameof(PoolCnn), s => new PoolCnn(s), () => new ReferenceSequential(
             "pools",
             new ReferenceConv2d("Conv1", 3, 8, 3, 1, 1),

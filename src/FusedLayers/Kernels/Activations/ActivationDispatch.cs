@@ -44,6 +44,9 @@ internal static class ActivationDispatch
             case ActivationKind.Tanh:
                 loop.Run<TanhOperator>();
                 break;
+            case ActivationKind.Hardswish:
+                loop.Run<HardswishOperator>();
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
         }
