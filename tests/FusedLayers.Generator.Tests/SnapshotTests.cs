@@ -118,6 +118,9 @@ public sealed class SnapshotTests
                 [Sigmoid] public partial ActivationLayer Act6 { get; }
                 [Linear(2, 4)] public partial LinearLayer Fc5 { get; }
                 [Hardswish] public partial ActivationLayer Act7 { get; }
+                [Linear(4, 3)] public partial LinearLayer Fc6 { get; }
+                [BatchNorm1d(3)] public partial BatchNorm1dLayer Bn3 { get; }
+                [Mish] public partial ActivationLayer Act8 { get; }
             }
             """,
             "Snapshots.Activations.g.cs");

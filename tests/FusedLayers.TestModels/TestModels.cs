@@ -248,6 +248,44 @@ public partial class HardswishCnn
     public partial LinearLayer Fc2 { get; }
 }
 
+/// <summary>
+/// Mish (YOLOv4's backbone activation) in each kernel shape: Conv -> BN -> Mish (BatchNorm apply + Mish), Conv -> Mish
+/// (the anchor's epilogue), Linear -> BatchNorm1d -> Mish, then a classifier.
+/// </summary>
+[FusedModel(InputShape = new[] { 3, 8, 8 })]
+public partial class MishCnn
+{
+    [Conv2d(3, 8, 3, Padding = 1)]
+    public partial Conv2dLayer Conv1 { get; }
+
+    [BatchNorm2d(8)]
+    public partial BatchNorm2dLayer Bn1 { get; }
+
+    [Mish]
+    public partial ActivationLayer Act1 { get; }
+
+    [Conv2d(8, 8, 3, Stride = 2, Padding = 1)]
+    public partial Conv2dLayer Conv2 { get; }
+
+    [Mish]
+    public partial ActivationLayer Act2 { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(128, 12)]
+    public partial LinearLayer Fc1 { get; }
+
+    [BatchNorm1d(12)]
+    public partial BatchNorm1dLayer Bn2 { get; }
+
+    [Mish]
+    public partial ActivationLayer Act3 { get; }
+
+    [Linear(12, 4)]
+    public partial LinearLayer Fc2 { get; }
+}
+
 /// <summary>The shape of Ioffe and Szegedy's MNIST network in miniature: Linear (no bias) -> BatchNorm1d -> Sigmoid, twice, then a classifier.</summary>
 [FusedModel(InputShape = new[] { 12 })]
 public partial class SigmoidMlp

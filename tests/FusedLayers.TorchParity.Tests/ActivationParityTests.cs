@@ -26,6 +26,7 @@ public class ActivationParityTests
     private static readonly Dictionary<ActivationKind, Func<TorchTensor, TorchTensor>> Torch = new()
     {
         [ActivationKind.Hardswish] = x => nn.functional.hardswish(x),
+        [ActivationKind.Mish] = x => nn.functional.mish(x),
     };
 
     public static TheoryData<ActivationKind> Kinds() => new(Torch.Keys.ToArray());

@@ -39,6 +39,7 @@ internal static class ModelDiscovery
         ["SigmoidAttribute"] = LayerKind.Sigmoid,
         ["TanhAttribute"] = LayerKind.Tanh,
         ["HardswishAttribute"] = LayerKind.Hardswish,
+        ["MishAttribute"] = LayerKind.Mish,
         ["MaxPool2dAttribute"] = LayerKind.MaxPool2d,
         ["AvgPool2dAttribute"] = LayerKind.AvgPool2d,
         ["AdaptiveAvgPool2dAttribute"] = LayerKind.AdaptiveAvgPool2d,

@@ -16,6 +16,7 @@ internal enum LayerKind
     Sigmoid,
     Tanh,
     Hardswish,
+    Mish,
     MaxPool2d,
     AvgPool2d,
     AdaptiveAvgPool2d,
@@ -86,5 +87,5 @@ internal static class LayerKinds
     /// <summary>Element-wise activations: each can be a kernel's epilogue.</summary>
     public static bool IsActivation(LayerKind kind) =>
         kind is LayerKind.ReLU or LayerKind.LeakyReLU or LayerKind.ReLU6 or LayerKind.SiLU or LayerKind.GELU or LayerKind.Sigmoid or LayerKind.Tanh or
-        LayerKind.Hardswish;
+        LayerKind.Hardswish or LayerKind.Mish;
 }

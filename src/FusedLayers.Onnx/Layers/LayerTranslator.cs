@@ -49,6 +49,10 @@ internal static partial class LayerTranslator
             case LayerOp.Hardswish:
                 b.Node("HardSwish", y, [x]); // HardSwish-14: x * max(0, min(1, x / 6 + 1/2))
                 break;
+            case LayerOp.Mish:
+                // Mish-18 is past the exported opset 17: x * Tanh(Softplus(x)).
+                b.Node("Mul", y, [x, b.Node("Tanh", b.Temp(n, "tanh"), [b.Node("Softplus", b.Temp(n, "softplus"), [x])])]);
+                break;
             case LayerOp.SiLU:
                 b.Node("Mul", y, [x, b.Node("Sigmoid", b.Temp(n, "sigmoid"), [x])]);
                 break;

@@ -90,3 +90,13 @@ public sealed class TanhAttribute : Attribute
 public sealed class HardswishAttribute : Attribute
 {
 }
+
+/// <summary>
+/// <c>x * tanh(softplus(x))</c>, as PyTorch's <c>nn.Mish</c>, with softplus's threshold (<c>softplus(x) = x</c> for
+/// <c>x &gt; 20</c>). Fused as an epilogue; its gradient is PyTorch's <c>mish_backward</c>,
+/// <c>tanh(sp) + x sigmoid(x) (1 - tanh^2(sp))</c>. The property must be of type <see cref="ActivationLayer"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+public sealed class MishAttribute : Attribute
+{
+}

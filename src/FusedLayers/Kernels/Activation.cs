@@ -32,6 +32,9 @@ public enum ActivationKind
 
     /// <summary><c>x * min(max(x + 3, 0), 6) / 6</c>, PyTorch's <c>nn.Hardswish</c>.</summary>
     Hardswish,
+
+    /// <summary><c>x * tanh(softplus(x))</c>, PyTorch's <c>nn.Mish</c>.</summary>
+    Mish,
 }
 
 /// <summary>An activation and its parameter (the negative slope of <see cref="ActivationKind.LeakyReLU"/>).</summary>
@@ -65,6 +68,9 @@ public readonly record struct Activation(ActivationKind Kind, float NegativeSlop
 
     /// <summary>Hardswish (MobileNetV3).</summary>
     public static Activation Hardswish => new(ActivationKind.Hardswish);
+
+    /// <summary>Mish.</summary>
+    public static Activation Mish => new(ActivationKind.Mish);
 
     /// <summary>LeakyReLU with <paramref name="negativeSlope"/> (PyTorch's default is 0.01).</summary>
     /// <param name="negativeSlope">Slope for <c>x &lt;= 0</c>.</param>

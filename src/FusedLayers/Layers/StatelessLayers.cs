@@ -27,7 +27,8 @@ public sealed class FlattenLayer
 /// <summary>
 /// A layer of one of the activation attributes other than ReLU (<see cref="LeakyReLUAttribute"/>,
 /// <see cref="ReLU6Attribute"/>, <see cref="SiLUAttribute"/>, <see cref="GELUAttribute"/>,
-/// <see cref="SigmoidAttribute"/>, <see cref="TanhAttribute"/>, <see cref="HardswishAttribute"/>); it has no state.
+/// <see cref="SigmoidAttribute"/>, <see cref="TanhAttribute"/>, <see cref="HardswishAttribute"/>,
+/// <see cref="MishAttribute"/>); it has no state.
 /// </summary>
 public sealed class ActivationLayer
 {

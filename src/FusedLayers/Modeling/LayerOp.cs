@@ -77,4 +77,7 @@ public enum LayerOp
 
     /// <summary><c>nn.Hardswish</c>.</summary>
     Hardswish,
+
+    /// <summary><c>nn.Mish</c>.</summary>
+    Mish,
 }

@@ -8,7 +8,7 @@ namespace FusedLayers.Reference;
 /// <summary>
 /// The element-wise activations in float64 (PyTorch's <c>nn.LeakyReLU</c>, <c>nn.ReLU6</c>, <c>nn.SiLU</c>,
 /// <c>nn.GELU</c> with <c>approximate='none'</c> or <c>'tanh'</c>, <c>nn.Sigmoid</c>, <c>nn.Tanh</c>,
-/// <c>nn.Hardswish</c> and <c>nn.ReLU</c>), any shape. Backward multiplies by the derivative at the saved input, with PyTorch's
+/// <c>nn.Hardswish</c>, <c>nn.Mish</c> and <c>nn.ReLU</c>), any shape. Backward multiplies by the derivative at the saved input, with PyTorch's
 /// conventions at the kinks: ReLU and LeakyReLU take the <c>x &lt;= 0</c> branch at 0, ReLU6 passes no
 /// gradient at 0 and at 6 (<c>hardtanh_backward</c>), Hardswish takes its outer branches at -3 and 3
 /// (<c>hardswish_backward</c>: 0 and 1).
@@ -62,6 +62,7 @@ public sealed class ReferenceActivation : IReferenceLayer
         ActivationKind.Sigmoid => Sigmoid(x),
         ActivationKind.Tanh => Math.Tanh(x),
         ActivationKind.Hardswish => x * Math.Min(Math.Max(x + 3, 0), 6) / 6,
+        ActivationKind.Mish => x * Math.Tanh(Softplus(x)),
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 
@@ -98,6 +99,9 @@ public sealed class ReferenceActivation : IReferenceLayer
                 return 1 - (th * th);
             case ActivationKind.Hardswish:
                 return x <= -3 ? 0 : x < 3 ? (x / 3) + 0.5 : 1; // hardswish_backward: 0 at -3, 1 at 3, NaN passes the gradient on
+            case ActivationKind.Mish:
+                double tsp = Math.Tanh(Softplus(x));
+                return tsp + (x * Sigmoid(x) * (1 - (tsp * tsp))); // mish_backward
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation));
         }
@@ -168,4 +172,20 @@ public sealed class ReferenceActivation : IReferenceLayer
         : $"{Name}: ReferenceActivation({Activation.Kind})";
 
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+
+    /// <summary>
+    /// <c>log(1 + e^x)</c>, PyTorch's softplus with its threshold (<c>x</c> above 20); <c>log1p</c> by Goldberg's
+    /// <c>log(u) e / (u - 1)</c>, <c>u = 1 + e</c>, exact to float64 rounding where <c>e</c> is tiny.
+    /// </summary>
+    private static double Softplus(double x)
+    {
+        if (x > 20)
+        {
+            return x;
+        }
+
+        double e = Math.Exp(x);
+        double u = 1 + e;
+        return u == 1 ? e : Math.Log(u) * e / (u - 1);
+    }
 }

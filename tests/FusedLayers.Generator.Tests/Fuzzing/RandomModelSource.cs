@@ -227,7 +227,7 @@ internal sealed class RandomModelSource
         _ => "",
     };
 
-    private (string, string, int[]) Activation(int[] shape) => Pick(9) switch
+    private (string, string, int[]) Activation(int[] shape) => Pick(10) switch
     {
         0 => ("ReLU", "ReLULayer", shape),
         1 => ($"LeakyReLU(NegativeSlope = {Pick(["0.2", "0.01", "-0.5", "3"])})", "ActivationLayer", shape),
@@ -237,6 +237,7 @@ internal sealed class RandomModelSource
         5 => ("Sigmoid", "ActivationLayer", shape),
         6 => ("Tanh", "ActivationLayer", shape),
         7 => ("Hardswish", "ActivationLayer", shape),
+        8 => ("Mish", "ActivationLayer", shape),
         _ => ("ReLU", "ReLULayer", shape),
     };
 

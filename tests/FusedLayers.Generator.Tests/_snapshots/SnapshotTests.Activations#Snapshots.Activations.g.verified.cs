@@ -4,7 +4,7 @@
 //
 // Fusion plan
 //   input per sample   [3, 8, 8]   (the batch size N is chosen at run time)
-//   output per sample  [4]
+//   output per sample  [3]
 //
 //   kernel 0  Bn0 -> Act0   [3, 8, 8] -> [3, 8, 8]
 //     Bn0        BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
@@ -88,6 +88,19 @@
 //     backward           pass 1: Hardswish gradient at the kept pre-activation, then the Linear weight/bias gradients and the input gradient
 //     saved for backward kernel input [2], linear layer output [4]
 //
+//   kernel 8  Fc6 -> Bn3 -> Act8   [4] -> [3]
+//     Fc6        Linear(in_features=4, out_features=3, bias=True)
+//     Bn3        BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+//     Act8       Mish()
+//     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
+//     training forward   pass 1: linear layer with per-channel batch statistics in the epilogue
+//                        pass 2: BatchNorm apply + Mish
+//     inference forward  pass 1: linear layer with BatchNorm folded into weight and bias, Mish epilogue on each tile while it is in cache
+//     backward           pass 0: Mish gradient (pre-activation recomputed as z * scale + shift, so it is not stored)
+//                        pass 1: BatchNorm sums (sum dy, sum dy*xhat); pass 2: BatchNorm input gradient dz
+//                        then the Linear weight/bias gradients and the input gradient
+//     saved for backward kernel input [4], linear layer output [3], batch mean and 1/sqrt(var + eps)
+//
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //
 //   ISA paths: AVX-512 (Vector512), AVX2 + FMA (Vector256) and scalar, picked per call from
@@ -112,7 +125,7 @@ namespace Snapshots
     {
         private const string _flModelName = "Activations";
         private static readonly int[] s_flInputShape = new int[] { 3, 8, 8 };
-        private static readonly int[] s_flOutputShape = new int[] { 4 };
+        private static readonly int[] s_flOutputShape = new int[] { 3 };
         private static readonly int[] s_flK0NormShape = new int[] { 3, 8, 8 };
         private static readonly global::FusedLayers.Kernels.Conv2dGeometry s_flK1Conv = new(3, 8, 8, 8, 3, 1, 1);
         private static readonly int[] s_flK1NormShape = new int[] { 8, 8, 8 };
@@ -123,12 +136,14 @@ namespace Snapshots
         private static readonly global::FusedLayers.Kernels.LinearGeometry s_flK5Linear = new(6, 3);
         private static readonly global::FusedLayers.Kernels.LinearGeometry s_flK6Linear = new(3, 2);
         private static readonly global::FusedLayers.Kernels.LinearGeometry s_flK7Linear = new(2, 4);
+        private static readonly global::FusedLayers.Kernels.LinearGeometry s_flK8Linear = new(4, 3);
+        private static readonly int[] s_flK8NormShape = new int[] { 3 };
 
         /// <summary>Elements in one input sample, [3, 8, 8].</summary>
         public const int InputSampleLength = 192;
 
-        /// <summary>Elements in one output sample, [4].</summary>
-        public const int OutputSampleLength = 4;
+        /// <summary>Elements in one output sample, [3].</summary>
+        public const int OutputSampleLength = 3;
 
         /// <inheritdoc />
         public global::System.Collections.Generic.IReadOnlyList<int> InputShape => s_flInputShape;
@@ -294,6 +309,30 @@ namespace Snapshots
             get => _flLayerAct7;
         }
 
+        private readonly global::FusedLayers.LinearLayer _flLayerFc6 = new global::FusedLayers.LinearLayer("Fc6", 4, 3, true, global::FusedLayers.ModelSeeds.ForLayer(0, 19));
+
+        /// <summary>Layer 'Fc6': Linear(in_features=4, out_features=3, bias=True).</summary>
+        public partial global::FusedLayers.LinearLayer Fc6
+        {
+            get => _flLayerFc6;
+        }
+
+        private readonly global::FusedLayers.BatchNorm1dLayer _flLayerBn3 = new global::FusedLayers.BatchNorm1dLayer("Bn3", 3, 1e-05, 0.1, true, true);
+
+        /// <summary>Layer 'Bn3': BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True).</summary>
+        public partial global::FusedLayers.BatchNorm1dLayer Bn3
+        {
+            get => _flLayerBn3;
+        }
+
+        private readonly global::FusedLayers.ActivationLayer _flLayerAct8 = new global::FusedLayers.ActivationLayer("Act8", global::FusedLayers.Kernels.Activation.Mish);
+
+        /// <summary>Layer 'Act8': Mish().</summary>
+        public partial global::FusedLayers.ActivationLayer Act8
+        {
+            get => _flLayerAct8;
+        }
+
         private readonly global::FusedLayers.ExecutionOptions _flExecution = new global::FusedLayers.ExecutionOptions();
 
         /// <inheritdoc />
@@ -385,6 +424,22 @@ namespace Snapshots
         private float[] _flK7Y = global::System.Array.Empty<float>();
         private float[] _flK7Z = global::System.Array.Empty<float>();
         private float[] _flK7Dz = global::System.Array.Empty<float>();
+        private float[] _flK7Dy = global::System.Array.Empty<float>();
+
+        // Kernel 8 workspace (Fc6 -> Bn3 -> Act8).
+        private float[] _flK8Y = global::System.Array.Empty<float>();
+        private float[] _flK8Z = global::System.Array.Empty<float>();
+        private float[] _flK8Dz = global::System.Array.Empty<float>();
+        private bool _flK8Frozen; // Bn3 ran on its running statistics in the saved pass
+        private readonly float[] _flK8Mean = new float[3];
+        private readonly float[] _flK8Var = new float[3];
+        private readonly float[] _flK8InvStd = new float[3];
+        private readonly float[] _flK8Scale = new float[3];
+        private readonly float[] _flK8Shift = new float[3];
+        private readonly float[] _flK8SumDy = new float[3];
+        private readonly float[] _flK8SumDyXhat = new float[3];
+        private readonly float[] _flK8FoldedWeight = new float[12];
+        private readonly float[] _flK8FoldedBias = new float[3];
 
         /// <summary>Creates the model with PyTorch's default initialisation drawn from seed 0.</summary>
         public Activations()
@@ -418,6 +473,7 @@ namespace Snapshots
             _flLayerBn0.Training = training;
             _flLayerBn1.Training = training;
             _flLayerBn2.Training = training;
+            _flLayerBn3.Training = training;
         }
 
         /// <inheritdoc />
@@ -433,6 +489,7 @@ namespace Snapshots
                     if (_flLayerBn0.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn0", batch, s_flK0NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
                     if (_flLayerBn1.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn1", batch, s_flK1NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
                     if (_flLayerBn2.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn2", batch, s_flK3NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
+                    if (_flLayerBn3.Training) global::FusedLayers.ModelChecks.MoreThanOneValuePerChannel("Bn3", batch, s_flK8NormShape, _flTraining ? _flExecution.StatisticsCollective : null);
                     _flForwardTraining(input, output, batch);
                 }
                 else
@@ -475,6 +532,8 @@ namespace Snapshots
             global::System.Span<float> k6Z = new(_flK6Z, 0, batch * 2);
             global::System.Span<float> k7Y = new(_flK7Y, 0, batch * 4);
             global::System.Span<float> k7Z = new(_flK7Z, 0, batch * 4);
+            global::System.Span<float> k8Y = new(_flK8Y, 0, batch * 3);
+            global::System.Span<float> k8Z = new(_flK8Z, 0, batch * 3);
             // The first kernel's backward reads the model input again: keep a copy.
             input.CopyTo(savedInput);
 
@@ -535,6 +594,15 @@ namespace Snapshots
             // Pass 2: Act7 (Hardswish).
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct7.Activation, batch, 4, 1, k7Z, default, default, k7Y);
 
+            // Kernel 8: Fc6 -> Bn3 -> Act8.
+            _flK8Frozen = !_flLayerBn3.Training; // frozen: normalise with the running statistics
+            // Pass 1: Fc6, with Bn3's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK8Linear, batch, k7Y, _flLayerFc6.Weight.Data, _flLayerFc6.Bias!.Data, k8Z, false, _flK8Frozen ? default : _flK8Mean, _flK8Frozen ? default : _flK8Var);
+            if (_flK8Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!, _flK8Mean, _flK8Var);
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK8Mean, _flK8Var, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, _flK8InvStd, _flK8Scale, _flK8Shift);
+            // Pass 2: Bn3 apply + Mish.
+            global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct8.Activation, batch, 3, 1, k8Z, _flK8Scale, _flK8Shift, k8Y);
+
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
@@ -549,6 +617,10 @@ namespace Snapshots
             if (!_flK3Frozen)
             {
                 global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK3Mean, _flK3Var);
+            }
+            if (!_flK8Frozen)
+            {
+                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn3", _flK8Mean, _flK8Var);
             }
             if (!_flK0Frozen)
             {
@@ -568,8 +640,14 @@ namespace Snapshots
                 _flLayerBn2.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK3Mean, _flK3Var, batch, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
             }
+            if (!_flK8Frozen)
+            {
+                // Bn3: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
+                _flLayerBn3.NumBatchesTracked++;
+                global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK8Mean, _flK8Var, batch, 0.1, _flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!);
+            }
 
-            k7Y.CopyTo(output);
+            k8Y.CopyTo(output);
             _flSavedBatch = batch;
             _flSavedPass = global::FusedLayers.ModelChecks.PassSaved;
         }
@@ -590,6 +668,7 @@ namespace Snapshots
             global::System.Span<float> k4Y = new(_flK4Y, 0, batch * 6);
             global::System.Span<float> k5Y = new(_flK5Y, 0, batch * 3);
             global::System.Span<float> k6Y = new(_flK6Y, 0, batch * 2);
+            global::System.Span<float> k7Y = new(_flK7Y, 0, batch * 4);
 
             // Kernel 0: Bn0 -> Act0.
             // Bn0 from the running statistics.
@@ -629,7 +708,14 @@ namespace Snapshots
 
             // Kernel 7: Fc5 -> Act7.
             // Fc5 with the Hardswish epilogue, one pass.
-            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK7Linear, batch, k6Y, _flLayerFc5.Weight.Data, _flLayerFc5.Bias!.Data, output, _flLayerAct7.Activation, default, default);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK7Linear, batch, k6Y, _flLayerFc5.Weight.Data, _flLayerFc5.Bias!.Data, k7Y, _flLayerAct7.Activation, default, default);
+
+            // Kernel 8: Fc6 -> Bn3 -> Act8.
+            // Bn3 folded into Fc6 from the running statistics (refolded every call, so later
+            // changes to weights or statistics are always seen), then one pass with the Mish epilogue.
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, default, _flK8Scale, _flK8Shift);
+            global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerFc6.Weight.Data, _flLayerFc6.Bias!.Data, _flK8Scale, _flK8Shift, _flK8FoldedWeight, _flK8FoldedBias);
+            global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK8Linear, batch, k7Y, _flK8FoldedWeight, _flK8FoldedBias, output, _flLayerAct8.Activation, default, default);
         }
 
         /// <inheritdoc />
@@ -679,6 +765,10 @@ namespace Snapshots
         {
             int batch = _flSavedBatch;
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::System.Span<float> k7Y = new(_flK7Y, 0, batch * 4);
+            global::System.Span<float> k7Dy = new(_flK7Dy, 0, batch * 4);
+            global::System.Span<float> k8Z = new(_flK8Z, 0, batch * 3);
+            global::System.Span<float> k8Dz = new(_flK8Dz, 0, batch * 3);
             global::System.Span<float> k6Y = new(_flK6Y, 0, batch * 2);
             global::System.Span<float> k6Dy = new(_flK6Dy, 0, batch * 2);
             global::System.Span<float> k7Z = new(_flK7Z, 0, batch * 4);
@@ -710,9 +800,24 @@ namespace Snapshots
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 192);
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 192);
 
+            // Kernel 8 backward: Act8 <- Bn3 <- Fc6.
+            // Pass 0: Act8: dy * Mish'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct8.Activation, batch, 3, 1, gradOutput, k8Z, _flK8Scale, _flK8Shift, k8Dz);
+            // Pass 1: Bn3 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK8Frozen ? context.Local : context, batch, 3, 1, k8Dz, default, k8Z, _flK8Mean, _flK8InvStd, _flK8SumDy, _flK8SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.GradTarget, _flK8SumDyXhat);
+            global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.GradTarget, _flK8SumDy);
+            if (_flK8Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK8SumDy, _flK8SumDyXhat); // eval mode: dx = gamma / std * dy
+            // Pass 2: gradient through Bn3: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 3, 1, k8Dz, default, k8Z, _flK8Mean, _flK8InvStd, _flLayerBn3.Weight!.Data, _flK8SumDy, _flK8SumDyXhat, k8Dz);
+            // Fc6: weight and bias gradients, then the gradient of its input.
+            global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK8Linear, batch, k7Y, k8Dz, _flLayerFc6.Weight.GradTarget, _flLayerFc6.Bias!.GradTarget);
+            global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK8Linear, batch, k8Dz, _flLayerFc6.Weight.Data, k7Dy);
+            context.GradientObserver?.GradientsReady(_flLayerFc6.Weight); // gradients final from here on: a bucket may start its allreduce
+
             // Kernel 7 backward: Act7 <- Fc5.
             // Act7: dy * Hardswish'(pre-activation) (the saved anchor output).
-            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct7.Activation, batch, 4, 1, gradOutput, k7Z, default, default, k7Dz);
+            global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct7.Activation, batch, 4, 1, k7Dy, k7Z, default, default, k7Dz);
             // Fc5: weight and bias gradients, then the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK7Linear, batch, k6Y, k7Dz, _flLayerFc5.Weight.GradTarget, _flLayerFc5.Bias!.GradTarget);
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK7Linear, batch, k7Dz, _flLayerFc5.Weight.Data, k6Dy);
@@ -827,6 +932,9 @@ namespace Snapshots
             _flLayerFc3.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 13));
             _flLayerFc4.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 15));
             _flLayerFc5.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 17));
+            _flLayerFc6.ResetParameters(global::FusedLayers.ModelSeeds.ForLayer(seed, 19));
+            _flLayerBn3.ResetParameters();
+            _flLayerBn3.ResetRunningStats();
             _flSavedBatch = 0;
             _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
         }
@@ -844,6 +952,8 @@ namespace Snapshots
             list.AddRange(_flLayerFc3.Parameters());
             list.AddRange(_flLayerFc4.Parameters());
             list.AddRange(_flLayerFc5.Parameters());
+            list.AddRange(_flLayerFc6.Parameters());
+            list.AddRange(_flLayerBn3.Parameters());
             return list.ToArray();
         }
 
@@ -853,6 +963,7 @@ namespace Snapshots
             list.AddRange(_flLayerBn0.Buffers());
             list.AddRange(_flLayerBn1.Buffers());
             list.AddRange(_flLayerBn2.Buffers());
+            list.AddRange(_flLayerBn3.Buffers());
             return list.ToArray();
         }
 
@@ -868,7 +979,7 @@ namespace Snapshots
         public override string ToString() => _flSummary;
 
         private const string _flSummary =
-            "Activations: input [N, 3, 8, 8], 8 fused kernels\n" +
+            "Activations: input [N, 3, 8, 8], 9 fused kernels\n" +
             "===================================================\n" +
             "Layer (type)       Output shape  Param #  Kernel\n" +
             "---------------------------------------------------\n" +
@@ -891,17 +1002,20 @@ namespace Snapshots
             "Act6 (Sigmoid)     [N, 2]              -  6\n" +
             "Fc5 (Linear)       [N, 4]             12  7\n" +
             "Act7 (Hardswish)   [N, 4]              -  7\n" +
+            "Fc6 (Linear)       [N, 3]             15  8\n" +
+            "Bn3 (BatchNorm1d)  [N, 3]              6  8\n" +
+            "Act8 (Mish)        [N, 3]              -  8\n" +
             "===================================================\n" +
-            "Total params: 2,521\n" +
-            "FLOPs per sample: 49,360 (Conv2d and Linear multiply-adds x 2)\n" +
-            "Training workspace per sample: 13,728 bytes (saved for backward + gradient scratch)";
+            "Total params: 2,542\n" +
+            "FLOPs per sample: 49,384 (Conv2d and Linear multiply-adds x 2)\n" +
+            "Training workspace per sample: 13,780 bytes (saved for backward + gradient scratch)";
 
         global::FusedLayers.ModelGraph global::FusedLayers.IFusedModel.Graph => _flGraph;
 
         private static readonly global::FusedLayers.ModelGraph _flGraph = new global::FusedLayers.ModelGraph(
             "Activations",
             new int[] { 3, 8, 8 },
-            new int[] { 4 },
+            new int[] { 3 },
             new global::FusedLayers.LayerNode[]
             {
                 new global::FusedLayers.LayerNode("Bn0", global::FusedLayers.LayerOp.BatchNorm2d, new string[] { "" }, new int[] { 3, 8, 8 }, new int[] { 3, 8, 8 })
@@ -1008,6 +1122,23 @@ namespace Snapshots
                     Bias = true,
                 },
                 new global::FusedLayers.LayerNode("Act7", global::FusedLayers.LayerOp.Hardswish, new string[] { "Fc5" }, new int[] { 4 }, new int[] { 4 }),
+                new global::FusedLayers.LayerNode("Fc6", global::FusedLayers.LayerOp.Linear, new string[] { "Act7" }, new int[] { 4 }, new int[] { 3 })
+                {
+                    Parameters = new string[] { "Fc6.weight", "Fc6.bias" },
+                    InChannels = 4,
+                    OutChannels = 3,
+                    Bias = true,
+                },
+                new global::FusedLayers.LayerNode("Bn3", global::FusedLayers.LayerOp.BatchNorm1d, new string[] { "Fc6" }, new int[] { 3 }, new int[] { 3 })
+                {
+                    Parameters = new string[] { "Bn3.weight", "Bn3.bias" },
+                    Buffers = new string[] { "Bn3.running_mean", "Bn3.running_var", "Bn3.num_batches_tracked" },
+                    NumFeatures = 3,
+                    Eps = 1e-05,
+                    Affine = true,
+                    TrackRunningStats = true,
+                },
+                new global::FusedLayers.LayerNode("Act8", global::FusedLayers.LayerOp.Mish, new string[] { "Bn3" }, new int[] { 3 }, new int[] { 3 }),
             });
 
         /// <summary>Grows the batch-sized workspace; allocates only when a larger batch than before arrives.</summary>
@@ -1049,6 +1180,10 @@ namespace Snapshots
             _flK7Y = new float[checked(batch * 4)];
             _flK7Z = new float[checked(batch * 4)];
             _flK7Dz = new float[checked(batch * 4)];
+            _flK7Dy = new float[checked(batch * 4)];
+            _flK8Y = new float[checked(batch * 3)];
+            _flK8Z = new float[checked(batch * 3)];
+            _flK8Dz = new float[checked(batch * 3)];
             _flCapacity = batch;
         }
     }

@@ -91,6 +91,37 @@ public class ActivationKernelTests
     }
 
     [Fact]
+    public void Mish_is_accurate_relative_to_float64_over_its_whole_range()
+    {
+        // [-100, 100] in steps of 1/128 (both sides of softplus's threshold at 20, and e^x underflowing to subnormal
+        // and 0 far left), on every path. The value has no root but 0, where x tanh(softplus x) is 0.6 x, so it is
+        // compared relatively; the derivative crosses 0 near x = -1.19 and is compared relatively above a floor of 0.1.
+        float[] x = new float[(2 * 12800) + 1];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (i - 12800) / 128f;
+        }
+
+        float[] dy = new float[x.Length];
+        Array.Fill(dy, 1f);
+        foreach (KernelIsa isa in KernelPaths.All)
+        {
+            var y = new float[x.Length];
+            var dx = new float[x.Length];
+            ActivationKernels.Forward(new KernelContext(isa, 1), Activation.Mish, 1, 1, x.Length, x, default, default, y);
+            ActivationKernels.Backward(new KernelContext(isa, 1), Activation.Mish, 1, 1, x.Length, dy, x, default, default, dx);
+            for (int i = 0; i < x.Length; i++)
+            {
+                double value = ReferenceActivation.Value(Activation.Mish, x[i]);
+                double slope = ReferenceActivation.Derivative(Activation.Mish, x[i]);
+                double floor = Math.Abs(value) < 1e-30 ? 1e-37 : 0; // subnormal values lose relative precision
+                Assert.True(Math.Abs(y[i] - value) <= (1e-6 * Math.Abs(value)) + floor, $"{isa}: Mish({x[i]}) = {y[i]:R}, expected {value:R}");
+                Assert.True(Math.Abs(dx[i] - slope) <= 1e-6 * Math.Max(Math.Abs(slope), 0.1), $"{isa}: Mish'({x[i]}) = {dx[i]:R}, expected {slope:R}");
+            }
+        }
+    }
+
+    [Fact]
     public void Bad_lengths_throw_and_write_nothing()
     {
         var x = new float[12];

@@ -112,6 +112,18 @@ public sealed record ModelCase(string Name, Func<int, IFusedModel> Create, Func<
             new ReferenceLinear("Fc1", 128, 16),
             new ReferenceActivation("Act3", Activation.Hardswish),
             new ReferenceLinear("Fc2", 16, 5)), 4),
+        new(nameof(MishCnn), s => new MishCnn(s), () => new ReferenceSequential(
+            "mish",
+            new ReferenceConv2d("Conv1", 3, 8, 3, 1, 1),
+            new ReferenceBatchNorm("Bn1", 8),
+            new ReferenceActivation("Act1", Activation.Mish),
+            new ReferenceConv2d("Conv2", 8, 8, 3, 2, 1),
+            new ReferenceActivation("Act2", Activation.Mish),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc1", 128, 12),
+            new ReferenceBatchNorm("Bn2", 12),
+            new ReferenceActivation("Act3", Activation.Mish),
+            new ReferenceLinear("Fc2", 12, 4)), 5),
         new(nameof(PoolCnn), s => new PoolCnn(s), () => new ReferenceSequential(
             "pools",
             new ReferenceConv2d("Conv1", 3, 8, 3, 1, 1),

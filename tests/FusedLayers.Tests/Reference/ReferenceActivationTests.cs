@@ -39,6 +39,11 @@ public class ReferenceActivationTests
         Assert.Equal(1.0 * 4 / 6, ReferenceActivation.Value(Activation.Hardswish, 1), 15);
         Assert.Equal(5, ReferenceActivation.Value(Activation.Hardswish, 5));
 
+        // Mish(1) = tanh(log(1 + e)); softplus's threshold makes Mish the identity above 20; far left it is x e^x.
+        Assert.Equal(0.8650983882673103, ReferenceActivation.Value(Activation.Mish, 1), 1e-15);
+        Assert.Equal(25, ReferenceActivation.Value(Activation.Mish, 25));
+        Assert.Equal(-40 * Math.Exp(-40), ReferenceActivation.Value(Activation.Mish, -40), 1e-30);
+
         // erf from tables (Abramowitz and Stegun 7.1): erf(0.5) = 0.5204998778, erf(1) = 0.8427007929, erf(2) = 0.9953222650.
         Assert.Equal(0.5204998778130465, ReferenceActivation.Erf(0.5), 1e-15);
         Assert.Equal(0.8427007929497149, ReferenceActivation.Erf(1), 1e-15);

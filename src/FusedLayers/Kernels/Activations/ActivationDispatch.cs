@@ -47,6 +47,9 @@ internal static class ActivationDispatch
             case ActivationKind.Hardswish:
                 loop.Run<HardswishOperator>();
                 break;
+            case ActivationKind.Mish:
+                loop.Run<MishOperator>();
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
         }
