@@ -299,14 +299,14 @@ internal static partial class ModelEmitter
                 WriteFreeze(w, k, training);
                 w.Line(BatchScaleShift(k, norm, gamma, beta, eps));
                 w.Line($"// Pass 2: {norm.Name} apply{withActivation}.");
-                WriteApply(w, k, scope.Get(k.Z, k.NormLength), y, relu, activation);
+                WriteApply(w, k, scope.Get(k.Z, k.NormLength), y, relu, activation, training);
             }
             else if (kernel.Pool is not null)
             {
                 w.Line($"// {anchor.Name}, then {norm.Name} from the running statistics as the prologue of {kernel.Pool.Name} (not folded: the pool pass reads the planes anyway).");
                 w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {weight}, {bias}, {scope.Get(k.Z, k.NormLength)}, false, default, default);");
                 w.Line(RunningScaleShift(k, norm, gamma, beta, eps));
-                WriteApply(w, k, scope.Get(k.Z, k.NormLength), y, relu, activation);
+                WriteApply(w, k, scope.Get(k.Z, k.NormLength), y, relu, activation, training);
             }
             else
             {
@@ -334,7 +334,7 @@ internal static partial class ModelEmitter
             }
 
             w.Line($"// {(batchStatistics ? "Pass 2: " : "One pass: ")}{norm.Name} apply{withActivation}.");
-            WriteApply(w, k, x, y, relu, activation);
+            WriteApply(w, k, x, y, relu, activation, training);
         }
         else if (smooth)
         {
@@ -442,8 +442,8 @@ internal static partial class ModelEmitter
         switch (op.Kind)
         {
             case LayerKind.MaxPool2d:
-                w.Line("// Max pooling; the arg-max of each window is kept for backward.");
-                w.Line($"{Kernels}PoolKernels.MaxForward(in context, in {k.Geometry}, batch, {x}, {y}, new global::System.Span<int>({k.Indices}, 0, batch * {Shapes.Inv(k.OutputLength)}));");
+                w.Line(training ? "// Max pooling; the arg-max of each window is kept for backward." : "// Max pooling, values only (no backward follows an inference pass).");
+                w.Line($"{Kernels}PoolKernels.MaxForward(in context, in {k.Geometry}, batch, {x}, {y}, {PoolIndices(k, training)});");
                 break;
             case LayerKind.AvgPool2d:
                 w.Line($"{Kernels}PoolKernels.AvgForward(in context, in {k.Geometry}, batch, {Bool(op.CountIncludePad)}, {x}, {y});");
@@ -527,8 +527,12 @@ internal static partial class ModelEmitter
         }
     }
 
+    /// <summary>A max pool's arg-max buffer in a training pass; none (values only) in an inference pass, which no backward follows.</summary>
+    private static string PoolIndices(KernelNames k, bool training) =>
+        training ? $"new global::System.Span<int>({k.Indices}, 0, batch * {Shapes.Inv(k.OutputLength)})" : "default";
+
     /// <summary>The BatchNorm-apply pass: with ReLU (or nothing) in BatchNormKernels, with another activation in ActivationKernels.</summary>
-    private static void WriteApply(CodeWriter w, KernelNames k, string x, string y, string relu, string activation)
+    private static void WriteApply(CodeWriter w, KernelNames k, string x, string y, string relu, string activation, bool training)
     {
         string c = Shapes.Inv(k.Channels);
         string s = Shapes.Inv(k.Spatial);
@@ -536,7 +540,7 @@ internal static partial class ModelEmitter
         {
             w.Line($"// ... as the prologue of {pool.Name}: each plane is normalised{(k.Kernel.Activation is null ? "" : " and activated")} in cache and pooled; the full-resolution result is never stored.");
             w.Line(pool.Kind == LayerKind.MaxPool2d
-                ? $"{Kernels}PoolKernels.MaxForward(in context, in {k.FusedPoolGeometry}, batch, {x}, {k.Scale}, {k.Shift}, {k.ActivationExpression}, {y}, new global::System.Span<int>({k.Indices}, 0, batch * {Shapes.Inv(k.OutputLength)}));"
+                ? $"{Kernels}PoolKernels.MaxForward(in context, in {k.FusedPoolGeometry}, batch, {x}, {k.Scale}, {k.Shift}, {k.ActivationExpression}, {y}, {PoolIndices(k, training)});"
                 : $"{Kernels}PoolKernels.AvgForward(in context, in {k.FusedPoolGeometry}, batch, {Bool(pool.CountIncludePad)}, {x}, {k.Scale}, {k.Shift}, {k.ActivationExpression}, {y});");
             return;
         }

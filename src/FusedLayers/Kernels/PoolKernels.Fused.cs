@@ -20,7 +20,7 @@ public static unsafe partial class PoolKernels
     /// <param name="shift">Per-channel shift (<c>C</c>).</param>
     /// <param name="activation">Activation applied before pooling.</param>
     /// <param name="output">Output, <c>N * C * Hout * Wout</c>.</param>
-    /// <param name="indices">Arg-max per output (index within the input plane).</param>
+    /// <param name="indices">Arg-max per output (index within the input plane)., or empty for values only (inference: the arg-max bookkeeping is skipped; <see cref="MaxBackward"/> needs them).</param>
     /// <exception cref="ArgumentException">Invalid geometry or a span too short.</exception>
     public static void MaxForward(
         in KernelContext context, in Pool2dGeometry geometry, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
@@ -30,7 +30,11 @@ public static unsafe partial class PoolKernels
         long planes = CheckGeometry(g, batch);
         CheckLength(input.Length, planes * g.InputPlaneLength, nameof(input));
         CheckLength(output.Length, planes * g.OutputPlaneLength, nameof(output));
-        CheckLength(indices.Length, planes * g.OutputPlaneLength, nameof(indices));
+        if (!indices.IsEmpty)
+        {
+            CheckLength(indices.Length, planes * g.OutputPlaneLength, nameof(indices));
+        }
+
         CheckPrologue(g, scale, shift);
         fixed (float* px = input)
         fixed (float* py = output)

@@ -7,9 +7,9 @@ namespace FusedLayers.Kernels;
 public static unsafe partial class PoolKernels
 {
     /// <summary>
-    /// Max pooling of one plane into <paramref name="y"/> and <paramref name="idx"/>. <paramref name="denseMax"/> and
-    /// <paramref name="denseIdx"/> are scratch rows of at least <c>W</c> elements, used by the vector paths when the
-    /// stride exceeds 1.
+    /// Max pooling of one plane into <paramref name="y"/> and <paramref name="idx"/> (null: values only, for inference,
+    /// which skips the arg-max bookkeeping). <paramref name="denseMax"/> and <paramref name="denseIdx"/> are scratch rows
+    /// of at least <c>W</c> elements, used by the vector paths when the stride exceeds 1.
     /// </summary>
     private static void MaxPlane(KernelIsa isa, in Pool2dGeometry g, float* x, float* y, int* idx, float* denseMax, int* denseIdx)
     {
@@ -20,21 +20,28 @@ public static unsafe partial class PoolKernels
             int y0 = (oy * s) - p;
             int yStart = Math.Max(y0, 0), yEnd = Math.Min(y0 + k, g.InHeight);
             float* yRow = y + ((long)oy * outWidth);
-            int* iRow = idx + ((long)oy * outWidth);
+            int* iRow = idx == null ? null : idx + ((long)oy * outWidth);
             if (oxHi > oxLo)
             {
                 int cLo = (oxLo * s) - p, count = ((oxHi - 1 - oxLo) * s) + 1;
                 if (s == 1)
                 {
-                    DenseMax(isa, x, width, yStart, yEnd, k, cLo, count, yRow + oxLo, iRow + oxLo);
+                    DenseMax(isa, x, width, yStart, yEnd, k, cLo, count, yRow + oxLo, iRow == null ? null : iRow + oxLo);
                 }
                 else
                 {
-                    DenseMax(isa, x, width, yStart, yEnd, k, cLo, count, denseMax, denseIdx);
+                    DenseMax(isa, x, width, yStart, yEnd, k, cLo, count, denseMax, iRow == null ? null : denseIdx);
                     for (int ox = oxLo; ox < oxHi; ox++)
                     {
                         yRow[ox] = denseMax[(ox - oxLo) * s];
-                        iRow[ox] = denseIdx[(ox - oxLo) * s];
+                    }
+
+                    if (iRow != null)
+                    {
+                        for (int ox = oxLo; ox < oxHi; ox++)
+                        {
+                            iRow[ox] = denseIdx[(ox - oxLo) * s];
+                        }
                     }
                 }
             }
@@ -48,7 +55,11 @@ public static unsafe partial class PoolKernels
                 }
 
                 int x0 = (ox * s) - p;
-                MaxWindow(x, width, yStart, yEnd, Math.Max(x0, 0), Math.Min(x0 + k, width), out yRow[ox], out iRow[ox]);
+                MaxWindow(x, width, yStart, yEnd, Math.Max(x0, 0), Math.Min(x0 + k, width), out yRow[ox], out int best);
+                if (iRow != null)
+                {
+                    iRow[ox] = best;
+                }
             }
         }
     }
@@ -89,15 +100,25 @@ public static unsafe partial class PoolKernels
 
     /// <summary>
     /// Window maxima at the <paramref name="count"/> consecutive column starts <c>cLo, cLo + 1, ...</c> (all inside the
-    /// input), vectorised over the starts with the same per-element scan as <see cref="MaxWindow"/>.
+    /// input), vectorised over the starts with the same per-element scan as <see cref="MaxWindow"/>; the arg-maxes go to
+    /// <paramref name="best"/> unless it is null. A tail shorter than a vector is done by one more vector ending at
+    /// <paramref name="count"/>, overlapping the last full one: each lane depends only on its own start, so the lanes
+    /// computed twice get the same values.
     /// </summary>
     private static void DenseMax(KernelIsa isa, float* x, int width, int yStart, int yEnd, int k, int cLo, int count, float* max, int* best)
     {
         int j = 0;
-        if (isa == KernelIsa.Avx512)
+        if (isa == KernelIsa.Avx512 && count >= Vector512<float>.Count)
         {
-            for (; j <= count - 16; j += 16)
+            for (; j < count; j += Vector512<float>.Count)
             {
+                j = Math.Min(j, count - Vector512<float>.Count);
+                if (best == null)
+                {
+                    DenseMaxValues512(x, width, yStart, yEnd, k, cLo + j).Store(max + j);
+                    continue;
+                }
+
                 int c = cLo + j;
                 Vector512<float> m = Vector512.Create(float.NegativeInfinity);
                 Vector512<int> b = Vector512.Create((yStart * width) + c) + Vector512<int>.Indices;
@@ -117,10 +138,17 @@ public static unsafe partial class PoolKernels
                 b.Store(best + j);
             }
         }
-        else if (isa == KernelIsa.Avx2)
+        else if (isa == KernelIsa.Avx2 && count >= Vector256<float>.Count)
         {
-            for (; j <= count - 8; j += 8)
+            for (; j < count; j += Vector256<float>.Count)
             {
+                j = Math.Min(j, count - Vector256<float>.Count);
+                if (best == null)
+                {
+                    DenseMaxValues256(x, width, yStart, yEnd, k, cLo + j).Store(max + j);
+                    continue;
+                }
+
                 int c = cLo + j;
                 Vector256<float> m = Vector256.Create(float.NegativeInfinity);
                 Vector256<int> b = Vector256.Create((yStart * width) + c) + Vector256<int>.Indices;
@@ -144,8 +172,46 @@ public static unsafe partial class PoolKernels
         for (; j < count; j++)
         {
             int c = cLo + j;
-            MaxWindow(x, width, yStart, yEnd, c, c + k, out max[j], out best[j]);
+            MaxWindow(x, width, yStart, yEnd, c, c + k, out max[j], out int arg);
+            if (best != null)
+            {
+                best[j] = arg;
+            }
         }
+    }
+
+    /// <summary>The values-only scan of <see cref="DenseMax"/> for 16 starts from column <paramref name="c"/> (a NaN wins, as there).</summary>
+    private static Vector512<float> DenseMaxValues512(float* x, int width, int yStart, int yEnd, int k, int c)
+    {
+        Vector512<float> m = Vector512.Create(float.NegativeInfinity);
+        for (int iy = yStart; iy < yEnd; iy++)
+        {
+            float* row = x + (iy * width) + c;
+            for (int kx = 0; kx < k; kx++)
+            {
+                Vector512<float> v = Vector512.Load(row + kx);
+                m = Vector512.ConditionalSelect(Vector512.GreaterThan(v, m) | ~Vector512.Equals(v, v), v, m);
+            }
+        }
+
+        return m;
+    }
+
+    /// <summary>The values-only scan of <see cref="DenseMax"/> for 8 starts from column <paramref name="c"/> (a NaN wins, as there).</summary>
+    private static Vector256<float> DenseMaxValues256(float* x, int width, int yStart, int yEnd, int k, int c)
+    {
+        Vector256<float> m = Vector256.Create(float.NegativeInfinity);
+        for (int iy = yStart; iy < yEnd; iy++)
+        {
+            float* row = x + (iy * width) + c;
+            for (int kx = 0; kx < k; kx++)
+            {
+                Vector256<float> v = Vector256.Load(row + kx);
+                m = Vector256.ConditionalSelect(Vector256.GreaterThan(v, m) | ~Vector256.Equals(v, v), v, m);
+            }
+        }
+
+        return m;
     }
 
     /// <summary>Scatters one plane's output gradient to its arg-max positions (bounds-checked).</summary>

@@ -221,7 +221,7 @@ public static unsafe partial class PoolKernels
                         switch (operation)
                         {
                             case PoolOperation.MaxForward:
-                                MaxPlane(isa, g, source + sourceOffset, destination + (p * outPlane), indices + (p * outPlane), rowFloats, rowInts);
+                                MaxPlane(isa, g, source + sourceOffset, destination + (p * outPlane), indices == null ? null : indices + (p * outPlane), rowFloats, rowInts);
                                 break;
                             case PoolOperation.AvgForward:
                                 AvgPlane(isa, g, countIncludePad, source + sourceOffset, destination + (p * outPlane), rowFloats);

@@ -44,7 +44,7 @@ public static partial class PoolKernels
     /// <param name="batch">Batch size N.</param>
     /// <param name="input">Input, <c>N * C * H * W</c>.</param>
     /// <param name="output">Output, <c>N * C * Hout * Wout</c>.</param>
-    /// <param name="indices">Arg-max per output, <c>N * C * Hout * Wout</c>.</param>
+    /// <param name="indices">Arg-max per output, <c>N * C * Hout * Wout</c>., or empty for values only (inference: the arg-max bookkeeping is skipped; <see cref="MaxBackward"/> needs them).</param>
     /// <exception cref="ArgumentException">Invalid geometry or a span too short.</exception>
     public static void MaxForward(
         in KernelContext context, in Pool2dGeometry geometry, int batch, ReadOnlySpan<float> input, Span<float> output, Span<int> indices)
@@ -53,7 +53,11 @@ public static partial class PoolKernels
         long planes = CheckGeometry(g, batch);
         CheckLength(input.Length, planes * g.InputPlaneLength, nameof(input));
         CheckLength(output.Length, planes * g.OutputPlaneLength, nameof(output));
-        CheckLength(indices.Length, planes * g.OutputPlaneLength, nameof(indices));
+        if (!indices.IsEmpty)
+        {
+            CheckLength(indices.Length, planes * g.OutputPlaneLength, nameof(indices));
+        }
+
         MaxForwardOn(context.NativePathFor(KernelFamily.Pool), context.Threads, g, batch, input, output, indices);
     }
 

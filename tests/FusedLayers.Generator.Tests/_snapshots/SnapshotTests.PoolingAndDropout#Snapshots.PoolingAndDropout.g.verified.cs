@@ -401,7 +401,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, default, default);
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
             // ... as the prologue of Pool1: each plane is normalised and activated in cache and pooled; the full-resolution result is never stored.
-            global::FusedLayers.Kernels.PoolKernels.MaxForward(in context, in s_flK0Pool, batch, k0Z, _flK0Scale, _flK0Shift, global::FusedLayers.Kernels.Activation.ReLU, k0Y, new global::System.Span<int>(_flK0Indices, 0, batch * 288));
+            global::FusedLayers.Kernels.PoolKernels.MaxForward(in context, in s_flK0Pool, batch, k0Z, _flK0Scale, _flK0Shift, global::FusedLayers.Kernels.Activation.ReLU, k0Y, default);
 
             // Kernel 1: Conv2.
             // Conv2, one pass.

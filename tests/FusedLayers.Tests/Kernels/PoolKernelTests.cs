@@ -167,6 +167,42 @@ public sealed class PoolKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(KernelIsa.Scalar, 1)]
+    [InlineData(KernelIsa.Avx2, 2)]
+    [InlineData(KernelIsa.Avx512, 1)]
+    [InlineData(KernelIsa.Avx512, 2)]
+    public void Fused_max_pool_values_only_equals_the_indexed_form_and_the_unfused_kernels(KernelIsa isa, int threads)
+    {
+        // The ResNet stem's pool (3x3 / 2, pad 1) on 37 x 45 planes with a BatchNorm-apply + ReLU prologue: ReLU's
+        // zeros make ties everywhere. The values-only form (inference) must give the indexed form's maxima, and both
+        // must equal the activation pass followed by the plain pool.
+        var g = new Pool2dGeometry(3, 37, 45, 3, 2, 1);
+        const int batch = 2;
+        var random = new Random(5);
+        float[] x = RandomData.Uniform(random, batch * 3 * 37 * 45);
+        float[] scale = [2f, -0.5f, 1f], shift = [0.1f, 0.2f, -0.3f]; // powers of two: x * scale is exact, so FMA or not rounds alike
+        int outputs = batch * 3 * g.OutputPlaneLength;
+        float[] indexed = new float[outputs], valuesOnly = new float[outputs];
+        int[] indices = new int[outputs];
+        PoolKernels.FusedForwardOn(isa, threads, true, g, batch, false, x, scale, shift, Activation.ReLU, indexed, indices);
+        PoolKernels.FusedForwardOn(isa, threads, true, g, batch, false, x, scale, shift, Activation.ReLU, valuesOnly, default);
+        Assert.Equal(indexed, valuesOnly);
+
+        float[] activated = new float[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int c = (i / (37 * 45)) % 3;
+            activated[i] = MathF.Max((x[i] * scale[c]) + shift[c], 0f);
+        }
+
+        float[] plain = new float[outputs];
+        int[] plainIndices = new int[outputs];
+        PoolKernels.MaxForwardOn(isa, threads, g, batch, activated, plain, plainIndices);
+        Assert.Equal(plain, valuesOnly);
+        Assert.Equal(plainIndices, indices);
+    }
+
     [Fact]
     public void Invalid_geometry_and_short_spans_are_rejected()
     {
@@ -212,6 +248,19 @@ public sealed class PoolKernelTests
             PoolKernels.MaxForward(context, g, batch, x, output, indices);
         }
 
+        // Values only (empty indices, the inference form): the same maxima, bit for bit.
+        var valuesOnly = new float[output.Length];
+        valuesOnly.AsSpan().Fill(float.NaN);
+        if (run.Forced)
+        {
+            PoolKernels.MaxForwardOn(run.Isa, context.Threads, g, batch, x, valuesOnly, default);
+        }
+        else
+        {
+            PoolKernels.MaxForward(context, g, batch, x, valuesOnly, default);
+        }
+
+        Assert.Equal(output, valuesOnly);
         return (output, indices);
     }
 
