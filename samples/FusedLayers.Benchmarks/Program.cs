@@ -13,9 +13,16 @@ using Perfolizer.Horology;
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --smoke   (CI: every benchmark once, blocks S and L, in process)
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- compare [--quick] [--out DIR]
 //     (FusedLayers vs PyTorch/TorchSharp and ONNX Runtime on every block, mode and thread count: markdown table, CSV, PNG chart)
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- profile [--threads N] [--reps N]
+//     (the ResNet block's inference kernel by kernel, and per stage next to ONNX Runtime's own per-node profile)
 if (args.Length > 0 && args[0] == "compare")
 {
     return CompareCommand.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "profile")
+{
+    return ProfileCommand.Run(args[1..]);
 }
 
 if (Array.IndexOf(args, "--smoke") >= 0)
