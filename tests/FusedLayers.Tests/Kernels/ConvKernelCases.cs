@@ -51,6 +51,10 @@ public sealed class ConvKernelCase
         // Even kernels.
         Make(30, 4, 4, 8, 9, 2, 1, 2, 2, bias: false, groups: 4),             // depthwise 2x2, padding k
         Make(31, 6, 4, 9, 8, 2, 2, 1, 2, bias: true, dilation: 3, groups: 2), // grouped 2x2, dilation 3, stride 2
+
+        // A ResNet stem in small: 7x7 / 2, padding 3, on a plane wide enough for the stride-2 im2col's vector
+        // permutes (34 outputs a row: two Vector256 blocks or one Vector512 block and scalar tails) and odd.
+        Make(32, 3, 8, 23, 67, 7, 2, 3, 2, bias: false),
     ];
 
     private ConvKernelCase(Conv2dGeometry geometry, int batch, bool bias, int seed)

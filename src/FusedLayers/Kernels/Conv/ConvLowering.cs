@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FusedLayers.Kernels.Conv;
 
@@ -19,7 +21,7 @@ namespace FusedLayers.Kernels.Conv;
 /// (values placed <c>s</c> apart) and padded by <c>d (k - 1) - p</c>, with the (dilated) kernel rotated by
 /// 180 degrees and the channel roles swapped; a negative padding (when <c>p &gt; d (k - 1)</c>) simply crops.</para>
 /// <para><b>Column mode</b> (forward and weight gradient with stride &gt; 1). <c>B</c> is built explicitly
-/// (im2col, <c>K x rows*Wo</c>, scalar loops) and fed to the same micro-kernel: a correct vectorised
+/// (im2col, <c>K x rows*Wo</c>: per tap row a copy for stride 1, an even-lane permute for stride 2, scalar otherwise) and fed to the same micro-kernel: a correct vectorised
 /// fallback whose cost is one extra pass over a <c>k * k</c> times larger buffer.</para>
 /// <para><b>Bands.</b> With several threads a sample is processed in bands of output rows sized so that the
 /// band's <c>B</c> buffer and its block of <c>C</c> together take about 320 KiB: they are built, multiplied and
@@ -307,40 +309,99 @@ internal readonly struct ConvLowering
         buffer.Slice(Channels * ChannelStride, BufferLength - (Channels * ChannelStride)).Clear();
     }
 
-    private void FillColumns(ReadOnlySpan<float> sample, Span<float> buffer)
+    private unsafe void FillColumns(ReadOnlySpan<float> sample, Span<float> buffer)
     {
         int k = Kernel, s = Stride, p = Padding, d = TapSpacing, h = SourceHeight, w = SourceWidth, oh = OutHeight, ow = OutWidth;
         int columns = Columns;
         int padded = PaddedColumns;
-        for (int c = 0; c < Channels; c++)
+        if (sample.Length < Channels * h * w || buffer.Length < ((Depth - 1) * ColumnRowStride) + padded)
         {
-            ReadOnlySpan<float> src = sample.Slice(c * h * w, h * w);
-            for (int ky = 0; ky < k; ky++)
+            throw new ArgumentException("The sample or the column buffer is shorter than the lowering needs.");
+        }
+
+        fixed (float* sampleStart = sample)
+        fixed (float* bufferStart = buffer)
+        {
+            for (int c = 0; c < Channels; c++)
             {
-                for (int kx = 0; kx < k; kx++)
+                float* src = sampleStart + ((long)c * h * w);
+                for (int ky = 0; ky < k; ky++)
                 {
-                    Span<float> row = buffer.Slice(((((c * k) + ky) * k) + kx) * ColumnRowStride, padded);
-                    for (int oy = 0; oy < oh; oy++)
+                    for (int kx = 0; kx < k; kx++)
                     {
-                        int iy = ((RowStart + oy) * s) - p + (d * ky);
-                        Span<float> dst = row.Slice(oy * ow, ow);
-                        if ((uint)iy >= (uint)h)
+                        float* row = bufferStart + ((long)((((c * k) + ky) * k) + kx) * ColumnRowStride);
+
+                        // Output columns whose tap lies inside the row: 0 <= ox * s - p + d * kx < w.
+                        int shift = (d * kx) - p;
+                        int oxLo = Math.Min(ow, shift >= 0 ? 0 : (-shift + s - 1) / s);
+                        int oxHi = w - 1 - shift < 0 ? 0 : Math.Min(ow, ((w - 1 - shift) / s) + 1);
+                        oxHi = Math.Max(oxLo, oxHi);
+                        for (int oy = 0; oy < oh; oy++)
                         {
-                            dst.Clear();
-                            continue;
+                            int iy = ((RowStart + oy) * s) - p + (d * ky);
+                            float* dst = row + ((long)oy * ow);
+                            if ((uint)iy >= (uint)h)
+                            {
+                                new Span<float>(dst, ow).Clear();
+                                continue;
+                            }
+
+                            new Span<float>(dst, oxLo).Clear();
+                            new Span<float>(dst + oxHi, ow - oxHi).Clear();
+                            float* srcRow = src + ((long)iy * w);
+                            CopyStrided(srcRow, (oxLo * s) + shift, w, s, dst + oxLo, oxHi - oxLo);
                         }
 
-                        ReadOnlySpan<float> srcRow = src.Slice(iy * w, w);
-                        for (int ox = 0; ox < ow; ox++)
-                        {
-                            int ix = (ox * s) - p + (d * kx);
-                            dst[ox] = (uint)ix < (uint)w ? srcRow[ix] : 0f;
-                        }
+                        new Span<float>(row + columns, padded - columns).Clear();
                     }
-
-                    row.Slice(columns).Clear();
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>dst[j] = srcRow[start + j * s]</c> for <c>j &lt; count</c> (all inside the row of <paramref name="width"/>).
+    /// Stride 1 is a copy; stride 2, the usual downsampling, picks the even lanes of two vectors with one two-source
+    /// permute (on the path's own width: AVX-512 only when the convolution runs the 16-wide path); others are scalar.
+    /// A copy, so every path produces the same buffer.
+    /// </summary>
+    private unsafe void CopyStrided(float* srcRow, int start, int width, int s, float* dst, int count)
+    {
+        float* from = srcRow + start;
+        if (s == 1)
+        {
+            new ReadOnlySpan<float>(from, count).CopyTo(new Span<float>(dst, count));
+            return;
+        }
+
+        int j = 0;
+        if (s == 2)
+        {
+            // A vector of outputs reads 2 * lanes inputs from 'from + 2j': stay inside the row.
+            int readable = width - start;
+            if (VectorWidth == 16 && Avx512F.IsSupported)
+            {
+                Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                for (; j + 16 <= count && (2 * j) + 32 <= readable; j += 16)
+                {
+                    Avx512F.PermuteVar16x32x2(Vector512.Load(from + (2 * j)), evens, Vector512.Load(from + (2 * j) + 16)).Store(dst + j);
+                }
+            }
+            else if (VectorWidth >= 8 && Avx2.IsSupported)
+            {
+                Vector256<int> evensFirst = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+                for (; j + 8 <= count && (2 * j) + 16 <= readable; j += 8)
+                {
+                    Vector256<float> a = Avx2.PermuteVar8x32(Vector256.Load(from + (2 * j)), evensFirst);
+                    Vector256<float> b = Avx2.PermuteVar8x32(Vector256.Load(from + (2 * j) + 8), evensFirst);
+                    Avx.Permute2x128(a, b, 0x20).Store(dst + j);
+                }
+            }
+        }
+
+        for (; j < count; j++)
+        {
+            dst[j] = from[(long)j * s];
         }
     }
 }
