@@ -25,9 +25,9 @@ public sealed class ResNet18ParityTests(ITestOutputHelper output) : IDisposable
 {
     private const int Batch = 2;
     /// <summary>
-    /// Small on purpose: this test holds FusedLayers to float32 PyTorch, and at 0.01 both are 4e-5..7e-5 from float64 PyTorch
-    /// after one step, so 1e-4 apart (the float64 comparison below runs at 0.01). The larger drift first seen here
-    /// (1e-2 and more) was Winograd under Auto, which now runs direct (ConvAlgorithmRule.AutoPicksWinograd).
+    /// Small on purpose: this test lets both sides take their own SGD steps and compares them directly, so their separately
+    /// rounded weights must stay close; at 0.01 such trajectories can part at a ReLU or max-pool kink within a step or two
+    /// (see the float64 test below, which resynchronises the weights every step instead).
     /// </summary>
     private const float LearningRate = 0.001f;
 
@@ -109,14 +109,27 @@ public sealed class ResNet18ParityTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// The convolution algorithms <c>Auto</c> picks (Winograd F(2x2, 3x3) in layer1 and layer2 at this size) keep ResNet-18's
-    /// training gradients, over two SGD steps, within the parity tolerance (or 4x float32 PyTorch's own distance, if larger) of
-    /// float64 PyTorch. This
-    /// is the test that showed F(4x4, 3x3) cannot be auto's choice: it put them 1.3e-2 (input) and 1.5e-1 (layer4.1.conv2)
-    /// off; see <c>ConvAlgorithmRule.AutoLayerError</c>.
+    /// ResNet-18's training gradients (the input's and every parameter's) against float64 PyTorch <i>at the same weights</i>,
+    /// over four SGD steps taken by FusedLayers: before each step both PyTorch twins (float32 and float64) are given FusedLayers'
+    /// current parameters, so the comparison measures the gradient computation, not how far three separately rounded training
+    /// trajectories have drifted apart (they do: one step from the same start, float32 PyTorch's own input gradient was up
+    /// to 1.9e-1 from float64's on some initialisations, FusedLayers' up to 4.4e-2 on others). Bound: the parity tolerance, or
+    /// 4x float32 PyTorch's distance from float64 at that point, if larger.
+    /// <para>
+    /// The gradient is not a continuous function of the input at float32's resolution: where a ReLU's input or two max-pool
+    /// candidates are within rounding of each other, which side a float32 computation lands on is decided by rounding, and
+    /// one element's share of a small layer's sum is large (layer4 sees 8 positions per channel at batch 2, so one flipped
+    /// ReLU moves its weight gradient by about 1e-1; under 1e-5 relative input changes float64's own gradient moved by
+    /// 3e-2..1.6e-1 at every step). At a given point FusedLayers, float32 PyTorch and float64 PyTorch each cross such kinks
+    /// independently (seen here: FusedLayers 4.2e-2 off at one step where float32 PyTorch was 8e-6; on other seeds float32
+    /// PyTorch was the one off). So a step passes when the three agree at the drawn input or, failing that, at one of three
+    /// inputs within 1e-6 (relative) of it, each evaluated by all three at that same point: a wrong gradient is wrong at
+    /// every point, a crossed kink is not crossed at its neighbours. How many steps needed a neighbour is printed.
+    /// </para>
+    /// <c>FUSEDLAYERS_RESNET18_ALGORITHM</c> (e.g. <c>Winograd2x2</c>) runs the same check on a forced convolution algorithm.
     /// </summary>
     [Fact]
-    public void Auto_keeps_the_gradients_as_close_to_float64_pytorch_as_float32_pytorch_is()
+    public void Training_gradients_match_float64_pytorch_at_the_same_weights_as_closely_as_float32_pytorch_does()
     {
         Directory.CreateDirectory(directory);
         using DisposeScope scope = NewDisposeScope();
@@ -133,47 +146,113 @@ public sealed class ResNet18ParityTests(ITestOutputHelper output) : IDisposable
         StateDict.Load(fused, path);
         if (System.Environment.GetEnvironmentVariable("FUSEDLAYERS_RESNET18_ALGORITHM") is { } forced)
         {
-            fused.Execution.ConvAlgorithm = Enum.Parse<FusedLayers.ConvAlgorithm>(forced); // to measure a Winograd variant by hand
+            fused.Execution.ConvAlgorithm = Enum.Parse<FusedLayers.ConvAlgorithm>(forced);
         }
+
 
         // An inference pass first, as a training script's validation does.
         vision.eval();
         fused.Eval();
         CompareInference(vision, fused, random, "inference before training");
-        vision.train(); vision64.train(); fused.Train();
-        const float lr = 0.01f;
-        var fusedSgd = new Sgd(fused.Parameters, lr: lr);
-        using var sgd32 = torch.optim.SGD(vision.parameters(), lr);
-        using var sgd64 = torch.optim.SGD(vision64.parameters(), lr);
-        for (int step = 0; step < 2; step++)
+        vision.train();
+        vision64.train();
+        fused.Train();
+        var fusedSgd = new Sgd(fused.Parameters, lr: 0.01f);
+        var neighbours = new Random(3);
+        const int Steps = 4, Points = 4;
+        for (int step = 0; step < Steps; step++)
         {
-        fused.ZeroGrad(); sgd32.zero_grad(); sgd64.zero_grad();
-        float[] input = TestData.Normal(random, Batch * fused.InputLength, mean: 0.5, std: 2.0);
-        var y = new float[Batch * fused.OutputLength];
-        var dx = new float[input.Length];
-        fused.Forward(input, y);
-        float[] gradOutput = CrossEntropyGradient(y, random);
-        fused.Backward(gradOutput, dx);
-        TorchTensor x = Twin.ToTorch(input, Batch, fused.InputShape).requires_grad_(true);
-        vision.forward(x).backward([Twin.ToTorch(gradOutput, Batch, fused.OutputShape)]);
-        TorchTensor x64 = Twin.ToTorch(input, Batch, fused.InputShape).to(torch.float64).requires_grad_(true);
-        vision64.forward(x64).backward([Twin.ToTorch(gradOutput, Batch, fused.OutputShape).to(torch.float64)]);
-        float[] g32 = Twin.ToArray(x.grad!), g64 = Twin.ToArray(x64.grad!.to(torch.float32));
-        output.WriteLine($"step {step}: input gradient, torch32 vs torch64 {Rel(g64, g32):E2}; FusedLayers vs torch64 {Rel(g64, dx):E2}");
-        Assert.True(Rel(g64, dx) <= Math.Max(ParityAssert.Relative, 4 * Rel(g64, g32)), $"step {step}: input gradient {Rel(g64, dx):E2} from float64 PyTorch (float32 PyTorch: {Rel(g64, g32):E2})");
-        Dictionary<string, TorchSharp.Modules.Parameter> p32 = vision.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        Dictionary<string, TorchSharp.Modules.Parameter> p64 = vision64.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        double w32 = 0, wf = 0;
-        foreach (Parameter p in fused.Parameters)
+            CopyParameters(fused, vision, torch.float32);
+            CopyParameters(fused, vision64, torch.float64);
+            float[] drawn = TestData.Normal(random, Batch * fused.InputLength, mean: 0.5, std: 2.0);
+            float[]? gradOutput = null;
+            var misses = new List<string>();
+            for (int point = 0; point < Points; point++)
+            {
+                // The drawn input, then its neighbours within 1e-6 relative; the output gradient stays the drawn point's.
+                float[] input = point == 0 ? drawn : [.. drawn.Select(v => (float)(v * (1 + (2e-6 * (neighbours.NextDouble() - 0.5)))))];
+                fused.ZeroGrad();
+                vision.zero_grad();
+                var y = new float[Batch * fused.OutputLength];
+                var dx = new float[input.Length];
+                fused.Forward(input, y);
+                gradOutput ??= CrossEntropyGradient(y, random);
+                fused.Backward(gradOutput, dx);
+                var fusedGradients = fused.Parameters.ToDictionary(p => p.Name, p => p.Grad.ToArray());
+                fusedGradients[InputGradient] = dx;
+
+                TorchTensor x = Twin.ToTorch(input, Batch, fused.InputShape).requires_grad_(true);
+                vision.forward(x).backward([Twin.ToTorch(gradOutput, Batch, fused.OutputShape)]);
+                Dictionary<string, float[]> g32 = Gradients(vision, x);
+                Dictionary<string, float[]> g64 = Float64Gradients(vision64, input, gradOutput);
+                double f = Worst(g64, fusedGradients, out string fWhere), t = Worst(g64, g32, out string tWhere);
+                string line = $"FusedLayers {f:E2} ({fWhere}), float32 PyTorch {t:E2} ({tWhere})";
+                if (f <= Math.Max(ParityAssert.Relative, 4 * t))
+                {
+                    output.WriteLine($"step {step}: worst gradient error vs float64 PyTorch at {(point == 0 ? "the drawn input" : $"neighbour {point}")}: {line}" +
+                        (misses.Count == 0 ? "" : $"; at the drawn input{(misses.Count > 1 ? " and earlier neighbours" : "")}: {string.Join("; ", misses)}"));
+                    break;
+                }
+
+                misses.Add(line);
+                Assert.True(
+                    point < Points - 1,
+                    $"step {step}: FusedLayers' gradients are off float64 PyTorch's at the same weights at the drawn input and {Points - 1} neighbours: {string.Join("; ", misses)}");
+            }
+
+            fusedSgd.Step();
+        }
+    }
+
+    /// <summary>The name under which the input gradient sits among the parameter gradients.</summary>
+    private const string InputGradient = "(input)";
+
+    /// <summary>Copies FusedLayers' parameters into a PyTorch twin of the given precision (the buffers do not change a training-mode pass).</summary>
+    private static void CopyParameters(ResNet18At64 fused, nn.Module<TorchTensor, TorchTensor> twin, ScalarType type)
+    {
+        Dictionary<string, TorchSharp.Modules.Parameter> parameters = twin.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using (torch.no_grad())
         {
-            float[] e = Twin.ToArray(p64[p.Name].grad!.to(torch.float32));
-            w32 = Math.Max(w32, Rel(e, Twin.ToArray(p32[p.Name].grad!)));
-            wf = Math.Max(wf, Rel(e, p.Grad));
+            foreach (Parameter p in fused.Parameters)
+            {
+                TorchSharp.Modules.Parameter target = parameters[p.Name];
+                target.copy_(torch.tensor(p.Data, target.shape).to(type));
+            }
         }
-        output.WriteLine($"step {step}: worst parameter gradient, torch32 vs torch64 {w32:E2}; FusedLayers vs torch64 {wf:E2}");
-        Assert.True(wf <= Math.Max(ParityAssert.Relative, 4 * w32), $"step {step}: a parameter gradient {wf:E2} from float64 PyTorch (float32 PyTorch: {w32:E2})");
-        fusedSgd.Step(); sgd32.step(); sgd64.step();
+    }
+
+    /// <summary>Every parameter gradient of <paramref name="twin"/> and the input gradient, as float32.</summary>
+    private static Dictionary<string, float[]> Gradients(nn.Module<TorchTensor, TorchTensor> twin, TorchTensor x)
+    {
+        Dictionary<string, float[]> gradients = twin.named_parameters().ToDictionary(p => p.name, p => Twin.ToArray(p.parameter.grad!.to(torch.float32)));
+        gradients[InputGradient] = Twin.ToArray(x.grad!.to(torch.float32));
+        return gradients;
+    }
+
+    /// <summary>One float64 training-mode forward and backward from zeroed gradients.</summary>
+    private static Dictionary<string, float[]> Float64Gradients(nn.Module<TorchTensor, TorchTensor> vision64, float[] input, float[] gradOutput)
+    {
+        vision64.zero_grad();
+        TorchTensor x = Twin.ToTorch(input, Batch, [3, 64, 64]).to(torch.float64).requires_grad_(true);
+        vision64.forward(x).backward([Twin.ToTorch(gradOutput, Batch, [ResNet18At64.Classes]).to(torch.float64)]);
+        return Gradients(vision64, x);
+    }
+
+    /// <summary>The largest <see cref="Rel"/> over the gradients, and where.</summary>
+    private static double Worst(Dictionary<string, float[]> expected, Dictionary<string, float[]> actual, out string where)
+    {
+        double worst = 0;
+        where = "";
+        foreach ((string name, float[] e) in expected)
+        {
+            double r = Rel(e, actual[name]);
+            if (r >= worst)
+            {
+                (worst, where) = (r, name);
+            }
         }
+
+        return worst;
     }
 
     private static double Rel(float[] e, ReadOnlySpan<float> a)
