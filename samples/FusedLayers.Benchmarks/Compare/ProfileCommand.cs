@@ -43,6 +43,19 @@ public static class ProfileCommand
         }
 
         double fusedWhole = Median(reps, () => model.Forward(data.Input, wholeOutput));
+        var algorithms = new List<(ConvAlgorithm Algorithm, double Us)>();
+        foreach (ConvAlgorithm algorithm in new[] { ConvAlgorithm.Winograd2x2, ConvAlgorithm.Winograd4x4 })
+        {
+            model.Execution.ConvAlgorithm = algorithm;
+            for (int i = 0; i < WarmupChains; i++)
+            {
+                model.Forward(data.Input, wholeOutput);
+            }
+
+            algorithms.Add((algorithm, Median(reps, () => model.Forward(data.Input, wholeOutput))));
+        }
+
+        model.Execution.ConvAlgorithm = ConvAlgorithm.Direct;
 
         (Dictionary<string, double> ortNodes, double ortWhole) = OrtProfile(data, threads, reps);
 
@@ -81,6 +94,10 @@ public static class ProfileCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| (ORT layout reorders and the rest) | | | {other:F0} | |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| sum | {fusedSum:F0} | | {ortSum + other:F0} | {fusedSum / (ortSum + other):F2} |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| whole forward | {fusedWhole:F0} | session.Run | {ortWhole:F0} | {fusedWhole / ortWhole:F2} |"));
+        foreach ((ConvAlgorithm algorithm, double us) in algorithms)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| whole forward, {algorithm} forced | {us:F0} | session.Run | {ortWhole:F0} | {us / ortWhole:F2} |"));
+        }
         Console.WriteLine();
         Console.WriteLine("ONNX Runtime nodes (optimised graph): " + string.Join(", ", ortNodes.Select(kv => $"{kv.Key} {kv.Value:F0}")));
         return 0;
