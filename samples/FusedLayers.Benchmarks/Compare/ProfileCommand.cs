@@ -117,7 +117,6 @@ public static class ProfileCommand
         var pool = new Pool2dGeometry(64, 112, 112, 3, 2, 1);
         int stemOut = n * 64 * 112 * 112, planes = n * 64 * 56 * 56;
         float[] z0 = new float[stemOut], y0 = new float[planes];
-        int[] indices = new int[planes];
         float[] z = new float[planes], a = new float[planes], h = new float[planes], b1 = new float[planes], b2 = new float[planes];
         float[] pooled = new float[n * 64], logits = new float[n * ResNet.ResNetStage.Classes];
         float[] scale = new float[64], shift = new float[64], folded = new float[64 * 64 * 9], foldedBias = new float[64];
@@ -130,7 +129,7 @@ public static class ProfileCommand
             ("stem", "StemBn + ReLU + StemPool (fused)", ["StemBn", "StemRelu", "StemPool"], () =>
             {
                 ScaleShift("StemBn");
-                PoolKernels.MaxForward(context, pool, n, z0, scale, shift, Activation.ReLU, y0, indices);
+                PoolKernels.MaxForward(context, pool, n, z0, scale, shift, Activation.ReLU, y0, default); // values only, as inference
             }),
         };
         foreach (string blk in new[] { "Block1", "Block2" })

@@ -13,6 +13,12 @@ public static unsafe partial class PoolKernels
     /// </summary>
     private static void MaxPlane(KernelIsa isa, in Pool2dGeometry g, float* x, float* y, int* idx, float* denseMax, int* denseIdx)
     {
+        if (idx == null && isa != KernelIsa.Scalar)
+        {
+            MaxPlaneValues(isa, g, x, y, denseMax, (float*)denseIdx);
+            return;
+        }
+
         int width = g.InWidth, k = g.KernelSize, s = g.Stride, p = g.Padding, outWidth = g.OutWidth;
         (int oxLo, int oxHi) = isa == KernelIsa.Scalar ? (0, 0) : InteriorColumns(g);
         for (int oy = 0; oy < g.OutHeight; oy++)
@@ -65,6 +71,168 @@ public static unsafe partial class PoolKernels
     }
 
     /// <summary>
+    /// Values-only max pooling of one plane on a vector path, separably: per output row, the maximum down the window's
+    /// rows for every column (<paramref name="columnMax"/>, one pass over the rows), then across each window's columns
+    /// (<paramref name="windowMax"/> for strides above 1, picked every <c>s</c>-th). A window of <c>k x k</c> costs
+    /// <c>2 (k - 1)</c> vector maxima per vector of outputs instead of <c>k^2</c> compare-and-selects with arg-max
+    /// bookkeeping. The maximum is the same as the row-major scan's (a NaN still wins), except that when +0 and -0 tie
+    /// for it either may be returned.
+    /// </summary>
+    private static void MaxPlaneValues(KernelIsa isa, in Pool2dGeometry g, float* x, float* y, float* columnMax, float* windowMax)
+    {
+        int width = g.InWidth, k = g.KernelSize, s = g.Stride, p = g.Padding, outWidth = g.OutWidth;
+        (int oxLo, int oxHi) = InteriorColumns(g);
+        for (int oy = 0; oy < g.OutHeight; oy++)
+        {
+            int y0 = (oy * s) - p;
+            int yStart = Math.Max(y0, 0), yEnd = Math.Min(y0 + k, g.InHeight);
+            ColumnMax(isa, x + ((long)yStart * width), width, yEnd - yStart, columnMax);
+            float* yRow = y + ((long)oy * outWidth);
+            if (oxHi > oxLo)
+            {
+                int cLo = (oxLo * s) - p, count = ((oxHi - 1 - oxLo) * s) + 1;
+                if (s == 1)
+                {
+                    WindowMax(isa, columnMax + cLo, k, count, yRow + oxLo);
+                }
+                else
+                {
+                    WindowMax(isa, columnMax + cLo, k, count, windowMax);
+                    for (int ox = oxLo; ox < oxHi; ox++)
+                    {
+                        yRow[ox] = windowMax[(ox - oxLo) * s];
+                    }
+                }
+            }
+
+            for (int ox = 0; ox < outWidth; ox++)
+            {
+                if (ox == oxLo && oxHi > oxLo)
+                {
+                    ox = oxHi - 1; // the interior columns are done
+                    continue;
+                }
+
+                int x0 = (ox * s) - p;
+                float m = float.NegativeInfinity;
+                for (int c = Math.Max(x0, 0), end = Math.Min(x0 + k, width); c < end; c++)
+                {
+                    float v = columnMax[c];
+                    m = v > m || float.IsNaN(v) ? v : m;
+                }
+
+                yRow[ox] = m;
+            }
+        }
+    }
+
+    /// <summary><c>max[c] = max over r &lt; rows of x[r * width + c]</c> for every column (a NaN wins), vectorised over columns.</summary>
+    private static void ColumnMax(KernelIsa isa, float* x, int width, int rows, float* max)
+    {
+        int c = 0;
+        if (isa == KernelIsa.Avx512 && width >= Vector512<float>.Count)
+        {
+            for (; c < width; c += Vector512<float>.Count)
+            {
+                c = Math.Min(c, width - Vector512<float>.Count); // the tail overlaps the last full vector
+                Vector512<float> m = Vector512.Load(x + c);
+                for (int r = 1; r < rows; r++)
+                {
+                    Vector512<float> v = Vector512.Load(x + ((long)r * width) + c);
+                    m = Vector512.ConditionalSelect(Vector512.GreaterThan(v, m) | ~Vector512.Equals(v, v), v, m);
+                }
+
+                m.Store(max + c);
+            }
+
+            return;
+        }
+
+        if (isa == KernelIsa.Avx2 && width >= Vector256<float>.Count)
+        {
+            for (; c < width; c += Vector256<float>.Count)
+            {
+                c = Math.Min(c, width - Vector256<float>.Count);
+                Vector256<float> m = Vector256.Load(x + c);
+                for (int r = 1; r < rows; r++)
+                {
+                    Vector256<float> v = Vector256.Load(x + ((long)r * width) + c);
+                    m = Vector256.ConditionalSelect(Vector256.GreaterThan(v, m) | ~Vector256.Equals(v, v), v, m);
+                }
+
+                m.Store(max + c);
+            }
+
+            return;
+        }
+
+        for (; c < width; c++)
+        {
+            float m = x[c];
+            for (int r = 1; r < rows; r++)
+            {
+                float v = x[((long)r * width) + c];
+                m = v > m || float.IsNaN(v) ? v : m;
+            }
+
+            max[c] = m;
+        }
+    }
+
+    /// <summary><c>max[j] = max over kx &lt; k of x[j + kx]</c> for <c>j &lt; count</c> (a NaN wins), vectorised over <c>j</c>.</summary>
+    private static void WindowMax(KernelIsa isa, float* x, int k, int count, float* max)
+    {
+        int j = 0;
+        if (isa == KernelIsa.Avx512 && count >= Vector512<float>.Count)
+        {
+            for (; j < count; j += Vector512<float>.Count)
+            {
+                j = Math.Min(j, count - Vector512<float>.Count);
+                Vector512<float> m = Vector512.Load(x + j);
+                for (int kx = 1; kx < k; kx++)
+                {
+                    Vector512<float> v = Vector512.Load(x + j + kx);
+                    m = Vector512.ConditionalSelect(Vector512.GreaterThan(v, m) | ~Vector512.Equals(v, v), v, m);
+                }
+
+                m.Store(max + j);
+            }
+
+            return;
+        }
+
+        if (isa == KernelIsa.Avx2 && count >= Vector256<float>.Count)
+        {
+            for (; j < count; j += Vector256<float>.Count)
+            {
+                j = Math.Min(j, count - Vector256<float>.Count);
+                Vector256<float> m = Vector256.Load(x + j);
+                for (int kx = 1; kx < k; kx++)
+                {
+                    Vector256<float> v = Vector256.Load(x + j + kx);
+                    m = Vector256.ConditionalSelect(Vector256.GreaterThan(v, m) | ~Vector256.Equals(v, v), v, m);
+                }
+
+                m.Store(max + j);
+            }
+
+            return;
+        }
+
+        for (; j < count; j++)
+        {
+            float m = x[j];
+            for (int kx = 1; kx < k; kx++)
+            {
+                float v = x[j + kx];
+                m = v > m || float.IsNaN(v) ? v : m;
+            }
+
+            max[j] = m;
+        }
+    }
+
+    /// <summary>
     /// The output columns whose window lies horizontally inside the input: <c>[ceil(p / s), floor((W + p - k) / s) + 1)</c>,
     /// empty (<c>lo == hi</c>) when there are none.
     /// </summary>
@@ -113,12 +281,6 @@ public static unsafe partial class PoolKernels
             for (; j < count; j += Vector512<float>.Count)
             {
                 j = Math.Min(j, count - Vector512<float>.Count);
-                if (best == null)
-                {
-                    DenseMaxValues512(x, width, yStart, yEnd, k, cLo + j).Store(max + j);
-                    continue;
-                }
-
                 int c = cLo + j;
                 Vector512<float> m = Vector512.Create(float.NegativeInfinity);
                 Vector512<int> b = Vector512.Create((yStart * width) + c) + Vector512<int>.Indices;
@@ -143,12 +305,6 @@ public static unsafe partial class PoolKernels
             for (; j < count; j += Vector256<float>.Count)
             {
                 j = Math.Min(j, count - Vector256<float>.Count);
-                if (best == null)
-                {
-                    DenseMaxValues256(x, width, yStart, yEnd, k, cLo + j).Store(max + j);
-                    continue;
-                }
-
                 int c = cLo + j;
                 Vector256<float> m = Vector256.Create(float.NegativeInfinity);
                 Vector256<int> b = Vector256.Create((yStart * width) + c) + Vector256<int>.Indices;
@@ -178,40 +334,6 @@ public static unsafe partial class PoolKernels
                 best[j] = arg;
             }
         }
-    }
-
-    /// <summary>The values-only scan of <see cref="DenseMax"/> for 16 starts from column <paramref name="c"/> (a NaN wins, as there).</summary>
-    private static Vector512<float> DenseMaxValues512(float* x, int width, int yStart, int yEnd, int k, int c)
-    {
-        Vector512<float> m = Vector512.Create(float.NegativeInfinity);
-        for (int iy = yStart; iy < yEnd; iy++)
-        {
-            float* row = x + (iy * width) + c;
-            for (int kx = 0; kx < k; kx++)
-            {
-                Vector512<float> v = Vector512.Load(row + kx);
-                m = Vector512.ConditionalSelect(Vector512.GreaterThan(v, m) | ~Vector512.Equals(v, v), v, m);
-            }
-        }
-
-        return m;
-    }
-
-    /// <summary>The values-only scan of <see cref="DenseMax"/> for 8 starts from column <paramref name="c"/> (a NaN wins, as there).</summary>
-    private static Vector256<float> DenseMaxValues256(float* x, int width, int yStart, int yEnd, int k, int c)
-    {
-        Vector256<float> m = Vector256.Create(float.NegativeInfinity);
-        for (int iy = yStart; iy < yEnd; iy++)
-        {
-            float* row = x + (iy * width) + c;
-            for (int kx = 0; kx < k; kx++)
-            {
-                Vector256<float> v = Vector256.Load(row + kx);
-                m = Vector256.ConditionalSelect(Vector256.GreaterThan(v, m) | ~Vector256.Equals(v, v), v, m);
-            }
-        }
-
-        return m;
     }
 
     /// <summary>Scatters one plane's output gradient to its arg-max positions (bounds-checked).</summary>
