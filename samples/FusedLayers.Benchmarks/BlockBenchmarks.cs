@@ -5,7 +5,7 @@ using BenchmarkDotNet.Configs;
 namespace FusedLayers.Benchmarks;
 
 /// <summary>
-/// The generated code on blocks S, R, L and ResNet (see <see cref="BlockShapes"/>), in three modes: training forward, a training step (forward +
+/// The generated code on blocks S, R, L, ResNet and ResNet18 (see <see cref="BlockShapes"/>), in three modes: training forward, a training step (forward +
 /// backward with input and parameter gradients) and inference forward; at 1 thread and at all cores.
 /// The FMA-peak microbenchmark runs in the same process at the same thread count for the "% of peak"
 /// column; <see cref="ReferenceBenchmarks"/> gives the naive reference's time for the speed-up column.
@@ -22,20 +22,29 @@ public class BlockBenchmarks
     private float[] gradInput = [];
     private readonly FmaPeak peak = new();
 
-    /// <summary>Block: S, R or L (DESIGN.md), or ResNet (samples/ResNet).</summary>
+    /// <summary>Block: S, R or L (DESIGN.md), or ResNet or ResNet18 (samples/ResNet).</summary>
     [ParamsSource(nameof(Blocks))]
     public string Block { get; set; } = "S";
 
     /// <summary>
     /// Set by <c>--smoke</c> (CI): only blocks S and L, whose naive-reference rows take seconds; block R's
     /// reference takes minutes. The generated code for R is the same kernels at other sizes. The ResNet
-    /// block (seconds per training step) is left out of the smoke run too; its generated code is tested in
-    /// the test projects (ResidualCnn).
+    /// and ResNet18 blocks (seconds per training step) are left out of the smoke run too; their generated code is
+    /// tested in the test projects (ResidualCnn, ResNet18ParityTests).
     /// </summary>
     public static bool Smoke { get; set; }
 
+    /// <summary>Every block of a full run, in table order.</summary>
+    public static string[] AllBlocks { get; } = ["S", "R", "L", "ResNet", "ResNet18"];
+
+    /// <summary>
+    /// Set by <c>--blocks</c> (a comma list of <see cref="AllBlocks"/>, see <see cref="BlockSelection"/>): only
+    /// these blocks run; null for every block (or the smoke blocks).
+    /// </summary>
+    public static string[]? Selection { get; set; }
+
     /// <summary>The blocks of this run.</summary>
-    public static string[] Blocks => Smoke ? ["S", "L"] : ["S", "R", "L", "ResNet"];
+    public static string[] Blocks => Selection ?? (Smoke ? ["S", "L"] : AllBlocks);
 
     /// <summary>Threads for the generated kernels (the reference is single-threaded).</summary>
     [ParamsSource(nameof(ThreadCounts))]

@@ -7,7 +7,8 @@ namespace FusedLayers.Benchmarks;
 /// <summary>
 /// The benchmark blocks: S, R and L of DESIGN.md (one fused Conv/Linear -> BatchNorm -> ReLU kernel each)
 /// and "ResNet", the whole <see cref="ResNetStage"/> network of samples/ResNet (ResNet-18's stem and two basic
-/// blocks at 64 channels, 56x56, 3x224x224 input). Names, batch sizes, FLOP counts, model and reference factories.
+/// blocks at 64 channels, 56x56, 3x224x224 input), and "ResNet18", torchvision's whole ResNet-18 (<see cref="ResNet.ResNet18"/>
+/// of samples/ResNet, 1000 classes). Names, batch sizes, FLOP counts, model and reference factories.
 /// </summary>
 public static class BlockShapes
 {
@@ -17,6 +18,12 @@ public static class BlockShapes
     /// </summary>
     public const int ResNetBatch = 8;
 
+    /// <summary>
+    /// Batch of the ResNet18 block: 16 images of 3x224x224 (the batch the issue asks for, for inference and the
+    /// training step), 58 GFLOP per forward pass.
+    /// </summary>
+    public const int ResNet18Batch = 16;
+
     /// <summary>Batch size of a block.</summary>
     public static int Batch(string block) => block switch
     {
@@ -24,13 +31,15 @@ public static class BlockShapes
         "R" => 32,
         "L" => 256,
         "ResNet" => ResNetBatch,
+        "ResNet18" => ResNet18Batch,
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
     /// <summary>
     /// Multiply-add FLOPs (2 per MAC) of the convolution or linear layer's forward pass for the whole
     /// batch; for the ResNet block, of all its convolutions and its linear layer
-    /// (<see cref="ResNetStage.ForwardFlopsPerImage"/>, 1.16 GFLOP per image). BatchNorm, ReLU, pooling and
+    /// (<see cref="ResNetStage.ForwardFlopsPerImage"/>, 1.16 GFLOP per image), and likewise for ResNet18
+    /// (<see cref="ResNet18.ForwardFlopsPerImage"/>, 3.64 GFLOP per image, from its layer shapes). BatchNorm, ReLU, pooling and
     /// the adds are not counted (they are a few FLOPs per element, memory-bound).
     /// </summary>
     public static double ForwardFlops(string block) => block switch
@@ -39,6 +48,7 @@ public static class BlockShapes
         "R" => 2.0 * 32 * 64 * 64 * 9 * 56 * 56,
         "L" => 2.0 * 256 * 784 * 256,
         "ResNet" => ResNetBatch * ResNetStage.ForwardFlopsPerImage,
+        "ResNet18" => ResNet18Batch * ResNet18.ForwardFlopsPerImage,
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
@@ -56,15 +66,16 @@ public static class BlockShapes
         "R" => new BlockR(1),
         "L" => new BlockL(1),
         "ResNet" => new ResNetStage(1),
+        "ResNet18" => new ResNet18(1),
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
     /// <summary>
-    /// Whether the suite runs the naive float64 reference of the block: not for the ResNet block, whose
-    /// training step would take minutes per invocation in plain loops (its layers are checked against the
+    /// Whether the suite runs the naive float64 reference of the block: not for the ResNet and ResNet18 blocks,
+    /// whose training steps would take minutes per invocation in plain loops (their layers are checked against the
     /// reference and PyTorch in the test projects).
     /// </summary>
-    public static bool HasReference(string block) => block != "ResNet";
+    public static bool HasReference(string block) => block is not ("ResNet" or "ResNet18");
 
     /// <summary>The naive float64 reference of the block, with the model's weights copied in.</summary>
     public static ReferenceSequential CreateReference(string block, IFusedModel model)

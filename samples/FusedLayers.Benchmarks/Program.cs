@@ -11,10 +11,13 @@ using Perfolizer.Horology;
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --filter '*' --job dry --inProcess   (smoke run)
 // Without --job, a job tuned for the mix of millisecond and multi-second cases is used.
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --smoke   (CI: every benchmark once, blocks S and L, in process)
-//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- compare [--quick] [--out DIR]
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- compare [--quick] [--out DIR] [--blocks S,R,L,ResNet,ResNet18]
 //     (FusedLayers vs PyTorch/TorchSharp and ONNX Runtime on every block, mode and thread count: markdown table, CSV, PNG chart)
+// --blocks NAME[,NAME...] restricts any run (compare or BenchmarkDotNet's) to those blocks, e.g. only torchvision's ResNet-18:
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- compare --quick --blocks ResNet18
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- profile [--threads N] [--reps N]
 //     (the ResNet block's inference kernel by kernel, and per stage next to ONNX Runtime's own per-node profile)
+args = BlockSelection.Apply(args);
 if (args.Length > 0 && args[0] == "compare")
 {
     return CompareCommand.Run(args[1..]);

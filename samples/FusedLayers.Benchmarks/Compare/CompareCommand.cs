@@ -43,7 +43,10 @@ public static class CompareCommand
 
     private static readonly string[] Modes = ["TrainForward", "TrainStep", "InferForward", "InferForwardDirect"];
 
-    /// <summary>Runs the comparison; <c>--quick</c> for fewer iterations, <c>--out DIR</c> for the output folder.</summary>
+    /// <summary>
+    /// Runs the comparison; <c>--quick</c> for fewer iterations, <c>--out DIR</c> for the output folder (the
+    /// <c>--blocks</c> option, taken out by <see cref="BlockSelection"/> before this, picks the blocks).
+    /// </summary>
     public static int Run(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);

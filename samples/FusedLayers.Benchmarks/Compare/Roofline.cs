@@ -21,7 +21,8 @@ namespace FusedLayers.Benchmarks.Compare;
 /// fused kernels (see the fusion plan of the generated <c>ResNetStage</c>); its figures are the sums of
 /// the kernels' in, out and W (the formulas are linear in them), with the skip read by each add counted
 /// as a second input and the max pool, global average pool and classifier treated like the other
-/// kernels: an estimate rather than a strict bound, about a hundred times below the compute bound anyway.
+/// kernels: an estimate rather than a strict bound, about a hundred times below the compute bound anyway. The
+/// ResNet18 block (torchvision's whole ResNet-18) is counted the same way, layer by layer.
 /// </remarks>
 public static class Roofline
 {
@@ -32,6 +33,7 @@ public static class Roofline
         "R" => (32.0 * 64 * 56 * 56, 32.0 * 64 * 56 * 56, (64 * 64 * 9) + (4 * 64)),
         "L" => (256.0 * 784, 256.0 * 256, (256 * 784) + 256 + (4 * 256)),
         "ResNet" => ResNetElements(),
+        "ResNet18" => ResNet18Elements(),
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
@@ -48,6 +50,36 @@ public static class Roofline
         double output = Plane112 + Plane56 + (4 * Plane56) + 64 + 10;
         double weights = (64 * 3 * 49) + (4 * 64 * 64 * 9) + (64 * 10) + 10 + (5 * 4 * 64);
         return (BlockShapes.ResNetBatch * input, BlockShapes.ResNetBatch * output, weights);
+    }
+
+    /// <summary>
+    /// The ResNet18 block's kernels, per image: the stem conv and max pool as in the ResNet block; per stage of
+    /// <c>p</c> planes at <c>s x s</c> after an input of <c>q</c> planes at <c>t x t</c>: four 3x3 convs (the first reads
+    /// the stage input), the two adds' skips, and for stages 2-4 the 1x1 downsample conv; global average pool (512x7x7
+    /// -> 512) and fc (-> 1000). Weights: the 11,689,512 parameters and 9,600 running statistics (4,800 BatchNorm channels).
+    /// </summary>
+    private static (double Input, double Output, double Weights) ResNet18Elements()
+    {
+        double input = (3 * 224 * 224) + (64 * 112 * 112);
+        double output = (64 * 112 * 112) + (64 * 56 * 56);
+        double weights = (64 * 3 * 49) + (4 * 64);
+        (int Planes, int Size)[] stages = [(64, 56), (128, 28), (256, 14), (512, 7)];
+        for (int i = 0; i < stages.Length; i++)
+        {
+            (int inPlanes, int inSize) = i == 0 ? stages[0] : stages[i - 1];
+            (int planes, int size) = stages[i];
+            double stageInput = (double)inPlanes * inSize * inSize, plane = (double)planes * size * size;
+            bool downsample = i > 0;
+            input += stageInput + (3 * plane) + (2 * plane) + (downsample ? stageInput : 0);
+            output += (4 * plane) + (downsample ? plane : 0);
+            weights += (planes * inPlanes * 9.0) + (3.0 * planes * planes * 9) + (4 * 4.0 * planes) +
+                (downsample ? (planes * (double)inPlanes) + (4.0 * planes) : 0);
+        }
+
+        input += (512 * 7 * 7) + 512;
+        output += 512 + ResNet.ResNet18.Classes;
+        weights += (512.0 * ResNet.ResNet18.Classes) + ResNet.ResNet18.Classes;
+        return (BlockShapes.ResNet18Batch * input, BlockShapes.ResNet18Batch * output, weights);
     }
 
     /// <summary>Estimated minimum bytes read + written by one run of the mode (see remarks).</summary>

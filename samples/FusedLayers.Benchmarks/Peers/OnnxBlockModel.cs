@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using FusedLayers.Onnx;
 using Google.Protobuf;
 using Onnx;
 
@@ -11,7 +12,9 @@ namespace FusedLayers.Benchmarks.Peers;
 /// linear block) -> <c>BatchNormalization</c> (inference form: FusedLayers' running statistics) ->
 /// <c>Relu</c>, weights as float initializers, fixed batch size. The messages are OnnxSharp 0.3.2's
 /// generated ONNX protobuf types (namespace <c>Onnx</c>), serialised by Google.Protobuf 3.36.2. The ResNet
-/// block's graph is built by <see cref="OnnxResNetModel"/> with the helpers here.
+/// block's graph is built by <see cref="OnnxResNetModel"/> with the helpers here. The ResNet18 block's is FusedLayers'
+/// own export (<see cref="OnnxExport.ToOnnx"/>: BatchNormalization nodes on the running statistics, which ONNX
+/// Runtime folds itself; input <c>input</c> and output <c>output</c>, symbolic batch), so it is not built here.
 /// </summary>
 internal static class OnnxBlockModel
 {
@@ -27,10 +30,10 @@ internal static class OnnxBlockModel
     /// <summary>IR version 8 (ONNX 1.10+), which every current ONNX Runtime reads.</summary>
     private const long IrVersion = 8;
 
-    /// <summary>Name of the graph input.</summary>
+    /// <summary>Name of the graph input (of the graphs built here; the exported ResNet18 graph has its own names).</summary>
     public const string InputName = "x";
 
-    /// <summary>Name of the graph output.</summary>
+    /// <summary>Name of the graph output (of the graphs built here; the exported ResNet18 graph has its own names).</summary>
     public const string OutputName = "y";
 
     /// <summary>The serialised model of <paramref name="data"/>'s block with its weights and running statistics.</summary>
@@ -39,6 +42,12 @@ internal static class OnnxBlockModel
         if (data.Block == "ResNet")
         {
             return Serialise(OnnxResNetModel.Graph(data));
+        }
+
+        if (data.Block == "ResNet18")
+        {
+            // The exporter copies the weights and running statistics as they are now (after PeerBlock's training forward).
+            return data.Model.ToOnnx();
         }
 
         var graph = new GraphProto { Name = "Block" + data.Block };

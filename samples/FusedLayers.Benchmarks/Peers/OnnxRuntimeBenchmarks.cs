@@ -17,7 +17,8 @@ namespace FusedLayers.Benchmarks.Peers;
 /// ReLU), <c>Threads</c> intra-op threads, one inter-op thread, sequential execution, and input and
 /// output bound to preallocated arrays (no copies, no allocations per run). <see cref="Setup"/> checks the
 /// output against FusedLayers' inference output and, for blocks S and L, the naive float64 reference. The
-/// ResNet block's graph is <see cref="OnnxResNetModel"/>.
+/// ResNet block's graph is <see cref="OnnxResNetModel"/>; the ResNet18 block's is FusedLayers' ONNX export of the
+/// model, whose input and output names are read from the session.
 /// </summary>
 [MemoryDiagnoser]
 [CategoriesColumn]
@@ -37,7 +38,7 @@ public class OnnxRuntimeBenchmarks
     /// <summary>Operators of ONNX Runtime's optimised graph per block, as seen by the setups of this process.</summary>
     public static ConcurrentDictionary<string, string> OptimizedGraphs { get; } = new();
 
-    /// <summary>Block: S, R or L (DESIGN.md), or ResNet (samples/ResNet).</summary>
+    /// <summary>Block: S, R or L (DESIGN.md), or ResNet or ResNet18 (samples/ResNet).</summary>
     [ParamsSource(nameof(Blocks))]
     public string Block { get; set; } = "S";
 
@@ -84,8 +85,9 @@ public class OnnxRuntimeBenchmarks
         output = new float[data.Batch * data.Model.OutputLength];
         inputValue = OrtValue.CreateTensorValueFromMemory(data.Input, data.InputShape);
         outputValue = OrtValue.CreateTensorValueFromMemory(output, data.OutputShape);
-        inputNames = [OnnxBlockModel.InputName];
-        outputNames = [OnnxBlockModel.OutputName];
+        // The graph's own names: "x" and "y" for the graphs built in OnnxBlockModel, the exporter's for ResNet18.
+        inputNames = [session.InputMetadata.Keys.Single()];
+        outputNames = [session.OutputMetadata.Keys.Single()];
         inputValues = [inputValue];
         outputValues = [outputValue];
 
@@ -93,7 +95,7 @@ public class OnnxRuntimeBenchmarks
         PeerBlock.Check($"ONNX Runtime block {Block} output vs FusedLayers inference", data.InferForward(), output);
         if (Block is "S" or "L")
         {
-            // Block R's float64 reference takes tens of seconds, S and L take well under one; the ResNet block has none here.
+            // Block R's float64 reference takes tens of seconds, S and L take well under one; the ResNet blocks have none here.
             PeerBlock.Check($"ONNX Runtime block {Block} output vs the naive reference", ReferenceInference(data), output);
         }
     }

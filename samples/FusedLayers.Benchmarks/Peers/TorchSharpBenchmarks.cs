@@ -14,7 +14,8 @@ namespace FusedLayers.Benchmarks.Peers;
 /// <summary>
 /// PyTorch (libtorch 2.10 CPU through TorchSharp-cpu 0.107.0) on the same blocks, modes, thread counts
 /// and weights as <see cref="BlockBenchmarks"/>: an <c>nn.Sequential</c> of Conv2d/Linear, BatchNorm and
-/// ReLU (for the ResNet block, the hand-written <see cref="ResNetStageTwin"/> of samples/ResNet) with
+/// ReLU (for the ResNet block, the hand-written <see cref="ResNetStageTwin"/> of samples/ResNet; for ResNet18,
+/// torchvision's own <c>resnet18</c> from the TorchVision package) with
 /// FusedLayers' initial parameters and running statistics copied in, checked against
 /// FusedLayers' output in <see cref="Setup"/>. libtorch runs <c>torch.set_num_threads(Threads)</c>
 /// intra-op threads and one inter-op thread; glibc malloc keeps freed memory (see
@@ -31,7 +32,7 @@ public class TorchSharpBenchmarks
     private TorchTensor input = null!;
     private TorchTensor gradOutput = null!;
 
-    /// <summary>Block: S, R or L (DESIGN.md), or ResNet (samples/ResNet).</summary>
+    /// <summary>Block: S, R or L (DESIGN.md), or ResNet or ResNet18 (samples/ResNet).</summary>
     [ParamsSource(nameof(Blocks))]
     public string Block { get; set; } = "S";
 
@@ -124,13 +125,17 @@ public class TorchSharpBenchmarks
         module.forward(input);
     }
 
-    /// <summary>The block as a PyTorch module with the FusedLayers names (an <c>nn.Sequential</c>, or the ResNet twin).</summary>
+    /// <summary>
+    /// The block as a PyTorch module with the FusedLayers names (an <c>nn.Sequential</c>, the ResNet twin, or
+    /// torchvision's resnet18, whose state-dict keys are the FusedLayers ResNet18's).
+    /// </summary>
     internal static nn.Module<TorchTensor, TorchTensor> CreateModule(string block) => block switch
     {
         "S" => nn.Sequential(("Conv", nn.Conv2d(3, 64, 3, stride: 1, padding: 1)), ("Bn", nn.BatchNorm2d(64)), ("Relu", nn.ReLU())),
         "R" => nn.Sequential(("Conv", nn.Conv2d(64, 64, 3, stride: 1, padding: 1, bias: false)), ("Bn", nn.BatchNorm2d(64)), ("Relu", nn.ReLU())),
         "L" => nn.Sequential(("Fc", nn.Linear(784, 256)), ("Bn", nn.BatchNorm1d(256)), ("Relu", nn.ReLU())),
         "ResNet" => new ResNetStageTwin(),
+        "ResNet18" => torchvision.models.resnet18(num_classes: ResNet18.Classes),
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
@@ -139,16 +144,19 @@ public class TorchSharpBenchmarks
     {
         Dictionary<string, TorchTensor> parameters = module.named_parameters().ToDictionary(p => p.name, p => (TorchTensor)p.parameter);
         Dictionary<string, TorchTensor> buffers = module.named_buffers().ToDictionary(b => b.name, b => b.buffer);
-        if (!parameters.Keys.SequenceEqual(data.Model.Parameters.Select(p => p.Name)) || !buffers.Keys.SequenceEqual(data.Model.Buffers.Select(b => b.Name)))
-        {
-            throw new InvalidOperationException($"Block {data.Block}: PyTorch's state-dict keys differ from FusedLayers'.");
-        }
+        CheckNames(data.Block, "parameter", parameters.Keys, data.Model.Parameters.Select(p => p.Name));
+        CheckNames(data.Block, "buffer", buffers.Keys, data.Model.Buffers.Select(b => b.Name));
 
         using (torch.no_grad())
         {
             foreach (FusedLayers.Parameter p in data.Model.Parameters)
             {
                 TorchTensor target = parameters[p.Name];
+                if (target.numel() != p.Data.Length)
+                {
+                    throw new InvalidOperationException($"Block {data.Block}: PyTorch's {p.Name} has {target.numel()} elements, FusedLayers' {p.Data.Length}.");
+                }
+
                 using TorchTensor source = torch.tensor(p.Data, target.shape);
                 target.copy_(source);
             }
@@ -161,6 +169,19 @@ public class TorchSharpBenchmarks
                     : torch.tensor(b.FloatData, target.shape);
                 target.copy_(source);
             }
+        }
+    }
+
+    /// <summary>Throws, naming the keys on either side only, unless PyTorch's and FusedLayers' names are the same set.</summary>
+    private static void CheckNames(string block, string kind, IEnumerable<string> torchNames, IEnumerable<string> fusedNames)
+    {
+        var torchSet = new HashSet<string>(torchNames, StringComparer.Ordinal);
+        var fusedSet = new HashSet<string>(fusedNames, StringComparer.Ordinal);
+        if (!torchSet.SetEquals(fusedSet))
+        {
+            throw new InvalidOperationException(
+                $"Block {block}: PyTorch's {kind} names differ from FusedLayers'; only in PyTorch: [{string.Join(", ", torchSet.Except(fusedSet))}], " +
+                $"only in FusedLayers: [{string.Join(", ", fusedSet.Except(torchSet))}].");
         }
     }
 }
