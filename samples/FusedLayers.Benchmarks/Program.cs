@@ -17,6 +17,8 @@ using Perfolizer.Horology;
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- compare --quick --blocks ResNet18
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- profile [--threads N] [--reps N]
 //     (the ResNet block's inference kernel by kernel, and per stage next to ONNX Runtime's own per-node profile)
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- profile --convs [--threads N] [--batch N]
+//     (each of ResNet-18's convolutions, forward and backward, against libtorch's conv2d)
 args = BlockSelection.Apply(args);
 if (args.Length > 0 && args[0] == "compare")
 {

@@ -18,7 +18,7 @@ namespace FusedLayers.Benchmarks.Compare;
 /// pass kernel by kernel through the public runtime kernels with the model's shapes (the calls of
 /// <c>_flForwardInference</c>, see the generated source under <c>obj/</c>), each timed on its own with
 /// warm caches; the whole generated forward is timed too, so the replay's sum can be checked against it.
-/// Usage: <c>profile [--threads N] [--reps N]</c>.
+/// Usage: <c>profile [--threads N] [--reps N]</c>; <c>profile --convs [--batch N]</c> times ResNet-18's convolutions one by one against libtorch instead (<see cref="ConvProfile"/>).
 /// </summary>
 public static class ProfileCommand
 {
@@ -29,6 +29,12 @@ public static class ProfileCommand
         int threads = IntOption(args, "--threads", 1);
         int reps = IntOption(args, "--reps", 15);
         PeerNative.TuneMalloc();
+        if (Array.IndexOf(args, "--convs") >= 0)
+        {
+            ConvProfile.Run(threads, IntOption(args, "--batch", 16), reps, Median);
+            return 0;
+        }
+
         PeerBlock data = PeerBlock.Create("ResNet", threads);
         IFusedModel model = data.Model;
         model.Execution.ConvAlgorithm = ConvAlgorithm.Direct;

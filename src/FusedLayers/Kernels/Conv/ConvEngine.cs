@@ -59,13 +59,23 @@ internal static unsafe class ConvEngine<TPath>
         }
     }
 
-    /// <summary>Input gradient, overwriting <paramref name="gradInput"/>: the forward engine on the spread, padded output gradient with rotated weights, per channel group.</summary>
+    /// <summary>
+    /// Input gradient, overwriting <paramref name="gradInput"/>: for a strided ungrouped layer a GEMM and a col2im
+    /// (<see cref="ConvColumnBackward{TPath}"/>); otherwise the forward engine on the spread, padded output gradient with
+    /// rotated weights, per channel group.
+    /// </summary>
     public static void BackwardInput(
         int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> weight, Span<float> gradInput)
     {
         if (DepthwiseConv<TPath>.Applies(g))
         {
             DepthwiseConv<TPath>.BackwardInput(threads, g, batch, gradOutput, weight, gradInput);
+            return;
+        }
+
+        if (ConvColumnBackward<TPath>.Applies(g))
+        {
+            ConvColumnBackward<TPath>.BackwardInput(threads, g, batch, gradOutput, weight, gradInput);
             return;
         }
 

@@ -115,7 +115,7 @@ internal static unsafe class LinearEngine<TPath>
     /// read in place or packed) and <c>B(r, j) = b[r * bRowStride + j * bColumnStride]</c> (<paramref name="k"/> x
     /// <paramref name="n"/>, packed into panels); <c>D</c> is row-major with row stride <paramref name="n"/>.
     /// </summary>
-    private static void Multiply(
+    internal static void Multiply(
         int threads, float* a, nint aRowStride, nint aColumnStride, bool packA, int m, float* b, nint bRowStride, nint bColumnStride,
         int n, int k, GemmEpilogue epilogue, float* destination, float* bias, Activation activation)
     {
