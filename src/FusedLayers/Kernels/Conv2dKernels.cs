@@ -136,7 +136,8 @@ public static class Conv2dKernels
     /// Parameter gradients, accumulated (<c>+=</c>) as PyTorch does until zeroed:
     /// <c>gradWeight[co,j,ky,kx] += sum_{n,oy,ox} gradOutput[n,co,oy,ox] * input[n,g*Cin/G+j,oy*s-p+d*ky,ox*s-p+d*kx]</c> and
     /// <c>gradBias[co] += sum_{n,oy,ox} gradOutput[n,co,oy,ox]</c>. The scalar path sums in float64; the vector
-    /// paths sum each sample in float32 (micro-tiles, or per-tap vectors for depthwise) and across samples in float64.
+    /// paths sum each sample in float32 (micro-tiles, or per-tap vectors for depthwise; several whole samples when their
+    /// planes are small, up to 1,024 positions) and across those in float64.
     /// </summary>
     /// <param name="context">Instruction-set path and threads.</param>
     /// <param name="geometry">Shapes.</param>
