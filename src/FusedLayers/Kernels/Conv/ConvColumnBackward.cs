@@ -23,41 +23,64 @@ internal static unsafe class ConvColumnBackward<TPath>
     /// <summary>Whether this form computes the input gradient of <paramref name="g"/>: stride above 1, one group.</summary>
     public static bool Applies(in Conv2dGeometry g) => g.Stride > 1 && g.Groups == 1;
 
-    /// <summary>Input gradient, overwriting <paramref name="gradInput"/> (see the type).</summary>
+    /// <summary>
+    /// Input gradient, overwriting <paramref name="gradInput"/> (see the type). With at least as many samples as threads
+    /// the samples are the parallel work items (each a single-threaded GEMM and col2im into its own rented buffer);
+    /// otherwise the samples run in turn, each GEMM on every thread and the col2im on the caller's. The GEMM's result
+    /// does not depend on how its tiles are shared out, so neither does the gradient.
+    /// </summary>
     public static void BackwardInput(
         int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> weight, Span<float> gradInput)
     {
-        int depth = g.InChannels * g.KernelSize * g.KernelSize;
-        int positions = g.OutHeight * g.OutWidth;
-        int cout = g.OutChannels;
         gradInput.Slice(0, batch * g.InputSampleLength).Clear();
-        if (batch == 0 || positions == 0)
+        if (batch == 0 || g.OutHeight * g.OutWidth == 0)
         {
             return;
         }
 
-        float[] columnArray = ArrayPool<float>.Shared.Rent(depth * positions);
-        try
+        fixed (float* w = weight)
+        fixed (float* dy = gradOutput)
+        fixed (float* dx = gradInput)
         {
-            fixed (float* w = weight)
-            fixed (float* dy = gradOutput)
-            fixed (float* dx = gradInput)
-            fixed (float* columns = columnArray)
+            if (threads > 1 && batch >= threads)
             {
-                for (int n = 0; n < batch; n++)
+                SampleWork.Instance.Run(threads, g, batch, w, dy, dx);
+                return;
+            }
+
+            float[] columnArray = ArrayPool<float>.Shared.Rent(ColumnLength(g));
+            try
+            {
+                fixed (float* columns = columnArray)
                 {
-                    // A(r, co) = W[co, r]: row stride 1, column stride depth; B(co, q) = dY[n, co, q].
-                    LinearEngine<TPath>.Multiply(
-                        threads, w, 1, depth, packA: true, depth, dy + ((long)n * cout * positions), positions, 1, positions, cout,
-                        GemmEpilogue.Store, columns, null, Activation.Identity);
-                    ColumnsToImage(g, columns, dx + ((long)n * g.InputSampleLength));
+                    for (int n = 0; n < batch; n++)
+                    {
+                        Sample(threads, g, n, w, dy, dx, columns);
+                    }
                 }
             }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(columnArray);
+            }
         }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(columnArray);
-        }
+    }
+
+    /// <summary>Floats of one sample's <c>dcol</c>.</summary>
+    private static int ColumnLength(in Conv2dGeometry g) => g.InChannels * g.KernelSize * g.KernelSize * g.OutHeight * g.OutWidth;
+
+    /// <summary>Sample <paramref name="n"/>: <c>dcol = W^T dY[n]</c> on <paramref name="threads"/>, then the col2im into <c>dx[n]</c>.</summary>
+    private static void Sample(int threads, in Conv2dGeometry g, int n, float* w, float* dy, float* dx, float* columns)
+    {
+        int depth = g.InChannels * g.KernelSize * g.KernelSize;
+        int positions = g.OutHeight * g.OutWidth;
+        int cout = g.OutChannels;
+
+        // A(r, co) = W[co, r]: row stride 1, column stride depth; B(co, q) = dY[n, co, q].
+        LinearEngine<TPath>.Multiply(
+            threads, w, 1, depth, packA: true, depth, dy + ((long)n * cout * positions), positions, 1, positions, cout,
+            GemmEpilogue.Store, columns, null, Activation.Identity);
+        ColumnsToImage(g, columns, dx + ((long)n * g.InputSampleLength));
     }
 
     /// <summary>Adds each row of <paramref name="columns"/> (<c>Cin k k x Ho Wo</c>) to the input positions its tap reads.</summary>
@@ -94,6 +117,55 @@ internal static unsafe class ConvColumnBackward<TPath>
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>One sample per work item, each on one thread with its own <c>dcol</c> (rented per item).</summary>
+    private sealed class SampleWork : ParallelWork
+    {
+        [ThreadStatic]
+        private static SampleWork? cached;
+
+        private Conv2dGeometry geometry;
+        private float* weight;
+        private float* gradOutput;
+        private float* gradInput;
+
+        /// <summary>The calling thread's instance (a call allocates nothing).</summary>
+        public static SampleWork Instance => cached ??= new SampleWork();
+
+        /// <summary>Runs every sample on up to <paramref name="threads"/> threads.</summary>
+        public void Run(int threads, in Conv2dGeometry g, int batch, float* w, float* dy, float* dx)
+        {
+            geometry = g;
+            weight = w;
+            gradOutput = dy;
+            gradInput = dx;
+            try
+            {
+                KernelThreadPool.Run(this, batch, threads);
+            }
+            finally
+            {
+                weight = gradOutput = gradInput = null;
+            }
+        }
+
+        /// <inheritdoc />
+        public override void Execute(int index)
+        {
+            float[] columnArray = ArrayPool<float>.Shared.Rent(ColumnLength(geometry));
+            try
+            {
+                fixed (float* columns = columnArray)
+                {
+                    Sample(1, geometry, index, weight, gradOutput, gradInput, columns);
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(columnArray);
             }
         }
     }
