@@ -55,6 +55,12 @@ public sealed class ConvKernelCase
         // A ResNet stem in small: 7x7 / 2, padding 3, on a plane wide enough for the stride-2 im2col's vector
         // permutes (34 outputs a row: two Vector256 blocks or one Vector512 block and scalar tails) and odd.
         Make(32, 3, 8, 23, 67, 7, 2, 3, 2, bias: false),
+
+        // Planes larger than a band on every machine (the band budget is 2 MiB where L2 has 1 MiB or more, see
+        // ConvLowering): shifted planes in 3 bands (48 channels x 162 padded columns ~ 41 KiB a row, 120 rows), and
+        // im2col in 3 bands (144 rows of 80 columns ~ 51 KiB a row, 100 output rows).
+        Make(33, 48, 16, 120, 160, 3, 1, 1, 1, bias: true),
+        Make(34, 16, 16, 200, 160, 3, 2, 1, 1, bias: false),
     ];
 
     private ConvKernelCase(Conv2dGeometry geometry, int batch, bool bias, int seed)

@@ -25,7 +25,8 @@ namespace FusedLayers.Kernels.Conv;
 /// fallback whose cost is one extra pass over a <c>k * k</c> times larger buffer.</para>
 /// <para><b>Bands.</b> With several threads a sample is processed in bands of output rows sized so that the
 /// band's <c>B</c> buffer and its block of <c>C</c> together take about 320 KiB: they are built, multiplied and
-/// consumed by the epilogue inside L2 (512 KiB on Zen 3), so the only traffic beyond L2 is the input read once
+/// consumed by the epilogue inside L2 (512 KiB on Zen 3; with an L2 of 1 MiB or more, as on Zen 5, the single-thread
+/// budget below is used instead, measured faster there), so the only traffic beyond L2 is the input read once
 /// and the output written once. With whole 56 x 56 planes (860 KiB per sample for each of the two) every pass
 /// goes to L3, and on two cores sharing it the convolution of block R measured about 10 % slower than with
 /// bands. A single thread has L3 to itself; there the halo rows (<c>k - 1</c> per band, copied again) and the
@@ -36,11 +37,16 @@ namespace FusedLayers.Kernels.Conv;
 /// </remarks>
 internal readonly struct ConvLowering
 {
-    /// <summary>Bytes of <c>B</c> buffer plus <c>C</c> block one band aims at when several threads share L3.</summary>
-    private const int SharedBandBudget = 320 * 1024;
-
     /// <summary>Bytes per band for a single thread, which has L3 to itself: bands only to bound the scratch.</summary>
     private const int SingleBandBudget = 2 * 1024 * 1024;
+
+    /// <summary>
+    /// Bytes of <c>B</c> buffer plus <c>C</c> block one band aims at when several threads share L3: 320 KiB where L2 is
+    /// 512 KiB (Zen 3, where whole planes measured ~10 % slower on two cores), the single-thread budget where L2 is at
+    /// least 1 MiB (Zen 5: there 320 KiB bands made ResNet-18's 3x3 convolutions ~10 % slower on two cores, halo rows and
+    /// edge tiles costing more than the L3 traffic they save).
+    /// </summary>
+    private static readonly int SharedBandBudget = CpuCache.L2Bytes >= 1024 * 1024 ? SingleBandBudget : 320 * 1024;
 
     private ConvLowering(
         int channels, int sourceHeight, int sourceWidth, int kernel, int totalOutHeight, int outWidth, int outChannels,
