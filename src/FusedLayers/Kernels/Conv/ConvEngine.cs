@@ -143,7 +143,7 @@ internal static unsafe class ConvEngine<TPath>
         int outPad = GemmDriver<TPath>.PadColumns(groupOut);
         int depth = lowering.Depth;
         int depthPad = GemmDriver<TPath>.PadRows(depth);
-        int groups = ConvWeightGradWork<TPath>.GroupCount(batch, threads);
+        int groups = ConvWeightGradWork<TPath>.GroupCount(batch, threads, lowering.TotalOutHeight * lowering.OutWidth);
         int partialLength = groups * convGroups * depthPad * outPad;
         bool hasBias = !gradBias.IsEmpty;
         int[] intOffsets = ArrayPool<int>.Shared.Rent(depth);

@@ -61,8 +61,15 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
     /// <summary>The calling thread's instance.</summary>
     public static ConvWeightGradWork<TPath> Instance => cached ??= new ConvWeightGradWork<TPath>();
 
-    /// <summary>Number of sample groups (partials) for a batch and thread count.</summary>
-    public static int GroupCount(int batch, int threads) => Math.Max(1, Math.Min(batch, threads));
+    /// <summary>
+    /// Number of sample groups (partials) for a batch, thread count and output plane size: one per thread, except for
+    /// planes small enough that several samples share a float32 sum (<see cref="PositionsPerMerge"/>), where one group
+    /// runs every sample and the threads split the taps instead. With a group per thread, layer4 of ResNet-18 (7 x 7
+    /// planes, a 512 x 4608 gradient) kept a float32 tile and a float64 partial of the whole gradient per thread, and its
+    /// weight gradient took as long on two cores as on one.
+    /// </summary>
+    public static int GroupCount(int batch, int threads, int outPlane) =>
+        PositionsPerMerge / Math.Max(1, outPlane) >= 2 ? 1 : Math.Max(1, Math.Min(batch, threads));
 
     /// <summary>
     /// Runs the (sample group, channel group) pairs. <paramref name="outPad"/> is the channels of one group
@@ -88,7 +95,7 @@ internal sealed unsafe class ConvWeightGradWork<TPath> : ParallelWork
         this.dzOffsets = dzOffsets;
         this.partial = partial;
         this.biasPartial = biasPartial;
-        int sampleGroups = GroupCount(batch, threads);
+        int sampleGroups = GroupCount(batch, threads, lowering.TotalOutHeight * lowering.OutWidth);
         samplesPerGroup = (batch + sampleGroups - 1) / sampleGroups;
         int units = sampleGroups * convGroups;
         int tapBlocks = GemmDriver<TPath>.RowBlockCount(lowering.Depth);
