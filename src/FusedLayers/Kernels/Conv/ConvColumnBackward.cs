@@ -97,10 +97,8 @@ internal static unsafe class ConvColumnBackward<TPath>
                 {
                     float* row = columns + ((long)((((c * k) + ky) * k) + kx) * positions);
 
-                    // Output columns whose tap lies inside the row: 0 <= ox * s + shift < w.
                     int shift = (d * kx) - p;
-                    int oxLo = Math.Min(ow, shift >= 0 ? 0 : (-shift + s - 1) / s);
-                    int oxHi = Math.Max(oxLo, w - 1 - shift < 0 ? 0 : Math.Min(ow, ((w - 1 - shift) / s) + 1));
+                    (int oxLo, int oxHi) = ConvLowering.InsideColumns(shift, s, w, ow);
                     for (int oy = 0; oy < oh; oy++)
                     {
                         int iy = (oy * s) - p + (d * ky);

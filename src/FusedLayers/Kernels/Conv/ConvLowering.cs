@@ -339,9 +339,7 @@ internal readonly struct ConvLowering
 
                         // Output columns whose tap lies inside the row: 0 <= ox * s - p + d * kx < w.
                         int shift = (d * kx) - p;
-                        int oxLo = Math.Min(ow, shift >= 0 ? 0 : (-shift + s - 1) / s);
-                        int oxHi = w - 1 - shift < 0 ? 0 : Math.Min(ow, ((w - 1 - shift) / s) + 1);
-                        oxHi = Math.Max(oxLo, oxHi);
+                        (int oxLo, int oxHi) = InsideColumns(shift, s, w, ow);
                         for (int oy = 0; oy < oh; oy++)
                         {
                             int iy = ((RowStart + oy) * s) - p + (d * ky);
@@ -363,6 +361,17 @@ internal readonly struct ConvLowering
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The output columns <c>[lo, hi)</c> whose tap reads inside a source row: <c>0 &lt;= ox * stride + shift &lt; width</c>
+    /// for <c>ox &lt; outWidth</c>, with <c>shift = d * kx - p</c> (im2col reads there, col2im adds back there).
+    /// </summary>
+    internal static (int Lo, int Hi) InsideColumns(int shift, int stride, int width, int outWidth)
+    {
+        int lo = Math.Min(outWidth, shift >= 0 ? 0 : (-shift + stride - 1) / stride);
+        int hi = width - 1 - shift < 0 ? 0 : Math.Min(outWidth, ((width - 1 - shift) / stride) + 1);
+        return (lo, Math.Max(lo, hi));
     }
 
     /// <summary>
