@@ -532,6 +532,16 @@ public sealed class SnapshotTests
             $"The output compilation has {problems.Length} error(s) or warning(s):\n  "
             + string.Join("\n  ", problems.Take(shown))
             + (problems.Length > shown ? $"\n  ... and {problems.Length - shown} more" : string.Empty));
+
+        // The header prints the schedule: the generated code must make exactly the calls it lists.
+        foreach (object value in IncrementalSteps.Outputs(run.RunResult, TrackingNames.Plan).Select(o => o.Value))
+        {
+            if (value is FusedLayers.Generator.Planning.FusionPlan plan && plan.Spec.ClassName + ".g.cs" is var suffix && hintName.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                Assert.Empty(ScheduleConsistency.Mismatches(plan, run.SingleSource.Text));
+            }
+        }
+
         return run;
     }
 }

@@ -10,8 +10,10 @@ namespace FusedLayers.Generator.Emit;
 /// </summary>
 internal sealed class KernelNames
 {
-    public KernelNames(KernelPlan kernel, bool isLast)
+    public KernelNames(KernelSchedule schedule, bool isLast)
     {
+        KernelPlan kernel = schedule.Kernel;
+        Schedule = schedule;
         Kernel = kernel;
         IsLast = isLast;
         string k = "K" + Shapes.Inv(kernel.Index);
@@ -26,6 +28,9 @@ internal sealed class KernelNames
     }
 
     public KernelPlan Kernel { get; }
+
+    /// <summary>The kernel's passes per mode; what it keeps and whether it folds are read off their operands.</summary>
+    public KernelSchedule Schedule { get; }
 
     public bool IsLast { get; }
 
@@ -129,15 +134,20 @@ internal sealed class KernelNames
         : Kernel.Activation.Kind == LayerKind.ReLU ? "global::FusedLayers.Kernels.Activation.ReLU"
         : Identifiers.LayerField(Kernel.Activation.Name) + ".Activation";
 
-    public bool HasIndices => Kernel.Op?.Kind == LayerKind.MaxPool2d || Kernel.Pool?.Kind == LayerKind.MaxPool2d;
+    /// <summary>A max pool's arg-max is written by the training forward (for backward).</summary>
+    public bool HasIndices => Schedule.ForwardWrites(Buffers.Indices);
 
     /// <summary>Geometry of a pool fused after BatchNorm.</summary>
     public string FusedPoolGeometry => Prefix.Replace("_fl", "s_fl") + "Pool";
 
-    public bool HasMask => Kernel.Op?.Kind == LayerKind.Dropout;
+    /// <summary>Dropout's mask is written by the training forward (for backward).</summary>
+    public bool HasMask => Schedule.ForwardWrites(Buffers.Mask);
 
-    /// <summary>Anchor output saved: BatchNorm's input, or the pre-activation of an activation other than ReLU.</summary>
-    public bool HasZ => Kernel.Anchor is not null && (Kernel.Norm is not null || Kernel.HasSmoothActivation || Kernel.Residual is not null);
+    /// <summary>
+    /// The anchor output has a buffer: some forward pass writes it (BatchNorm's input, a residual add's main path, or
+    /// the pre-activation of an activation other than ReLU).
+    /// </summary>
+    public bool HasZ => Schedule.ForwardWrites(Buffers.Z);
 
     /// <summary>
     /// Gradient of the anchor output; also the pre-activation gradient of a BatchNorm + smooth activation kernel,
@@ -150,7 +160,8 @@ internal sealed class KernelNames
 
     public bool HasDy => !IsLast;
 
-    public bool Folds => Kernel.Anchor is not null && Kernel.Norm is { TrackRunningStats: true } && Kernel.Residual is null && Kernel.Pool is null;
+    /// <summary>The inference forward folds the normalisation into the anchor's weights (it writes the folded weights).</summary>
+    public bool Folds => Schedule.Folds;
 
     /// <summary>Whether the kernel reads its input again in backward (so the model input must be copied when it is kernel 0).</summary>
     public bool SkipFromInput => Kernel.SkipFromInput;
@@ -159,7 +170,7 @@ internal sealed class KernelNames
     public static bool SavesModelInput(System.Collections.Generic.IReadOnlyList<KernelNames> kernels) =>
         kernels.Count > 0 && (kernels[0].NeedsSavedInput || System.Linq.Enumerable.Any(kernels, k => k.SkipFromInput));
 
-    public bool NeedsSavedInput => Kernel.Anchor is not null || Kernel.Norm is not null || Kernel.HasSmoothActivation || Kernel.Residual is not null;
+    public bool NeedsSavedInput => Schedule.Saves(Buffers.X);
 
     /// <summary>BatchNorm or BatchRenorm: per-channel statistics over the batch (PyTorch refuses one value per channel).</summary>
     public bool UsesBatchStatistics => Kernel.Norm is { } norm && (LayerKinds.IsBatchNorm(norm.Kind) || LayerKinds.IsBatchRenorm(norm.Kind));
@@ -223,7 +234,8 @@ internal sealed class KernelNames
     /// <summary>Gradient of the normalisation output (after the activation's backward).</summary>
     public string Dpre => Prefix + "Dpre";
 
-    public bool HasPre => IsRowNorm && Kernel.HasSmoothActivation;
+    /// <summary>The training forward keeps the normalised rows as the activation's pre-activation.</summary>
+    public bool HasPre => Schedule.ForwardWrites(Buffers.Pre);
 
     public bool HasDpre => IsRowNorm && Kernel.Activation is not null;
 

@@ -77,7 +77,7 @@ internal static partial class ModelEmitter
     private static void WriteModel(CodeWriter w, FusionPlan plan)
     {
         ModelSpec spec = plan.Spec;
-        List<KernelNames> kernels = plan.Kernels.Select((k, i) => new KernelNames(k, i == plan.Kernels.Count - 1)).ToList();
+        List<KernelNames> kernels = plan.Schedule.Kernels.Select((k, i) => new KernelNames(k, i == plan.Kernels.Count - 1)).ToList();
         w.Line("/// <summary>");
         w.Line("/// FusedLayers model generated from the layer attributes of " + spec.ClassName + "; see the fusion plan at the top of this file.");
         w.Line("/// </summary>");
@@ -174,7 +174,7 @@ internal static partial class ModelEmitter
             : "in context";
 
     /// <summary>A double as C# and Python both read it: round-trip digits, lower-case exponent (<c>1e-05</c>).</summary>
-    private static string Number(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture).Replace("E", "e");
+    private static string Number(double value) => Shapes.Number(value);
 
     private static string Bool(bool value) => value ? "true" : "false";
 }

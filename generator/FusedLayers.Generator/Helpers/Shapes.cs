@@ -44,4 +44,7 @@ internal static class Shapes
     public static int Spatial(IReadOnlyList<int> shape) => shape.Skip(1).Aggregate(1, (a, b) => a * b);
 
     public static string Inv(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A double as C# and PyTorch print it: round-trip digits, invariant culture, lower-case exponent.</summary>
+    public static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e");
 }

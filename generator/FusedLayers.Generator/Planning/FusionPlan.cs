@@ -106,6 +106,9 @@ internal sealed record FusionPlan(
 {
     public ModelSpec Spec => Validation.Spec;
 
+    /// <summary>What each kernel runs, per mode, with its operands (built by <see cref="ScheduleRules"/> from <see cref="Kernels"/>).</summary>
+    public ModelSchedule Schedule { get; init; } = ModelSchedule.Empty;
+
     public EquatableArray<int> OutputShape =>
         Validation.Shapes.Count == 0 ? Spec.InputShape : Validation.Shapes[Validation.Shapes.Count - 1].Output;
 }

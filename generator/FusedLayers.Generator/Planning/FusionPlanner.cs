@@ -162,7 +162,8 @@ internal static class FusionPlanner
             kernels.Add(kernel);
         }
 
-        return new FusionPlan(validation, kernels.ToEquatableArray(), flattens.ToEquatableArray(), notes.ToEquatableArray());
+        EquatableArray<KernelPlan> planned = kernels.ToEquatableArray();
+        return new FusionPlan(validation, planned, flattens.ToEquatableArray(), notes.ToEquatableArray()) { Schedule = ScheduleRules.Build(planned) };
     }
 
     private static int IndexOf(EquatableArray<LayerSpec> layers, string name)

@@ -9,97 +9,201 @@
 //   kernel 0  Bn0 -> Act0   [3, 8, 8] -> [3, 8, 8]
 //     Bn0        BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Act0       ReLU6()
-//     training forward   pass 1: per-channel statistics (two passes per plane, merged in sample order)
-//                        pass 2: BatchNorm apply + ReLU6
-//     inference forward  pass 1: BatchNorm apply + ReLU6 from the running statistics
-//     backward           pass 0: ReLU6 gradient (pre-activation recomputed as z * scale + shift, so it is not stored)
-//                        pass 1: BatchNorm sums; pass 2: input gradient
-//     saved for backward kernel input [3, 8, 8], batch mean and 1/sqrt(var + eps)
+//     training forward
+//        1. BatchNormKernels.Statistics (x -> mean/var) [unless frozen (eval mode)]: Bn0's per-channel batch statistics (two passes per plane, merged in sample order)
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. ActivationKernels.Forward (x, scale/shift -> y): Bn0 apply + ReLU6
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//        1. ActivationKernels.Forward (x, scale/shift -> y): Bn0 apply + ReLU6
+//     backward
+//        1. ActivationKernels.Backward (dy, x, scale/shift -> dz): Act0: dy * ReLU6'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
+//        2. BatchNormKernels.BackwardReduce (dz, x, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        3. BatchNormKernels.BackwardInput (dz, x, mean/var, weights, dy sums -> dx) [when the input gradient is requested]: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn0: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  x = kernel input [3, 8, 8]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         mean/var = batch mean and 1/sqrt(var + eps) [3]
 //
 //   kernel 1  Conv1 -> Bn1 -> Act1   [3, 8, 8] -> [8, 8, 8]
 //     Conv1      Conv2d(3, 8, kernel_size=3, stride=1, padding=1, bias=True)
 //     Bn1        BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Act1       SiLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution with per-channel batch statistics in the epilogue
-//                        pass 2: BatchNorm apply + SiLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, SiLU epilogue on each tile while it is in cache
-//     backward           pass 0: SiLU gradient (pre-activation recomputed as z * scale + shift, so it is not stored)
-//                        pass 1: BatchNorm sums (sum dy, sum dy*xhat); pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [3, 8, 8], convolution output [8, 8, 8], batch mean and 1/sqrt(var + eps)
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv1, with Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. ActivationKernels.Forward (z, scale/shift -> y): Bn1 apply + SiLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Bn1 folded into Conv1's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv1 with Bn1 folded, SiLU epilogue on each tile while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, z, scale/shift -> dz): Act1: dy * SiLU'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
+//        2. BatchNormKernels.BackwardReduce (dz, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        3. BatchNormKernels.BackwardInput (dz, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight and bias gradients
+//        5. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv1: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  z = Conv1's output [8, 8, 8]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         mean/var = batch mean and 1/sqrt(var + eps) [8]
+//                         x = kernel input [3, 8, 8]
 //
 //   kernel 2  Conv2 -> Act2   [8, 8, 8] -> [128]
 //     Conv2      Conv2d(8, 8, kernel_size=3, stride=2, padding=1, bias=True)
 //     Flat       Flatten() (a reshape; the GELU after it still runs in this kernel's epilogue)
 //     Act2       GELU(approximate='tanh')
 //     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
-//     training forward   pass 1: convolution (its output, the pre-activation, is kept); pass 2: GELU
-//     inference forward  pass 1: convolution with the GELU epilogue on each tile while it is in cache
-//     backward           pass 1: GELU gradient at the kept pre-activation, then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [8, 8, 8], convolution output [8, 4, 4]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Conv2; its output is kept for GELU's backward
+//        2. ActivationKernels.Forward (z -> y): Act2 (GELU)
+//     inference forward
+//        1. Conv2dKernels.Forward (x, weights -> y): Conv2 with the GELU epilogue on each tile while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, z -> dz): Act2: dy * GELU'(pre-activation) at the kept anchor output
+//        2. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv2: weight and bias gradients
+//        3. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv2: the gradient of its input
+//     saved for backward  z = Conv2's output [8, 4, 4]
+//                         x = kernel input [8, 8, 8]
 //
 //   kernel 3  Fc1 -> Bn2 -> Act3   [128] -> [12]
 //     Fc1        Linear(in_features=128, out_features=12, bias=True)
 //     Bn2        BatchNorm1d(12, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Act3       GELU(approximate='none')
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     training forward   pass 1: linear layer with per-channel batch statistics in the epilogue
-//                        pass 2: BatchNorm apply + GELU
-//     inference forward  pass 1: linear layer with BatchNorm folded into weight and bias, GELU epilogue on each tile while it is in cache
-//     backward           pass 0: GELU gradient (pre-activation recomputed as z * scale + shift, so it is not stored)
-//                        pass 1: BatchNorm sums (sum dy, sum dy*xhat); pass 2: BatchNorm input gradient dz
-//                        then the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [128], linear layer output [12], batch mean and 1/sqrt(var + eps)
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> z, mean/var): Fc1, with Bn2's per-channel batch statistics in the epilogue (float64, stable); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. ActivationKernels.Forward (z, scale/shift -> y): Bn2 apply + GELU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Bn2 folded into Fc1's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. LinearKernels.Forward (x, folded W/b -> y): Fc1 with Bn2 folded, GELU epilogue on each tile while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, z, scale/shift -> dz): Act3: dy * GELU'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
+//        2. BatchNormKernels.BackwardReduce (dz, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        3. BatchNormKernels.BackwardInput (dz, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        4. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc1: weight and bias gradients
+//        5. LinearKernels.BackwardInput (dz, weights -> dx): Fc1: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  z = Fc1's output [12]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         mean/var = batch mean and 1/sqrt(var + eps) [12]
+//                         x = kernel input [128]
 //
 //   kernel 4  Fc2 -> Act4   [12] -> [6]
 //     Fc2        Linear(in_features=12, out_features=6, bias=True)
 //     Act4       LeakyReLU(negative_slope=0.2)
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     training forward   pass 1: linear layer (its output, the pre-activation, is kept); pass 2: LeakyReLU
-//     inference forward  pass 1: linear layer with the LeakyReLU epilogue on each tile while it is in cache
-//     backward           pass 1: LeakyReLU gradient at the kept pre-activation, then the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [12], linear layer output [6]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> z): Fc2; its output is kept for LeakyReLU's backward
+//        2. ActivationKernels.Forward (z -> y): Act4 (LeakyReLU)
+//     inference forward
+//        1. LinearKernels.Forward (x, weights -> y): Fc2 with the LeakyReLU epilogue on each tile while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, z -> dz): Act4: dy * LeakyReLU'(pre-activation) at the kept anchor output
+//        2. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc2: weight and bias gradients
+//        3. LinearKernels.BackwardInput (dz, weights -> dx): Fc2: the gradient of its input
+//     saved for backward  z = Fc2's output [6]
+//                         x = kernel input [12]
 //
 //   kernel 5  Fc3 -> Act5   [6] -> [3]
 //     Fc3        Linear(in_features=6, out_features=3, bias=True)
 //     Act5       Tanh()
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     training forward   pass 1: linear layer (its output, the pre-activation, is kept); pass 2: Tanh
-//     inference forward  pass 1: linear layer with the Tanh epilogue on each tile while it is in cache
-//     backward           pass 1: Tanh gradient at the kept pre-activation, then the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [6], linear layer output [3]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> z): Fc3; its output is kept for Tanh's backward
+//        2. ActivationKernels.Forward (z -> y): Act5 (Tanh)
+//     inference forward
+//        1. LinearKernels.Forward (x, weights -> y): Fc3 with the Tanh epilogue on each tile while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, z -> dz): Act5: dy * Tanh'(pre-activation) at the kept anchor output
+//        2. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc3: weight and bias gradients
+//        3. LinearKernels.BackwardInput (dz, weights -> dx): Fc3: the gradient of its input
+//     saved for backward  z = Fc3's output [3]
+//                         x = kernel input [6]
 //
 //   kernel 6  Fc4 -> Act6   [3] -> [2]
 //     Fc4        Linear(in_features=3, out_features=2, bias=True)
 //     Act6       Sigmoid()
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     training forward   pass 1: linear layer (its output, the pre-activation, is kept); pass 2: Sigmoid
-//     inference forward  pass 1: linear layer with the Sigmoid epilogue on each tile while it is in cache
-//     backward           pass 1: Sigmoid gradient at the kept pre-activation, then the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [3], linear layer output [2]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> z): Fc4; its output is kept for Sigmoid's backward
+//        2. ActivationKernels.Forward (z -> y): Act6 (Sigmoid)
+//     inference forward
+//        1. LinearKernels.Forward (x, weights -> y): Fc4 with the Sigmoid epilogue on each tile while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, z -> dz): Act6: dy * Sigmoid'(pre-activation) at the kept anchor output
+//        2. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc4: weight and bias gradients
+//        3. LinearKernels.BackwardInput (dz, weights -> dx): Fc4: the gradient of its input
+//     saved for backward  z = Fc4's output [2]
+//                         x = kernel input [3]
 //
 //   kernel 7  Fc5 -> Act7   [2] -> [4]
 //     Fc5        Linear(in_features=2, out_features=4, bias=True)
 //     Act7       Hardswish()
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     training forward   pass 1: linear layer (its output, the pre-activation, is kept); pass 2: Hardswish
-//     inference forward  pass 1: linear layer with the Hardswish epilogue on each tile while it is in cache
-//     backward           pass 1: Hardswish gradient at the kept pre-activation, then the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [2], linear layer output [4]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> z): Fc5; its output is kept for Hardswish's backward
+//        2. ActivationKernels.Forward (z -> y): Act7 (Hardswish)
+//     inference forward
+//        1. LinearKernels.Forward (x, weights -> y): Fc5 with the Hardswish epilogue on each tile while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, z -> dz): Act7: dy * Hardswish'(pre-activation) at the kept anchor output
+//        2. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc5: weight and bias gradients
+//        3. LinearKernels.BackwardInput (dz, weights -> dx): Fc5: the gradient of its input
+//     saved for backward  z = Fc5's output [4]
+//                         x = kernel input [2]
 //
 //   kernel 8  Fc6 -> Bn3 -> Act8   [4] -> [3]
 //     Fc6        Linear(in_features=4, out_features=3, bias=True)
 //     Bn3        BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Act8       Mish()
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     training forward   pass 1: linear layer with per-channel batch statistics in the epilogue
-//                        pass 2: BatchNorm apply + Mish
-//     inference forward  pass 1: linear layer with BatchNorm folded into weight and bias, Mish epilogue on each tile while it is in cache
-//     backward           pass 0: Mish gradient (pre-activation recomputed as z * scale + shift, so it is not stored)
-//                        pass 1: BatchNorm sums (sum dy, sum dy*xhat); pass 2: BatchNorm input gradient dz
-//                        then the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [4], linear layer output [3], batch mean and 1/sqrt(var + eps)
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> z, mean/var): Fc6, with Bn3's per-channel batch statistics in the epilogue (float64, stable); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. ActivationKernels.Forward (z, scale/shift -> y): Bn3 apply + Mish
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Bn3 folded into Fc6's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. LinearKernels.Forward (x, folded W/b -> y): Fc6 with Bn3 folded, Mish epilogue on each tile while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, z, scale/shift -> dz): Act8: dy * Mish'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
+//        2. BatchNormKernels.BackwardReduce (dz, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        3. BatchNormKernels.BackwardInput (dz, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        4. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc6: weight and bias gradients
+//        5. LinearKernels.BackwardInput (dz, weights -> dx): Fc6: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn3: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  z = Fc6's output [3]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         mean/var = batch mean and 1/sqrt(var + eps) [3]
+//                         x = kernel input [4]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

@@ -8,29 +8,53 @@
 //
 //   kernel 0  Br0   [3, 6, 6] -> [3, 6, 6]
 //     Br0        BatchRenorm2d(3, eps=1e-05, momentum=0.3, affine=True, r_max=1.2, d_max=0.2) (r_max, d_max adjustable)
-//     training forward   pass 1: per-channel batch statistics (two passes per plane, merged in sample order)
-//                        r = clip(sigma_B / sigma, 1/r_max, r_max), d = clip((mu_B - mu) / sigma, -d_max, d_max) per channel
-//                        pass 2: apply gamma * ((x - mu_B) / sigma_B * r + d) + beta as one scale and shift
-//     inference forward  pass 1: gamma * (x - mu) / sigma + beta from the moving averages
-//     backward           pass 1: sums (sum dy, sum dy*xhat_bn)
-//                        pass 2: input gradient with r and d held constant, gamma * r / sigma_B * (dy - mean(dy) - xhat_bn * mean(dy*xhat_bn))
-//     running statistics after every kernel succeeded: mu and sigma move by momentum towards mu_B and sigma_B
-//     saved for backward kernel input [3, 6, 6], kernel output, batch mean, 1/sigma_B, r and d [3]
+//     training forward
+//        1. BatchNormKernels.Statistics (x -> mean/var): Br0's per-channel batch statistics (two passes per plane, merged in sample order)
+//         - BatchRenormKernels.TrainingScaleShift (mean/var, running stats, weights -> scale/shift, r/d): r and d per channel; gamma * ((x - mu_B) / sigma_B * r + d) + beta as one scale and shift
+//        2. BatchNormKernels.Apply (x, scale/shift -> y): Br0 apply
+//     inference forward
+//         - BatchRenormKernels.InferenceScaleShift (running stats, weights -> scale/shift): gamma * (x - mu) / sigma + beta from the moving averages
+//        1. BatchNormKernels.Apply (x, scale/shift -> y): Br0 apply
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, x, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics)
+//         - BatchRenormKernels.AccumulateParameterGradients (r/d, dy sums -> parameter grads): d gamma = r * sum dy*xhat + d * sum dy, d beta = sum dy
+//         - BatchRenormKernels.EffectiveGamma (weights, r/d -> gamma*r): r and d are constants in backward: BatchNorm's input gradient with gamma * r
+//        2. BatchNormKernels.BackwardInput (dy, x, mean/var, gamma*r, dy sums -> dx) [when the input gradient is requested]: input gradient gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing): the batch statistics are finite
+//         - BatchRenormKernels.UpdateRunningStatistics (mean/var -> running stats): Br0: mu and sigma move by momentum 0.3 towards mu_B and sigma_B
+//     saved for backward  x = kernel input [3, 6, 6]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [3]
+//                         r/d = BatchRenorm's r = clip(sigma_B / sigma, 1/r_max, r_max) and d = clip((mu_B - mu) / sigma, -d_max, d_max)
 //
 //   kernel 1  Conv -> Br1 -> Relu   [3, 6, 6] -> [6, 6, 6]
 //     Conv       Conv2d(3, 6, kernel_size=3, stride=1, padding=1, bias=True)
 //     Br1        BatchRenorm2d(6, eps=1e-05, momentum=0.01, affine=True, r_max=3, d_max=5) (r_max, d_max adjustable)
 //     Relu       ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution with per-channel batch statistics in the epilogue
-//                        r = clip(sigma_B / sigma, 1/r_max, r_max), d = clip((mu_B - mu) / sigma, -d_max, d_max) per channel
-//                        pass 2: apply gamma * ((x - mu_B) / sigma_B * r + d) + beta as one scale and shift + ReLU
-//     inference forward  pass 1: convolution with gamma * (x - mu) / sigma + beta folded into weight and bias, ReLU epilogue
-//     backward           pass 1: ReLU mask + sums (sum dy, sum dy*xhat_bn)
-//                        pass 2: input gradient with r and d held constant, gamma * r / sigma_B * (dy - mean(dy) - xhat_bn * mean(dy*xhat_bn))
-//                        then the Conv2d weight/bias gradients and the input gradient
-//     running statistics after every kernel succeeded: mu and sigma move by momentum towards mu_B and sigma_B
-//     saved for backward kernel input [3, 6, 6], convolution output [6, 6, 6], kernel output, batch mean, 1/sigma_B, r and d [6]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv, with Br1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order)
+//         - BatchRenormKernels.TrainingScaleShift (mean/var, running stats, weights -> scale/shift, r/d): r and d per channel; gamma * ((x - mu_B) / sigma_B * r + d) + beta as one scale and shift
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): Br1 apply + ReLU
+//     inference forward
+//         - BatchRenormKernels.InferenceScaleShift (running stats, weights -> scale/shift): gamma * (x - mu) / sigma + beta from the moving averages
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Br1 folded into Conv's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv with Br1 folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics)
+//         - BatchRenormKernels.AccumulateParameterGradients (r/d, dy sums -> parameter grads): d gamma = r * sum dy*xhat + d * sum dy, d beta = sum dy
+//         - BatchRenormKernels.EffectiveGamma (weights, r/d -> gamma*r): r and d are constants in backward: BatchNorm's input gradient with gamma * r
+//        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, gamma*r, dy sums -> dz): input gradient gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv: weight and bias gradients
+//        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing): the batch statistics are finite
+//         - BatchRenormKernels.UpdateRunningStatistics (mean/var -> running stats): Br1: mu and sigma move by momentum 0.01 towards mu_B and sigma_B
+//     saved for backward  y = kernel output [6, 6, 6]
+//                         z = Conv's output [6, 6, 6]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [6]
+//                         r/d = BatchRenorm's r = clip(sigma_B / sigma, 1/r_max, r_max) and d = clip((mu_B - mu) / sigma, -d_max, d_max)
+//                         x = kernel input [3, 6, 6]
 //
 //   Flat: Flatten, a reshape of the same buffer (no kernel, no data movement)
 //   kernel 2  Fc1 -> Br2 -> Act   [216] -> [8]
@@ -38,15 +62,29 @@
 //     Br2        BatchRenorm1d(8, eps=1e-05, momentum=0.01, affine=False, r_max=1, d_max=0) (r_max, d_max adjustable)
 //     Act        SiLU()
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     training forward   pass 1: linear layer with per-channel batch statistics in the epilogue
-//                        r = clip(sigma_B / sigma, 1/r_max, r_max), d = clip((mu_B - mu) / sigma, -d_max, d_max) per channel
-//                        pass 2: apply gamma * ((x - mu_B) / sigma_B * r + d) + beta as one scale and shift + SiLU
-//     inference forward  pass 1: linear layer with gamma * (x - mu) / sigma + beta folded into weight and bias, SiLU epilogue
-//     backward           pass 0: SiLU gradient (pre-activation recomputed as z * scale + shift); pass 1: sums (sum dy, sum dy*xhat_bn)
-//                        pass 2: input gradient with r and d held constant, gamma * r / sigma_B * (dy - mean(dy) - xhat_bn * mean(dy*xhat_bn))
-//                        then the Linear weight/bias gradients and the input gradient
-//     running statistics after every kernel succeeded: mu and sigma move by momentum towards mu_B and sigma_B
-//     saved for backward kernel input [216], linear layer output [8], kernel output, batch mean, 1/sigma_B, r and d [8]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> z, mean/var): Fc1, with Br2's per-channel batch statistics in the epilogue (float64, stable)
+//         - BatchRenormKernels.TrainingScaleShift (mean/var, running stats, weights -> scale/shift, r/d): r and d per channel; gamma * ((x - mu_B) / sigma_B * r + d) + beta as one scale and shift
+//        2. ActivationKernels.Forward (z, scale/shift -> y): Br2 apply + SiLU
+//     inference forward
+//         - BatchRenormKernels.InferenceScaleShift (running stats, weights -> scale/shift): gamma * (x - mu) / sigma + beta from the moving averages
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Br2 folded into Fc1's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. LinearKernels.Forward (x, folded W/b -> y): Fc1 with Br2 folded, SiLU epilogue on each tile while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, z, scale/shift -> dz): Act: dy * SiLU'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
+//        2. BatchNormKernels.BackwardReduce (dz, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics)
+//         - BatchRenormKernels.EffectiveGamma (weights, r/d -> gamma*r): r and d are constants in backward: BatchNorm's input gradient with gamma * r
+//        3. BatchNormKernels.BackwardInput (dz, z, mean/var, gamma*r, dy sums -> dz): input gradient gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        4. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc1: weight and bias gradients
+//        5. LinearKernels.BackwardInput (dz, weights -> dx): Fc1: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing): the batch statistics are finite
+//         - BatchRenormKernels.UpdateRunningStatistics (mean/var -> running stats): Br2: mu and sigma move by momentum 0.01 towards mu_B and sigma_B
+//     saved for backward  z = Fc1's output [8]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         mean/var = batch mean and 1/sqrt(var + eps) [8]
+//                         r/d = BatchRenorm's r = clip(sigma_B / sigma, 1/r_max, r_max) and d = clip((mu_B - mu) / sigma, -d_max, d_max)
+//                         x = kernel input [216]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

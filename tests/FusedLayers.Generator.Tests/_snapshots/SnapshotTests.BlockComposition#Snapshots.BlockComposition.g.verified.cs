@@ -11,30 +11,61 @@
 //     StemBn     BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     StemRelu   ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight gradient and the input gradient
-//     saved for backward kernel input [3, 8, 8], convolution output [4, 8, 8],
-//                        kernel output [4, 8, 8] (ReLU mask), batch mean and 1/sqrt(var + eps) [4]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Stem, with StemBn's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): StemBn apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): StemBn folded into Stem's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Stem with StemBn folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. ResidualKernels.Accumulate (K2 da -> dy): 'First_Add' also reads this kernel's output: its skip path's gradient is added to dy
+//        2. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        3. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Stem: weight gradient (no bias)
+//        5. Conv2dKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Stem: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: StemBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [4, 8, 8]
+//                         z = Stem's output [4, 8, 8]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [4]
+//                         x = kernel input [3, 8, 8]
 //
 //   kernel 1  First_Conv1 -> First_Bn1 -> First_Relu1   [4, 8, 8] -> [4, 8, 8]
 //     First_Conv1 Conv2d(4, 4, kernel_size=3, stride=1, padding=1, bias=False)
 //     First_Bn1  BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     First_Relu1 ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight gradient and the input gradient
-//     saved for backward kernel input [4, 8, 8], convolution output [4, 8, 8],
-//                        kernel output [4, 8, 8] (ReLU mask), batch mean and 1/sqrt(var + eps) [4]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): First_Conv1, with First_Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): First_Bn1 apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): First_Bn1 folded into First_Conv1's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): First_Conv1 with First_Bn1 folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): First_Conv1: weight gradient (no bias)
+//        4. Conv2dKernels.BackwardInput (dz, weights -> dx): First_Conv1: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: First_Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [4, 8, 8]
+//                         z = First_Conv1's output [4, 8, 8]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [4]
+//                         x = kernel input [4, 8, 8]
 //
 //   kernel 2  First_Conv2 -> First_Bn2 -> First_Add -> First_Relu2   [4, 8, 8] -> [4, 8, 8]
 //     First_Conv2 Conv2d(4, 4, kernel_size=3, stride=1, padding=1, bias=False)
@@ -42,29 +73,63 @@
 //     First_Add  Residual(from='StemRelu', identity)
 //     First_Relu2 ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution with per-channel batch statistics in the epilogue
-//                        pass 2: BatchNorm apply + add 'StemRelu' + ReLU, one pass (cuDNN's BN-add-ReLU fusion, on the CPU)
-//     inference forward  as training, with running statistics (BatchNorm is not folded: the add needs its own pass anyway)
-//     backward           pass 0: gradient of the add's output (pre-activation recomputed, nothing extra stored), shared by both paths
-//                        pass 1: BatchNorm sums; pass 2: BatchNorm input gradient
-//                        then the Conv2d weight gradient and the input gradient
-//                        skip: the same gradient is added to the gradient of 'StemRelu' once that is written
-//     saved for backward kernel input [4, 8, 8], convolution output [4, 8, 8], the add's gradient for the skip
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): First_Conv2, with First_Bn2's per-channel batch statistics in the epilogue (none when frozen)
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. ResidualKernels.Forward (z, scale/shift, skip -> y): one pass: First_Bn2 apply + add 'StemRelu' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU)
+//     inference forward
+//        1. Conv2dKernels.Forward (x, weights -> z): First_Conv2
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//        2. ResidualKernels.Forward (z, scale/shift, skip -> y): one pass: First_Bn2 apply + add 'StemRelu' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU)
+//     backward
+//        1. ResidualKernels.Accumulate (K4 skip dx -> dy): 'Second_Add' also reads this kernel's output: its skip path's gradient is added to dy
+//        2. ResidualKernels.Backward (dy, z, scale/shift, skip -> da): gradient of the add's output through First_Relu2 (ReLU, pre-activation recomputed, nothing extra stored)
+//        3. BatchNormKernels.BackwardReduce (da, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        4. BatchNormKernels.BackwardInput (da, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        5. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): First_Conv2: weight gradient (no bias)
+//        6. Conv2dKernels.BackwardInput (dz, weights -> dx): First_Conv2: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: First_Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  z = First_Conv2's output [4, 8, 8]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         skip = the skip source 'StemRelu' [4, 8, 8]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [4]
+//                         x = kernel input [4, 8, 8]
 //
 //   kernel 3  Second_Conv1 -> Second_Bn1 -> Second_Relu1   [4, 8, 8] -> [8, 4, 4]
 //     Second_Conv1 Conv2d(4, 8, kernel_size=3, stride=2, padding=1, bias=False)
 //     Second_Bn1 BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Second_Relu1 ReLU()
 //     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
-//     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight gradient and the input gradient
-//     saved for backward kernel input [4, 8, 8], convolution output [8, 4, 4],
-//                        kernel output [8, 4, 4] (ReLU mask), batch mean and 1/sqrt(var + eps) [8]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Second_Conv1, with Second_Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): Second_Bn1 apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Second_Bn1 folded into Second_Conv1's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Second_Conv1 with Second_Bn1 folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Second_Conv1: weight gradient (no bias)
+//        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Second_Conv1: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Second_Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [8, 4, 4]
+//                         z = Second_Conv1's output [8, 4, 4]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [8]
+//                         x = kernel input [4, 8, 8]
 //
 //   kernel 4  Second_Conv2 -> Second_Bn2 -> Second_Add -> Second_Relu2   [8, 4, 4] -> [8, 4, 4]
 //     Second_Conv2 Conv2d(8, 8, kernel_size=3, stride=1, padding=1, bias=False)
@@ -72,28 +137,70 @@
 //     Second_Add Residual(from='First_Relu2', projection=Conv2d(1x1, stride=2, bias=False) -> BatchNorm2d)
 //     Second_Relu2 ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution with per-channel batch statistics in the epilogue; the skip runs its 1x1 convolution too (with its BatchNorm's statistics)
-//                        pass 2: BatchNorm apply + add 'First_Relu2' + ReLU, one pass (cuDNN's BN-add-ReLU fusion, on the CPU)
-//     inference forward  as training, with running statistics (BatchNorm is not folded: the add needs its own pass anyway)
-//     backward           pass 0: gradient of the add's output (pre-activation recomputed, nothing extra stored), shared by both paths
-//                        pass 1: BatchNorm sums; pass 2: BatchNorm input gradient
-//                        then the Conv2d weight gradient and the input gradient
-//                        skip: projection BatchNorm and 1x1 convolution gradients; the input gradient is added to the gradient of 'First_Relu2'
-//     saved for backward kernel input [8, 4, 4], convolution output [8, 4, 4], projection output, the add's gradient for the skip
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Second_Conv2, with Second_Bn2's per-channel batch statistics in the epilogue (none when frozen)
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. Conv2dKernels.Forward (skip, weights -> proj.z, proj.mean/var): Second_Add's projection: 1x1 convolution of 'First_Relu2', with its BatchNorm's batch statistics in the epilogue (none when frozen)
+//         - BatchNormKernels.UseRunningStatistics (running stats -> proj.mean/var) [when the projection's BatchNorm is frozen]: the projection's BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (proj.mean/var, weights -> proj.scale/shift): the projection BatchNorm's scale and shift from the batch statistics
+//        3. ResidualKernels.Forward (z, scale/shift, proj.z, proj.scale/shift -> y): one pass: Second_Bn2 apply + add 'First_Relu2' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU)
+//     inference forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Second_Conv2
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//        2. Conv2dKernels.Forward (skip, weights -> proj.z): Second_Add's projection: 1x1 convolution of 'First_Relu2'
+//         - BatchNormKernels.ScaleShift (running stats, weights -> proj.scale/shift): the projection BatchNorm's scale and shift from the running statistics
+//        3. ResidualKernels.Forward (z, scale/shift, proj.z, proj.scale/shift -> y): one pass: Second_Bn2 apply + add 'First_Relu2' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU)
+//     backward
+//        1. ResidualKernels.Backward (dy, z, scale/shift, proj.z, proj.scale/shift -> da): gradient of the add's output through Second_Relu2 (ReLU, pre-activation recomputed, nothing extra stored)
+//        2. BatchNormKernels.BackwardReduce (da, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        3. BatchNormKernels.BackwardInput (da, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Second_Conv2: weight gradient (no bias)
+//        5. Conv2dKernels.BackwardInput (dz, weights -> dx): Second_Conv2: the gradient of its input
+//        6. BatchNormKernels.BackwardReduce (da, proj.z, proj.mean/var -> proj.sums): Second_Add's projection BatchNorm: sums
+//         - BatchNormKernels.Accumulate (proj.sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (proj.sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (proj.sums -> proj.sums) [when the projection's BatchNorm is frozen]: eval mode: dx = gamma / std * dy
+//        7. BatchNormKernels.BackwardInput (da, proj.z, proj.mean/var, weights, proj.sums -> proj dz): the projection BatchNorm's input gradient (the saved projection output stays intact)
+//        8. Conv2dKernels.BackwardParameters (skip, proj dz -> parameter grads): the projection's weight gradient
+//        9. Conv2dKernels.BackwardInput (proj dz, weights -> skip dx): the projection's input gradient, added to the skip source's gradient once that is written
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//         - BatchNormKernels.ThrowIfNotFinite (proj.mean/var -> nothing) [unless the projection's BatchNorm is frozen]: the projection's batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Second_Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//        2. BatchNormKernels.UpdateRunningStatistics (proj.mean/var -> running stats) [unless the projection's BatchNorm is frozen]: the projection's BatchNorm: running statistics, momentum 0.1
+//     saved for backward  z = Second_Conv2's output [8, 4, 4]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         proj.z = the projection's 1x1 convolution output [8, 4, 4]
+//                         proj.scale/shift = the projection BatchNorm's per-channel scale and shift
+//                         mean/var = batch mean and 1/sqrt(var + eps) [8]
+//                         x = kernel input [8, 4, 4]
+//                         proj.mean/var = the projection BatchNorm's batch mean and 1/sqrt(var + eps)
+//                         skip = the skip source 'First_Relu2' [4, 8, 8]
 //
 //   kernel 5  Gap   [8, 4, 4] -> [8, 1, 1]
 //     Gap        AdaptiveAvgPool2d(output_size=1)
-//     forward            pass 1: mean of each channel plane
-//     backward           pass 1: each plane receives its gradient / (H * W)
-//     saved for backward nothing
+//     training forward
+//        1. PoolKernels.GlobalAvgForward (x -> y): mean of each channel plane
+//     inference forward   as training
+//     backward
+//        1. PoolKernels.GlobalAvgBackward (dy -> dx): each plane receives its gradient / (H * W)
+//     saved for backward  nothing
 //
 //   Flat: Flatten, a reshape of the same buffer (no kernel, no data movement)
 //   kernel 6  Fc   [8] -> [5]
 //     Fc         Linear(in_features=8, out_features=5, bias=True)
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     forward            pass 1: linear layer (training and inference alike)
-//     backward           the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [8], kernel output [5]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> y): Fc
+//     inference forward   as training
+//     backward
+//        1. LinearKernels.BackwardParameters (x, dy -> parameter grads): Fc: weight and bias gradients
+//        2. LinearKernels.BackwardInput (dy, weights -> dx): Fc: the gradient of its input
+//     saved for backward  x = kernel input [8]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

@@ -9,11 +9,26 @@
 //   kernel 0  Bn -> Relu   [4, 8, 8] -> [4, 8, 8]
 //     Bn         BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu       ReLU()
-//     training forward   pass 1: per-channel statistics (two passes per plane, merged in sample order)
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: BatchNorm apply + ReLU from the running statistics
-//     backward           pass 1: ReLU mask + BatchNorm sums; pass 2: input gradient
-//     saved for backward kernel input [4, 8, 8], kernel output, batch mean and 1/sqrt(var + eps)
+//     training forward
+//        1. BatchNormKernels.Statistics (x -> mean/var) [unless frozen (eval mode)]: Bn's per-channel batch statistics (two passes per plane, merged in sample order)
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (x, scale/shift -> y): Bn apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//        1. BatchNormKernels.Apply (x, scale/shift -> y): Bn apply + ReLU
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, y, x, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        2. BatchNormKernels.BackwardInput (dy, y, x, mean/var, weights, dy sums -> dx) [when the input gradient is requested]: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [4, 8, 8]
+//                         x = kernel input [4, 8, 8]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [4]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

@@ -11,15 +11,30 @@
 //     Bn         BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu       ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [3, 32, 32], convolution output [64, 32, 32],
-//                        kernel output [64, 32, 32] (ReLU mask), batch mean and 1/sqrt(var + eps) [64]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv, with Bn's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): Bn apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Bn folded into Conv's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv with Bn folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv: weight and bias gradients
+//        4. Conv2dKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Conv: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [64, 32, 32]
+//                         z = Conv's output [64, 32, 32]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [64]
+//                         x = kernel input [3, 32, 32]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

@@ -11,35 +11,72 @@
 //     Bn1        BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Act1       ReLU6()
 //     algorithm          direct depthwise convolution (one input channel per group): each plane padded once, taps as FMAs vectorised over output columns, no GEMM
-//     training forward   pass 1: convolution with per-channel batch statistics in the epilogue
-//                        pass 2: BatchNorm apply + ReLU6
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU6 epilogue on each tile while it is in cache
-//     backward           pass 0: ReLU6 gradient (pre-activation recomputed as z * scale + shift, so it is not stored)
-//                        pass 1: BatchNorm sums (sum dy, sum dy*xhat); pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight gradient and the input gradient
-//     saved for backward kernel input [32, 28, 28], convolution output [32, 28, 28], batch mean and 1/sqrt(var + eps)
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Depthwise, with Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. ActivationKernels.Forward (z, scale/shift -> y): Bn1 apply + ReLU6
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Bn1 folded into Depthwise's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Depthwise with Bn1 folded, ReLU6 epilogue on each tile while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, z, scale/shift -> dz): Act1: dy * ReLU6'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
+//        2. BatchNormKernels.BackwardReduce (dz, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        3. BatchNormKernels.BackwardInput (dz, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Depthwise: weight gradient (no bias)
+//        5. Conv2dKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Depthwise: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  z = Depthwise's output [32, 28, 28]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         mean/var = batch mean and 1/sqrt(var + eps) [32]
+//                         x = kernel input [32, 28, 28]
 //
 //   kernel 1  Pointwise -> Bn2 -> Relu2   [32, 28, 28] -> [64, 28, 28]
 //     Pointwise  Conv2d(32, 64, kernel_size=1, stride=1, padding=0, bias=False)
 //     Bn2        BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu2      ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight gradient and the input gradient
-//     saved for backward kernel input [32, 28, 28], convolution output [64, 28, 28],
-//                        kernel output [64, 28, 28] (ReLU mask), batch mean and 1/sqrt(var + eps) [64]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Pointwise, with Bn2's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): Bn2 apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Bn2 folded into Pointwise's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Pointwise with Bn2 folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Pointwise: weight gradient (no bias)
+//        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Pointwise: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [64, 28, 28]
+//                         z = Pointwise's output [64, 28, 28]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [64]
+//                         x = kernel input [32, 28, 28]
 //
 //   kernel 2  Dilated   [64, 28, 28] -> [64, 28, 28]
 //     Dilated    Conv2d(64, 64, kernel_size=3, stride=1, padding=2, dilation=2, groups=4, bias=True)
 //     algorithm          one GEMM per channel group (4 groups of 16 -> 16 channels), implicit (shifted planes)
-//     forward            pass 1: convolution (training and inference alike)
-//     backward           the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [64, 28, 28], kernel output [64, 28, 28]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> y): Dilated
+//     inference forward   as training
+//     backward
+//        1. Conv2dKernels.BackwardParameters (x, dy -> parameter grads): Dilated: weight and bias gradients
+//        2. Conv2dKernels.BackwardInput (dy, weights -> dx): Dilated: the gradient of its input
+//     saved for backward  x = kernel input [64, 28, 28]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

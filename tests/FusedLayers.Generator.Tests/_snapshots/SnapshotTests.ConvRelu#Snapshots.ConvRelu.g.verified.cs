@@ -10,9 +10,15 @@
 //     Conv       Conv2d(3, 8, kernel_size=3, stride=1, padding=1, bias=True)
 //     Relu       ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     forward            pass 1: convolution with ReLU epilogue (training and inference alike)
-//     backward           ReLU mask, then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [3, 16, 16], kernel output [8, 16, 16]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> y): Conv with the ReLU epilogue on each tile while it is in cache
+//     inference forward   as training
+//     backward
+//        1. ActivationKernels.ReluBackward (dy, y -> dz): Relu: dy where the output is positive
+//        2. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv: weight and bias gradients
+//        3. Conv2dKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Conv: the gradient of its input
+//     saved for backward  y = kernel output [8, 16, 16]
+//                         x = kernel input [3, 16, 16]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

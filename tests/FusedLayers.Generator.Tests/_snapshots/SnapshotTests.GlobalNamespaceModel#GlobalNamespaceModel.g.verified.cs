@@ -10,9 +10,15 @@
 //     Fc         Linear(in_features=16, out_features=8, bias=True)
 //     Relu       ReLU()
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     forward            pass 1: linear layer with ReLU epilogue (training and inference alike)
-//     backward           ReLU mask, then the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [16], kernel output [8]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> y): Fc with the ReLU epilogue on each tile while it is in cache
+//     inference forward   as training
+//     backward
+//        1. ActivationKernels.ReluBackward (dy, y -> dz): Relu: dy where the output is positive
+//        2. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc: weight and bias gradients
+//        3. LinearKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Fc: the gradient of its input
+//     saved for backward  y = kernel output [8]
+//                         x = kernel input [16]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

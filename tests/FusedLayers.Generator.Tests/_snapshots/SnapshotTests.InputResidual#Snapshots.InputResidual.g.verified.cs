@@ -12,28 +12,83 @@
 //     Add        Residual(from='input', identity)
 //     Relu       ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution with per-channel batch statistics in the epilogue
-//                        pass 2: BatchNorm apply + add the model input + ReLU, one pass (cuDNN's BN-add-ReLU fusion, on the CPU)
-//     inference forward  as training, with running statistics (BatchNorm is not folded: the add needs its own pass anyway)
-//     backward           pass 0: gradient of the add's output (pre-activation recomputed, nothing extra stored), shared by both paths
-//                        pass 1: BatchNorm sums; pass 2: BatchNorm input gradient
-//                        then the Conv2d weight gradient and the input gradient
-//                        skip: the same gradient is added to the gradient of the model input once that is written
-//     saved for backward kernel input [4, 6, 6], convolution output [4, 6, 6], the add's gradient for the skip
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv, with Bn's per-channel batch statistics in the epilogue (none when frozen)
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. ResidualKernels.Forward (z, scale/shift, skip -> y): one pass: Bn apply + add the model input + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU)
+//     inference forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Conv
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//        2. ResidualKernels.Forward (z, scale/shift, skip -> y): one pass: Bn apply + add the model input + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU)
+//     backward
+//        1. ResidualKernels.Backward (dy, z, scale/shift, skip -> da): gradient of the add's output through Relu (ReLU, pre-activation recomputed, nothing extra stored)
+//        2. BatchNormKernels.BackwardReduce (da, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        3. BatchNormKernels.BackwardInput (da, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv: weight gradient (no bias)
+//        5. Conv2dKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Conv: the gradient of its input
+//        6. ResidualKernels.Accumulate (K0 da -> dx) [when the input gradient is requested]: the model input also feeds 'Add': its skip path's gradient joins the input gradient
+//        7. ResidualKernels.Accumulate (K1 skip dx -> dx) [when the input gradient is requested]: the model input also feeds 'Skip': its skip path's gradient joins the input gradient
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  z = Conv's output [4, 6, 6]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         skip = the skip source the model input [4, 6, 6]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [4]
+//                         x = kernel input [4, 6, 6]
 //
 //   kernel 1  Down -> DownBn -> Skip   [4, 6, 6] -> [6, 3, 3]
 //     Down       Conv2d(4, 6, kernel_size=3, stride=2, padding=1, bias=False)
 //     DownBn     BatchNorm2d(6, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Skip       Residual(from='InputResidual', projection=Conv2d(1x1, stride=2, bias=False) -> BatchNorm2d)
 //     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
-//     training forward   pass 1: convolution with per-channel batch statistics in the epilogue; the skip runs its 1x1 convolution too (with its BatchNorm's statistics)
-//                        pass 2: BatchNorm apply + add the model input, one pass
-//     inference forward  as training, with running statistics (BatchNorm is not folded: the add needs its own pass anyway)
-//     backward           pass 0: gradient of the add's output, shared by both paths
-//                        pass 1: BatchNorm sums; pass 2: BatchNorm input gradient
-//                        then the Conv2d weight gradient and the input gradient
-//                        skip: projection BatchNorm and 1x1 convolution gradients; the input gradient is added to the gradient of the model input
-//     saved for backward kernel input [4, 6, 6], convolution output [6, 3, 3], projection output, the add's gradient for the skip
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Down, with DownBn's per-channel batch statistics in the epilogue (none when frozen)
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. Conv2dKernels.Forward (skip, weights -> proj.z, proj.mean/var): Skip's projection: 1x1 convolution of the model input, with its BatchNorm's batch statistics in the epilogue (none when frozen)
+//         - BatchNormKernels.UseRunningStatistics (running stats -> proj.mean/var) [when the projection's BatchNorm is frozen]: the projection's BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (proj.mean/var, weights -> proj.scale/shift): the projection BatchNorm's scale and shift from the batch statistics
+//        3. ResidualKernels.Forward (z, scale/shift, proj.z, proj.scale/shift -> y): one pass: DownBn apply + add the model input
+//     inference forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Down
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//        2. Conv2dKernels.Forward (skip, weights -> proj.z): Skip's projection: 1x1 convolution of the model input
+//         - BatchNormKernels.ScaleShift (running stats, weights -> proj.scale/shift): the projection BatchNorm's scale and shift from the running statistics
+//        3. ResidualKernels.Forward (z, scale/shift, proj.z, proj.scale/shift -> y): one pass: DownBn apply + add the model input
+//     backward
+//        1. ResidualKernels.Backward (dy, z, scale/shift, proj.z, proj.scale/shift -> da): gradient of the add's output
+//        2. BatchNormKernels.BackwardReduce (da, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        3. BatchNormKernels.BackwardInput (da, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Down: weight gradient (no bias)
+//        5. Conv2dKernels.BackwardInput (dz, weights -> dx): Down: the gradient of its input
+//        6. BatchNormKernels.BackwardReduce (da, proj.z, proj.mean/var -> proj.sums): Skip's projection BatchNorm: sums
+//         - BatchNormKernels.Accumulate (proj.sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (proj.sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (proj.sums -> proj.sums) [when the projection's BatchNorm is frozen]: eval mode: dx = gamma / std * dy
+//        7. BatchNormKernels.BackwardInput (da, proj.z, proj.mean/var, weights, proj.sums -> proj dz): the projection BatchNorm's input gradient (the saved projection output stays intact)
+//        8. Conv2dKernels.BackwardParameters (skip, proj dz -> parameter grads): the projection's weight gradient
+//        9. Conv2dKernels.BackwardInput (proj dz, weights -> skip dx): the projection's input gradient, added to the skip source's gradient once that is written
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//         - BatchNormKernels.ThrowIfNotFinite (proj.mean/var -> nothing) [unless the projection's BatchNorm is frozen]: the projection's batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: DownBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//        2. BatchNormKernels.UpdateRunningStatistics (proj.mean/var -> running stats) [unless the projection's BatchNorm is frozen]: the projection's BatchNorm: running statistics, momentum 0.1
+//     saved for backward  z = Down's output [6, 3, 3]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         proj.z = the projection's 1x1 convolution output [6, 3, 3]
+//                         proj.scale/shift = the projection BatchNorm's per-channel scale and shift
+//                         mean/var = batch mean and 1/sqrt(var + eps) [6]
+//                         x = kernel input [4, 6, 6]
+//                         proj.mean/var = the projection BatchNorm's batch mean and 1/sqrt(var + eps)
+//                         skip = the skip source the model input [4, 6, 6]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

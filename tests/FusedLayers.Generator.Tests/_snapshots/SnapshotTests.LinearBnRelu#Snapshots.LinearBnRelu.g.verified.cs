@@ -11,15 +11,30 @@
 //     Bn         BatchNorm1d(256, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu       ReLU()
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     training forward   pass 1: linear layer; per-feature mean and variance over the batch (float64, stable) taken from the rows just written
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: linear layer with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [784], linear layer output [256],
-//                        kernel output [256] (ReLU mask), batch mean and 1/sqrt(var + eps) [256]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> z, mean/var): Fc, with Bn's per-channel batch statistics in the epilogue (float64, stable); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): Bn apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Bn folded into Fc's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. LinearKernels.Forward (x, folded W/b -> y): Fc with Bn folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        3. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc: weight and bias gradients
+//        4. LinearKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Fc: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [256]
+//                         z = Fc's output [256]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [256]
+//                         x = kernel input [784]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

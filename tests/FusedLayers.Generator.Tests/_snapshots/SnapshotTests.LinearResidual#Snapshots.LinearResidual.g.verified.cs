@@ -9,34 +9,48 @@
 //   kernel 0  Fc1   [8] -> [8]
 //     Fc1        Linear(in_features=8, out_features=8, bias=True)
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     forward            pass 1: linear layer (training and inference alike)
-//     backward           the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [8], kernel output [8]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> y): Fc1
+//     inference forward   as training
+//     backward
+//        1. ResidualKernels.Accumulate (K1 da -> dy): 'Add' also reads this kernel's output: its skip path's gradient is added to dy
+//        2. LinearKernels.BackwardParameters (x, dy -> parameter grads): Fc1: weight and bias gradients
+//        3. LinearKernels.BackwardInput (dy, weights -> dx) [when the input gradient is requested]: Fc1: the gradient of its input
+//     saved for backward  x = kernel input [8]
 //
 //   kernel 1  Fc2 -> Add   [8] -> [8]
 //     Fc2        Linear(in_features=8, out_features=8, bias=True)
 //     Add        Residual(from='Fc1', identity)
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     training forward   pass 1: linear layer
-//                        pass 2: add 'Fc1', one pass
-//     inference forward  as training (nothing in this kernel depends on the mode)
-//     backward           pass 0: gradient of the add's output, shared by both paths
-//                        then the Linear weight/bias gradients and the input gradient
-//                        skip: the same gradient is added to the gradient of 'Fc1' once that is written
-//     saved for backward kernel input [8], linear layer output [8], the add's gradient for the skip
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> z): Fc2
+//        2. ResidualKernels.Forward (z, skip -> y): one pass: add 'Fc1'
+//     inference forward   as training
+//     backward
+//        1. ResidualKernels.Accumulate (K2 da -> dy): 'Add2' also reads this kernel's output: its skip path's gradient is added to dy
+//        2. ResidualKernels.Backward (dy, z, skip -> da): gradient of the add's output
+//        3. LinearKernels.BackwardParameters (x, da -> parameter grads): Fc2: weight and bias gradients
+//        4. LinearKernels.BackwardInput (da, weights -> dx): Fc2: the gradient of its input
+//     saved for backward  z = Fc2's output [8]
+//                         skip = the skip source 'Fc1' [8]
+//                         x = kernel input [8]
 //
 //   kernel 2  Fc3 -> Add2 -> Act   [8] -> [8]
 //     Fc3        Linear(in_features=8, out_features=8, bias=True)
 //     Add2       Residual(from='Add', identity)
 //     Act        Tanh()
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     training forward   pass 1: linear layer
-//                        pass 2: add 'Add' + Tanh, one pass
-//     inference forward  as training (nothing in this kernel depends on the mode)
-//     backward           pass 0: gradient of the add's output (pre-activation recomputed, nothing extra stored), shared by both paths
-//                        then the Linear weight/bias gradients and the input gradient
-//                        skip: the same gradient is added to the gradient of 'Add' once that is written
-//     saved for backward kernel input [8], linear layer output [8], the add's gradient for the skip
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> z): Fc3
+//        2. ResidualKernels.Forward (z, skip -> y): one pass: add 'Add' + Tanh
+//     inference forward   as training
+//     backward
+//        1. ResidualKernels.Backward (dy, z, skip -> da): gradient of the add's output through Act (Tanh, pre-activation recomputed, nothing extra stored)
+//        2. LinearKernels.BackwardParameters (x, da -> parameter grads): Fc3: weight and bias gradients
+//        3. LinearKernels.BackwardInput (da, weights -> dx): Fc3: the gradient of its input
+//     saved for backward  z = Fc3's output [8]
+//                         skip = the skip source 'Add' [8]
+//                         x = kernel input [8]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

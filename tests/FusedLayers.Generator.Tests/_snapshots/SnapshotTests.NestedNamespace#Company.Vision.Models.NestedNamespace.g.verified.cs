@@ -10,17 +10,27 @@
 //     Conv       Conv2d(2, 3, kernel_size=2, stride=1, padding=0, bias=True)
 //     Relu       ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     forward            pass 1: convolution with ReLU epilogue (training and inference alike)
-//     backward           ReLU mask, then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [2, 5, 5], kernel output [3, 4, 4]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> y): Conv with the ReLU epilogue on each tile while it is in cache
+//     inference forward   as training
+//     backward
+//        1. ActivationKernels.ReluBackward (dy, y -> dz): Relu: dy where the output is positive
+//        2. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv: weight and bias gradients
+//        3. Conv2dKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Conv: the gradient of its input
+//     saved for backward  y = kernel output [3, 4, 4]
+//                         x = kernel input [2, 5, 5]
 //
 //   Flat: Flatten, a reshape of the same buffer (no kernel, no data movement)
 //   kernel 1  Head   [48] -> [4]
 //     Head       Linear(in_features=48, out_features=4, bias=False)
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     forward            pass 1: linear layer (training and inference alike)
-//     backward           the Linear weight gradient and the input gradient
-//     saved for backward kernel input [48], kernel output [4]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> y): Head
+//     inference forward   as training
+//     backward
+//        1. LinearKernels.BackwardParameters (x, dy -> parameter grads): Head: weight gradient (no bias)
+//        2. LinearKernels.BackwardInput (dy, weights -> dx): Head: the gradient of its input
+//     saved for backward  x = kernel input [48]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

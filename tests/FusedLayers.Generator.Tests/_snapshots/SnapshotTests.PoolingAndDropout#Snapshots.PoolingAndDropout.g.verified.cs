@@ -12,48 +12,84 @@
 //     Relu1      ReLU()
 //     Pool1      MaxPool2d(kernel_size=3, stride=2, padding=1)
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution with per-channel batch statistics in the epilogue
-//                        pass 2: MaxPool2d, with BatchNorm apply + ReLU as its per-plane prologue (in cache;
-//                                the full-resolution activation is never written)
-//     inference forward  convolution, then the same pool pass with the running statistics (BatchNorm is not folded: the pool reads the planes anyway)
-//     backward           pass 0: MaxPool2d gradient at full resolution, then the ReLU gradient at the recomputed z * scale + shift
-//                        pass 1: BatchNorm sums; pass 2: BatchNorm input gradient
-//                        then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [3, 12, 12], convolution output [8, 12, 12], batch mean and 1/sqrt(var + eps), arg-max per output [8, 6, 6]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv1, with Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. PoolKernels.MaxForward (z, scale/shift -> y, arg-max): Pool1 (MaxPool2d) with Bn1 apply + ReLU as its per-plane prologue: each plane normalised in cache and pooled, the full-resolution activation never written
+//     inference forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Conv1 (Bn1 is not folded: the pool pass reads the planes anyway)
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//        2. PoolKernels.MaxForward (z, scale/shift -> y): Pool1 (MaxPool2d) with Bn1 apply + ReLU as its per-plane prologue: each plane normalised in cache and pooled, the full-resolution activation never written; values only
+//     backward
+//        1. PoolKernels.MaxBackward (dy, arg-max -> dz): Pool1: each output's gradient to its window's arg-max, at full resolution
+//        2. ActivationKernels.Backward (dz, z, scale/shift -> dz): Relu1: dy * ReLU'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
+//        3. BatchNormKernels.BackwardReduce (dz, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        4. BatchNormKernels.BackwardInput (dz, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        5. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight and bias gradients
+//        6. Conv2dKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Conv1: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  arg-max = the arg-max (int) of each output [8, 6, 6]
+//                         z = Conv1's output [8, 12, 12]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         mean/var = batch mean and 1/sqrt(var + eps) [8]
+//                         x = kernel input [3, 12, 12]
 //
 //   kernel 1  Conv2   [8, 6, 6] -> [8, 6, 6]
 //     Conv2      Conv2d(8, 8, kernel_size=3, stride=1, padding=1, bias=True)
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     forward            pass 1: convolution (training and inference alike)
-//     backward           the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [8, 6, 6], kernel output [8, 6, 6]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> y): Conv2
+//     inference forward   as training
+//     backward
+//        1. Conv2dKernels.BackwardParameters (x, dy -> parameter grads): Conv2: weight and bias gradients
+//        2. Conv2dKernels.BackwardInput (dy, weights -> dx): Conv2: the gradient of its input
+//     saved for backward  x = kernel input [8, 6, 6]
 //
 //   kernel 2  Pool2   [8, 6, 6] -> [8, 3, 3]
 //     Pool2      AvgPool2d(kernel_size=2, stride=2, padding=0, count_include_pad=False)
-//     forward            pass 1: window mean, vectorised over output columns
-//     backward           pass 1: spread each gradient evenly over its window
-//     saved for backward nothing
+//     training forward
+//        1. PoolKernels.AvgForward (x -> y): window mean, vectorised over output columns
+//     inference forward   as training
+//     backward
+//        1. PoolKernels.AvgBackward (dy -> dx): spread each gradient evenly over its window
+//     saved for backward  nothing
 //
 //   kernel 3  Gap   [8, 3, 3] -> [8, 1, 1]
 //     Gap        AdaptiveAvgPool2d(output_size=1)
-//     forward            pass 1: mean of each channel plane
-//     backward           pass 1: each plane receives its gradient / (H * W)
-//     saved for backward nothing
+//     training forward
+//        1. PoolKernels.GlobalAvgForward (x -> y): mean of each channel plane
+//     inference forward   as training
+//     backward
+//        1. PoolKernels.GlobalAvgBackward (dy -> dx): each plane receives its gradient / (H * W)
+//     saved for backward  nothing
 //
 //   Flat: Flatten, a reshape of the same buffer (no kernel, no data movement)
 //   kernel 4  Drop   [8] -> [8]
 //     Drop       Dropout(p=0.25)
-//     training forward   pass 1: mask from a counter-based generator keyed by (Seed, Step, element), y = x * mask / (1 - p)
-//     inference forward  identity (a copy)
-//     backward           pass 1: dx = dy * the same mask
-//     saved for backward the mask multipliers [8]
+//     training forward
+//        1. DropoutKernels.Forward (x -> y, mask) [in training mode (Eval(withGradients: true): a copy and a mask of ones)]: mask from a counter-based generator keyed by (Seed, Step, element), y = x * mask / (1 - p)
+//     inference forward
+//        1. copy (x -> y): dropout is the identity in inference
+//     backward
+//        1. DropoutKernels.Backward (dy, mask -> dx): dx = dy * the same mask
+//     saved for backward  mask = the dropout multipliers (0 or 1 / (1 - p)) [8]
 //
 //   kernel 5  Fc   [8] -> [5]
 //     Fc         Linear(in_features=8, out_features=5, bias=True)
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     forward            pass 1: linear layer (training and inference alike)
-//     backward           the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [8], kernel output [5]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> y): Fc
+//     inference forward   as training
+//     backward
+//        1. LinearKernels.BackwardParameters (x, dy -> parameter grads): Fc: weight and bias gradients
+//        2. LinearKernels.BackwardInput (dy, weights -> dx): Fc: the gradient of its input
+//     saved for backward  x = kernel input [8]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

@@ -11,30 +11,61 @@
 //     StemBn     BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     StemRelu   ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight gradient and the input gradient
-//     saved for backward kernel input [16, 16, 16], convolution output [16, 16, 16],
-//                        kernel output [16, 16, 16] (ReLU mask), batch mean and 1/sqrt(var + eps) [16]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Stem, with StemBn's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): StemBn apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): StemBn folded into Stem's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Stem with StemBn folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. ResidualKernels.Accumulate (K2 da -> dy): 'Add1' also reads this kernel's output: its skip path's gradient is added to dy
+//        2. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        3. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Stem: weight gradient (no bias)
+//        5. Conv2dKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Stem: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: StemBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [16, 16, 16]
+//                         z = Stem's output [16, 16, 16]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [16]
+//                         x = kernel input [16, 16, 16]
 //
 //   kernel 1  Conv1 -> Bn1 -> Relu1   [16, 16, 16] -> [16, 16, 16]
 //     Conv1      Conv2d(16, 16, kernel_size=3, stride=1, padding=1, bias=False)
 //     Bn1        BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu1      ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight gradient and the input gradient
-//     saved for backward kernel input [16, 16, 16], convolution output [16, 16, 16],
-//                        kernel output [16, 16, 16] (ReLU mask), batch mean and 1/sqrt(var + eps) [16]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv1, with Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): Bn1 apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Bn1 folded into Conv1's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv1 with Bn1 folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight gradient (no bias)
+//        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv1: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [16, 16, 16]
+//                         z = Conv1's output [16, 16, 16]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [16]
+//                         x = kernel input [16, 16, 16]
 //
 //   kernel 2  Conv2 -> Bn2 -> Add1 -> Relu2   [16, 16, 16] -> [16, 16, 16]
 //     Conv2      Conv2d(16, 16, kernel_size=3, stride=1, padding=1, bias=False)
@@ -42,29 +73,63 @@
 //     Add1       Residual(from='StemRelu', identity)
 //     Relu2      ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution with per-channel batch statistics in the epilogue
-//                        pass 2: BatchNorm apply + add 'StemRelu' + ReLU, one pass (cuDNN's BN-add-ReLU fusion, on the CPU)
-//     inference forward  as training, with running statistics (BatchNorm is not folded: the add needs its own pass anyway)
-//     backward           pass 0: gradient of the add's output (pre-activation recomputed, nothing extra stored), shared by both paths
-//                        pass 1: BatchNorm sums; pass 2: BatchNorm input gradient
-//                        then the Conv2d weight gradient and the input gradient
-//                        skip: the same gradient is added to the gradient of 'StemRelu' once that is written
-//     saved for backward kernel input [16, 16, 16], convolution output [16, 16, 16], the add's gradient for the skip
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv2, with Bn2's per-channel batch statistics in the epilogue (none when frozen)
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. ResidualKernels.Forward (z, scale/shift, skip -> y): one pass: Bn2 apply + add 'StemRelu' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU)
+//     inference forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Conv2
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//        2. ResidualKernels.Forward (z, scale/shift, skip -> y): one pass: Bn2 apply + add 'StemRelu' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU)
+//     backward
+//        1. ResidualKernels.Accumulate (K4 skip dx -> dy): 'Down' also reads this kernel's output: its skip path's gradient is added to dy
+//        2. ResidualKernels.Backward (dy, z, scale/shift, skip -> da): gradient of the add's output through Relu2 (ReLU, pre-activation recomputed, nothing extra stored)
+//        3. BatchNormKernels.BackwardReduce (da, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        4. BatchNormKernels.BackwardInput (da, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        5. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv2: weight gradient (no bias)
+//        6. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv2: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  z = Conv2's output [16, 16, 16]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         skip = the skip source 'StemRelu' [16, 16, 16]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [16]
+//                         x = kernel input [16, 16, 16]
 //
 //   kernel 3  Conv3 -> Bn3 -> Relu3   [16, 16, 16] -> [32, 8, 8]
 //     Conv3      Conv2d(16, 32, kernel_size=3, stride=2, padding=1, bias=False)
 //     Bn3        BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu3      ReLU()
 //     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
-//     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight gradient and the input gradient
-//     saved for backward kernel input [16, 16, 16], convolution output [32, 8, 8],
-//                        kernel output [32, 8, 8] (ReLU mask), batch mean and 1/sqrt(var + eps) [32]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv3, with Bn3's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): Bn3 apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Bn3 folded into Conv3's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv3 with Bn3 folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv3: weight gradient (no bias)
+//        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv3: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn3: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [32, 8, 8]
+//                         z = Conv3's output [32, 8, 8]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [32]
+//                         x = kernel input [16, 16, 16]
 //
 //   kernel 4  Conv4 -> Bn4 -> Down -> Relu4   [32, 8, 8] -> [32, 8, 8]
 //     Conv4      Conv2d(32, 32, kernel_size=3, stride=1, padding=1, bias=False)
@@ -72,14 +137,49 @@
 //     Down       Residual(from='Relu2', projection=Conv2d(1x1, stride=2, bias=False) -> BatchNorm2d)
 //     Relu4      ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution with per-channel batch statistics in the epilogue; the skip runs its 1x1 convolution too (with its BatchNorm's statistics)
-//                        pass 2: BatchNorm apply + add 'Relu2' + ReLU, one pass (cuDNN's BN-add-ReLU fusion, on the CPU)
-//     inference forward  as training, with running statistics (BatchNorm is not folded: the add needs its own pass anyway)
-//     backward           pass 0: gradient of the add's output (pre-activation recomputed, nothing extra stored), shared by both paths
-//                        pass 1: BatchNorm sums; pass 2: BatchNorm input gradient
-//                        then the Conv2d weight gradient and the input gradient
-//                        skip: projection BatchNorm and 1x1 convolution gradients; the input gradient is added to the gradient of 'Relu2'
-//     saved for backward kernel input [32, 8, 8], convolution output [32, 8, 8], projection output, the add's gradient for the skip
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv4, with Bn4's per-channel batch statistics in the epilogue (none when frozen)
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. Conv2dKernels.Forward (skip, weights -> proj.z, proj.mean/var): Down's projection: 1x1 convolution of 'Relu2', with its BatchNorm's batch statistics in the epilogue (none when frozen)
+//         - BatchNormKernels.UseRunningStatistics (running stats -> proj.mean/var) [when the projection's BatchNorm is frozen]: the projection's BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (proj.mean/var, weights -> proj.scale/shift): the projection BatchNorm's scale and shift from the batch statistics
+//        3. ResidualKernels.Forward (z, scale/shift, proj.z, proj.scale/shift -> y): one pass: Bn4 apply + add 'Relu2' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU)
+//     inference forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Conv4
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//        2. Conv2dKernels.Forward (skip, weights -> proj.z): Down's projection: 1x1 convolution of 'Relu2'
+//         - BatchNormKernels.ScaleShift (running stats, weights -> proj.scale/shift): the projection BatchNorm's scale and shift from the running statistics
+//        3. ResidualKernels.Forward (z, scale/shift, proj.z, proj.scale/shift -> y): one pass: Bn4 apply + add 'Relu2' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU)
+//     backward
+//        1. ResidualKernels.Backward (dy, z, scale/shift, proj.z, proj.scale/shift -> da): gradient of the add's output through Relu4 (ReLU, pre-activation recomputed, nothing extra stored)
+//        2. BatchNormKernels.BackwardReduce (da, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        3. BatchNormKernels.BackwardInput (da, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv4: weight gradient (no bias)
+//        5. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv4: the gradient of its input
+//        6. BatchNormKernels.BackwardReduce (da, proj.z, proj.mean/var -> proj.sums): Down's projection BatchNorm: sums
+//         - BatchNormKernels.Accumulate (proj.sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (proj.sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (proj.sums -> proj.sums) [when the projection's BatchNorm is frozen]: eval mode: dx = gamma / std * dy
+//        7. BatchNormKernels.BackwardInput (da, proj.z, proj.mean/var, weights, proj.sums -> proj dz): the projection BatchNorm's input gradient (the saved projection output stays intact)
+//        8. Conv2dKernels.BackwardParameters (skip, proj dz -> parameter grads): the projection's weight gradient
+//        9. Conv2dKernels.BackwardInput (proj dz, weights -> skip dx): the projection's input gradient, added to the skip source's gradient once that is written
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//         - BatchNormKernels.ThrowIfNotFinite (proj.mean/var -> nothing) [unless the projection's BatchNorm is frozen]: the projection's batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn4: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//        2. BatchNormKernels.UpdateRunningStatistics (proj.mean/var -> running stats) [unless the projection's BatchNorm is frozen]: the projection's BatchNorm: running statistics, momentum 0.1
+//     saved for backward  z = Conv4's output [32, 8, 8]
+//                         scale/shift = per-channel gamma/std and beta - mean*gamma/std
+//                         proj.z = the projection's 1x1 convolution output [32, 8, 8]
+//                         proj.scale/shift = the projection BatchNorm's per-channel scale and shift
+//                         mean/var = batch mean and 1/sqrt(var + eps) [32]
+//                         x = kernel input [32, 8, 8]
+//                         proj.mean/var = the projection BatchNorm's batch mean and 1/sqrt(var + eps)
+//                         skip = the skip source 'Relu2' [16, 16, 16]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

@@ -8,57 +8,91 @@
 //
 //   kernel 0  Ln0   [3, 8, 8] -> [3, 8, 8]
 //     Ln0        LayerNorm((3, 8, 8,), eps=1e-05, elementwise_affine=True, bias=True)
-//     training forward   pass 1: LayerNorm, one row per sample and leading position over the trailing [3, 8, 8]; mean and 1/sqrt(var + eps) per row kept
-//     inference forward  as training (per-sample statistics, nothing to fold), the activation fused in place
-//     backward           pass 1: LayerNorm input gradient per row with the weight/bias gradients
-//     saved for backward kernel input [3, 8, 8], row means and 1/sqrt(var + eps)
+//     training forward
+//        1. GroupNormKernels.Forward (x, weights -> y, row mean/invStd): Ln0, one row per sample and leading position over the trailing [3, 8, 8], each row normalised with its own mean and 1/sqrt(var + eps)
+//     inference forward   as training (track_running_stats=False: batch statistics, no running updates)
+//     backward
+//        1. GroupNormKernels.Backward (dy, x, row mean/invStd, weights -> dx, parameter grads): Ln0: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//     saved for backward  x = kernel input [3, 8, 8]
+//                         row mean/invStd = per-row mean and 1/sqrt(var + eps)
 //
 //   kernel 1  Conv1 -> Gn1 -> Act1   [3, 8, 8] -> [8, 8, 8]
 //     Conv1      Conv2d(3, 8, kernel_size=3, stride=1, padding=1, bias=True)
 //     Gn1        GroupNorm(4, 8, eps=1e-05, affine=True)
 //     Act1       SiLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution (output kept for backward)
-//                        pass 2: GroupNorm, one row per (sample, group): 4 groups of 2 channels; mean and 1/sqrt(var + eps) per row kept; SiLU applied to each row right after it is normalised, while it is in cache (normalised rows kept as SiLU's pre-activation)
-//     inference forward  as training (per-sample statistics, nothing to fold), the activation fused in place
-//     backward           pass 1: SiLU gradient at the kept pre-activation; pass 2: GroupNorm input gradient per row with the weight/bias gradients
-//                        then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [3, 8, 8], convolution output [8, 8, 8], GroupNorm output, row means and 1/sqrt(var + eps)
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Conv1; its output is Gn1's input
+//        2. GroupNormKernels.Forward (z, weights -> pre, y, row mean/invStd): Gn1, one row per (sample, group): 4 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then SiLU on the row while it is in cache (the normalised rows are kept)
+//     inference forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Conv1; its output is Gn1's input
+//        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd): Gn1, one row per (sample, group): 4 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then SiLU on the row while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, pre -> dpre): Act1: dy * SiLU'(Gn1's kept output)
+//        2. GroupNormKernels.Backward (dpre, z, row mean/invStd, weights -> dz, parameter grads): Gn1: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight and bias gradients
+//        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv1: the gradient of its input
+//     saved for backward  pre = Gn1's output [8, 8, 8], the pre-activation SiLU's backward needs
+//                         z = Conv1's output [8, 8, 8]
+//                         row mean/invStd = per-row mean and 1/sqrt(var + eps)
+//                         x = kernel input [3, 8, 8]
 //
 //   kernel 2  Conv2 -> In2 -> Relu2   [8, 8, 8] -> [8, 4, 4]
 //     Conv2      Conv2d(8, 8, kernel_size=3, stride=2, padding=1, bias=True)
 //     In2        InstanceNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu2      ReLU()
 //     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
-//     training forward   pass 1: convolution (output kept for backward)
-//                        pass 2: InstanceNorm2d, one row per (sample, channel) plane; mean and 1/sqrt(var + eps) per row kept; ReLU applied to each row right after it is normalised, while it is in cache
-//                        running statistics after every kernel succeeded (mean of the per-instance updates, unbiased variance)
-//     inference forward  pass 1: convolution with the running statistics folded into weight and bias, ReLU epilogue
-//     backward           pass 1: ReLU gradient (mask of the kernel output); pass 2: InstanceNorm2d input gradient per row with the weight/bias gradients
-//                        then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [8, 8, 8], convolution output [8, 4, 4], kernel output (ReLU mask), row means and 1/sqrt(var + eps)
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Conv2; its output is In2's input
+//        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd, row var): In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then ReLU on the row while it is in cache
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): In2 folded into Conv2's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv2 with In2 folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. ActivationKernels.ReluBackward (dy, y -> dpre): Relu2: the mask of the kernel output
+//        2. GroupNormKernels.Backward (dpre, z, row mean/invStd, weights -> dz, parameter grads): In2: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv2: weight and bias gradients
+//        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv2: the gradient of its input
+//     once all succeeded
+//         - GroupNormKernels.ThrowIfNotFinite (row mean/invStd, row var -> nothing): the per-instance statistics are finite
+//         - GroupNormKernels.UpdateInstanceRunningStatistics (row mean/invStd, row var -> running stats): In2: running statistics, momentum 0.1, the mean of the per-instance updates (unbiased variances)
+//     saved for backward  y = kernel output [8, 4, 4]
+//                         z = Conv2's output [8, 4, 4]
+//                         row mean/invStd = per-row mean and 1/sqrt(var + eps)
+//                         x = kernel input [8, 8, 8]
 //
 //   kernel 3  Conv3 -> In3   [8, 4, 4] -> [4, 4, 4]
 //     Conv3      Conv2d(8, 4, kernel_size=3, stride=1, padding=1, bias=True)
 //     In3        InstanceNorm2d(4, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False)
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution (output kept for backward)
-//                        pass 2: InstanceNorm2d, one row per (sample, channel) plane; mean and 1/sqrt(var + eps) per row kept
-//     inference forward  as training (per-sample statistics, nothing to fold), the activation fused in place
-//     backward           pass 1: InstanceNorm2d input gradient per row
-//                        then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [8, 4, 4], convolution output [4, 4, 4], row means and 1/sqrt(var + eps)
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Conv3; its output is In3's input
+//        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd): In3, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps)
+//     inference forward   as training (track_running_stats=False: batch statistics, no running updates)
+//     backward
+//        1. GroupNormKernels.Backward (dy, z, row mean/invStd, weights -> dz, parameter grads): In3: the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        2. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv3: weight and bias gradients
+//        3. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv3: the gradient of its input
+//     saved for backward  z = Conv3's output [4, 4, 4]
+//                         row mean/invStd = per-row mean and 1/sqrt(var + eps)
+//                         x = kernel input [8, 4, 4]
 //
 //   kernel 4  Conv4 -> Ln4   [4, 4, 4] -> [4, 4, 4]
 //     Conv4      Conv2d(4, 4, kernel_size=3, stride=1, padding=1, bias=True)
 //     Ln4        LayerNorm((4, 4,), eps=1e-05, elementwise_affine=True, bias=False)
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution (output kept for backward)
-//                        pass 2: LayerNorm, one row per sample and leading position over the trailing [4, 4]; mean and 1/sqrt(var + eps) per row kept
-//     inference forward  as training (per-sample statistics, nothing to fold), the activation fused in place
-//     backward           pass 1: LayerNorm input gradient per row with the weight/bias gradients
-//                        then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [4, 4, 4], convolution output [4, 4, 4], row means and 1/sqrt(var + eps)
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z): Conv4; its output is Ln4's input
+//        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd): Ln4, one row per sample and leading position over the trailing [4, 4], each row normalised with its own mean and 1/sqrt(var + eps)
+//     inference forward   as training (track_running_stats=False: batch statistics, no running updates)
+//     backward
+//        1. GroupNormKernels.Backward (dy, z, row mean/invStd, weights -> dz, parameter grads): Ln4: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        2. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv4: weight and bias gradients
+//        3. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv4: the gradient of its input
+//     saved for backward  z = Conv4's output [4, 4, 4]
+//                         row mean/invStd = per-row mean and 1/sqrt(var + eps)
+//                         x = kernel input [4, 4, 4]
 //
 //   Flat: Flatten, a reshape of the same buffer (no kernel, no data movement)
 //   kernel 5  Fc -> Ln5 -> Act5   [64] -> [10]
@@ -66,12 +100,21 @@
 //     Ln5        LayerNorm((10,), eps=1e-05, elementwise_affine=True, bias=True)
 //     Act5       GELU(approximate='none')
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     training forward   pass 1: linear layer (output kept for backward)
-//                        pass 2: LayerNorm, one row per sample and leading position over the trailing [10]; mean and 1/sqrt(var + eps) per row kept; GELU applied to each row right after it is normalised, while it is in cache (normalised rows kept as GELU's pre-activation)
-//     inference forward  as training (per-sample statistics, nothing to fold), the activation fused in place
-//     backward           pass 1: GELU gradient at the kept pre-activation; pass 2: LayerNorm input gradient per row with the weight/bias gradients
-//                        then the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [64], linear layer output [10], LayerNorm output, row means and 1/sqrt(var + eps)
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> z): Fc; its output is Ln5's input
+//        2. GroupNormKernels.Forward (z, weights -> pre, y, row mean/invStd): Ln5, one row per sample and leading position over the trailing [10], each row normalised with its own mean and 1/sqrt(var + eps), then GELU on the row while it is in cache (the normalised rows are kept)
+//     inference forward
+//        1. LinearKernels.Forward (x, weights -> z): Fc; its output is Ln5's input
+//        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd): Ln5, one row per sample and leading position over the trailing [10], each row normalised with its own mean and 1/sqrt(var + eps), then GELU on the row while it is in cache
+//     backward
+//        1. ActivationKernels.Backward (dy, pre -> dpre): Act5: dy * GELU'(Ln5's kept output)
+//        2. GroupNormKernels.Backward (dpre, z, row mean/invStd, weights -> dz, parameter grads): Ln5: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        3. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc: weight and bias gradients
+//        4. LinearKernels.BackwardInput (dz, weights -> dx): Fc: the gradient of its input
+//     saved for backward  pre = Ln5's output [10], the pre-activation GELU's backward needs
+//                         z = Fc's output [10]
+//                         row mean/invStd = per-row mean and 1/sqrt(var + eps)
+//                         x = kernel input [64]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //

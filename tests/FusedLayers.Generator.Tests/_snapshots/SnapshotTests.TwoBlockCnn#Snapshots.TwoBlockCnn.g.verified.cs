@@ -11,38 +11,72 @@
 //     Bn1        BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu1      ReLU()
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
-//     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight/bias gradients and the input gradient
-//     saved for backward kernel input [3, 16, 16], convolution output [16, 16, 16],
-//                        kernel output [16, 16, 16] (ReLU mask), batch mean and 1/sqrt(var + eps) [16]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv1, with Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): Bn1 apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Bn1 folded into Conv1's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv1 with Bn1 folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight and bias gradients
+//        4. Conv2dKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Conv1: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [16, 16, 16]
+//                         z = Conv1's output [16, 16, 16]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [16]
+//                         x = kernel input [3, 16, 16]
 //
 //   kernel 1  Conv2 -> Bn2 -> Relu2   [16, 16, 16] -> [32, 8, 8]
 //     Conv2      Conv2d(16, 32, kernel_size=3, stride=2, padding=1, bias=False)
 //     Bn2        BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu2      ReLU()
 //     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
-//     training forward   pass 1: convolution; each output plane's mean and squared deviations are taken while the plane is in cache, merged per channel in sample order
-//                        pass 2: BatchNorm apply + ReLU
-//     inference forward  pass 1: convolution with BatchNorm folded into weight and bias, ReLU epilogue
-//                                (refolded on every call from the current weights and running statistics)
-//     backward           pass 1: ReLU mask + BatchNorm sums (sum dy, sum dy*xhat)
-//                        pass 2: BatchNorm input gradient dz
-//                        then the Conv2d weight gradient and the input gradient
-//     saved for backward kernel input [16, 16, 16], convolution output [32, 8, 8],
-//                        kernel output [32, 8, 8] (ReLU mask), batch mean and 1/sqrt(var + eps) [32]
+//     training forward
+//        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv2, with Bn2's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
+//         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics
+//         - BatchNormKernels.ScaleShift (mean/var, weights -> scale/shift): scale and shift from the batch statistics
+//        2. BatchNormKernels.Apply (z, scale/shift -> y): Bn2 apply + ReLU
+//     inference forward
+//         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
+//         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): Bn2 folded into Conv2's weight and bias (refolded every call: later changes to weights or statistics are seen)
+//        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv2 with Bn2 folded, ReLU epilogue on each tile while it is in cache
+//     backward
+//        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
+//        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
+//        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv2: weight gradient (no bias)
+//        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv2: the gradient of its input
+//     once all succeeded
+//         - BatchNormKernels.ThrowIfNotFinite (mean/var -> nothing) [unless frozen (eval mode)]: the batch statistics are finite
+//        1. BatchNormKernels.UpdateRunningStatistics (mean/var -> running stats) [unless frozen (eval mode)]: Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1))
+//     saved for backward  y = kernel output [32, 8, 8]
+//                         z = Conv2's output [32, 8, 8]
+//                         mean/var = batch mean and 1/sqrt(var + eps) [32]
+//                         x = kernel input [16, 16, 16]
 //
 //   Flat: Flatten, a reshape of the same buffer (no kernel, no data movement)
 //   kernel 2  Head   [2048] -> [10]
 //     Head       Linear(in_features=2048, out_features=10, bias=True)
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
-//     forward            pass 1: linear layer (training and inference alike)
-//     backward           the Linear weight/bias gradients and the input gradient
-//     saved for backward kernel input [2048], kernel output [10]
+//     training forward
+//        1. LinearKernels.Forward (x, weights -> y): Head
+//     inference forward   as training
+//     backward
+//        1. LinearKernels.BackwardParameters (x, dy -> parameter grads): Head: weight and bias gradients
+//        2. LinearKernels.BackwardInput (dy, weights -> dx): Head: the gradient of its input
+//     saved for backward  x = kernel input [2048]
 //
 //   not fused: nothing; every BatchNorm and activation rides on the kernel before it or starts the model.
 //
