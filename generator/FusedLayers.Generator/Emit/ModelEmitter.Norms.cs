@@ -95,116 +95,42 @@ internal static partial class ModelEmitter
             : $"{Kernels}BatchNormKernels.ScaleShift({bn}.RunningMean!, {bn}.RunningVar!, {gamma}, {beta}, {eps}, default, {k.Scale}, {k.Shift});";
     }
 
-    /// <summary>
-    /// A row normalisation kernel's forward (training, and inference without running statistics): the anchor
-    /// into Z, then <c>GroupNormKernels.Forward</c> with the activation fused per row.
-    /// </summary>
-    private static void WriteRowNormForward(CodeWriter w, SliceScope scope, KernelNames k, string x, string y, bool training)
+    /// <summary>The <c>GroupNormKernels.Forward</c> call of a row normalisation pass: rows normalised, the activation fused per row.</summary>
+    private static string RowNormForward(PassOperands o, SchedulePass pass)
     {
+        KernelNames k = o.K;
         KernelPlan kernel = k.Kernel;
         LayerSpec norm = kernel.Norm!;
-        LayerSpec? anchor = kernel.Anchor;
-        w.Line($"// Kernel {Shapes.Inv(kernel.Index)}: {string.Join(" -> ", kernel.Layers().Select(l => l.Name))}.");
-        int pass = 1;
-        string normInput = x;
-        if (anchor is not null)
-        {
-            string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
-            string bias = anchor.Bias ? $"{Field(anchor)}.Bias!.Data" : "default";
-            normInput = scope.Get(k.Z, k.NormLength);
-            w.Line($"// Pass {Shapes.Inv(pass++)}: {anchor.Name}; its output is {norm.Name}'s input{(training ? ", kept for backward" : "")}.");
-            w.Line($"{anchorKernels}.Forward({AnchorContext(anchor)}, in {k.Geometry}, batch, {x}, {Field(anchor)}.Weight.Data, {bias}, {normInput}, false, default, default);");
-        }
-
-        bool keepPre = training && kernel.HasSmoothActivation;
-        string normOutput = keepPre ? scope.Get(k.Pre, k.NormLength) : y;
+        bool keepPre = pass.WritesBuffer(Buffers.Pre);
+        string normOutput = keepPre ? o[Buffers.Pre] : o.Y;
         (string gamma, string beta) = Affine(norm);
         (int factor, int channels, int spatial, int groups) = k.Rows;
         string rows = factor == 1 ? "batch" : $"batch * {Shapes.Inv(factor)}";
-        string variance = training && k.IsTrackedInstanceNorm ? scope.Get(k.RowVar, k.RowsPerSample) : "default";
+        string variance = pass.WritesBuffer(Buffers.RowVar) ? o.Scope.Get(k.RowVar, k.RowsPerSample) : "default";
         string activation = kernel.Activation is null ? "" : kernel.HasSmoothActivation
-            ? $", {Field(kernel.Activation)}.Activation, {y}"
-            : $", global::FusedLayers.Kernels.Activation.ReLU, {y}";
-        w.Line($"// Pass {Shapes.Inv(pass)}: {norm.Name}, each row of {Shapes.Inv(channels / groups * spatial)} values normalised with its own mean and 1/sqrt(var + eps)" +
-               (kernel.Activation is null ? "." : $", then {kernel.Activation.Name} ({k.ActivationName}) on the row while it is in cache") +
-               $"{(keepPre ? $" (the normalised row is kept: {k.ActivationName}'s backward needs it)" : "")}.");
-        w.Line($"{Kernels}GroupNormKernels.Forward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {normInput}, {gamma}, {beta}, " +
-               $"{Number(norm.Eps)}, {normOutput}, {scope.Get(k.RowMean, k.RowsPerSample)}, {scope.Get(k.RowInvStd, k.RowsPerSample)}, {variance}{activation});");
+            ? $", {Field(kernel.Activation)}.Activation, {o.Y}"
+            : $", global::FusedLayers.Kernels.Activation.ReLU, {o.Y}";
+        return $"{Kernels}GroupNormKernels.Forward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {o[pass.Reads[0]]}, {gamma}, {beta}, " +
+               $"{Number(norm.Eps)}, {normOutput}, {o.Scope.Get(k.RowMean, k.RowsPerSample)}, {o.Scope.Get(k.RowInvStd, k.RowsPerSample)}, {variance}{activation});";
     }
 
-    /// <summary>A row normalisation kernel's backward: activation gradient, <c>GroupNormKernels.Backward</c>, then the anchor.</summary>
-    private static void WriteRowNormBackward(CodeWriter w, SliceScope scope, KernelNames k, string dy, string x, string dx, int index)
+    /// <summary>
+    /// The <c>GroupNormKernels.Backward</c> call of a row normalisation: parameter gradients and the input gradient per row
+    /// (into a scratch buffer when the first kernel's input gradient is not requested).
+    /// </summary>
+    private static string RowNormBackward(PassOperands o, SchedulePass pass)
     {
-        KernelPlan kernel = k.Kernel;
-        LayerSpec norm = kernel.Norm!;
-        LayerSpec? anchor = kernel.Anchor;
-        string c = Shapes.Inv(k.Channels);
-        string s = Shapes.Inv(k.Spatial);
-        string gradNorm = dy;
-        if (kernel.Activation is not null)
-        {
-            gradNorm = scope.Get(k.Dpre, k.NormLength);
-            if (kernel.HasSmoothActivation)
-            {
-                w.Line($"// {kernel.Activation.Name}: dy * {k.ActivationName}'({norm.Name}'s kept output).");
-                w.Line($"{Kernels}ActivationKernels.Backward(in context, {Field(kernel.Activation)}.Activation, batch, {c}, {s}, {dy}, {scope.Get(k.Pre, k.NormLength)}, default, default, {gradNorm});");
-            }
-            else
-            {
-                w.Line($"// {kernel.Activation.Name}: the mask of the kernel output.");
-                w.Line($"{Kernels}ActivationKernels.ReluBackward(in context, {dy}, {scope.Get(k.Y, k.OutputLength)}, {gradNorm});");
-            }
-        }
-
-        string normInput = anchor is not null ? scope.Get(k.Z, k.NormLength) : x;
-        string target = anchor is not null ? scope.Get(k.Dz, k.NormLength) : index == 0 ? $"inputGradient ? gradInput : {scope.Get(k.Dz, k.NormLength)}" : dx;
+        KernelNames k = o.K;
+        LayerSpec norm = k.Kernel.Norm!;
+        string target = pass.WritesBuffer(Buffers.Dz) ? o[Buffers.Dz]
+            : k.Kernel.Index == 0 ? $"inputGradient ? gradInput : {o[Buffers.Dz]}"
+            : o.Dx;
         (string gamma, string beta) = Affine(norm);
         string gradGamma = norm.Affine ? $"{Field(norm)}.Weight!.GradTarget" : "default";
         string gradBeta = beta == "default" ? "default" : $"{Field(norm)}.Bias!.GradTarget";
         (int factor, int channels, int spatial, int groups) = k.Rows;
         string rows = factor == 1 ? "batch" : $"batch * {Shapes.Inv(factor)}";
-        string parameterGradients = !norm.Affine ? "" : gradBeta == "default" ? "weight gradient and " : "weight and bias gradients and ";
-        w.Line($"// {norm.Name}: {parameterGradients}the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.");
-        w.Line($"{Kernels}GroupNormKernels.Backward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {gradNorm}, {normInput}, " +
-               $"{scope.Get(k.RowMean, k.RowsPerSample)}, {scope.Get(k.RowInvStd, k.RowsPerSample)}, {gamma}, {target}, {gradGamma}, {gradBeta});");
-        if (anchor is null)
-        {
-            return;
-        }
-
-        string dz = scope.Get(k.Dz, k.NormLength);
-        string anchorKernels = Kernels + (anchor.Kind == LayerKind.Conv2d ? "Conv2dKernels" : "LinearKernels");
-        string biasGrad = anchor.Bias ? $"{Field(anchor)}.Bias!.GradTarget" : "default";
-        w.Line($"// {anchor.Name}: {(anchor.Bias ? "weight and bias gradients" : "weight gradient (no bias)")}, then the gradient of its input.");
-        w.Line($"{anchorKernels}.BackwardParameters(in context, in {k.Geometry}, batch, {x}, {dz}, {Field(anchor)}.Weight.GradTarget, {biasGrad});");
-        WriteGuarded(w, index == 0, $"{anchorKernels}.BackwardInput({AnchorContext(anchor)}, in {k.Geometry}, batch, {dz}, {Field(anchor)}.Weight.Data, {dx});");
-    }
-
-    /// <summary>The finiteness check before a running-statistics update, per normalisation kind.</summary>
-    private static void WriteFiniteCheck(CodeWriter w, SliceScope scope, KernelNames k)
-    {
-        LayerSpec norm = k.Kernel.Norm!;
-        w.Line(k.IsTrackedInstanceNorm
-            ? $"{Kernels}GroupNormKernels.ThrowIfNotFinite(\"{norm.Name}\", {Shapes.Inv(k.Channels)}, {scope.Get(k.RowMean, k.RowsPerSample)}, {scope.Get(k.RowVar, k.RowsPerSample)});"
-            : $"{Kernels}BatchNormKernels.ThrowIfNotFinite(\"{norm.Name}\", {k.Mean}, {k.Var});");
-    }
-
-    /// <summary>The running-statistics updates of tracked InstanceNorm and BatchRenorm.</summary>
-    private static void WriteOtherRunningUpdate(CodeWriter w, SliceScope scope, KernelNames k)
-    {
-        LayerSpec norm = k.Kernel.Norm!;
-        string layer = Field(norm);
-        if (k.IsTrackedInstanceNorm)
-        {
-            w.Line($"// {norm.Name}: running statistics, momentum {Number(norm.Momentum)}, averaged over the per-instance updates (unbiased variances);");
-            w.Line("// num_batches_tracked does not advance (PyTorch's InstanceNorm).");
-            w.Line($"{Kernels}GroupNormKernels.UpdateInstanceRunningStatistics(batch, {Shapes.Inv(k.Channels)}, {Shapes.Inv(k.Spatial)}, " +
-                   $"{scope.Get(k.RowMean, k.RowsPerSample)}, {scope.Get(k.RowVar, k.RowsPerSample)}, {Number(norm.Momentum)}, {layer}.RunningMean!, {layer}.RunningVar!);");
-            return;
-        }
-
-        w.Line($"// {norm.Name}: moving averages, mu += {Number(norm.Momentum)} * (mu_B - mu), sigma += {Number(norm.Momentum)} * (sqrt(var_B + eps) - sigma).");
-        w.Line($"{layer}.NumBatchesTracked++;");
-        w.Line($"{Kernels}BatchRenormKernels.UpdateRunningStatistics({k.Mean}, {k.Var}, {Number(norm.Eps)}, {Number(norm.Momentum)}, {layer}.RunningMean, {layer}.RunningStd);");
+        return $"{Kernels}GroupNormKernels.Backward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {o[pass.Reads[0]]}, {o[pass.Reads[1]]}, " +
+               $"{o.Scope.Get(k.RowMean, k.RowsPerSample)}, {o.Scope.Get(k.RowInvStd, k.RowsPerSample)}, {gamma}, {target}, {gradGamma}, {gradBeta});";
     }
 }

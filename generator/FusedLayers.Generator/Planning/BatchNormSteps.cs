@@ -64,8 +64,8 @@ internal static class BatchNormSteps
         }
         else if (norm.Affine)
         {
-            passes.Step("BatchNormKernels.Accumulate", new[] { B.Sums }, new[] { B.Gradients }, "d gamma += sum dy*xhat");
-            passes.Step("BatchNormKernels.Accumulate", new[] { B.Sums }, new[] { B.Gradients }, "d beta += sum dy");
+            passes.Step("BatchNormKernels.Accumulate", new[] { B.Sums }, new[] { B.GammaGrad }, "d gamma += sum dy*xhat");
+            passes.Step("BatchNormKernels.Accumulate", new[] { B.Sums }, new[] { B.BetaGrad }, "d beta += sum dy");
         }
 
         if (c.CanFreeze)

@@ -16,7 +16,7 @@ internal static class CommitRule
         bool tracks = norm is { TrackRunningStats: true };
         bool projection = c.Kernel.Residual is { Projection: true };
         string? condition = c.CanFreeze ? RuleContext.UnlessFrozen : null;
-        const string ProjectionCondition = "unless the projection's BatchNorm is frozen";
+        const string ProjectionCondition = RuleContext.UnlessProjectionFrozen;
         if (tracks)
         {
             if (c.IsTrackedInstanceNorm)

@@ -68,10 +68,13 @@ internal static class Buffers
     public const string Dpre = "dpre";
     public const string Dx = "dx";
     public const string SkipDx = "skip dx";
+    public const string ProjDz = "proj dz";
     public const string Sums = "dy sums";
     public const string ProjSums = "proj.sums";
     public const string Weights = "weights";
     public const string Gradients = "parameter grads";
+    public const string GammaGrad = "d gamma";
+    public const string BetaGrad = "d beta";
     public const string Running = "running stats";
 }
 
@@ -154,7 +157,7 @@ internal sealed record KernelSchedule(
     /// live in the layers and are not "saved".
     /// </summary>
     private static bool IsActivationBuffer(string buffer) =>
-        buffer is not (Buffers.Weights or Buffers.Gradients or Buffers.Running or Buffers.Dy);
+        buffer is not (Buffers.Weights or Buffers.Gradients or Buffers.GammaGrad or Buffers.BetaGrad or Buffers.Running or Buffers.Dy);
 }
 
 /// <summary>The model's schedule: one <see cref="KernelSchedule"/> per kernel, in order.</summary>

@@ -60,7 +60,7 @@ internal static class ResidualRule
             if (train)
             {
                 passes.Step("BatchNormKernels.UseRunningStatistics", new[] { B.Running }, new[] { B.ProjStats },
-                    "the projection's BatchNorm in eval mode normalises with its running statistics", "when the projection's BatchNorm is frozen");
+                    "the projection's BatchNorm in eval mode normalises with its running statistics", RuleContext.WhenProjectionFrozen);
             }
 
             passes.Step("BatchNormKernels.ScaleShift", new[] { train ? B.ProjStats : B.Running, B.Weights }, new[] { B.ProjScaleShift },
@@ -110,16 +110,15 @@ internal static class ResidualRule
 
         if (residual.Projection)
         {
-            const string Frozen = "when the projection's BatchNorm is frozen";
-            const string ProjDz = "proj dz";
+            const string Frozen = RuleContext.WhenProjectionFrozen;
             passes.Pass("BatchNormKernels.BackwardReduce", new[] { B.Da, B.ProjZ, B.ProjStats }, new[] { B.ProjSums }, $"{residual.Name}'s projection BatchNorm: sums");
-            passes.Step("BatchNormKernels.Accumulate", new[] { B.ProjSums }, new[] { B.Gradients }, "d gamma += sum dy*xhat");
-            passes.Step("BatchNormKernels.Accumulate", new[] { B.ProjSums }, new[] { B.Gradients }, "d beta += sum dy");
+            passes.Step("BatchNormKernels.Accumulate", new[] { B.ProjSums }, new[] { B.GammaGrad }, "d gamma += sum dy*xhat");
+            passes.Step("BatchNormKernels.Accumulate", new[] { B.ProjSums }, new[] { B.BetaGrad }, "d beta += sum dy");
             passes.Step("BatchNormKernels.ConstantStatisticsBackward", new[] { B.ProjSums }, new[] { B.ProjSums }, "eval mode: dx = gamma / std * dy", Frozen);
-            passes.Pass("BatchNormKernels.BackwardInput", new[] { B.Da, B.ProjZ, B.ProjStats, B.Weights, B.ProjSums }, new[] { ProjDz },
+            passes.Pass("BatchNormKernels.BackwardInput", new[] { B.Da, B.ProjZ, B.ProjStats, B.Weights, B.ProjSums }, new[] { B.ProjDz },
                 "the projection BatchNorm's input gradient (the saved projection output stays intact)");
-            passes.Pass("Conv2dKernels.BackwardParameters", new[] { B.Skip, ProjDz }, new[] { B.Gradients }, "the projection's weight gradient");
-            passes.Pass("Conv2dKernels.BackwardInput", new[] { ProjDz, B.Weights }, new[] { B.SkipDx }, "the projection's input gradient, added to the skip source's gradient once that is written");
+            passes.Pass("Conv2dKernels.BackwardParameters", new[] { B.Skip, B.ProjDz }, new[] { B.Gradients }, "the projection's weight gradient");
+            passes.Pass("Conv2dKernels.BackwardInput", new[] { B.ProjDz, B.Weights }, new[] { B.SkipDx }, "the projection's input gradient, added to the skip source's gradient once that is written");
         }
     }
 }

@@ -17,6 +17,15 @@ internal sealed class RuleContext
     /// <summary>The condition of a statistics pass that a frozen BatchNorm skips.</summary>
     public const string UnlessFrozen = "unless frozen (eval mode)";
 
+    /// <summary>As <see cref="WhenFrozen"/>, for a skip projection's BatchNorm.</summary>
+    public const string WhenProjectionFrozen = "when the projection's BatchNorm is frozen";
+
+    /// <summary>As <see cref="UnlessFrozen"/>, for a skip projection's BatchNorm.</summary>
+    public const string UnlessProjectionFrozen = "unless the projection's BatchNorm is frozen";
+
+    /// <summary>Dropout's mask is drawn in training mode only; <c>Eval(withGradients: true)</c> copies and keeps a mask of ones.</summary>
+    public const string InTrainingMode = "in training mode (Eval(withGradients: true): a copy and a mask of ones)";
+
     private readonly List<(string Buffer, string Why)> descriptions = new();
 
     public RuleContext(EquatableArray<KernelPlan> kernels, KernelPlan kernel)

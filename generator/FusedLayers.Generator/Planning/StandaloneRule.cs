@@ -36,7 +36,7 @@ internal static class StandaloneRule
                     c.Describe(B.Mask, $"the dropout multipliers (0 or 1 / (1 - p)) {Shapes.Format(c.Kernel.OutputShape)}");
                     passes.Pass("DropoutKernels.Forward", new[] { B.X }, new[] { B.Y, B.Mask },
                         "mask from a counter-based generator keyed by (Seed, Step, element), y = x * mask / (1 - p)",
-                        "in training mode (Eval(withGradients: true): a copy and a mask of ones)");
+                        RuleContext.InTrainingMode);
                 }
                 else
                 {

@@ -20,8 +20,8 @@
 //     backward
 //        1. ActivationKernels.Backward (dy, x, scale/shift -> dz): Act0: dy * ReLU6'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
 //        2. BatchNormKernels.BackwardReduce (dz, x, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        3. BatchNormKernels.BackwardInput (dz, x, mean/var, weights, dy sums -> dx) [when the input gradient is requested]: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //     once all succeeded
@@ -48,8 +48,8 @@
 //     backward
 //        1. ActivationKernels.Backward (dy, z, scale/shift -> dz): Act1: dy * SiLU'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
 //        2. BatchNormKernels.BackwardReduce (dz, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        3. BatchNormKernels.BackwardInput (dz, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight and bias gradients
@@ -96,8 +96,8 @@
 //     backward
 //        1. ActivationKernels.Backward (dy, z, scale/shift -> dz): Act3: dy * GELU'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
 //        2. BatchNormKernels.BackwardReduce (dz, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        3. BatchNormKernels.BackwardInput (dz, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        4. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc1: weight and bias gradients
@@ -191,8 +191,8 @@
 //     backward
 //        1. ActivationKernels.Backward (dy, z, scale/shift -> dz): Act8: dy * Mish'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
 //        2. BatchNormKernels.BackwardReduce (dz, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        3. BatchNormKernels.BackwardInput (dz, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        4. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc6: weight and bias gradients
@@ -643,66 +643,74 @@ namespace Snapshots
 
             // Kernel 0: Bn0 -> Act0.
             _flK0Frozen = !_flLayerBn0.Training; // frozen: normalise with the running statistics
-            // Pass 1: Bn0's per-channel batch statistics (skipped when it is frozen).
+            // Pass 1: Bn0's per-channel batch statistics (two passes per plane, merged in sample order).
             if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.Statistics(in context, batch, 3, 64, savedInput, _flK0Mean, _flK0Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn0.RunningMean!, _flLayerBn0.RunningVar!, _flK0Mean, _flK0Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn0.Weight!.Data, _flLayerBn0.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn0 apply + ReLU6.
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct0.Activation, batch, 3, 64, savedInput, _flK0Scale, _flK0Shift, k0Y);
 
             // Kernel 1: Conv1 -> Bn1 -> Act1.
             _flK1Frozen = !_flLayerBn1.Training; // frozen: normalise with the running statistics
-            // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Conv1, with Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k1Z, false, _flK1Frozen ? default : _flK1Mean, _flK1Frozen ? default : _flK1Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flK1Mean, _flK1Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn1 apply + SiLU.
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct1.Activation, batch, 8, 64, k1Z, _flK1Scale, _flK1Shift, k1Y);
 
             // Kernel 2: Conv2 -> Act2.
-            // Pass 1: Conv2; its output is the pre-activation that GELU's backward needs, so it is kept.
+            // Pass 1: Conv2; its output is kept for GELU's backward.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k2Z, false, default, default);
             // Pass 2: Act2 (GELU).
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct2.Activation, batch, 8, 16, k2Z, default, default, k2Y);
 
             // Kernel 3: Fc1 -> Bn2 -> Act3.
             _flK3Frozen = !_flLayerBn2.Training; // frozen: normalise with the running statistics
-            // Pass 1: Fc1, with Bn2's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Fc1, with Bn2's per-channel batch statistics in the epilogue (float64, stable); none when frozen.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK3Linear, batch, k2Y, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, k3Z, false, _flK3Frozen ? default : _flK3Mean, _flK3Frozen ? default : _flK3Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flK3Mean, _flK3Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK3Mean, _flK3Var, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, _flK3InvStd, _flK3Scale, _flK3Shift);
             // Pass 2: Bn2 apply + GELU.
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct3.Activation, batch, 12, 1, k3Z, _flK3Scale, _flK3Shift, k3Y);
 
             // Kernel 4: Fc2 -> Act4.
-            // Pass 1: Fc2; its output is the pre-activation that LeakyReLU's backward needs, so it is kept.
+            // Pass 1: Fc2; its output is kept for LeakyReLU's backward.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK4Linear, batch, k3Y, _flLayerFc2.Weight.Data, _flLayerFc2.Bias!.Data, k4Z, false, default, default);
             // Pass 2: Act4 (LeakyReLU).
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct4.Activation, batch, 6, 1, k4Z, default, default, k4Y);
 
             // Kernel 5: Fc3 -> Act5.
-            // Pass 1: Fc3; its output is the pre-activation that Tanh's backward needs, so it is kept.
+            // Pass 1: Fc3; its output is kept for Tanh's backward.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc3.Weight.Data, _flLayerFc3.Bias!.Data, k5Z, false, default, default);
             // Pass 2: Act5 (Tanh).
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct5.Activation, batch, 3, 1, k5Z, default, default, k5Y);
 
             // Kernel 6: Fc4 -> Act6.
-            // Pass 1: Fc4; its output is the pre-activation that Sigmoid's backward needs, so it is kept.
+            // Pass 1: Fc4; its output is kept for Sigmoid's backward.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK6Linear, batch, k5Y, _flLayerFc4.Weight.Data, _flLayerFc4.Bias!.Data, k6Z, false, default, default);
             // Pass 2: Act6 (Sigmoid).
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct6.Activation, batch, 2, 1, k6Z, default, default, k6Y);
 
             // Kernel 7: Fc5 -> Act7.
-            // Pass 1: Fc5; its output is the pre-activation that Hardswish's backward needs, so it is kept.
+            // Pass 1: Fc5; its output is kept for Hardswish's backward.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK7Linear, batch, k6Y, _flLayerFc5.Weight.Data, _flLayerFc5.Bias!.Data, k7Z, false, default, default);
             // Pass 2: Act7 (Hardswish).
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct7.Activation, batch, 4, 1, k7Z, default, default, k7Y);
 
             // Kernel 8: Fc6 -> Bn3 -> Act8.
             _flK8Frozen = !_flLayerBn3.Training; // frozen: normalise with the running statistics
-            // Pass 1: Fc6, with Bn3's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Fc6, with Bn3's per-channel batch statistics in the epilogue (float64, stable); none when frozen.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK8Linear, batch, k7Y, _flLayerFc6.Weight.Data, _flLayerFc6.Bias!.Data, k8Z, false, _flK8Frozen ? default : _flK8Mean, _flK8Frozen ? default : _flK8Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK8Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!, _flK8Mean, _flK8Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK8Mean, _flK8Var, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, _flK8InvStd, _flK8Scale, _flK8Shift);
             // Pass 2: Bn3 apply + Mish.
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct8.Activation, batch, 3, 1, k8Z, _flK8Scale, _flK8Shift, k8Y);
@@ -710,43 +718,35 @@ namespace Snapshots
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            // The batch statistics are finite.
+            if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn0", _flK0Mean, _flK0Var);
+            // The batch statistics are finite.
+            if (!_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK1Mean, _flK1Var);
+            // The batch statistics are finite.
+            if (!_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK3Mean, _flK3Var);
+            // The batch statistics are finite.
+            if (!_flK8Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn3", _flK8Mean, _flK8Var);
+            // Bn0: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK0Frozen)
             {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn0", _flK0Mean, _flK0Var);
-            }
-            if (!_flK1Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK1Mean, _flK1Var);
-            }
-            if (!_flK3Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK3Mean, _flK3Var);
-            }
-            if (!_flK8Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn3", _flK8Mean, _flK8Var);
-            }
-            if (!_flK0Frozen)
-            {
-                // Bn0: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn0.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 64, 0.1, _flLayerBn0.RunningMean!, _flLayerBn0.RunningVar!);
             }
+            // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK1Frozen)
             {
-                // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn1.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK1Mean, _flK1Var, (long)batch * 64, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             }
+            // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK3Frozen)
             {
-                // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn2.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK3Mean, _flK3Var, batch, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
             }
+            // Bn3: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK8Frozen)
             {
-                // Bn3: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn3.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK8Mean, _flK8Var, batch, 0.1, _flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!);
             }
@@ -775,50 +775,53 @@ namespace Snapshots
             global::System.Span<float> k7Y = new(_flK7Y, 0, batch * 4);
 
             // Kernel 0: Bn0 -> Act0.
-            // Bn0 from the running statistics.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn0.RunningMean!, _flLayerBn0.RunningVar!, _flLayerBn0.Weight!.Data, _flLayerBn0.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
-            // One pass: Bn0 apply + ReLU6.
+            // Pass 1: Bn0 apply + ReLU6.
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct0.Activation, batch, 3, 64, input, _flK0Scale, _flK0Shift, k0Y);
 
             // Kernel 1: Conv1 -> Bn1 -> Act1.
-            // Bn1 folded into Conv1 from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the SiLU epilogue.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
+            // Bn1 folded into Conv1's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            // Pass 1: Conv1 with Bn1 folded, SiLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, _flLayerAct1.Activation, default, default);
 
             // Kernel 2: Conv2 -> Act2.
-            // Conv2 with the GELU epilogue, one pass.
+            // Pass 1: Conv2 with the GELU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k2Y, _flLayerAct2.Activation, default, default);
 
             // Kernel 3: Fc1 -> Bn2 -> Act3.
-            // Bn2 folded into Fc1 from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the GELU epilogue.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, default, _flK3Scale, _flK3Shift);
+            // Bn2 folded into Fc1's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, _flK3Scale, _flK3Shift, _flK3FoldedWeight, _flK3FoldedBias);
+            // Pass 1: Fc1 with Bn2 folded, GELU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK3Linear, batch, k2Y, _flK3FoldedWeight, _flK3FoldedBias, k3Y, _flLayerAct3.Activation, default, default);
 
             // Kernel 4: Fc2 -> Act4.
-            // Fc2 with the LeakyReLU epilogue, one pass.
+            // Pass 1: Fc2 with the LeakyReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK4Linear, batch, k3Y, _flLayerFc2.Weight.Data, _flLayerFc2.Bias!.Data, k4Y, _flLayerAct4.Activation, default, default);
 
             // Kernel 5: Fc3 -> Act5.
-            // Fc3 with the Tanh epilogue, one pass.
+            // Pass 1: Fc3 with the Tanh epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc3.Weight.Data, _flLayerFc3.Bias!.Data, k5Y, _flLayerAct5.Activation, default, default);
 
             // Kernel 6: Fc4 -> Act6.
-            // Fc4 with the Sigmoid epilogue, one pass.
+            // Pass 1: Fc4 with the Sigmoid epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK6Linear, batch, k5Y, _flLayerFc4.Weight.Data, _flLayerFc4.Bias!.Data, k6Y, _flLayerAct6.Activation, default, default);
 
             // Kernel 7: Fc5 -> Act7.
-            // Fc5 with the Hardswish epilogue, one pass.
+            // Pass 1: Fc5 with the Hardswish epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK7Linear, batch, k6Y, _flLayerFc5.Weight.Data, _flLayerFc5.Bias!.Data, k7Y, _flLayerAct7.Activation, default, default);
 
             // Kernel 8: Fc6 -> Bn3 -> Act8.
-            // Bn3 folded into Fc6 from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the Mish epilogue.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, default, _flK8Scale, _flK8Shift);
+            // Bn3 folded into Fc6's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerFc6.Weight.Data, _flLayerFc6.Bias!.Data, _flK8Scale, _flK8Shift, _flK8FoldedWeight, _flK8FoldedBias);
+            // Pass 1: Fc6 with Bn3 folded, Mish epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK8Linear, batch, k7Y, _flK8FoldedWeight, _flK8FoldedBias, output, _flLayerAct8.Activation, default, default);
         }
 
@@ -905,99 +908,119 @@ namespace Snapshots
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 192);
 
             // Kernel 8 backward: Act8 <- Bn3 <- Fc6.
-            // Pass 0: Act8: dy * Mish'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
+            // Pass 1: Act8: dy * Mish'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct8.Activation, batch, 3, 1, gradOutput, k8Z, _flK8Scale, _flK8Shift, k8Dz);
-            // Pass 1: Bn3 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 2: sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK8Frozen ? context.Local : context, batch, 3, 1, k8Dz, default, k8Z, _flK8Mean, _flK8InvStd, _flK8SumDy, _flK8SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.GradTarget, _flK8SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.GradTarget, _flK8SumDy);
-            if (_flK8Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK8SumDy, _flK8SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn3: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK8Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK8SumDy, _flK8SumDyXhat);
+            // Pass 3: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 3, 1, k8Dz, default, k8Z, _flK8Mean, _flK8InvStd, _flLayerBn3.Weight!.Data, _flK8SumDy, _flK8SumDyXhat, k8Dz);
-            // Fc6: weight and bias gradients, then the gradient of its input.
+            // Pass 4: Fc6: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK8Linear, batch, k7Y, k8Dz, _flLayerFc6.Weight.GradTarget, _flLayerFc6.Bias!.GradTarget);
+            // Pass 5: Fc6: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK8Linear, batch, k8Dz, _flLayerFc6.Weight.Data, k7Dy);
             context.GradientObserver?.GradientsReady(_flLayerFc6.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 7 backward: Act7 <- Fc5.
-            // Act7: dy * Hardswish'(pre-activation) (the saved anchor output).
+            // Pass 1: Act7: dy * Hardswish'(pre-activation) at the kept anchor output.
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct7.Activation, batch, 4, 1, k7Dy, k7Z, default, default, k7Dz);
-            // Fc5: weight and bias gradients, then the gradient of its input.
+            // Pass 2: Fc5: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK7Linear, batch, k6Y, k7Dz, _flLayerFc5.Weight.GradTarget, _flLayerFc5.Bias!.GradTarget);
+            // Pass 3: Fc5: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK7Linear, batch, k7Dz, _flLayerFc5.Weight.Data, k6Dy);
             context.GradientObserver?.GradientsReady(_flLayerFc5.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 6 backward: Act6 <- Fc4.
-            // Act6: dy * Sigmoid'(pre-activation) (the saved anchor output).
+            // Pass 1: Act6: dy * Sigmoid'(pre-activation) at the kept anchor output.
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct6.Activation, batch, 2, 1, k6Dy, k6Z, default, default, k6Dz);
-            // Fc4: weight and bias gradients, then the gradient of its input.
+            // Pass 2: Fc4: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK6Linear, batch, k5Y, k6Dz, _flLayerFc4.Weight.GradTarget, _flLayerFc4.Bias!.GradTarget);
+            // Pass 3: Fc4: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK6Linear, batch, k6Dz, _flLayerFc4.Weight.Data, k5Dy);
             context.GradientObserver?.GradientsReady(_flLayerFc4.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 5 backward: Act5 <- Fc3.
-            // Act5: dy * Tanh'(pre-activation) (the saved anchor output).
+            // Pass 1: Act5: dy * Tanh'(pre-activation) at the kept anchor output.
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct5.Activation, batch, 3, 1, k5Dy, k5Z, default, default, k5Dz);
-            // Fc3: weight and bias gradients, then the gradient of its input.
+            // Pass 2: Fc3: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flLayerFc3.Weight.GradTarget, _flLayerFc3.Bias!.GradTarget);
+            // Pass 3: Fc3: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, k5Dz, _flLayerFc3.Weight.Data, k4Dy);
             context.GradientObserver?.GradientsReady(_flLayerFc3.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 4 backward: Act4 <- Fc2.
-            // Act4: dy * LeakyReLU'(pre-activation) (the saved anchor output).
+            // Pass 1: Act4: dy * LeakyReLU'(pre-activation) at the kept anchor output.
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct4.Activation, batch, 6, 1, k4Dy, k4Z, default, default, k4Dz);
-            // Fc2: weight and bias gradients, then the gradient of its input.
+            // Pass 2: Fc2: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK4Linear, batch, k3Y, k4Dz, _flLayerFc2.Weight.GradTarget, _flLayerFc2.Bias!.GradTarget);
+            // Pass 3: Fc2: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK4Linear, batch, k4Dz, _flLayerFc2.Weight.Data, k3Dy);
             context.GradientObserver?.GradientsReady(_flLayerFc2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 3 backward: Act3 <- Bn2 <- Fc1.
-            // Pass 0: Act3: dy * GELU'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
+            // Pass 1: Act3: dy * GELU'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct3.Activation, batch, 12, 1, k3Dy, k3Z, _flK3Scale, _flK3Shift, k3Dz);
-            // Pass 1: Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 2: sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK3Frozen ? context.Local : context, batch, 12, 1, k3Dz, default, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.GradTarget, _flK3SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.GradTarget, _flK3SumDy);
-            if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK3SumDy, _flK3SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK3SumDy, _flK3SumDyXhat);
+            // Pass 3: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 12, 1, k3Dz, default, k3Z, _flK3Mean, _flK3InvStd, _flLayerBn2.Weight!.Data, _flK3SumDy, _flK3SumDyXhat, k3Dz);
-            // Fc1: weight and bias gradients, then the gradient of its input.
+            // Pass 4: Fc1: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK3Linear, batch, k2Y, k3Dz, _flLayerFc1.Weight.GradTarget, _flLayerFc1.Bias!.GradTarget);
+            // Pass 5: Fc1: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK3Linear, batch, k3Dz, _flLayerFc1.Weight.Data, k2Dy);
             context.GradientObserver?.GradientsReady(_flLayerFc1.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 2 backward: Act2 <- Conv2.
-            // Act2: dy * GELU'(pre-activation) (the saved anchor output).
+            // Pass 1: Act2: dy * GELU'(pre-activation) at the kept anchor output.
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct2.Activation, batch, 8, 16, k2Dy, k2Z, default, default, k2Dz);
-            // Conv2: weight and bias gradients, then the gradient of its input.
+            // Pass 2: Conv2: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
+            // Pass 3: Conv2: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Act1 <- Bn1 <- Conv1.
-            // Pass 0: Act1: dy * SiLU'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
+            // Pass 1: Act1: dy * SiLU'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 8, 64, k1Dy, k1Z, _flK1Scale, _flK1Shift, k1Dz);
-            // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 2: sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1Frozen ? context.Local : context, batch, 8, 64, k1Dz, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK1SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK1SumDy);
-            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat);
+            // Pass 3: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k1Dz, default, k1Z, _flK1Mean, _flK1InvStd, _flLayerBn1.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
-            // Conv1: weight and bias gradients, then the gradient of its input.
+            // Pass 4: Conv1: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
+            // Pass 5: Conv1: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv1.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Act0 <- Bn0.
-            // Pass 0: Act0: dy * ReLU6'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
+            // Pass 1: Act0: dy * ReLU6'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct0.Activation, batch, 3, 64, k0Dy, savedInput, _flK0Scale, _flK0Shift, k0Dz);
-            // Pass 1: Bn0 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 2: sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 3, 64, k0Dz, default, savedInput, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn0.Weight!.GradTarget, _flK0SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn0.Bias!.GradTarget, _flK0SumDy);
-            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn0: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat);
+            // Pass 3: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 3, 64, k0Dz, default, savedInput, _flK0Mean, _flK0InvStd, _flLayerBn0.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, gradInput);

@@ -22,8 +22,8 @@
 //        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv1 with Bn1 folded, ReLU epilogue on each tile while it is in cache
 //     backward
 //        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight and bias gradients
@@ -74,8 +74,8 @@
 //     inference forward   as training (track_running_stats=False: batch statistics, no running updates)
 //     backward
 //        1. BatchNormKernels.BackwardReduce (dy, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //        2. BatchNormKernels.BackwardInput (dy, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        3. LinearKernels.BackwardParameters (x, dz -> parameter grads): Head: weight and bias gradients
 //        4. LinearKernels.BackwardInput (dz, weights -> dx): Head: the gradient of its input
@@ -345,25 +345,30 @@ namespace Snapshots
 
             // Kernel 0: Conv1 -> Bn1 -> Relu1.
             _flK0Frozen = !_flLayerBn1.Training; // frozen: normalise with the running statistics
-            // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Conv1, with Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flK0Mean, _flK0Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 8, 64, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
 
             // Kernel 1: Conv2 -> Bn2.
             _flK1Frozen = !_flLayerBn2.Training; // frozen: normalise with the running statistics
-            // Pass 1: Conv2, with Bn2's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Conv2, with Bn2's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k1Z, false, _flK1Frozen ? default : _flK1Mean, _flK1Frozen ? default : _flK1Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flK1Mean, _flK1Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, default, default, 0.001, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn2 apply.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 8, 64, k1Z, _flK1Scale, _flK1Shift, false, k1Y);
 
             // Kernel 2: Head -> Bn3.
-            // Pass 1: Head, with Bn3's per-channel batch statistics taken in the epilogue.
+            // Pass 1: Head, with Bn3's per-channel batch statistics in the epilogue (float64, stable).
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flLayerHead.Weight.Data, _flLayerHead.Bias!.Data, k2Z, false, _flK2Mean, _flK2Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
             // Pass 2: Bn3 apply.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 10, 1, k2Z, _flK2Scale, _flK2Shift, false, k2Y);
@@ -371,23 +376,19 @@ namespace Snapshots
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            // The batch statistics are finite.
+            if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK0Mean, _flK0Var);
+            // The batch statistics are finite.
+            if (!_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK1Mean, _flK1Var);
+            // Bn1: running statistics, cumulative average (momentum=None); the variance enters unbiased (m / (m - 1)).
             if (!_flK0Frozen)
             {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK0Mean, _flK0Var);
-            }
-            if (!_flK1Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK1Mean, _flK1Var);
-            }
-            if (!_flK0Frozen)
-            {
-                // Bn1: running statistics, cumulative average (momentum=None); the variance enters unbiased (m / (m - 1)).
                 _flLayerBn1.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 64, 1.0 / _flLayerBn1.NumBatchesTracked, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             }
+            // Bn2: running statistics, momentum 0.01; the variance enters unbiased (m / (m - 1)).
             if (!_flK1Frozen)
             {
-                // Bn2: running statistics, momentum 0.01; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn2.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK1Mean, _flK1Var, (long)batch * 64, 0.01, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
             }
@@ -411,22 +412,25 @@ namespace Snapshots
             global::System.Span<float> k2Z = new(_flK2Z, 0, batch * 10);
 
             // Kernel 0: Conv1 -> Bn1 -> Relu1.
-            // Bn1 folded into Conv1 from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
+            // Bn1 folded into Conv1's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
+            // Pass 1: Conv1 with Bn1 folded, ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, k0Y, true, default, default);
 
             // Kernel 1: Conv2 -> Bn2.
-            // Bn2 folded into Conv2 from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, default, default, 0.001, default, _flK1Scale, _flK1Shift);
+            // Bn2 folded into Conv2's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            // Pass 1: Conv2 with Bn2 folded.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, false, default, default);
 
             // Kernel 2: Head -> Bn3.
-            // Pass 1: Head, with Bn3's per-channel batch statistics taken in the epilogue.
+            // Pass 1: Head, with Bn3's per-channel batch statistics in the epilogue (float64, stable).
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flLayerHead.Weight.Data, _flLayerHead.Bias!.Data, k2Z, false, _flK2Mean, _flK2Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
             // Pass 2: Bn3 apply.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 10, 1, k2Z, _flK2Scale, _flK2Shift, false, output);
@@ -492,38 +496,47 @@ namespace Snapshots
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 512);
 
             // Kernel 2 backward: Bn3 <- Head.
-            // Pass 1: Bn3 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 1: sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 10, 1, gradOutput, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.GradTarget, _flK2SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.GradTarget, _flK2SumDy);
-            // Pass 2: gradient through Bn3: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Pass 2: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 10, 1, gradOutput, default, k2Z, _flK2Mean, _flK2InvStd, _flLayerBn3.Weight!.Data, _flK2SumDy, _flK2SumDyXhat, k2Dz);
-            // Head: weight and bias gradients, then the gradient of its input.
+            // Pass 3: Head: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Dz, _flLayerHead.Weight.GradTarget, _flLayerHead.Bias!.GradTarget);
+            // Pass 4: Head: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Dz, _flLayerHead.Weight.Data, k1Dy);
             context.GradientObserver?.GradientsReady(_flLayerHead.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Bn2 <- Conv2.
-            // Pass 1: Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 1: sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1Frozen ? context.Local : context, batch, 8, 64, k1Dy, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
-            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat);
+            // Pass 2: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k1Dy, default, k1Z, _flK1Mean, _flK1InvStd, default, _flK1SumDy, _flK1SumDyXhat, k1Dz);
-            // Conv2: weight and bias gradients, then the gradient of its input.
+            // Pass 3: Conv2: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
+            // Pass 4: Conv2: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv2.Weight.Data, k0Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Relu1 <- Bn1 <- Conv1.
-            // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 1: ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 8, 64, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK0SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK0SumDy);
-            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat);
+            // Pass 2: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 64, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
-            // Conv1: weight and bias gradients, then the gradient of its input.
+            // Pass 3: Conv1: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
+            // Pass 4: Conv1: the gradient of its input.
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv1.Weight.Data, gradInput);

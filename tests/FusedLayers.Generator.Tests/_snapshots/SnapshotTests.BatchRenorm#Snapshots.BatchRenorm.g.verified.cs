@@ -346,22 +346,25 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Br0.
-            // Pass 1: Br0's per-channel batch statistics.
+            // Pass 1: Br0's per-channel batch statistics (two passes per plane, merged in sample order).
             global::FusedLayers.Kernels.BatchNormKernels.Statistics(in context, batch, 3, 36, savedInput, _flK0Mean, _flK0Var);
+            // R and d per channel; gamma * ((x - mu_B) / sigma_B * r + d) + beta as one scale and shift.
             global::FusedLayers.Kernels.BatchRenormKernels.TrainingScaleShift(_flK0Mean, _flK0Var, _flLayerBr0.RunningMean, _flLayerBr0.RunningStd, _flLayerBr0.Weight!.Data, _flLayerBr0.Bias!.Data, 1e-05, _flLayerBr0.RMax, _flLayerBr0.DMax, _flK0InvStd, _flK0R, _flK0D, _flK0Scale, _flK0Shift);
             // Pass 2: Br0 apply.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 3, 36, savedInput, _flK0Scale, _flK0Shift, false, k0Y);
 
             // Kernel 1: Conv -> Br1 -> Relu.
-            // Pass 1: Conv, with Br1's per-channel batch statistics taken in the epilogue.
+            // Pass 1: Conv, with Br1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order).
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, k1Z, false, _flK1Mean, _flK1Var);
+            // R and d per channel; gamma * ((x - mu_B) / sigma_B * r + d) + beta as one scale and shift.
             global::FusedLayers.Kernels.BatchRenormKernels.TrainingScaleShift(_flK1Mean, _flK1Var, _flLayerBr1.RunningMean, _flLayerBr1.RunningStd, _flLayerBr1.Weight!.Data, _flLayerBr1.Bias!.Data, 1e-05, _flLayerBr1.RMax, _flLayerBr1.DMax, _flK1InvStd, _flK1R, _flK1D, _flK1Scale, _flK1Shift);
             // Pass 2: Br1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 6, 36, k1Z, _flK1Scale, _flK1Shift, true, k1Y);
 
             // Kernel 2: Fc1 -> Br2 -> Act.
-            // Pass 1: Fc1, with Br2's per-channel batch statistics taken in the epilogue.
+            // Pass 1: Fc1, with Br2's per-channel batch statistics in the epilogue (float64, stable).
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, k2Z, false, _flK2Mean, _flK2Var);
+            // R and d per channel; gamma * ((x - mu_B) / sigma_B * r + d) + beta as one scale and shift.
             global::FusedLayers.Kernels.BatchRenormKernels.TrainingScaleShift(_flK2Mean, _flK2Var, _flLayerBr2.RunningMean, _flLayerBr2.RunningStd, default, default, 1e-05, _flLayerBr2.RMax, _flLayerBr2.DMax, _flK2InvStd, _flK2R, _flK2D, _flK2Scale, _flK2Shift);
             // Pass 2: Br2 apply + SiLU.
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct.Activation, batch, 8, 1, k2Z, _flK2Scale, _flK2Shift, k2Y);
@@ -369,16 +372,19 @@ namespace Snapshots
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            // The batch statistics are finite.
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Br0", _flK0Mean, _flK0Var);
+            // The batch statistics are finite.
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Br1", _flK1Mean, _flK1Var);
+            // The batch statistics are finite.
             global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Br2", _flK2Mean, _flK2Var);
-            // Br0: moving averages, mu += 0.3 * (mu_B - mu), sigma += 0.3 * (sqrt(var_B + eps) - sigma).
+            // Br0: mu and sigma move by momentum 0.3 towards mu_B and sigma_B.
             _flLayerBr0.NumBatchesTracked++;
             global::FusedLayers.Kernels.BatchRenormKernels.UpdateRunningStatistics(_flK0Mean, _flK0Var, 1e-05, 0.3, _flLayerBr0.RunningMean, _flLayerBr0.RunningStd);
-            // Br1: moving averages, mu += 0.01 * (mu_B - mu), sigma += 0.01 * (sqrt(var_B + eps) - sigma).
+            // Br1: mu and sigma move by momentum 0.01 towards mu_B and sigma_B.
             _flLayerBr1.NumBatchesTracked++;
             global::FusedLayers.Kernels.BatchRenormKernels.UpdateRunningStatistics(_flK1Mean, _flK1Var, 1e-05, 0.01, _flLayerBr1.RunningMean, _flLayerBr1.RunningStd);
-            // Br2: moving averages, mu += 0.01 * (mu_B - mu), sigma += 0.01 * (sqrt(var_B + eps) - sigma).
+            // Br2: mu and sigma move by momentum 0.01 towards mu_B and sigma_B.
             _flLayerBr2.NumBatchesTracked++;
             global::FusedLayers.Kernels.BatchRenormKernels.UpdateRunningStatistics(_flK2Mean, _flK2Var, 1e-05, 0.01, _flLayerBr2.RunningMean, _flLayerBr2.RunningStd);
 
@@ -400,23 +406,25 @@ namespace Snapshots
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 216);
 
             // Kernel 0: Br0.
-            // Br0 from the running statistics.
+            // Gamma * (x - mu) / sigma + beta from the moving averages.
             global::FusedLayers.Kernels.BatchRenormKernels.InferenceScaleShift(_flLayerBr0.RunningMean, _flLayerBr0.RunningStd, _flLayerBr0.Weight!.Data, _flLayerBr0.Bias!.Data, _flK0Scale, _flK0Shift);
-            // One pass: Br0 apply.
+            // Pass 1: Br0 apply.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 3, 36, input, _flK0Scale, _flK0Shift, false, k0Y);
 
             // Kernel 1: Conv -> Br1 -> Relu.
-            // Br1 folded into Conv from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
+            // Gamma * (x - mu) / sigma + beta from the moving averages.
             global::FusedLayers.Kernels.BatchRenormKernels.InferenceScaleShift(_flLayerBr1.RunningMean, _flLayerBr1.RunningStd, _flLayerBr1.Weight!.Data, _flLayerBr1.Bias!.Data, _flK1Scale, _flK1Shift);
+            // Br1 folded into Conv's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            // Pass 1: Conv with Br1 folded, ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, true, default, default);
 
             // Kernel 2: Fc1 -> Br2 -> Act.
-            // Br2 folded into Fc1 from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the SiLU epilogue.
+            // Gamma * (x - mu) / sigma + beta from the moving averages.
             global::FusedLayers.Kernels.BatchRenormKernels.InferenceScaleShift(_flLayerBr2.RunningMean, _flLayerBr2.RunningStd, default, default, _flK2Scale, _flK2Shift);
+            // Br2 folded into Fc1's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, _flK2Scale, _flK2Shift, _flK2FoldedWeight, _flK2FoldedBias);
+            // Pass 1: Fc1 with Br2 folded, SiLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flK2FoldedWeight, _flK2FoldedBias, output, _flLayerAct.Activation, default, default);
         }
 
@@ -478,39 +486,43 @@ namespace Snapshots
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 108);
 
             // Kernel 2 backward: Act <- Br2 <- Fc1.
-            // Pass 0: Act: dy * SiLU'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
+            // Pass 1: Act: dy * SiLU'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct.Activation, batch, 8, 1, gradOutput, k2Z, _flK2Scale, _flK2Shift, k2Dz);
-            // Pass 1: Br2 sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics; d gamma = r * it + d * sum dy).
+            // Pass 2: sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 8, 1, k2Dz, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
-            // r and d are constants in backward: the input gradient is BatchNorm's with gamma * r.
+            // R and d are constants in backward: BatchNorm's input gradient with gamma * r.
             global::FusedLayers.Kernels.BatchRenormKernels.EffectiveGamma(default, _flK2R, _flK2GammaR);
-            // Pass 2: gradient through Br2: gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Pass 3: input gradient gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 1, k2Dz, default, k2Z, _flK2Mean, _flK2InvStd, _flK2GammaR, _flK2SumDy, _flK2SumDyXhat, k2Dz);
-            // Fc1: weight and bias gradients, then the gradient of its input.
+            // Pass 4: Fc1: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Dz, _flLayerFc1.Weight.GradTarget, _flLayerFc1.Bias!.GradTarget);
+            // Pass 5: Fc1: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Dz, _flLayerFc1.Weight.Data, k1Dy);
             context.GradientObserver?.GradientsReady(_flLayerFc1.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Relu <- Br1 <- Conv.
-            // Pass 1: ReLU mask + Br1 sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics; d gamma = r * it + d * sum dy).
+            // Pass 1: ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 6, 36, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
+            // D gamma = r * sum dy*xhat + d * sum dy, d beta = sum dy.
             global::FusedLayers.Kernels.BatchRenormKernels.AccumulateParameterGradients(_flK1R, _flK1D, _flK1SumDy, _flK1SumDyXhat, _flLayerBr1.Weight!.GradTarget, _flLayerBr1.Bias!.GradTarget);
-            // r and d are constants in backward: the input gradient is BatchNorm's with gamma * r.
+            // R and d are constants in backward: BatchNorm's input gradient with gamma * r.
             global::FusedLayers.Kernels.BatchRenormKernels.EffectiveGamma(_flLayerBr1.Weight!.Data, _flK1R, _flK1GammaR);
-            // Pass 2: gradient through Br1: gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Pass 2: input gradient gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 6, 36, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1GammaR, _flK1SumDy, _flK1SumDyXhat, k1Dz);
-            // Conv: weight and bias gradients, then the gradient of its input.
+            // Pass 3: Conv: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv.Weight.GradTarget, _flLayerConv.Bias!.GradTarget);
+            // Pass 4: Conv: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv.Weight.Data, k0Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Br0.
-            // Pass 1: Br0 sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics; d gamma = r * it + d * sum dy).
+            // Pass 1: sums: sum dy (= d beta) and sum dy*xhat (xhat of the batch statistics).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(in context, batch, 3, 36, k0Dy, default, savedInput, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            // D gamma = r * sum dy*xhat + d * sum dy, d beta = sum dy.
             global::FusedLayers.Kernels.BatchRenormKernels.AccumulateParameterGradients(_flK0R, _flK0D, _flK0SumDy, _flK0SumDyXhat, _flLayerBr0.Weight!.GradTarget, _flLayerBr0.Bias!.GradTarget);
-            // r and d are constants in backward: the input gradient is BatchNorm's with gamma * r.
+            // R and d are constants in backward: BatchNorm's input gradient with gamma * r.
             global::FusedLayers.Kernels.BatchRenormKernels.EffectiveGamma(_flLayerBr0.Weight!.Data, _flK0R, _flK0GammaR);
-            // Pass 2: gradient through Br0: gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Pass 2: input gradient gamma*r/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 3, 36, k0Dy, default, savedInput, _flK0Mean, _flK0InvStd, _flK0GammaR, _flK0SumDy, _flK0SumDyXhat, gradInput);

@@ -19,8 +19,8 @@
 //        1. BatchNormKernels.Apply (x, scale/shift -> y): Bn apply + ReLU
 //     backward
 //        1. BatchNormKernels.BackwardReduce (dy, y, x, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        2. BatchNormKernels.BackwardInput (dy, y, x, mean/var, weights, dy sums -> dx) [when the input gradient is requested]: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //     once all succeeded
@@ -196,9 +196,11 @@ namespace Snapshots
 
             // Kernel 0: Bn -> Relu.
             _flK0Frozen = !_flLayerBn.Training; // frozen: normalise with the running statistics
-            // Pass 1: Bn's per-channel batch statistics (skipped when it is frozen).
+            // Pass 1: Bn's per-channel batch statistics (two passes per plane, merged in sample order).
             if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.Statistics(in context, batch, 4, 64, savedInput, _flK0Mean, _flK0Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flK0Mean, _flK0Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 4, 64, savedInput, _flK0Scale, _flK0Shift, true, k0Y);
@@ -206,13 +208,11 @@ namespace Snapshots
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            // The batch statistics are finite.
+            if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn", _flK0Mean, _flK0Var);
+            // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK0Frozen)
             {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn", _flK0Mean, _flK0Var);
-            }
-            if (!_flK0Frozen)
-            {
-                // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 64, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
             }
@@ -232,9 +232,9 @@ namespace Snapshots
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
             // Kernel 0: Bn -> Relu.
-            // Bn from the running statistics.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
-            // One pass: Bn apply + ReLU.
+            // Pass 1: Bn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 4, 64, input, _flK0Scale, _flK0Shift, true, output);
         }
 
@@ -289,12 +289,15 @@ namespace Snapshots
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 256);
 
             // Kernel 0 backward: Relu <- Bn.
-            // Pass 1: ReLU mask + Bn sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 1: ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 4, 64, gradOutput, k0Y, savedInput, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.GradTarget, _flK0SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.GradTarget, _flK0SumDy);
-            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat);
+            // Pass 2: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 4, 64, gradOutput, k0Y, savedInput, _flK0Mean, _flK0InvStd, _flLayerBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, gradInput);

@@ -22,8 +22,8 @@
 //        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv with Bn folded, ReLU epilogue on each tile while it is in cache
 //     backward
 //        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv: weight and bias gradients
@@ -216,9 +216,11 @@ namespace Snapshots
 
             // Kernel 0: Conv -> Bn -> Relu.
             _flK0Frozen = !_flLayerBn.Training; // frozen: normalise with the running statistics
-            // Pass 1: Conv, with Bn's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Conv, with Bn's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flK0Mean, _flK0Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 64, 1024, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
@@ -226,13 +228,11 @@ namespace Snapshots
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            // The batch statistics are finite.
+            if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn", _flK0Mean, _flK0Var);
+            // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK0Frozen)
             {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn", _flK0Mean, _flK0Var);
-            }
-            if (!_flK0Frozen)
-            {
-                // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 1024, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
             }
@@ -252,10 +252,11 @@ namespace Snapshots
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
             // Kernel 0: Conv -> Bn -> Relu.
-            // Bn folded into Conv from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
+            // Bn folded into Conv's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
+            // Pass 1: Conv with Bn folded, ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, output, true, default, default);
         }
 
@@ -312,15 +313,19 @@ namespace Snapshots
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 65536);
 
             // Kernel 0 backward: Relu <- Bn <- Conv.
-            // Pass 1: ReLU mask + Bn sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 1: ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 64, 1024, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.GradTarget, _flK0SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.GradTarget, _flK0SumDy);
-            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat);
+            // Pass 2: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 64, 1024, gradOutput, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
-            // Conv: weight and bias gradients, then the gradient of its input.
+            // Pass 3: Conv: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.GradTarget, _flLayerConv.Bias!.GradTarget);
+            // Pass 4: Conv: the gradient of its input.
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);

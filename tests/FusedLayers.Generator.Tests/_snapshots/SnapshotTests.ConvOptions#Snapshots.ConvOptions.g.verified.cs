@@ -23,8 +23,8 @@
 //     backward
 //        1. ActivationKernels.Backward (dy, z, scale/shift -> dz): Act1: dy * ReLU6'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
 //        2. BatchNormKernels.BackwardReduce (dz, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        3. BatchNormKernels.BackwardInput (dz, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Depthwise: weight gradient (no bias)
@@ -53,8 +53,8 @@
 //        1. Conv2dKernels.Forward (x, folded W/b -> y): Pointwise with Bn2 folded, ReLU epilogue on each tile while it is in cache
 //     backward
 //        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Pointwise: weight gradient (no bias)
@@ -318,46 +318,46 @@ namespace Snapshots
 
             // Kernel 0: Depthwise -> Bn1 -> Act1.
             _flK0Frozen = !_flLayerBn1.Training; // frozen: normalise with the running statistics
-            // Pass 1: Depthwise, with Bn1's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Depthwise, with Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerDepthwise.Weight.Data, default, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flK0Mean, _flK0Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: Bn1 apply + ReLU6.
             global::FusedLayers.Kernels.ActivationKernels.Forward(in context, _flLayerAct1.Activation, batch, 32, 784, k0Z, _flK0Scale, _flK0Shift, k0Y);
 
             // Kernel 1: Pointwise -> Bn2 -> Relu2.
             _flK1Frozen = !_flLayerBn2.Training; // frozen: normalise with the running statistics
-            // Pass 1: Pointwise, with Bn2's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Pointwise, with Bn2's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerPointwise.Weight.Data, default, k1Z, false, _flK1Frozen ? default : _flK1Mean, _flK1Frozen ? default : _flK1Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flK1Mean, _flK1Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn2 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 64, 784, k1Z, _flK1Scale, _flK1Shift, true, k1Y);
 
             // Kernel 2: Dilated.
-            // Dilated, one pass.
+            // Pass 1: Dilated.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerDilated.Weight.Data, _flLayerDilated.Bias!.Data, k2Y, false, default, default);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            // The batch statistics are finite.
+            if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK0Mean, _flK0Var);
+            // The batch statistics are finite.
+            if (!_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK1Mean, _flK1Var);
+            // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK0Frozen)
             {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK0Mean, _flK0Var);
-            }
-            if (!_flK1Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK1Mean, _flK1Var);
-            }
-            if (!_flK0Frozen)
-            {
-                // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn1.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 784, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             }
+            // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK1Frozen)
             {
-                // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn2.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK1Mean, _flK1Var, (long)batch * 784, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
             }
@@ -380,21 +380,23 @@ namespace Snapshots
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 50176);
 
             // Kernel 0: Depthwise -> Bn1 -> Act1.
-            // Bn1 folded into Depthwise from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the ReLU6 epilogue.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
+            // Bn1 folded into Depthwise's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerDepthwise.Weight.Data, default, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
+            // Pass 1: Depthwise with Bn1 folded, ReLU6 epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, k0Y, _flLayerAct1.Activation, default, default);
 
             // Kernel 1: Pointwise -> Bn2 -> Relu2.
-            // Bn2 folded into Pointwise from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
+            // Bn2 folded into Pointwise's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerPointwise.Weight.Data, default, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            // Pass 1: Pointwise with Bn2 folded, ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, true, default, default);
 
             // Kernel 2: Dilated.
-            // Dilated, one pass.
+            // Pass 1: Dilated.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerDilated.Weight.Data, _flLayerDilated.Bias!.Data, output, false, default, default);
         }
 
@@ -456,36 +458,45 @@ namespace Snapshots
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 25088);
 
             // Kernel 2 backward: Dilated.
-            // Dilated: weight and bias gradients, then the gradient of its input.
+            // Pass 1: Dilated: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, gradOutput, _flLayerDilated.Weight.GradTarget, _flLayerDilated.Bias!.GradTarget);
+            // Pass 2: Dilated: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, gradOutput, _flLayerDilated.Weight.Data, k1Dy);
             context.GradientObserver?.GradientsReady(_flLayerDilated.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Relu2 <- Bn2 <- Pointwise.
-            // Pass 1: ReLU mask + Bn2 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 1: ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1Frozen ? context.Local : context, batch, 64, 784, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.GradTarget, _flK1SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.GradTarget, _flK1SumDy);
-            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn2: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat);
+            // Pass 2: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 64, 784, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flLayerBn2.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
-            // Pointwise: weight gradient (no bias), then the gradient of its input.
+            // Pass 3: Pointwise: weight gradient (no bias).
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerPointwise.Weight.GradTarget, default);
+            // Pass 4: Pointwise: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerPointwise.Weight.Data, k0Dy);
             context.GradientObserver?.GradientsReady(_flLayerPointwise.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Act1 <- Bn1 <- Depthwise.
-            // Pass 0: Act1: dy * ReLU6'(pre-activation) (z * scale + shift, BatchNorm's output recomputed).
+            // Pass 1: Act1: dy * ReLU6'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 32, 784, k0Dy, k0Z, _flK0Scale, _flK0Shift, k0Dz);
-            // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 2: sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 32, 784, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK0SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK0SumDy);
-            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat);
+            // Pass 3: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 784, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
-            // Depthwise: weight gradient (no bias), then the gradient of its input.
+            // Pass 4: Depthwise: weight gradient (no bias).
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerDepthwise.Weight.GradTarget, default);
+            // Pass 5: Depthwise: the gradient of its input.
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerDepthwise.Weight.Data, gradInput);

@@ -171,7 +171,7 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Conv -> Relu.
-            // Conv with the ReLU epilogue, one pass.
+            // Pass 1: Conv with the ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, k0Y, true, default, default);
 
             k0Y.CopyTo(output);
@@ -189,7 +189,7 @@ namespace Snapshots
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
             // Kernel 0: Conv -> Relu.
-            // Conv with the ReLU epilogue, one pass.
+            // Pass 1: Conv with the ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, output, true, default, default);
         }
 
@@ -245,9 +245,11 @@ namespace Snapshots
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 2048);
 
             // Kernel 0 backward: Relu <- Conv.
+            // Pass 1: Relu: dy where the output is positive.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, gradOutput, k0Y, k0Dz);
-            // Conv: weight and bias gradients, then the gradient of its input.
+            // Pass 2: Conv: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.GradTarget, _flLayerConv.Bias!.GradTarget);
+            // Pass 3: Conv: the gradient of its input.
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);

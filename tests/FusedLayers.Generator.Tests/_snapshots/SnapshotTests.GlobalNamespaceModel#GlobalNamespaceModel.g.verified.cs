@@ -169,7 +169,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
         input.CopyTo(savedInput);
 
         // Kernel 0: Fc -> Relu.
-        // Fc with the ReLU epilogue, one pass.
+        // Pass 1: Fc with the ReLU epilogue on each tile while it is in cache.
         global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, savedInput, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k0Y, true, default, default);
 
         k0Y.CopyTo(output);
@@ -187,7 +187,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
         global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
 
         // Kernel 0: Fc -> Relu.
-        // Fc with the ReLU epilogue, one pass.
+        // Pass 1: Fc with the ReLU epilogue on each tile while it is in cache.
         global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, input, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, output, true, default, default);
     }
 
@@ -243,9 +243,11 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
         global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 8);
 
         // Kernel 0 backward: Relu <- Fc.
+        // Pass 1: Relu: dy where the output is positive.
         global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, gradOutput, k0Y, k0Dz);
-        // Fc: weight and bias gradients, then the gradient of its input.
+        // Pass 2: Fc: weight and bias gradients.
         global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dz, _flLayerFc.Weight.GradTarget, _flLayerFc.Bias!.GradTarget);
+        // Pass 3: Fc: the gradient of its input.
         if (inputGradient)
         {
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK0Linear, batch, k0Dz, _flLayerFc.Weight.Data, gradInput);

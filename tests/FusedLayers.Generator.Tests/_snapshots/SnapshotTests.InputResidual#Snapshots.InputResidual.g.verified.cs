@@ -24,8 +24,8 @@
 //     backward
 //        1. ResidualKernels.Backward (dy, z, scale/shift, skip -> da): gradient of the add's output through Relu (ReLU, pre-activation recomputed, nothing extra stored)
 //        2. BatchNormKernels.BackwardReduce (da, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        3. BatchNormKernels.BackwardInput (da, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv: weight gradient (no bias)
@@ -63,15 +63,15 @@
 //     backward
 //        1. ResidualKernels.Backward (dy, z, scale/shift, proj.z, proj.scale/shift -> da): gradient of the add's output
 //        2. BatchNormKernels.BackwardReduce (da, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        3. BatchNormKernels.BackwardInput (da, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Down: weight gradient (no bias)
 //        5. Conv2dKernels.BackwardInput (dz, weights -> dx): Down: the gradient of its input
 //        6. BatchNormKernels.BackwardReduce (da, proj.z, proj.mean/var -> proj.sums): Skip's projection BatchNorm: sums
-//         - BatchNormKernels.Accumulate (proj.sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (proj.sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (proj.sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (proj.sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (proj.sums -> proj.sums) [when the projection's BatchNorm is frozen]: eval mode: dx = gamma / std * dy
 //        7. BatchNormKernels.BackwardInput (da, proj.z, proj.mean/var, weights, proj.sums -> proj dz): the projection BatchNorm's input gradient (the saved projection output stays intact)
 //        8. Conv2dKernels.BackwardParameters (skip, proj dz -> parameter grads): the projection's weight gradient
@@ -337,54 +337,57 @@ namespace Snapshots
 
             // Kernel 0: Conv -> Bn -> Add -> Relu.
             _flK0Frozen = !_flLayerBn.Training; // frozen: normalise with the running statistics
-            // Conv, with Bn's batch statistics in the epilogue (none when it is frozen).
+            // Pass 1: Conv, with Bn's per-channel batch statistics in the epilogue (none when frozen).
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv.Weight.Data, default, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flK0Mean, _flK0Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
-            // One pass: Bn apply + add 'input' + ReLU.
+            // Pass 2: one pass: Bn apply + add the model input + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU).
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 4, 36, k0Z, _flK0Scale, _flK0Shift, savedInput, default, default, k0Y);
 
             // Kernel 1: Down -> DownBn -> Skip.
             _flK1Frozen = !_flLayerDownBn.Training; // frozen: normalise with the running statistics
-            // Down, with DownBn's batch statistics in the epilogue (none when it is frozen).
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerDown.Weight.Data, default, k1Z, false, _flK1Frozen ? default : _flK1Mean, _flK1Frozen ? default : _flK1Var);
-            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerDownBn.RunningMean!, _flLayerDownBn.RunningVar!, _flK1Mean, _flK1Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerDownBn.Weight!.Data, _flLayerDownBn.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             _flK1ProjFrozen = !_flLayerSkip.ProjectionNorm!.Training;
-            // Skip's projection: 1x1 convolution of 'InputResidual', with its BatchNorm's batch statistics in the epilogue (none when it is frozen).
+            // Pass 1: Down, with DownBn's per-channel batch statistics in the epilogue (none when frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerDown.Weight.Data, default, k1Z, false, _flK1Frozen ? default : _flK1Mean, _flK1Frozen ? default : _flK1Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerDownBn.RunningMean!, _flLayerDownBn.RunningVar!, _flK1Mean, _flK1Var);
+            // Scale and shift from the batch statistics.
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerDownBn.Weight!.Data, _flLayerDownBn.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
+            // Pass 2: Skip's projection: 1x1 convolution of the model input, with its BatchNorm's batch statistics in the epilogue (none when frozen).
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Proj, batch, savedInput, _flLayerSkip.Projection!.Weight.Data, default, k1ProjZ, false, _flK1ProjFrozen ? default : _flK1ProjMean, _flK1ProjFrozen ? default : _flK1ProjVar);
+            // The projection's BatchNorm in eval mode normalises with its running statistics.
             if (_flK1ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerSkip.ProjectionNorm!.RunningMean!, _flLayerSkip.ProjectionNorm!.RunningVar!, _flK1ProjMean, _flK1ProjVar);
+            // The projection BatchNorm's scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1ProjMean, _flK1ProjVar, _flLayerSkip.ProjectionNorm!.Weight!.Data, _flLayerSkip.ProjectionNorm!.Bias!.Data, 1e-05, _flK1ProjInvStd, _flK1ProjScale, _flK1ProjShift);
-            // One pass: DownBn apply + add 'InputResidual'.
+            // Pass 3: one pass: DownBn apply + add the model input.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.Identity, batch, 6, 9, k1Z, _flK1Scale, _flK1Shift, k1ProjZ, _flK1ProjScale, _flK1ProjShift, k1Y);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
-            if (!_flK0Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn", _flK0Mean, _flK0Var);
-            }
-            if (!_flK1Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("DownBn", _flK1Mean, _flK1Var);
-            }
+            // The batch statistics are finite.
+            if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn", _flK0Mean, _flK0Var);
+            // The batch statistics are finite.
+            if (!_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("DownBn", _flK1Mean, _flK1Var);
+            // The projection's batch statistics are finite.
             if (!_flK1ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Skip.1", _flK1ProjMean, _flK1ProjVar);
+            // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK0Frozen)
             {
-                // Bn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 36, 0.1, _flLayerBn.RunningMean!, _flLayerBn.RunningVar!);
             }
+            // DownBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK1Frozen)
             {
-                // DownBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerDownBn.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK1Mean, _flK1Var, (long)batch * 9, 0.1, _flLayerDownBn.RunningMean!, _flLayerDownBn.RunningVar!);
             }
+            // The projection's BatchNorm: running statistics, momentum 0.1.
             if (!_flK1ProjFrozen)
             {
-                // Skip.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.
                 _flLayerSkip.ProjectionNorm!.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK1ProjMean, _flK1ProjVar, (long)batch * 9, 0.1, _flLayerSkip.ProjectionNorm!.RunningMean!, _flLayerSkip.ProjectionNorm!.RunningVar!);
             }
@@ -409,22 +412,23 @@ namespace Snapshots
             global::System.Span<float> k1ProjZ = new(_flK1ProjZ, 0, batch * 54);
 
             // Kernel 0: Conv -> Bn -> Add -> Relu.
-            // Conv.
+            // Pass 1: Conv.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flLayerConv.Weight.Data, default, k0Z, false, default, default);
-            // Bn from the running statistics (not folded: the add needs a pass of its own anyway).
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn.RunningMean!, _flLayerBn.RunningVar!, _flLayerBn.Weight!.Data, _flLayerBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
-            // One pass: Bn apply + add 'input' + ReLU.
+            // Pass 2: one pass: Bn apply + add the model input + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU).
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 4, 36, k0Z, _flK0Scale, _flK0Shift, input, default, default, k0Y);
 
             // Kernel 1: Down -> DownBn -> Skip.
-            // Down.
+            // Pass 1: Down.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerDown.Weight.Data, default, k1Z, false, default, default);
-            // DownBn from the running statistics (not folded: the add needs a pass of its own anyway).
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerDownBn.RunningMean!, _flLayerDownBn.RunningVar!, _flLayerDownBn.Weight!.Data, _flLayerDownBn.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
-            // Skip's projection: 1x1 convolution of 'InputResidual'.
+            // Pass 2: Skip's projection: 1x1 convolution of the model input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Proj, batch, input, _flLayerSkip.Projection!.Weight.Data, default, k1ProjZ, false, default, default);
+            // The projection BatchNorm's scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerSkip.ProjectionNorm!.RunningMean!, _flLayerSkip.ProjectionNorm!.RunningVar!, _flLayerSkip.ProjectionNorm!.Weight!.Data, _flLayerSkip.ProjectionNorm!.Bias!.Data, 1e-05, default, _flK1ProjScale, _flK1ProjShift);
-            // One pass: DownBn apply + add 'InputResidual'.
+            // Pass 3: one pass: DownBn apply + add the model input.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.Identity, batch, 6, 9, k1Z, _flK1Scale, _flK1Shift, k1ProjZ, _flK1ProjScale, _flK1ProjShift, output);
         }
 
@@ -477,8 +481,8 @@ namespace Snapshots
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 144);
             global::System.Span<float> k0Dy = new(_flK0Dy, 0, batch * 144);
-            global::System.Span<float> k1Z = new(_flK1Z, 0, batch * 54);
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 144);
+            global::System.Span<float> k1Z = new(_flK1Z, 0, batch * 54);
             global::System.Span<float> k1ProjZ = new(_flK1ProjZ, 0, batch * 54);
             global::System.Span<float> k1Da = new(_flK1Da, 0, batch * 54);
             global::System.Span<float> k1Dz = new(_flK1Dz, 0, batch * 54);
@@ -488,55 +492,69 @@ namespace Snapshots
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 144);
 
             // Kernel 1 backward: Skip <- DownBn <- Down.
-            // Pass 0: gradient of the add's output; it flows into both paths.
+            // Pass 1: gradient of the add's output.
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.Identity, batch, 6, 9, gradOutput, k1Z, _flK1Scale, _flK1Shift, k1ProjZ, _flK1ProjScale, _flK1ProjShift, k1Da);
-            // DownBn: sums, then its input gradient.
+            // Pass 2: sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1Frozen ? context.Local : context, batch, 6, 9, k1Da, default, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDownBn.Weight!.GradTarget, _flK1SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDownBn.Bias!.GradTarget, _flK1SumDy);
-            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat);
+            // Pass 3: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 6, 9, k1Da, default, k1Z, _flK1Mean, _flK1InvStd, _flLayerDownBn.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
-            // Down: weight gradient (no bias), then the gradient of its input.
+            // Pass 4: Down: weight gradient (no bias).
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerDown.Weight.GradTarget, default);
+            // Pass 5: Down: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerDown.Weight.Data, k0Dy);
-            // Skip's projection: its BatchNorm (gradient into the anchor's gradient buffer, free again; the saved input stays intact), then the 1x1 convolution.
+            // Pass 6: Skip's projection BatchNorm: sums.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1ProjFrozen ? context.Local : context, batch, 6, 9, k1Da, default, k1ProjZ, _flK1ProjMean, _flK1ProjInvStd, _flK1ProjSumDy, _flK1ProjSumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSkip.ProjectionNorm!.Weight!.GradTarget, _flK1ProjSumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerSkip.ProjectionNorm!.Bias!.GradTarget, _flK1ProjSumDy);
+            // Eval mode: dx = gamma / std * dy.
             if (_flK1ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1ProjSumDy, _flK1ProjSumDyXhat);
+            // Pass 7: the projection BatchNorm's input gradient (the saved projection output stays intact).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 6, 9, k1Da, default, k1ProjZ, _flK1ProjMean, _flK1ProjInvStd, _flLayerSkip.ProjectionNorm!.Weight!.Data, _flK1ProjSumDy, _flK1ProjSumDyXhat, k1Dz);
+            // Pass 8: the projection's weight gradient.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Proj, batch, savedInput, k1Dz, _flLayerSkip.Projection!.Weight.GradTarget, default);
+            // Pass 9: the projection's input gradient, added to the skip source's gradient once that is written.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Proj, batch, k1Dz, _flLayerSkip.Projection!.Weight.Data, k1SkipDx);
             context.GradientObserver?.GradientsReady(_flLayerDown.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Relu <- Add <- Bn <- Conv.
-            // Pass 0: gradient of the add's output through Relu (ReLU, pre-activation recomputed); it flows into both paths.
+            // Pass 1: gradient of the add's output through Relu (ReLU, pre-activation recomputed, nothing extra stored).
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 4, 36, k0Dy, k0Z, _flK0Scale, _flK0Shift, savedInput, default, default, k0Da);
-            // Bn: sums, then its input gradient.
+            // Pass 2: sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 4, 36, k0Da, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Weight!.GradTarget, _flK0SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn.Bias!.GradTarget, _flK0SumDy);
-            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat);
+            // Pass 3: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 4, 36, k0Da, default, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
-            // Conv: weight gradient (no bias), then the gradient of its input.
+            // Pass 4: Conv: weight gradient (no bias).
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.GradTarget, default);
+            // Pass 5: Conv: the gradient of its input.
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);
             }
-            context.GradientObserver?.GradientsReady(_flLayerConv.Weight); // gradients final from here on: a bucket may start its allreduce
-
-            // The model input also feeds Add: add the skip path's gradient to the input gradient.
+            // Pass 6: the model input also feeds 'Add': its skip path's gradient joins the input gradient.
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k0Da, gradInput);
             }
-
-            // The model input also feeds Skip: add the skip path's gradient to the input gradient.
+            // Pass 7: the model input also feeds 'Skip': its skip path's gradient joins the input gradient.
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k1SkipDx, gradInput);
             }
+            context.GradientObserver?.GradientsReady(_flLayerConv.Weight); // gradients final from here on: a bucket may start its allreduce
         }
 
         /// <inheritdoc />

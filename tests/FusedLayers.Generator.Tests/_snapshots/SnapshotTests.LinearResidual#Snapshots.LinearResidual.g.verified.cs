@@ -253,19 +253,19 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Fc1.
-            // Fc1, one pass.
+            // Pass 1: Fc1.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, savedInput, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, k0Y, false, default, default);
 
             // Kernel 1: Fc2 -> Add.
-            // Fc2.
+            // Pass 1: Fc2.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK1Linear, batch, k0Y, _flLayerFc2.Weight.Data, _flLayerFc2.Bias!.Data, k1Z, false, default, default);
-            // One pass: add 'Fc1'.
+            // Pass 2: one pass: add 'Fc1'.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.Identity, batch, 8, 1, k1Z, default, default, k0Y, default, default, k1Y);
 
             // Kernel 2: Fc3 -> Add2 -> Act.
-            // Fc3.
+            // Pass 1: Fc3.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flLayerFc3.Weight.Data, _flLayerFc3.Bias!.Data, k2Z, false, default, default);
-            // One pass: add 'Add' + Tanh.
+            // Pass 2: one pass: add 'Add' + Tanh.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, _flLayerAct.Activation, batch, 8, 1, k2Z, default, default, k1Y, default, default, k2Y);
 
             k2Y.CopyTo(output);
@@ -288,19 +288,19 @@ namespace Snapshots
             global::System.Span<float> k2Z = new(_flK2Z, 0, batch * 8);
 
             // Kernel 0: Fc1.
-            // Fc1, one pass.
+            // Pass 1: Fc1.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK0Linear, batch, input, _flLayerFc1.Weight.Data, _flLayerFc1.Bias!.Data, k0Y, false, default, default);
 
             // Kernel 1: Fc2 -> Add.
-            // Fc2.
+            // Pass 1: Fc2.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK1Linear, batch, k0Y, _flLayerFc2.Weight.Data, _flLayerFc2.Bias!.Data, k1Z, false, default, default);
-            // One pass: add 'Fc1'.
+            // Pass 2: one pass: add 'Fc1'.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.Identity, batch, 8, 1, k1Z, default, default, k0Y, default, default, k1Y);
 
             // Kernel 2: Fc3 -> Add2 -> Act.
-            // Fc3.
+            // Pass 1: Fc3.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK2Linear, batch, k1Y, _flLayerFc3.Weight.Data, _flLayerFc3.Bias!.Data, k2Z, false, default, default);
-            // One pass: add 'Add' + Tanh.
+            // Pass 2: one pass: add 'Add' + Tanh.
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, _flLayerAct.Activation, batch, 8, 1, k2Z, default, default, k1Y, default, default, output);
         }
 
@@ -362,28 +362,31 @@ namespace Snapshots
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 8);
 
             // Kernel 2 backward: Act <- Add2 <- Fc3.
-            // Pass 0: gradient of the add's output through Act (Tanh, pre-activation recomputed); it flows into both paths.
+            // Pass 1: gradient of the add's output through Act (Tanh, pre-activation recomputed, nothing extra stored).
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, _flLayerAct.Activation, batch, 8, 1, gradOutput, k2Z, default, default, k1Y, default, default, k2Da);
-            // Fc3: weight and bias gradients, then the gradient of its input.
+            // Pass 2: Fc3: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK2Linear, batch, k1Y, k2Da, _flLayerFc3.Weight.GradTarget, _flLayerFc3.Bias!.GradTarget);
+            // Pass 3: Fc3: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK2Linear, batch, k2Da, _flLayerFc3.Weight.Data, k1Dy);
             context.GradientObserver?.GradientsReady(_flLayerFc3.Weight); // gradients final from here on: a bucket may start its allreduce
-            // 'Add' also feeds Add2: add the skip path's gradient.
-            global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k2Da, k1Dy);
 
             // Kernel 1 backward: Add <- Fc2.
-            // Pass 0: gradient of the add's output; it flows into both paths.
+            // Pass 1: 'Add2' also reads this kernel's output: its skip path's gradient is added to dy.
+            global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k2Da, k1Dy);
+            // Pass 2: gradient of the add's output.
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.Identity, batch, 8, 1, k1Dy, k1Z, default, default, k0Y, default, default, k1Da);
-            // Fc2: weight and bias gradients, then the gradient of its input.
+            // Pass 3: Fc2: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK1Linear, batch, k0Y, k1Da, _flLayerFc2.Weight.GradTarget, _flLayerFc2.Bias!.GradTarget);
+            // Pass 4: Fc2: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK1Linear, batch, k1Da, _flLayerFc2.Weight.Data, k0Dy);
             context.GradientObserver?.GradientsReady(_flLayerFc2.Weight); // gradients final from here on: a bucket may start its allreduce
-            // 'Fc1' also feeds Add: add the skip path's gradient.
-            global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k1Da, k0Dy);
 
             // Kernel 0 backward: Fc1.
-            // Fc1: weight and bias gradients, then the gradient of its input.
+            // Pass 1: 'Add' also reads this kernel's output: its skip path's gradient is added to dy.
+            global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k1Da, k0Dy);
+            // Pass 2: Fc1: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK0Linear, batch, savedInput, k0Dy, _flLayerFc1.Weight.GradTarget, _flLayerFc1.Bias!.GradTarget);
+            // Pass 3: Fc1: the gradient of its input.
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK0Linear, batch, k0Dy, _flLayerFc1.Weight.Data, gradInput);

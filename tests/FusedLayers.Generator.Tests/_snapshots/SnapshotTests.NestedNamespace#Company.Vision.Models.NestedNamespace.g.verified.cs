@@ -205,11 +205,11 @@ namespace Company.Vision.Models
             input.CopyTo(savedInput);
 
             // Kernel 0: Conv -> Relu.
-            // Conv with the ReLU epilogue, one pass.
+            // Pass 1: Conv with the ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, k0Y, true, default, default);
 
             // Kernel 1: Head.
-            // Head, one pass.
+            // Pass 1: Head.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK1Linear, batch, k0Y, _flLayerHead.Weight.Data, default, k1Y, false, default, default);
 
             k1Y.CopyTo(output);
@@ -229,11 +229,11 @@ namespace Company.Vision.Models
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 48);
 
             // Kernel 0: Conv -> Relu.
-            // Conv with the ReLU epilogue, one pass.
+            // Pass 1: Conv with the ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flLayerConv.Weight.Data, _flLayerConv.Bias!.Data, k0Y, true, default, default);
 
             // Kernel 1: Head.
-            // Head, one pass.
+            // Pass 1: Head.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK1Linear, batch, k0Y, _flLayerHead.Weight.Data, default, output, false, default, default);
         }
 
@@ -290,15 +290,18 @@ namespace Company.Vision.Models
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 48);
 
             // Kernel 1 backward: Head.
-            // Head: weight gradient (no bias), then the gradient of its input.
+            // Pass 1: Head: weight gradient (no bias).
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK1Linear, batch, k0Y, gradOutput, _flLayerHead.Weight.GradTarget, default);
+            // Pass 2: Head: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK1Linear, batch, gradOutput, _flLayerHead.Weight.Data, k0Dy);
             context.GradientObserver?.GradientsReady(_flLayerHead.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Relu <- Conv.
+            // Pass 1: Relu: dy where the output is positive.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, k0Dy, k0Y, k0Dz);
-            // Conv: weight and bias gradients, then the gradient of its input.
+            // Pass 2: Conv: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv.Weight.GradTarget, _flLayerConv.Bias!.GradTarget);
+            // Pass 3: Conv: the gradient of its input.
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv.Weight.Data, gradInput);

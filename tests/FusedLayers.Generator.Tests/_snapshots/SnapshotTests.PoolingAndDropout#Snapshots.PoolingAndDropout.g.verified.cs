@@ -25,8 +25,8 @@
 //        1. PoolKernels.MaxBackward (dy, arg-max -> dz): Pool1: each output's gradient to its window's arg-max, at full resolution
 //        2. ActivationKernels.Backward (dz, z, scale/shift -> dz): Relu1: dy * ReLU'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored)
 //        3. BatchNormKernels.BackwardReduce (dz, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        4. BatchNormKernels.BackwardInput (dz, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        5. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight and bias gradients
@@ -356,28 +356,32 @@ namespace Snapshots
 
             // Kernel 0: Conv1 -> Bn1 -> Relu1 -> Pool1.
             _flK0Frozen = !_flLayerBn1.Training; // frozen: normalise with the running statistics
-            // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Conv1, with Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flK0Mean, _flK0Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
-            // Pass 2: Bn1 apply + ReLU.
-            // ... as the prologue of Pool1: each plane is normalised and activated in cache and pooled; the full-resolution result is never stored.
+            // Pass 2: Pool1 (MaxPool2d) with Bn1 apply + ReLU as its per-plane prologue: each plane normalised in cache and pooled, the full-resolution activation never written.
             global::FusedLayers.Kernels.PoolKernels.MaxForward(in context, in s_flK0Pool, batch, k0Z, _flK0Scale, _flK0Shift, global::FusedLayers.Kernels.Activation.ReLU, k0Y, new global::System.Span<int>(_flK0Indices, 0, batch * 288));
 
             // Kernel 1: Conv2.
-            // Conv2, one pass.
+            // Pass 1: Conv2.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k1Y, false, default, default);
 
             // Kernel 2: Pool2.
+            // Pass 1: window mean, vectorised over output columns.
             global::FusedLayers.Kernels.PoolKernels.AvgForward(in context, in s_flK2Pool, batch, false, k1Y, k2Y);
 
             // Kernel 3: Gap.
+            // Pass 1: mean of each channel plane.
             global::FusedLayers.Kernels.PoolKernels.GlobalAvgForward(in context, batch, 8, 9, k2Y, k3Y);
 
             // Kernel 4: Drop.
+            // Pass 1: mask from a counter-based generator keyed by (Seed, Step, element), y = x * mask / (1 - p).
             if (_flTraining)
             {
-                // Dropout: the mask of (Drop.Seed, Drop.Step) is written to the mask buffer for backward; the step advances once the forward pass has succeeded.
+                // The mask of (Drop.Seed, Drop.Step) is written for backward; the step advances once the forward pass has succeeded.
                 global::FusedLayers.Kernels.DropoutKernels.Forward(in context, _flLayerDrop.P, _flLayerDrop.Seed, _flLayerDrop.Step, k3Y, k4Y, new global::System.Span<float>(_flK4Mask, 0, batch * 8));
             }
             else
@@ -388,19 +392,17 @@ namespace Snapshots
             }
 
             // Kernel 5: Fc.
-            // Fc, one pass.
+            // Pass 1: Fc.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k5Y, false, default, default);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            // The batch statistics are finite.
+            if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK0Mean, _flK0Var);
+            // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK0Frozen)
             {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK0Mean, _flK0Var);
-            }
-            if (!_flK0Frozen)
-            {
-                // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn1.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 144, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             }
@@ -433,28 +435,31 @@ namespace Snapshots
             global::System.Span<float> k4Y = new(_flK4Y, 0, batch * 8);
 
             // Kernel 0: Conv1 -> Bn1 -> Relu1 -> Pool1.
-            // Conv1, then Bn1 from the running statistics as the prologue of Pool1 (not folded: the pool pass reads the planes anyway).
+            // Pass 1: Conv1 (Bn1 is not folded: the pool pass reads the planes anyway).
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, default, default);
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
-            // ... as the prologue of Pool1: each plane is normalised and activated in cache and pooled; the full-resolution result is never stored.
+            // Pass 2: Pool1 (MaxPool2d) with Bn1 apply + ReLU as its per-plane prologue: each plane normalised in cache and pooled, the full-resolution activation never written; values only.
             global::FusedLayers.Kernels.PoolKernels.MaxForward(in context, in s_flK0Pool, batch, k0Z, _flK0Scale, _flK0Shift, global::FusedLayers.Kernels.Activation.ReLU, k0Y, default);
 
             // Kernel 1: Conv2.
-            // Conv2, one pass.
+            // Pass 1: Conv2.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k1Y, false, default, default);
 
             // Kernel 2: Pool2.
+            // Pass 1: window mean, vectorised over output columns.
             global::FusedLayers.Kernels.PoolKernels.AvgForward(in context, in s_flK2Pool, batch, false, k1Y, k2Y);
 
             // Kernel 3: Gap.
+            // Pass 1: mean of each channel plane.
             global::FusedLayers.Kernels.PoolKernels.GlobalAvgForward(in context, batch, 8, 9, k2Y, k3Y);
 
             // Kernel 4: Drop.
-            // Dropout is the identity in inference.
+            // Pass 1: dropout is the identity in inference.
             k3Y.CopyTo(k4Y);
 
             // Kernel 5: Fc.
-            // Fc, one pass.
+            // Pass 1: Fc.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, output, false, default, default);
         }
 
@@ -516,47 +521,53 @@ namespace Snapshots
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 288);
             global::System.Span<float> k0Dy = new(_flK0Dy, 0, batch * 288);
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 432);
-            global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 1152);
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 1152);
+            global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 1152);
 
             // Kernel 5 backward: Fc.
-            // Fc: weight and bias gradients, then the gradient of its input.
+            // Pass 1: Fc: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, gradOutput, _flLayerFc.Weight.GradTarget, _flLayerFc.Bias!.GradTarget);
+            // Pass 2: Fc: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, gradOutput, _flLayerFc.Weight.Data, k4Dy);
             context.GradientObserver?.GradientsReady(_flLayerFc.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 4 backward: Drop.
-            // The forward mask again: dx = dy * mask / (1 - p).
+            // Pass 1: dx = dy * the same mask.
             global::FusedLayers.Kernels.DropoutKernels.Backward(in context, k4Dy, new global::System.ReadOnlySpan<float>(_flK4Mask, 0, batch * 8), k3Dy);
 
             // Kernel 3 backward: Gap.
-            // Each output's gradient is spread evenly over its window.
+            // Pass 1: each plane receives its gradient / (H * W).
             global::FusedLayers.Kernels.PoolKernels.GlobalAvgBackward(in context, batch, 8, 9, k3Dy, k2Dy);
 
             // Kernel 2 backward: Pool2.
-            // Each output's gradient is spread evenly over its window.
+            // Pass 1: spread each gradient evenly over its window.
             global::FusedLayers.Kernels.PoolKernels.AvgBackward(in context, in s_flK2Pool, batch, false, k2Dy, k1Dy);
 
             // Kernel 1 backward: Conv2.
-            // Conv2: weight and bias gradients, then the gradient of its input.
+            // Pass 1: Conv2: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dy, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
+            // Pass 2: Conv2: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dy, _flLayerConv2.Weight.Data, k0Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Pool1 <- Relu1 <- Bn1 <- Conv1.
-            // Pass 0: Pool1: each output's gradient to its window's arg-max.
+            // Pass 1: Pool1: each output's gradient to its window's arg-max, at full resolution.
             global::FusedLayers.Kernels.PoolKernels.MaxBackward(in context, in s_flK0Pool, batch, k0Dy, new global::System.ReadOnlySpan<int>(_flK0Indices, 0, batch * 288), k0Dz);
-            // Relu1: dy * ReLU'(z * scale + shift), BatchNorm's output recomputed (it was never stored).
+            // Pass 2: Relu1: dy * ReLU'(pre-activation) at the recomputed pre-activation z * scale + shift (it was never stored).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 8, 144, k0Dz, k0Z, _flK0Scale, _flK0Shift, k0Dz);
-            // Pass 1: Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 3: sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 8, 144, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK0SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK0SumDy);
-            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat);
+            // Pass 4: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 8, 144, k0Dz, default, k0Z, _flK0Mean, _flK0InvStd, _flLayerBn1.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
-            // Conv1: weight and bias gradients, then the gradient of its input.
+            // Pass 5: Conv1: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
+            // Pass 6: Conv1: the gradient of its input.
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerConv1.Weight.Data, gradInput);

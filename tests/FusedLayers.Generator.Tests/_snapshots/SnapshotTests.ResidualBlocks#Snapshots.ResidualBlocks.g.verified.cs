@@ -23,8 +23,8 @@
 //     backward
 //        1. ResidualKernels.Accumulate (K2 da -> dy): 'Add1' also reads this kernel's output: its skip path's gradient is added to dy
 //        2. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        3. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Stem: weight gradient (no bias)
@@ -53,8 +53,8 @@
 //        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv1 with Bn1 folded, ReLU epilogue on each tile while it is in cache
 //     backward
 //        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight gradient (no bias)
@@ -86,8 +86,8 @@
 //        1. ResidualKernels.Accumulate (K4 skip dx -> dy): 'Down' also reads this kernel's output: its skip path's gradient is added to dy
 //        2. ResidualKernels.Backward (dy, z, scale/shift, skip -> da): gradient of the add's output through Relu2 (ReLU, pre-activation recomputed, nothing extra stored)
 //        3. BatchNormKernels.BackwardReduce (da, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        4. BatchNormKernels.BackwardInput (da, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        5. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv2: weight gradient (no bias)
@@ -117,8 +117,8 @@
 //        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv3 with Bn3 folded, ReLU epilogue on each tile while it is in cache
 //     backward
 //        1. BatchNormKernels.BackwardReduce (dy, y, z, mean/var -> dy sums): ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        2. BatchNormKernels.BackwardInput (dy, y, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv3: weight gradient (no bias)
@@ -154,15 +154,15 @@
 //     backward
 //        1. ResidualKernels.Backward (dy, z, scale/shift, proj.z, proj.scale/shift -> da): gradient of the add's output through Relu4 (ReLU, pre-activation recomputed, nothing extra stored)
 //        2. BatchNormKernels.BackwardReduce (da, z, mean/var -> dy sums): sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective)
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (dy sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (dy sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (dy sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (dy sums -> dy sums) [when frozen (eval mode)]: eval mode: the sums are cleared, so dx = gamma / std * dy
 //        3. BatchNormKernels.BackwardInput (da, z, mean/var, weights, dy sums -> dz): input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat))
 //        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv4: weight gradient (no bias)
 //        5. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv4: the gradient of its input
 //        6. BatchNormKernels.BackwardReduce (da, proj.z, proj.mean/var -> proj.sums): Down's projection BatchNorm: sums
-//         - BatchNormKernels.Accumulate (proj.sums -> parameter grads): d gamma += sum dy*xhat
-//         - BatchNormKernels.Accumulate (proj.sums -> parameter grads): d beta += sum dy
+//         - BatchNormKernels.Accumulate (proj.sums -> d gamma): d gamma += sum dy*xhat
+//         - BatchNormKernels.Accumulate (proj.sums -> d beta): d beta += sum dy
 //         - BatchNormKernels.ConstantStatisticsBackward (proj.sums -> proj.sums) [when the projection's BatchNorm is frozen]: eval mode: dx = gamma / std * dy
 //        7. BatchNormKernels.BackwardInput (da, proj.z, proj.mean/var, weights, proj.sums -> proj dz): the projection BatchNorm's input gradient (the saved projection output stays intact)
 //        8. Conv2dKernels.BackwardParameters (skip, proj dz -> parameter grads): the projection's weight gradient
@@ -574,111 +574,114 @@ namespace Snapshots
 
             // Kernel 0: Stem -> StemBn -> StemRelu.
             _flK0Frozen = !_flLayerStemBn.Training; // frozen: normalise with the running statistics
-            // Pass 1: Stem, with StemBn's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Stem, with StemBn's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerStem.Weight.Data, default, k0Z, false, _flK0Frozen ? default : _flK0Mean, _flK0Frozen ? default : _flK0Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!, _flK0Mean, _flK0Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK0Mean, _flK0Var, _flLayerStemBn.Weight!.Data, _flLayerStemBn.Bias!.Data, 1e-05, _flK0InvStd, _flK0Scale, _flK0Shift);
             // Pass 2: StemBn apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 16, 256, k0Z, _flK0Scale, _flK0Shift, true, k0Y);
 
             // Kernel 1: Conv1 -> Bn1 -> Relu1.
             _flK1Frozen = !_flLayerBn1.Training; // frozen: normalise with the running statistics
-            // Pass 1: Conv1, with Bn1's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Conv1, with Bn1's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, default, k1Z, false, _flK1Frozen ? default : _flK1Mean, _flK1Frozen ? default : _flK1Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flK1Mean, _flK1Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK1Mean, _flK1Var, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, _flK1InvStd, _flK1Scale, _flK1Shift);
             // Pass 2: Bn1 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 16, 256, k1Z, _flK1Scale, _flK1Shift, true, k1Y);
 
             // Kernel 2: Conv2 -> Bn2 -> Add1 -> Relu2.
             _flK2Frozen = !_flLayerBn2.Training; // frozen: normalise with the running statistics
-            // Conv2, with Bn2's batch statistics in the epilogue (none when it is frozen).
+            // Pass 1: Conv2, with Bn2's per-channel batch statistics in the epilogue (none when frozen).
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, default, k2Z, false, _flK2Frozen ? default : _flK2Mean, _flK2Frozen ? default : _flK2Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK2Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flK2Mean, _flK2Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK2Mean, _flK2Var, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, _flK2InvStd, _flK2Scale, _flK2Shift);
-            // One pass: Bn2 apply + add 'StemRelu' + ReLU.
+            // Pass 2: one pass: Bn2 apply + add 'StemRelu' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU).
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 16, 256, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Y);
 
             // Kernel 3: Conv3 -> Bn3 -> Relu3.
             _flK3Frozen = !_flLayerBn3.Training; // frozen: normalise with the running statistics
-            // Pass 1: Conv3, with Bn3's per-channel batch statistics taken in the epilogue (none when it is frozen).
+            // Pass 1: Conv3, with Bn3's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerConv3.Weight.Data, default, k3Z, false, _flK3Frozen ? default : _flK3Mean, _flK3Frozen ? default : _flK3Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
             if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!, _flK3Mean, _flK3Var);
+            // Scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK3Mean, _flK3Var, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, _flK3InvStd, _flK3Scale, _flK3Shift);
             // Pass 2: Bn3 apply + ReLU.
             global::FusedLayers.Kernels.BatchNormKernels.Apply(in context, batch, 32, 64, k3Z, _flK3Scale, _flK3Shift, true, k3Y);
 
             // Kernel 4: Conv4 -> Bn4 -> Down -> Relu4.
             _flK4Frozen = !_flLayerBn4.Training; // frozen: normalise with the running statistics
-            // Conv4, with Bn4's batch statistics in the epilogue (none when it is frozen).
-            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, default, k4Z, false, _flK4Frozen ? default : _flK4Mean, _flK4Frozen ? default : _flK4Var);
-            if (_flK4Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!, _flK4Mean, _flK4Var);
-            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4Mean, _flK4Var, _flLayerBn4.Weight!.Data, _flLayerBn4.Bias!.Data, 1e-05, _flK4InvStd, _flK4Scale, _flK4Shift);
             _flK4ProjFrozen = !_flLayerDown.ProjectionNorm!.Training;
-            // Down's projection: 1x1 convolution of 'Relu2', with its BatchNorm's batch statistics in the epilogue (none when it is frozen).
+            // Pass 1: Conv4, with Bn4's per-channel batch statistics in the epilogue (none when frozen).
+            global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, default, k4Z, false, _flK4Frozen ? default : _flK4Mean, _flK4Frozen ? default : _flK4Var);
+            // A BatchNorm in eval mode normalises with its running statistics.
+            if (_flK4Frozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!, _flK4Mean, _flK4Var);
+            // Scale and shift from the batch statistics.
+            global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4Mean, _flK4Var, _flLayerBn4.Weight!.Data, _flLayerBn4.Bias!.Data, 1e-05, _flK4InvStd, _flK4Scale, _flK4Shift);
+            // Pass 2: Down's projection: 1x1 convolution of 'Relu2', with its BatchNorm's batch statistics in the epilogue (none when frozen).
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Proj, batch, k2Y, _flLayerDown.Projection!.Weight.Data, default, k4ProjZ, false, _flK4ProjFrozen ? default : _flK4ProjMean, _flK4ProjFrozen ? default : _flK4ProjVar);
+            // The projection's BatchNorm in eval mode normalises with its running statistics.
             if (_flK4ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.UseRunningStatistics(_flLayerDown.ProjectionNorm!.RunningMean!, _flLayerDown.ProjectionNorm!.RunningVar!, _flK4ProjMean, _flK4ProjVar);
+            // The projection BatchNorm's scale and shift from the batch statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flK4ProjMean, _flK4ProjVar, _flLayerDown.ProjectionNorm!.Weight!.Data, _flLayerDown.ProjectionNorm!.Bias!.Data, 1e-05, _flK4ProjInvStd, _flK4ProjScale, _flK4ProjShift);
-            // One pass: Bn4 apply + add 'Relu2' + ReLU.
+            // Pass 3: one pass: Bn4 apply + add 'Relu2' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU).
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 32, 64, k4Z, _flK4Scale, _flK4Shift, k4ProjZ, _flK4ProjScale, _flK4ProjShift, k4Y);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
-            if (!_flK0Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("StemBn", _flK0Mean, _flK0Var);
-            }
-            if (!_flK1Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK1Mean, _flK1Var);
-            }
-            if (!_flK2Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK2Mean, _flK2Var);
-            }
-            if (!_flK3Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn3", _flK3Mean, _flK3Var);
-            }
-            if (!_flK4Frozen)
-            {
-                global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn4", _flK4Mean, _flK4Var);
-            }
+            // The batch statistics are finite.
+            if (!_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("StemBn", _flK0Mean, _flK0Var);
+            // The batch statistics are finite.
+            if (!_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn1", _flK1Mean, _flK1Var);
+            // The batch statistics are finite.
+            if (!_flK2Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn2", _flK2Mean, _flK2Var);
+            // The batch statistics are finite.
+            if (!_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn3", _flK3Mean, _flK3Var);
+            // The batch statistics are finite.
+            if (!_flK4Frozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Bn4", _flK4Mean, _flK4Var);
+            // The projection's batch statistics are finite.
             if (!_flK4ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.ThrowIfNotFinite("Down.1", _flK4ProjMean, _flK4ProjVar);
+            // StemBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK0Frozen)
             {
-                // StemBn: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerStemBn.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK0Mean, _flK0Var, (long)batch * 256, 0.1, _flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!);
             }
+            // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK1Frozen)
             {
-                // Bn1: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn1.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK1Mean, _flK1Var, (long)batch * 256, 0.1, _flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!);
             }
+            // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK2Frozen)
             {
-                // Bn2: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn2.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK2Mean, _flK2Var, (long)batch * 256, 0.1, _flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!);
             }
+            // Bn3: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK3Frozen)
             {
-                // Bn3: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn3.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK3Mean, _flK3Var, (long)batch * 64, 0.1, _flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!);
             }
+            // Bn4: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
             if (!_flK4Frozen)
             {
-                // Bn4: running statistics, momentum 0.1; the variance enters unbiased (m / (m - 1)).
                 _flLayerBn4.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK4Mean, _flK4Var, (long)batch * 64, 0.1, _flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!);
             }
+            // The projection's BatchNorm: running statistics, momentum 0.1.
             if (!_flK4ProjFrozen)
             {
-                // Down.1 (the projection's BatchNorm2d): running statistics, momentum 0.1; the variance enters unbiased.
                 _flLayerDown.ProjectionNorm!.NumBatchesTracked++;
                 global::FusedLayers.Kernels.BatchNormKernels.UpdateRunningStatistics(in context, _flK4ProjMean, _flK4ProjVar, (long)batch * 64, 0.1, _flLayerDown.ProjectionNorm!.RunningMean!, _flLayerDown.ProjectionNorm!.RunningVar!);
             }
@@ -706,43 +709,47 @@ namespace Snapshots
             global::System.Span<float> k4ProjZ = new(_flK4ProjZ, 0, batch * 2048);
 
             // Kernel 0: Stem -> StemBn -> StemRelu.
-            // StemBn folded into Stem from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerStemBn.RunningMean!, _flLayerStemBn.RunningVar!, _flLayerStemBn.Weight!.Data, _flLayerStemBn.Bias!.Data, 1e-05, default, _flK0Scale, _flK0Shift);
+            // StemBn folded into Stem's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerStem.Weight.Data, default, _flK0Scale, _flK0Shift, _flK0FoldedWeight, _flK0FoldedBias);
+            // Pass 1: Stem with StemBn folded, ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flK0FoldedWeight, _flK0FoldedBias, k0Y, true, default, default);
 
             // Kernel 1: Conv1 -> Bn1 -> Relu1.
-            // Bn1 folded into Conv1 from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn1.RunningMean!, _flLayerBn1.RunningVar!, _flLayerBn1.Weight!.Data, _flLayerBn1.Bias!.Data, 1e-05, default, _flK1Scale, _flK1Shift);
+            // Bn1 folded into Conv1's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv1.Weight.Data, default, _flK1Scale, _flK1Shift, _flK1FoldedWeight, _flK1FoldedBias);
+            // Pass 1: Conv1 with Bn1 folded, ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flK1FoldedWeight, _flK1FoldedBias, k1Y, true, default, default);
 
             // Kernel 2: Conv2 -> Bn2 -> Add1 -> Relu2.
-            // Conv2.
+            // Pass 1: Conv2.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, default, k2Z, false, default, default);
-            // Bn2 from the running statistics (not folded: the add needs a pass of its own anyway).
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn2.RunningMean!, _flLayerBn2.RunningVar!, _flLayerBn2.Weight!.Data, _flLayerBn2.Bias!.Data, 1e-05, default, _flK2Scale, _flK2Shift);
-            // One pass: Bn2 apply + add 'StemRelu' + ReLU.
+            // Pass 2: one pass: Bn2 apply + add 'StemRelu' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU).
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 16, 256, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Y);
 
             // Kernel 3: Conv3 -> Bn3 -> Relu3.
-            // Bn3 folded into Conv3 from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn3.RunningMean!, _flLayerBn3.RunningVar!, _flLayerBn3.Weight!.Data, _flLayerBn3.Bias!.Data, 1e-05, default, _flK3Scale, _flK3Shift);
+            // Bn3 folded into Conv3's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv3.Weight.Data, default, _flK3Scale, _flK3Shift, _flK3FoldedWeight, _flK3FoldedBias);
+            // Pass 1: Conv3 with Bn3 folded, ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flK3FoldedWeight, _flK3FoldedBias, k3Y, true, default, default);
 
             // Kernel 4: Conv4 -> Bn4 -> Down -> Relu4.
-            // Conv4.
+            // Pass 1: Conv4.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, default, k4Z, false, default, default);
-            // Bn4 from the running statistics (not folded: the add needs a pass of its own anyway).
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerBn4.RunningMean!, _flLayerBn4.RunningVar!, _flLayerBn4.Weight!.Data, _flLayerBn4.Bias!.Data, 1e-05, default, _flK4Scale, _flK4Shift);
-            // Down's projection: 1x1 convolution of 'Relu2'.
+            // Pass 2: Down's projection: 1x1 convolution of 'Relu2'.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Proj, batch, k2Y, _flLayerDown.Projection!.Weight.Data, default, k4ProjZ, false, default, default);
+            // The projection BatchNorm's scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerDown.ProjectionNorm!.RunningMean!, _flLayerDown.ProjectionNorm!.RunningVar!, _flLayerDown.ProjectionNorm!.Weight!.Data, _flLayerDown.ProjectionNorm!.Bias!.Data, 1e-05, default, _flK4ProjScale, _flK4ProjShift);
-            // One pass: Bn4 apply + add 'Relu2' + ReLU.
+            // Pass 3: one pass: Bn4 apply + add 'Relu2' + ReLU (cuDNN's BN-add-ReLU fusion, on the CPU).
             global::FusedLayers.Kernels.ResidualKernels.Forward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 32, 64, k4Z, _flK4Scale, _flK4Shift, k4ProjZ, _flK4ProjScale, _flK4ProjShift, output);
         }
 
@@ -795,9 +802,8 @@ namespace Snapshots
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k3Y = new(_flK3Y, 0, batch * 2048);
             global::System.Span<float> k3Dy = new(_flK3Dy, 0, batch * 2048);
-            global::System.Span<float> k4Y = new(_flK4Y, 0, batch * 2048);
-            global::System.Span<float> k4Z = new(_flK4Z, 0, batch * 2048);
             global::System.Span<float> k2Y = new(_flK2Y, 0, batch * 4096);
+            global::System.Span<float> k4Z = new(_flK4Z, 0, batch * 2048);
             global::System.Span<float> k4ProjZ = new(_flK4ProjZ, 0, batch * 2048);
             global::System.Span<float> k4Da = new(_flK4Da, 0, batch * 2048);
             global::System.Span<float> k4Dz = new(_flK4Dz, 0, batch * 2048);
@@ -807,8 +813,8 @@ namespace Snapshots
             global::System.Span<float> k3Dz = new(_flK3Dz, 0, batch * 2048);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 4096);
             global::System.Span<float> k1Dy = new(_flK1Dy, 0, batch * 4096);
-            global::System.Span<float> k2Z = new(_flK2Z, 0, batch * 4096);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 4096);
+            global::System.Span<float> k2Z = new(_flK2Z, 0, batch * 4096);
             global::System.Span<float> k2Da = new(_flK2Da, 0, batch * 4096);
             global::System.Span<float> k2Dz = new(_flK2Dz, 0, batch * 4096);
             global::System.Span<float> k0Dy = new(_flK0Dy, 0, batch * 4096);
@@ -819,81 +825,109 @@ namespace Snapshots
             global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 4096);
 
             // Kernel 4 backward: Relu4 <- Down <- Bn4 <- Conv4.
-            // Pass 0: gradient of the add's output through Relu4 (ReLU, pre-activation recomputed); it flows into both paths.
+            // Pass 1: gradient of the add's output through Relu4 (ReLU, pre-activation recomputed, nothing extra stored).
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 32, 64, gradOutput, k4Z, _flK4Scale, _flK4Shift, k4ProjZ, _flK4ProjScale, _flK4ProjShift, k4Da);
-            // Bn4: sums, then its input gradient.
+            // Pass 2: sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK4Frozen ? context.Local : context, batch, 32, 64, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flK4SumDy, _flK4SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Weight!.GradTarget, _flK4SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn4.Bias!.GradTarget, _flK4SumDy);
-            if (_flK4Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK4SumDy, _flK4SumDyXhat); // eval mode: dx = gamma / std * dy
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK4Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK4SumDy, _flK4SumDyXhat);
+            // Pass 3: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4Z, _flK4Mean, _flK4InvStd, _flLayerBn4.Weight!.Data, _flK4SumDy, _flK4SumDyXhat, k4Dz);
-            // Conv4: weight gradient (no bias), then the gradient of its input.
+            // Pass 4: Conv4: weight gradient (no bias).
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.GradTarget, default);
+            // Pass 5: Conv4: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flLayerConv4.Weight.Data, k3Dy);
-            // Down's projection: its BatchNorm (gradient into the anchor's gradient buffer, free again; the saved input stays intact), then the 1x1 convolution.
+            // Pass 6: Down's projection BatchNorm: sums.
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK4ProjFrozen ? context.Local : context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flK4ProjSumDy, _flK4ProjSumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Weight!.GradTarget, _flK4ProjSumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerDown.ProjectionNorm!.Bias!.GradTarget, _flK4ProjSumDy);
+            // Eval mode: dx = gamma / std * dy.
             if (_flK4ProjFrozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK4ProjSumDy, _flK4ProjSumDyXhat);
+            // Pass 7: the projection BatchNorm's input gradient (the saved projection output stays intact).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k4Da, default, k4ProjZ, _flK4ProjMean, _flK4ProjInvStd, _flLayerDown.ProjectionNorm!.Weight!.Data, _flK4ProjSumDy, _flK4ProjSumDyXhat, k4Dz);
+            // Pass 8: the projection's weight gradient.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Proj, batch, k2Y, k4Dz, _flLayerDown.Projection!.Weight.GradTarget, default);
+            // Pass 9: the projection's input gradient, added to the skip source's gradient once that is written.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Proj, batch, k4Dz, _flLayerDown.Projection!.Weight.Data, k4SkipDx);
             context.GradientObserver?.GradientsReady(_flLayerConv4.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 3 backward: Relu3 <- Bn3 <- Conv3.
-            // Pass 1: ReLU mask + Bn3 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 1: ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK3Frozen ? context.Local : context, batch, 32, 64, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flK3SumDy, _flK3SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Weight!.GradTarget, _flK3SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn3.Bias!.GradTarget, _flK3SumDy);
-            if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK3SumDy, _flK3SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn3: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK3Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK3SumDy, _flK3SumDyXhat);
+            // Pass 2: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 32, 64, k3Dy, k3Y, k3Z, _flK3Mean, _flK3InvStd, _flLayerBn3.Weight!.Data, _flK3SumDy, _flK3SumDyXhat, k3Dz);
-            // Conv3: weight gradient (no bias), then the gradient of its input.
+            // Pass 3: Conv3: weight gradient (no bias).
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerConv3.Weight.GradTarget, default);
+            // Pass 4: Conv3: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK3Conv, batch, k3Dz, _flLayerConv3.Weight.Data, k2Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv3.Weight); // gradients final from here on: a bucket may start its allreduce
-            // 'Relu2' also feeds Down: add the skip path's gradient.
-            global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k4SkipDx, k2Dy);
 
             // Kernel 2 backward: Relu2 <- Add1 <- Bn2 <- Conv2.
-            // Pass 0: gradient of the add's output through Relu2 (ReLU, pre-activation recomputed); it flows into both paths.
+            // Pass 1: 'Down' also reads this kernel's output: its skip path's gradient is added to dy.
+            global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k4SkipDx, k2Dy);
+            // Pass 2: gradient of the add's output through Relu2 (ReLU, pre-activation recomputed, nothing extra stored).
             global::FusedLayers.Kernels.ResidualKernels.Backward(in context, global::FusedLayers.Kernels.Activation.ReLU, batch, 16, 256, k2Dy, k2Z, _flK2Scale, _flK2Shift, k0Y, default, default, k2Da);
-            // Bn2: sums, then its input gradient.
+            // Pass 3: sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK2Frozen ? context.Local : context, batch, 16, 256, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flK2SumDy, _flK2SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Weight!.GradTarget, _flK2SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn2.Bias!.GradTarget, _flK2SumDy);
-            if (_flK2Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK2SumDy, _flK2SumDyXhat); // eval mode: dx = gamma / std * dy
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK2Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK2SumDy, _flK2SumDyXhat);
+            // Pass 4: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k2Da, default, k2Z, _flK2Mean, _flK2InvStd, _flLayerBn2.Weight!.Data, _flK2SumDy, _flK2SumDyXhat, k2Dz);
-            // Conv2: weight gradient (no bias), then the gradient of its input.
+            // Pass 5: Conv2: weight gradient (no bias).
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.GradTarget, default);
+            // Pass 6: Conv2: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Relu1 <- Bn1 <- Conv1.
-            // Pass 1: ReLU mask + Bn1 sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 1: ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK1Frozen ? context.Local : context, batch, 16, 256, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flK1SumDy, _flK1SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Weight!.GradTarget, _flK1SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerBn1.Bias!.GradTarget, _flK1SumDy);
-            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through Bn1: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK1Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK1SumDy, _flK1SumDyXhat);
+            // Pass 2: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k1Dy, k1Y, k1Z, _flK1Mean, _flK1InvStd, _flLayerBn1.Weight!.Data, _flK1SumDy, _flK1SumDyXhat, k1Dz);
-            // Conv1: weight gradient (no bias), then the gradient of its input.
+            // Pass 3: Conv1: weight gradient (no bias).
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.GradTarget, default);
+            // Pass 4: Conv1: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv1.Weight); // gradients final from here on: a bucket may start its allreduce
-            // 'StemRelu' also feeds Add1: add the skip path's gradient.
-            global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k2Da, k0Dy);
 
             // Kernel 0 backward: StemRelu <- StemBn <- Stem.
-            // Pass 1: ReLU mask + StemBn sums: sum dy (= d beta) and sum dy*xhat (= d gamma).
+            // Pass 1: 'Add1' also reads this kernel's output: its skip path's gradient is added to dy.
+            global::FusedLayers.Kernels.ResidualKernels.Accumulate(in context, k2Da, k0Dy);
+            // Pass 2: ReLU mask + sums: sum dy (= d beta) and sum dy*xhat (= d gamma); local when frozen (no synchronised-BatchNorm collective).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardReduce(_flK0Frozen ? context.Local : context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flK0SumDy, _flK0SumDyXhat);
+            // D gamma += sum dy*xhat.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Weight!.GradTarget, _flK0SumDyXhat);
+            // D beta += sum dy.
             global::FusedLayers.Kernels.BatchNormKernels.Accumulate(_flLayerStemBn.Bias!.GradTarget, _flK0SumDy);
-            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat); // eval mode: dx = gamma / std * dy
-            // Pass 2: gradient through StemBn: gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
+            // Eval mode: the sums are cleared, so dx = gamma / std * dy.
+            if (_flK0Frozen) global::FusedLayers.Kernels.BatchNormKernels.ConstantStatisticsBackward(_flK0SumDy, _flK0SumDyXhat);
+            // Pass 3: input gradient gamma/std * (dy - mean(dy) - xhat * mean(dy*xhat)).
             global::FusedLayers.Kernels.BatchNormKernels.BackwardInput(in context, batch, 16, 256, k0Dy, k0Y, k0Z, _flK0Mean, _flK0InvStd, _flLayerStemBn.Weight!.Data, _flK0SumDy, _flK0SumDyXhat, k0Dz);
-            // Stem: weight gradient (no bias), then the gradient of its input.
+            // Pass 4: Stem: weight gradient (no bias).
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerStem.Weight.GradTarget, default);
+            // Pass 5: Stem: the gradient of its input.
             if (inputGradient)
             {
                 global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK0Conv, batch, k0Dz, _flLayerStem.Weight.Data, gradInput);

@@ -457,45 +457,45 @@ namespace Snapshots
             input.CopyTo(savedInput);
 
             // Kernel 0: Ln0.
-            // Pass 1: Ln0, each row of 192 values normalised with its own mean and 1/sqrt(var + eps)..
+            // Pass 1: Ln0, one row per sample and leading position over the trailing [3, 8, 8], each row normalised with its own mean and 1/sqrt(var + eps).
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 192, 1, 1, savedInput, _flLayerLn0.Weight!.Data, _flLayerLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
 
             // Kernel 1: Conv1 -> Gn1 -> Act1.
-            // Pass 1: Conv1; its output is Gn1's input, kept for backward.
+            // Pass 1: Conv1; its output is Gn1's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k1Z, false, default, default);
-            // Pass 2: Gn1, each row of 128 values normalised with its own mean and 1/sqrt(var + eps), then Act1 (SiLU) on the row while it is in cache (the normalised row is kept: SiLU's backward needs it).
+            // Pass 2: Gn1, one row per (sample, group): 4 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then SiLU on the row while it is in cache (the normalised rows are kept).
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, k1Pre, k1RowMean, k1RowInvStd, default, _flLayerAct1.Activation, k1Y);
 
             // Kernel 2: Conv2 -> In2 -> Relu2.
-            // Pass 1: Conv2; its output is In2's input, kept for backward.
+            // Pass 1: Conv2; its output is In2's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k2Z, false, default, default);
-            // Pass 2: In2, each row of 16 values normalised with its own mean and 1/sqrt(var + eps), then Relu2 (ReLU) on the row while it is in cache.
+            // Pass 2: In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then ReLU on the row while it is in cache.
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 16, 8, k2Z, _flLayerIn2.Weight!.Data, _flLayerIn2.Bias!.Data, 1e-05, k2Y, k2RowMean, k2RowInvStd, k2RowVar, global::FusedLayers.Kernels.Activation.ReLU, k2Y);
 
             // Kernel 3: Conv3 -> In3.
-            // Pass 1: Conv3; its output is In3's input, kept for backward.
+            // Pass 1: Conv3; its output is In3's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerConv3.Weight.Data, _flLayerConv3.Bias!.Data, k3Z, false, default, default);
-            // Pass 2: In3, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
+            // Pass 2: In3, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps).
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 16, 4, k3Z, default, default, 1e-05, k3Y, k3RowMean, k3RowInvStd, default);
 
             // Kernel 4: Conv4 -> Ln4.
-            // Pass 1: Conv4; its output is Ln4's input, kept for backward.
+            // Pass 1: Conv4; its output is Ln4's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, _flLayerConv4.Bias!.Data, k4Z, false, default, default);
-            // Pass 2: Ln4, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
+            // Pass 2: Ln4, one row per sample and leading position over the trailing [4, 4], each row normalised with its own mean and 1/sqrt(var + eps).
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLayerLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
 
             // Kernel 5: Fc -> Ln5 -> Act5.
-            // Pass 1: Fc; its output is Ln5's input, kept for backward.
+            // Pass 1: Fc; its output is Ln5's input.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k5Z, false, default, default);
-            // Pass 2: Ln5, each row of 10 values normalised with its own mean and 1/sqrt(var + eps), then Act5 (GELU) on the row while it is in cache (the normalised row is kept: GELU's backward needs it).
+            // Pass 2: Ln5, one row per sample and leading position over the trailing [10], each row normalised with its own mean and 1/sqrt(var + eps), then GELU on the row while it is in cache (the normalised rows are kept).
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLayerLn5.Weight!.Data, _flLayerLn5.Bias!.Data, 1e-05, k5Pre, k5RowMean, k5RowInvStd, default, _flLayerAct5.Activation, k5Y);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
+            // The per-instance statistics are finite.
             global::FusedLayers.Kernels.GroupNormKernels.ThrowIfNotFinite("In2", 8, k2RowMean, k2RowVar);
-            // In2: running statistics, momentum 0.1, averaged over the per-instance updates (unbiased variances);
-            // num_batches_tracked does not advance (PyTorch's InstanceNorm).
+            // In2: running statistics, momentum 0.1, the mean of the per-instance updates (unbiased variances).
             global::FusedLayers.Kernels.GroupNormKernels.UpdateInstanceRunningStatistics(batch, 8, 16, k2RowMean, k2RowVar, 0.1, _flLayerIn2.RunningMean!, _flLayerIn2.RunningVar!);
 
             k5Y.CopyTo(output);
@@ -533,38 +533,39 @@ namespace Snapshots
             global::System.Span<float> k5RowInvStd = new(_flK5RowInvStd, 0, batch * 1);
 
             // Kernel 0: Ln0.
-            // Pass 1: Ln0, each row of 192 values normalised with its own mean and 1/sqrt(var + eps)..
+            // Pass 1: Ln0, one row per sample and leading position over the trailing [3, 8, 8], each row normalised with its own mean and 1/sqrt(var + eps).
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 192, 1, 1, input, _flLayerLn0.Weight!.Data, _flLayerLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
 
             // Kernel 1: Conv1 -> Gn1 -> Act1.
             // Pass 1: Conv1; its output is Gn1's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k1Z, false, default, default);
-            // Pass 2: Gn1, each row of 128 values normalised with its own mean and 1/sqrt(var + eps), then Act1 (SiLU) on the row while it is in cache.
+            // Pass 2: Gn1, one row per (sample, group): 4 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then SiLU on the row while it is in cache.
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, k1Y, k1RowMean, k1RowInvStd, default, _flLayerAct1.Activation, k1Y);
 
             // Kernel 2: Conv2 -> In2 -> Relu2.
-            // In2 folded into Conv2 from the running statistics (refolded every call, so later
-            // changes to weights or statistics are always seen), then one pass with the ReLU epilogue.
+            // Scale and shift from the running statistics.
             global::FusedLayers.Kernels.BatchNormKernels.ScaleShift(_flLayerIn2.RunningMean!, _flLayerIn2.RunningVar!, _flLayerIn2.Weight!.Data, _flLayerIn2.Bias!.Data, 1e-05, default, _flK2Scale, _flK2Shift);
+            // In2 folded into Conv2's weight and bias (refolded every call: later changes to weights or statistics are seen).
             global::FusedLayers.Kernels.BatchNormKernels.FoldIntoWeights(in context, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, _flK2Scale, _flK2Shift, _flK2FoldedWeight, _flK2FoldedBias);
+            // Pass 1: Conv2 with In2 folded, ReLU epilogue on each tile while it is in cache.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flK2FoldedWeight, _flK2FoldedBias, k2Y, true, default, default);
 
             // Kernel 3: Conv3 -> In3.
             // Pass 1: Conv3; its output is In3's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerConv3.Weight.Data, _flLayerConv3.Bias!.Data, k3Z, false, default, default);
-            // Pass 2: In3, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
+            // Pass 2: In3, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps).
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 16, 4, k3Z, default, default, 1e-05, k3Y, k3RowMean, k3RowInvStd, default);
 
             // Kernel 4: Conv4 -> Ln4.
             // Pass 1: Conv4; its output is Ln4's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, _flLayerConv4.Bias!.Data, k4Z, false, default, default);
-            // Pass 2: Ln4, each row of 16 values normalised with its own mean and 1/sqrt(var + eps)..
+            // Pass 2: Ln4, one row per sample and leading position over the trailing [4, 4], each row normalised with its own mean and 1/sqrt(var + eps).
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLayerLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
 
             // Kernel 5: Fc -> Ln5 -> Act5.
             // Pass 1: Fc; its output is Ln5's input.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k5Z, false, default, default);
-            // Pass 2: Ln5, each row of 10 values normalised with its own mean and 1/sqrt(var + eps), then Act5 (GELU) on the row while it is in cache.
+            // Pass 2: Ln5, one row per sample and leading position over the trailing [10], each row normalised with its own mean and 1/sqrt(var + eps), then GELU on the row while it is in cache.
             global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLayerLn5.Weight!.Data, _flLayerLn5.Bias!.Data, 1e-05, output, k5RowMean, k5RowInvStd, default, _flLayerAct5.Activation, output);
         }
 
@@ -617,37 +618,37 @@ namespace Snapshots
             global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
             global::System.Span<float> k4Y = new(_flK4Y, 0, batch * 64);
             global::System.Span<float> k4Dy = new(_flK4Dy, 0, batch * 64);
-            global::System.Span<float> k5Dpre = new(_flK5Dpre, 0, batch * 10);
             global::System.Span<float> k5Pre = new(_flK5Pre, 0, batch * 10);
-            global::System.Span<float> k5Z = new(_flK5Z, 0, batch * 10);
+            global::System.Span<float> k5Dpre = new(_flK5Dpre, 0, batch * 10);
             global::System.Span<float> k5Dz = new(_flK5Dz, 0, batch * 10);
+            global::System.Span<float> k5Z = new(_flK5Z, 0, batch * 10);
             global::System.Span<float> k5RowMean = new(_flK5RowMean, 0, batch * 1);
             global::System.Span<float> k5RowInvStd = new(_flK5RowInvStd, 0, batch * 1);
             global::System.Span<float> k3Y = new(_flK3Y, 0, batch * 64);
             global::System.Span<float> k3Dy = new(_flK3Dy, 0, batch * 64);
-            global::System.Span<float> k4Z = new(_flK4Z, 0, batch * 64);
             global::System.Span<float> k4Dz = new(_flK4Dz, 0, batch * 64);
+            global::System.Span<float> k4Z = new(_flK4Z, 0, batch * 64);
             global::System.Span<float> k4RowMean = new(_flK4RowMean, 0, batch * 4);
             global::System.Span<float> k4RowInvStd = new(_flK4RowInvStd, 0, batch * 4);
             global::System.Span<float> k2Y = new(_flK2Y, 0, batch * 128);
             global::System.Span<float> k2Dy = new(_flK2Dy, 0, batch * 128);
-            global::System.Span<float> k3Z = new(_flK3Z, 0, batch * 64);
             global::System.Span<float> k3Dz = new(_flK3Dz, 0, batch * 64);
+            global::System.Span<float> k3Z = new(_flK3Z, 0, batch * 64);
             global::System.Span<float> k3RowMean = new(_flK3RowMean, 0, batch * 4);
             global::System.Span<float> k3RowInvStd = new(_flK3RowInvStd, 0, batch * 4);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 512);
             global::System.Span<float> k1Dy = new(_flK1Dy, 0, batch * 512);
             global::System.Span<float> k2Dpre = new(_flK2Dpre, 0, batch * 128);
-            global::System.Span<float> k2Z = new(_flK2Z, 0, batch * 128);
             global::System.Span<float> k2Dz = new(_flK2Dz, 0, batch * 128);
+            global::System.Span<float> k2Z = new(_flK2Z, 0, batch * 128);
             global::System.Span<float> k2RowMean = new(_flK2RowMean, 0, batch * 8);
             global::System.Span<float> k2RowInvStd = new(_flK2RowInvStd, 0, batch * 8);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 192);
             global::System.Span<float> k0Dy = new(_flK0Dy, 0, batch * 192);
-            global::System.Span<float> k1Dpre = new(_flK1Dpre, 0, batch * 512);
             global::System.Span<float> k1Pre = new(_flK1Pre, 0, batch * 512);
-            global::System.Span<float> k1Z = new(_flK1Z, 0, batch * 512);
+            global::System.Span<float> k1Dpre = new(_flK1Dpre, 0, batch * 512);
             global::System.Span<float> k1Dz = new(_flK1Dz, 0, batch * 512);
+            global::System.Span<float> k1Z = new(_flK1Z, 0, batch * 512);
             global::System.Span<float> k1RowMean = new(_flK1RowMean, 0, batch * 4);
             global::System.Span<float> k1RowInvStd = new(_flK1RowInvStd, 0, batch * 4);
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 192);
@@ -656,53 +657,58 @@ namespace Snapshots
             global::System.Span<float> k0RowInvStd = new(_flK0RowInvStd, 0, batch * 1);
 
             // Kernel 5 backward: Act5 <- Ln5 <- Fc.
-            // Act5: dy * GELU'(Ln5's kept output).
+            // Pass 1: Act5: dy * GELU'(Ln5's kept output).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct5.Activation, batch, 10, 1, gradOutput, k5Pre, default, default, k5Dpre);
-            // Ln5: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
+            // Pass 2: Ln5: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
             global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 10, 1, 1, k5Dpre, k5Z, k5RowMean, k5RowInvStd, _flLayerLn5.Weight!.Data, k5Dz, _flLayerLn5.Weight!.GradTarget, _flLayerLn5.Bias!.GradTarget);
-            // Fc: weight and bias gradients, then the gradient of its input.
+            // Pass 3: Fc: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flLayerFc.Weight.GradTarget, _flLayerFc.Bias!.GradTarget);
+            // Pass 4: Fc: the gradient of its input.
             global::FusedLayers.Kernels.LinearKernels.BackwardInput(in context, in s_flK5Linear, batch, k5Dz, _flLayerFc.Weight.Data, k4Dy);
             context.GradientObserver?.GradientsReady(_flLayerFc.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 4 backward: Ln4 <- Conv4.
-            // Ln4: weight gradient and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
+            // Pass 1: Ln4: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
             global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch * 4, 16, 1, 1, k4Dy, k4Z, k4RowMean, k4RowInvStd, _flLayerLn4.Weight!.Data, k4Dz, _flLayerLn4.Weight!.GradTarget, default);
-            // Conv4: weight and bias gradients, then the gradient of its input.
+            // Pass 2: Conv4: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.GradTarget, _flLayerConv4.Bias!.GradTarget);
+            // Pass 3: Conv4: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK4Conv, batch, k4Dz, _flLayerConv4.Weight.Data, k3Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv4.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 3 backward: In3 <- Conv3.
-            // In3: the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
+            // Pass 1: In3: the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
             global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 4, 16, 4, k3Dy, k3Z, k3RowMean, k3RowInvStd, default, k3Dz, default, default);
-            // Conv3: weight and bias gradients, then the gradient of its input.
+            // Pass 2: Conv3: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerConv3.Weight.GradTarget, _flLayerConv3.Bias!.GradTarget);
+            // Pass 3: Conv3: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK3Conv, batch, k3Dz, _flLayerConv3.Weight.Data, k2Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv3.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 2 backward: Relu2 <- In2 <- Conv2.
-            // Relu2: the mask of the kernel output.
+            // Pass 1: Relu2: the mask of the kernel output.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, k2Dy, k2Y, k2Dpre);
-            // In2: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
+            // Pass 2: In2: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
             global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 16, 8, k2Dpre, k2Z, k2RowMean, k2RowInvStd, _flLayerIn2.Weight!.Data, k2Dz, _flLayerIn2.Weight!.GradTarget, _flLayerIn2.Bias!.GradTarget);
-            // Conv2: weight and bias gradients, then the gradient of its input.
+            // Pass 3: Conv2: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
+            // Pass 4: Conv2: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK2Conv, batch, k2Dz, _flLayerConv2.Weight.Data, k1Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Act1 <- Gn1 <- Conv1.
-            // Act1: dy * SiLU'(Gn1's kept output).
+            // Pass 1: Act1: dy * SiLU'(Gn1's kept output).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 8, 64, k1Dy, k1Pre, default, default, k1Dpre);
-            // Gn1: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
+            // Pass 2: Gn1: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
             global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 64, 4, k1Dpre, k1Z, k1RowMean, k1RowInvStd, _flLayerGn1.Weight!.Data, k1Dz, _flLayerGn1.Weight!.GradTarget, _flLayerGn1.Bias!.GradTarget);
-            // Conv1: weight and bias gradients, then the gradient of its input.
+            // Pass 3: Conv1: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
+            // Pass 4: Conv1: the gradient of its input.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardInput(in context, in s_flK1Conv, batch, k1Dz, _flLayerConv1.Weight.Data, k0Dy);
             context.GradientObserver?.GradientsReady(_flLayerConv1.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 0 backward: Ln0.
-            // Ln0: weight and bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
+            // Pass 1: Ln0: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
             global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 192, 1, 1, k0Dy, savedInput, k0RowMean, k0RowInvStd, _flLayerLn0.Weight!.Data, inputGradient ? gradInput : k0Dz, _flLayerLn0.Weight!.GradTarget, _flLayerLn0.Bias!.GradTarget);
             context.GradientObserver?.GradientsReady(_flLayerLn0.Weight!); // gradients final from here on: a bucket may start its allreduce
         }
