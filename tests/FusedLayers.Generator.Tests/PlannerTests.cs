@@ -170,6 +170,35 @@ public sealed class PlannerTests
         Assert.Equal(["GroupNormKernels.ThrowIfNotFinite", "GroupNormKernels.UpdateInstanceRunningStatistics"], k.Commit.Select(p => p.Call));
     }
 
+    [Fact]
+    public void A_residual_add_after_LayerNorm_or_GroupNorm_joins_the_row_pass_and_a_projection_does_not()
+    {
+        ModelSchedule schedule = Schedule("""
+            [Linear(8, 8)] public partial LinearLayer Fc1 { get; }
+            [Linear(8, 8)] public partial LinearLayer Fc2 { get; }
+            [LayerNorm(8)] public partial LayerNormLayer Ln { get; }
+            [Residual(nameof(Fc1))] public partial ResidualLayer Add { get; }
+            [GELU] public partial ActivationLayer Act { get; }
+            """, "8");
+
+        KernelSchedule k = schedule.Kernels[1];
+        Assert.Equal(2, schedule.Kernels.Count);
+        Assert.Equal(["LinearKernels.Forward", "GroupNormKernels.Forward"], k.TrainingForward.Select(p => p.Call));
+        Assert.Contains(Buffers.Skip, k.TrainingForward[1].Reads);
+        Assert.Equal([Buffers.Pre, Buffers.Y, Buffers.RowStats], k.TrainingForward[1].Writes); // the pre-activation is norm + skip
+        Assert.Equal([Buffers.Da], k.Backward[0].Writes); // GELU's gradient is the add's, shared with the skip source
+        Assert.Equal("ResidualKernels.Accumulate", schedule.Kernels[0].Backward[0].Call);
+        Assert.Equal(["K1 da"], schedule.Kernels[0].Backward[0].Reads);
+
+        ModelSchedule projected = Schedule("""
+            [Conv2d(4, 8, 3, Stride = 2, Padding = 1)] public partial Conv2dLayer Conv { get; }
+            [GroupNorm(4, 8)] public partial GroupNormLayer Gn { get; }
+            [Residual(ResidualAttribute.ModelInput, Projection = true, ProjectionStride = 2)] public partial ResidualLayer Down { get; }
+            """, "4, 6, 6");
+        Assert.Equal(2, projected.Kernels.Count);
+        Assert.Equal("ResidualKernels.Forward", projected.Kernels[1].TrainingForward.Last().Call);
+    }
+
     /// <summary>The one kernel of a model made of <paramref name="layers"/>.</summary>
     private static KernelSchedule Single(string layers, string inputShape) => Assert.Single(Schedule(layers, inputShape).Kernels);
 

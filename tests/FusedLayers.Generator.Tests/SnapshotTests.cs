@@ -251,6 +251,40 @@ public sealed class SnapshotTests
         return Snapshot.VerifyGeneratorAsync(run);
     }
 
+    [Fact]
+    public Task RowNormResiduals()
+    {
+        // Identity skips after LayerNorm, GroupNorm and InstanceNorm join the row pass (issue 11's fusion that used to be
+        // FL0301): GroupNorm + add of the model input + ReLU, InstanceNorm + add + SiLU (pre-activation kept), a post-norm
+        // LayerNorm + add without activation (the skip gradient is the kernel's dy). (A projection skip after a row
+        // normalisation still runs as its own kernel, with FL0301: PlannerTests.)
+        GeneratorRunOutput run = RunValid(
+            """
+            using FusedLayers;
+            namespace Snapshots;
+            [FusedModel(InputShape = new[] { 4, 6, 6 })]
+            public partial class RowNormResiduals
+            {
+                [Conv2d(4, 4, 3, Padding = 1)] public partial Conv2dLayer Conv1 { get; }
+                [GroupNorm(2, 4)] public partial GroupNormLayer Gn1 { get; }
+                [Residual(ResidualAttribute.ModelInput)] public partial ResidualLayer Add1 { get; }
+                [ReLU] public partial ReLULayer Relu1 { get; }
+                [Conv2d(4, 4, 3, Padding = 1)] public partial Conv2dLayer Conv2 { get; }
+                [InstanceNorm2d(4, Affine = true)] public partial InstanceNorm2dLayer In2 { get; }
+                [Residual(nameof(Relu1))] public partial ResidualLayer Add2 { get; }
+                [SiLU] public partial ActivationLayer Act2 { get; }
+                [Flatten] public partial FlattenLayer Flat { get; }
+                [Linear(144, 16)] public partial LinearLayer Fc1 { get; }
+                [Linear(16, 16)] public partial LinearLayer Fc2 { get; }
+                [LayerNorm(16)] public partial LayerNormLayer Ln { get; }
+                [Residual(nameof(Fc1))] public partial ResidualLayer Add3 { get; }
+            }
+            """,
+            "Snapshots.RowNormResiduals.g.cs");
+
+        return Snapshot.VerifyGeneratorAsync(run);
+    }
+
 
     [Fact]
     public Task BatchRenorm()

@@ -186,3 +186,54 @@ public partial class RenormTwinBatchNormModel
     [Tanh]
     public partial ActivationLayer Act { get; }
 }
+
+/// <summary>
+/// Skip connections after per-sample normalisations, each fused into the row pass: Conv -> GroupNorm -> + input -> ReLU,
+/// Conv -> InstanceNorm2d(affine) -> + that -> SiLU, then Flatten, Linear, Linear -> LayerNorm -> + the first Linear
+/// (post-norm, no activation), and a classifier.
+/// </summary>
+[FusedModel(InputShape = new[] { 4, 6, 6 })]
+public partial class RowNormResidualModel
+{
+    [Conv2d(4, 4, 3, Padding = 1)]
+    public partial Conv2dLayer Conv1 { get; }
+
+    [GroupNorm(2, 4)]
+    public partial GroupNormLayer Gn1 { get; }
+
+    [Residual(ResidualAttribute.ModelInput)]
+    public partial ResidualLayer Add1 { get; }
+
+    [ReLU]
+    public partial ReLULayer Relu1 { get; }
+
+    [Conv2d(4, 4, 3, Padding = 1)]
+    public partial Conv2dLayer Conv2 { get; }
+
+    [InstanceNorm2d(4, Affine = true)]
+    public partial InstanceNorm2dLayer In2 { get; }
+
+    [Residual(nameof(Relu1))]
+    public partial ResidualLayer Add2 { get; }
+
+    [SiLU]
+    public partial ActivationLayer Act2 { get; }
+
+    [Flatten]
+    public partial FlattenLayer Flat { get; }
+
+    [Linear(144, 16)]
+    public partial LinearLayer Fc1 { get; }
+
+    [Linear(16, 16)]
+    public partial LinearLayer Fc2 { get; }
+
+    [LayerNorm(16)]
+    public partial LayerNormLayer Ln { get; }
+
+    [Residual(nameof(Fc1))]
+    public partial ResidualLayer Add3 { get; }
+
+    [Linear(16, 5)]
+    public partial LinearLayer Fc3 { get; }
+}

@@ -28,6 +28,7 @@ public class EvalModeBackwardParityTests
         [nameof(GroupNormSiluModel)] = ["Conv2.bias"],
         [nameof(LayerNormCnn)] = ["Conv.bias"],
         [nameof(InstanceNormReluModel)] = ["Conv.bias"],
+        [nameof(RowNormResidualModel)] = ["Conv2.bias"],
     };
 
     /// <summary>

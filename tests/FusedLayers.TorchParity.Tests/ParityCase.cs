@@ -212,6 +212,7 @@ public sealed record ParityCase(
             ("Relu", nn.ReLU()),
             ("Flat", nn.Flatten()),
             ("Fc", nn.Linear(144, 5))), 2, Biases(("Conv.bias", 6 * 6))),
+        new(nameof(RowNormResidualModel), s => new RowNormResidualModel(s), () => new RowNormResidualTwin(), 3, Biases(("Conv2.bias", 6 * 6))),
     ];
 
     /// <summary>All cases.</summary>

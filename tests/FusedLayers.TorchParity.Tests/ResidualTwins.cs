@@ -60,3 +60,32 @@ internal sealed class ResidualMlpTwin : nn.Module<TorchTensor, TorchTensor>
         return Fc3.forward(a + r1);
     }
 }
+
+/// <summary>
+/// PyTorch twin of <c>RowNormResidualModel</c>: skip connections after GroupNorm (+ ReLU), InstanceNorm (+ SiLU) and a
+/// post-norm LayerNorm, which FusedLayers adds to each normalised row in the same pass.
+/// </summary>
+internal sealed class RowNormResidualTwin : nn.Module<TorchTensor, TorchTensor>
+{
+#pragma warning disable IDE0044, SA1306 // Fields are registered by name (RegisterComponents) and must carry the layer names.
+    private Conv2d Conv1 = nn.Conv2d(4, 4, 3, padding: 1);
+    private GroupNorm Gn1 = nn.GroupNorm(2, 4);
+    private Conv2d Conv2 = nn.Conv2d(4, 4, 3, padding: 1);
+    private InstanceNorm2d In2 = nn.InstanceNorm2d(4, affine: true);
+    private Linear Fc1 = nn.Linear(144, 16);
+    private Linear Fc2 = nn.Linear(16, 16);
+    private LayerNorm Ln = nn.LayerNorm([16]);
+    private Linear Fc3 = nn.Linear(16, 5);
+#pragma warning restore IDE0044, SA1306
+
+    public RowNormResidualTwin()
+        : base(nameof(RowNormResidualTwin)) => RegisterComponents();
+
+    public override TorchTensor forward(TorchTensor x)
+    {
+        TorchTensor r1 = nn.functional.relu(Gn1.forward(Conv1.forward(x)) + x);
+        TorchTensor a2 = nn.functional.silu(In2.forward(Conv2.forward(r1)) + r1);
+        TorchTensor f1 = Fc1.forward(a2.flatten(1));
+        return Fc3.forward(Ln.forward(Fc2.forward(f1)) + f1);
+    }
+}

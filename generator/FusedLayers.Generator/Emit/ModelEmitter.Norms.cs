@@ -110,8 +110,14 @@ internal static partial class ModelEmitter
         string activation = kernel.Activation is null ? "" : kernel.HasSmoothActivation
             ? $", {Field(kernel.Activation)}.Activation, {o.Y}"
             : $", global::FusedLayers.Kernels.Activation.ReLU, {o.Y}";
+        bool skip = pass.ReadsBuffer(Buffers.Skip);
+        if (skip && activation.Length == 0)
+        {
+            activation = ", global::FusedLayers.Kernels.Activation.Identity, default";
+        }
+
         return $"{Kernels}GroupNormKernels.Forward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {o[pass.Reads[0]]}, {gamma}, {beta}, " +
-               $"{Number(norm.Eps)}, {normOutput}, {o.Scope.Get(k.RowMean, k.RowsPerSample)}, {o.Scope.Get(k.RowInvStd, k.RowsPerSample)}, {variance}{activation});";
+               $"{Number(norm.Eps)}, {(skip ? o.Skip + ", " : "")}{normOutput}, {o.Scope.Get(k.RowMean, k.RowsPerSample)}, {o.Scope.Get(k.RowInvStd, k.RowsPerSample)}, {variance}{activation});";
     }
 
     /// <summary>

@@ -351,6 +351,12 @@ internal static partial class ModelEmitter
         int space = buffer.IndexOf(' ');
         int index = int.Parse(buffer.Substring(1, space - 1), System.Globalization.CultureInfo.InvariantCulture);
         KernelNames r = o.Kernels[index];
-        return r.HasProjection ? o.Scope.Get(r.SkipDx, r.SkipLength) : o.Scope.Get(r.Da, r.NormLength);
+        string what = buffer.Substring(space + 1);
+        return what switch
+        {
+            B.SkipDx => o.Scope.Get(r.SkipDx, r.SkipLength),
+            B.Dy => r.IsLast ? "gradOutput" : o.Scope.Get(r.Dy, r.OutputLength),
+            _ => o.Scope.Get(r.Da, r.NormLength),
+        };
     }
 }

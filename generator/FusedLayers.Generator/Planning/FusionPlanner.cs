@@ -17,7 +17,8 @@ namespace FusedLayers.Generator.Planning;
 /// <item>An activation that follows no open kernel runs alone.</item>
 /// <item>Flatten moves no data and ends the open kernel (the channel axis changes meaning).</item>
 /// <item>A Residual (skip connection) joins after the anchor/BatchNorm, before the activation: BatchNorm-apply, add
-/// and activation are one pass. A layer that is the source of a skip connection ends its kernel, so its
+/// and activation are one pass. After LayerNorm, GroupNorm or an untracked InstanceNorm an identity skip joins the row
+/// pass the same way. A layer that is the source of a skip connection ends its kernel, so its
 /// output exists in memory.</item>
 /// <item>MaxPool2d and AvgPool2d right after a BatchNorm (and its activation) join that kernel: BatchNorm-apply +
 /// activation become the pool's per-plane prologue. Otherwise pools, AdaptiveAvgPool2d and Dropout run alone.</item>
@@ -88,10 +89,10 @@ internal static class FusionPlanner
 
             // The skip connection's add joins the kernel's epilogue after its anchor/BatchNorm, or runs alone.
             LayerSpec? last = kernel.Norm ?? kernel.Anchor;
-            // (Only after a BatchNorm: the fused pass applies BatchNorm's per-channel scale and shift; after LayerNorm,
-            // GroupNorm or InstanceNorm the add runs as a kernel of its own.)
+            // (After a BatchNorm the fused pass applies BatchNorm's per-channel scale and shift; after LayerNorm, GroupNorm or
+            // an InstanceNorm without running statistics an identity skip is added to each row as it is normalised.)
             if (i < layers.Count && layers[i].Kind == LayerKind.Residual && (last is null || !sources.Contains(last.Name)) &&
-                (kernel.Norm is null || LayerKinds.IsBatchNorm(kernel.Norm.Kind)))
+                (kernel.Norm is null || LayerKinds.IsBatchNorm(kernel.Norm.Kind) || RowNormTakesSkip(kernel.Norm, layers[i])))
             {
                 LayerSpec residual = layers[i];
                 bool fromInput = LayerKinds.IsModelInput(validation.Spec, residual.From);
@@ -165,6 +166,14 @@ internal static class FusionPlanner
         EquatableArray<KernelPlan> planned = kernels.ToEquatableArray();
         return new FusionPlan(validation, planned, flattens.ToEquatableArray(), notes.ToEquatableArray()) { Schedule = ScheduleRules.Build(planned) };
     }
+
+    /// <summary>
+    /// The rule for a skip connection after a per-sample normalisation: an identity skip joins the row pass (added to each
+    /// normalised row in cache, before the activation). A projection needs BatchNorm's per-channel constants on the skip
+    /// path, and a tracked InstanceNorm runs as a per-channel scale and shift in inference: both keep the add apart.
+    /// </summary>
+    private static bool RowNormTakesSkip(LayerSpec norm, LayerSpec residual) =>
+        LayerKinds.IsRowNorm(norm.Kind) && !residual.Projection && !(LayerKinds.IsInstanceNorm(norm.Kind) && norm.TrackRunningStats);
 
     private static int IndexOf(EquatableArray<LayerSpec> layers, string name)
     {

@@ -8,7 +8,9 @@ namespace FusedLayers.Generator.Planning;
 /// The rule for LayerNorm, GroupNorm and InstanceNorm kernels (per-sample rows): the anchor into <c>z</c>, then one
 /// pass that normalises each row with its own statistics and applies the activation while the row is in cache. Nothing
 /// folds (the statistics are the sample's), except a tracked InstanceNorm in inference, which
-/// <see cref="EpilogueRule"/> schedules as a per-channel scale and shift.
+/// <see cref="EpilogueRule"/> schedules as a per-channel scale and shift. An identity skip connection after the
+/// normalisation is added to each row in the same pass, before the activation; its gradient is the activation's (or,
+/// without one, the kernel's <c>dy</c>), handed to the skip source.
 /// </summary>
 internal static class RowNormRule
 {
@@ -42,10 +44,18 @@ internal static class RowNormRule
             (false, true) => new[] { B.Y, B.RowStats, B.RowVar },
             _ => new[] { B.Y, B.RowStats },
         };
-        passes.Pass("GroupNormKernels.Forward", new[] { input, B.Weights }, writes,
+        LayerSpec? residual = c.Kernel.Residual;
+        if (residual is not null)
+        {
+            string from = c.Kernel.SkipFromInput ? "the model input" : $"'{residual.From}'";
+            c.Describe(B.Skip, $"the skip source {from} {Shapes.Format(c.Kernel.SkipShape)}");
+        }
+
+        passes.Pass("GroupNormKernels.Forward", residual is null ? new[] { input, B.Weights } : new[] { input, B.Weights, B.Skip }, writes,
             $"{norm.Name}, {rows}, each row normalised with its own mean and 1/sqrt(var + eps)" +
-            (c.Activation is null ? "" : $", then {c.ActivationName} on the row while it is in cache") +
-            (keepPre ? " (the normalised rows are kept)" : ""));
+            (residual is null ? "" : $", then {(c.Kernel.SkipFromInput ? "the model input" : $"'{residual.From}'")} added ({residual.Name})") +
+            (c.Activation is null ? "" : $", then {c.ActivationName}") + (residual is null && c.Activation is null ? "" : " on the row while it is in cache") +
+            (keepPre ? $" (the {(residual is null ? "normalised rows" : "pre-activation rows")} are kept)" : ""));
     }
 
     public static void Backward(RuleContext c, PassBuilder passes)
@@ -54,15 +64,21 @@ internal static class RowNormRule
         string gradient = B.Dy;
         if (c.Activation is not null)
         {
-            gradient = B.Dpre;
+            // With a skip connection the activation's gradient is the add's, which the skip source also receives.
+            gradient = c.Kernel.Residual is null ? B.Dpre : B.Da;
+            if (c.Kernel.Residual is not null)
+            {
+                c.Describe(B.Da, "the add's gradient, shared by the row normalisation and the skip source");
+            }
+
             if (c.Kernel.HasSmoothActivation)
             {
-                passes.Pass("ActivationKernels.Backward", new[] { B.Dy, B.Pre }, new[] { B.Dpre }, $"{c.Activation.Name}: dy * {c.ActivationName}'({norm.Name}'s kept output)");
+                passes.Pass("ActivationKernels.Backward", new[] { B.Dy, B.Pre }, new[] { gradient }, $"{c.Activation.Name}: dy * {c.ActivationName}'(the kept pre-activation)");
             }
             else
             {
                 c.Describe(B.Y, $"kernel output {Shapes.Format(c.Kernel.OutputShape)} (its sign is the ReLU mask)");
-                passes.Pass("ActivationKernels.ReluBackward", new[] { B.Dy, B.Y }, new[] { B.Dpre }, $"{c.Activation.Name}: the mask of the kernel output");
+                passes.Pass("ActivationKernels.ReluBackward", new[] { B.Dy, B.Y }, new[] { gradient }, $"{c.Activation.Name}: the mask of the kernel output");
             }
         }
 

@@ -35,7 +35,14 @@ internal static class ScheduleRules
         var commit = new PassBuilder();
 
         SkipGradientsInto(context, backward);
-        if (kernel.Residual is not null)
+        if (context.IsRowNorm && !context.IsTrackedInstanceNorm)
+        {
+            // Rows normalised with their own statistics, in training and inference alike (an identity skip added per row).
+            RowNormRule.Forward(context, training, train: true);
+            RowNormRule.Forward(context, inference, train: false);
+            RowNormRule.Backward(context, backward);
+        }
+        else if (kernel.Residual is not null)
         {
             ResidualRule.Forward(context, training, train: true);
             ResidualRule.Forward(context, inference, train: false);
@@ -49,17 +56,9 @@ internal static class ScheduleRules
         }
         else if (context.IsRowNorm)
         {
+            // A tracked InstanceNorm: rows in training, a per-channel scale and shift in inference (BatchNorm's passes, folded).
             RowNormRule.Forward(context, training, train: true);
-            if (context.IsTrackedInstanceNorm)
-            {
-                // In inference a tracked InstanceNorm is a per-channel scale and shift: BatchNorm's passes, folded.
-                EpilogueRule.Forward(context, inference, train: false, batchStatistics: false);
-            }
-            else
-            {
-                RowNormRule.Forward(context, inference, train: false);
-            }
-
+            EpilogueRule.Forward(context, inference, train: false, batchStatistics: false);
             RowNormRule.Backward(context, backward);
         }
         else
@@ -102,6 +101,10 @@ internal static class ScheduleRules
     }
 
     /// <summary>The gradient a residual kernel hands to its skip source: its projection's input gradient, or the add's gradient itself.</summary>
+    /// <remarks>A row normalisation without an activation adds the skip last, so the add's gradient is the kernel's <c>dy</c>.</remarks>
     private static string SkipGradient(KernelPlan residualKernel) =>
-        $"K{Shapes.Inv(residualKernel.Index)} {(residualKernel.Residual!.Projection ? B.SkipDx : B.Da)}";
+        $"K{Shapes.Inv(residualKernel.Index)} " +
+        (residualKernel.Residual!.Projection ? B.SkipDx
+            : residualKernel.Norm is { } norm && LayerKinds.IsRowNorm(norm.Kind) && residualKernel.Activation is null ? B.Dy
+            : B.Da);
 }

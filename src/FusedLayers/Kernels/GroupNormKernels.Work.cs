@@ -84,8 +84,12 @@ public static unsafe partial class GroupNormKernels
         private float* variance;
         private Activation activation;
         private float* activated;
+        private float* skip;
 
         public static ForwardWork Instance => instance ??= new ForwardWork();
+
+        /// <summary>Sets (or, with null, clears) the skip connection added to each finished row before its activation.</summary>
+        public void SetSkip(float* skip) => this.skip = skip;
 
         /// <summary>Sets (or, with null, clears) the activation applied to each finished row, into <paramref name="output"/>.</summary>
         public void SetActivation(Activation activation, float* output)
@@ -134,6 +138,7 @@ public static unsafe partial class GroupNormKernels
                     RowOps.NormalizeRow(
                         isa, row, mu, (float)inv, Slice(gamma, firstChannel, perGroup), Slice(beta, firstChannel, perGroup),
                         new Span<float>(y + offset, length));
+                    AddSkipRow(offset, length);
                     ActivateRow(offset, length);
                     continue;
                 }
@@ -148,7 +153,17 @@ public static unsafe partial class GroupNormKernels
                         isa, new ReadOnlySpan<float>(x + planeOffset, spatial), mu, (float)scale, shift, new Span<float>(y + planeOffset, spatial));
                 }
 
+                AddSkipRow(offset, length);
                 ActivateRow(offset, length);
+            }
+        }
+
+        /// <summary>The fused residual add of one finished row, before its activation: <c>y += skip</c>.</summary>
+        private void AddSkipRow(long offset, int length)
+        {
+            if (skip != null)
+            {
+                RowOps.AddInPlace(isa, new ReadOnlySpan<float>(skip + offset, length), new Span<float>(y + offset, length));
             }
         }
 

@@ -219,9 +219,11 @@ public static unsafe partial class GroupNormKernels
         Span<float> invStd,
         Span<float> variance,
         Activation activation = default,
-        Span<float> activated = default)
+        Span<float> activated = default,
+        ReadOnlySpan<float> skip = default)
     {
         RowPlan plan = RowPlan.Create(batch, channels, spatial, groups, threads);
+        fixed (float* pskip = skip)
         fixed (float* px = x)
         fixed (float* pgamma = gamma)
         fixed (float* pbeta = beta)
@@ -234,6 +236,7 @@ public static unsafe partial class GroupNormKernels
             ForwardWork work = ForwardWork.Instance;
             work.Set(isa, plan, px, gamma.IsEmpty ? null : pgamma, beta.IsEmpty ? null : pbeta, eps, py, pmean, pinv, variance.IsEmpty ? null : pvar);
             work.SetActivation(activation, activated.IsEmpty ? null : pact);
+            work.SetSkip(skip.IsEmpty ? null : pskip);
             try
             {
                 KernelThreadPool.Run(work, plan.Chunks, plan.Threads);
@@ -241,6 +244,7 @@ public static unsafe partial class GroupNormKernels
             finally
             {
                 work.SetActivation(default, null);
+                work.SetSkip(null);
             }
         }
     }
@@ -283,6 +287,53 @@ public static unsafe partial class GroupNormKernels
         CheckLength(invStd, rows, nameof(invStd));
         CheckOptional(variance, rows, nameof(variance));
         ForwardOn(context.NativePathFor(KernelFamily.GroupNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance, activation, activated);
+    }
+
+    /// <summary>
+    /// The forward pass with a residual add in the epilogue: each row, once normalised, gets the skip connection added
+    /// while it is in cache, <c>y = gamma[c] * xhat + beta[c] + skip</c> (the pre-activation), and, when
+    /// <paramref name="activated"/> is not empty, <c>activated = f(y)</c>. One pass over the data instead of three
+    /// (normalise, add, activate), for LayerNorm / GroupNorm / InstanceNorm followed by an identity skip connection.
+    /// </summary>
+    /// <param name="context">ISA path and threads.</param>
+    /// <param name="batch">N.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="spatial">S.</param>
+    /// <param name="groups">G.</param>
+    /// <param name="x">Input, <c>N * C * S</c>.</param>
+    /// <param name="gamma">Weight per channel, or empty.</param>
+    /// <param name="beta">Bias per channel, or empty.</param>
+    /// <param name="eps">Epsilon.</param>
+    /// <param name="skip">The skip connection, <c>N * C * S</c>; must not overlap <paramref name="y"/>.</param>
+    /// <param name="y">Receives the normalised output plus the skip (the pre-activation); may be <paramref name="x"/>.</param>
+    /// <param name="mean">Receives the row means.</param>
+    /// <param name="invStd">Receives the row <c>1 / sqrt(var + eps)</c>.</param>
+    /// <param name="variance">Receives the row biased variances, or empty.</param>
+    /// <param name="activation">The activation (ignored when <paramref name="activated"/> is empty).</param>
+    /// <param name="activated">Receives <c>f(y)</c>, or empty for no activation; may be <paramref name="y"/>.</param>
+    /// <exception cref="ArgumentException">A size is invalid, a span is too short, or the skip overlaps the output.</exception>
+    public static void Forward(
+        in KernelContext context, int batch, int channels, int spatial, int groups, ReadOnlySpan<float> x, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> beta, double eps, ReadOnlySpan<float> skip, Span<float> y, Span<float> mean, Span<float> invStd, Span<float> variance,
+        Activation activation, Span<float> activated)
+    {
+        CheckShape(batch, channels, spatial, groups);
+        long values = (long)batch * channels * spatial;
+        int rows = batch * groups;
+        CheckLength(x, values, nameof(x));
+        CheckLength(skip, values, nameof(skip));
+        CheckLength(y, values, nameof(y));
+        CheckOptional(activated, values, nameof(activated));
+        CheckAffine(gamma, beta, channels);
+        CheckLength(mean, rows, nameof(mean));
+        CheckLength(invStd, rows, nameof(invStd));
+        CheckOptional(variance, rows, nameof(variance));
+        if (skip.Overlaps(y))
+        {
+            throw new ArgumentException("The skip connection must not overlap the output.", nameof(skip));
+        }
+
+        ForwardOn(context.NativePathFor(KernelFamily.GroupNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance, activation, activated, skip);
     }
 
     /// <summary>Backward on an explicit path, not capped to the CPU.</summary>

@@ -28,7 +28,7 @@
 //        1. Conv2dKernels.Forward (x, weights -> z): Conv1; its output is Gn1's input
 //        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd): Gn1, one row per (sample, group): 4 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then SiLU on the row while it is in cache
 //     backward
-//        1. ActivationKernels.Backward (dy, pre -> dpre): Act1: dy * SiLU'(Gn1's kept output)
+//        1. ActivationKernels.Backward (dy, pre -> dpre): Act1: dy * SiLU'(the kept pre-activation)
 //        2. GroupNormKernels.Backward (dpre, z, row mean/invStd, weights -> dz, parameter grads): Gn1: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
 //        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight and bias gradients
 //        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv1: the gradient of its input
@@ -107,7 +107,7 @@
 //        1. LinearKernels.Forward (x, weights -> z): Fc; its output is Ln5's input
 //        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd): Ln5, one row per sample and leading position over the trailing [10], each row normalised with its own mean and 1/sqrt(var + eps), then GELU on the row while it is in cache
 //     backward
-//        1. ActivationKernels.Backward (dy, pre -> dpre): Act5: dy * GELU'(Ln5's kept output)
+//        1. ActivationKernels.Backward (dy, pre -> dpre): Act5: dy * GELU'(the kept pre-activation)
 //        2. GroupNormKernels.Backward (dpre, z, row mean/invStd, weights -> dz, parameter grads): Ln5: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
 //        3. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc: weight and bias gradients
 //        4. LinearKernels.BackwardInput (dz, weights -> dx): Fc: the gradient of its input
@@ -657,7 +657,7 @@ namespace Snapshots
             global::System.Span<float> k0RowInvStd = new(_flK0RowInvStd, 0, batch * 1);
 
             // Kernel 5 backward: Act5 <- Ln5 <- Fc.
-            // Pass 1: Act5: dy * GELU'(Ln5's kept output).
+            // Pass 1: Act5: dy * GELU'(the kept pre-activation).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct5.Activation, batch, 10, 1, gradOutput, k5Pre, default, default, k5Dpre);
             // Pass 2: Ln5: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
             global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 10, 1, 1, k5Dpre, k5Z, k5RowMean, k5RowInvStd, _flLayerLn5.Weight!.Data, k5Dz, _flLayerLn5.Weight!.GradTarget, _flLayerLn5.Bias!.GradTarget);
@@ -697,7 +697,7 @@ namespace Snapshots
             context.GradientObserver?.GradientsReady(_flLayerConv2.Weight); // gradients final from here on: a bucket may start its allreduce
 
             // Kernel 1 backward: Act1 <- Gn1 <- Conv1.
-            // Pass 1: Act1: dy * SiLU'(Gn1's kept output).
+            // Pass 1: Act1: dy * SiLU'(the kept pre-activation).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 8, 64, k1Dy, k1Pre, default, default, k1Dpre);
             // Pass 2: Gn1: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
             global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 64, 4, k1Dpre, k1Z, k1RowMean, k1RowInvStd, _flLayerGn1.Weight!.Data, k1Dz, _flLayerGn1.Weight!.GradTarget, _flLayerGn1.Bias!.GradTarget);

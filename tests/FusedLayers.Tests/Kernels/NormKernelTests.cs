@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using FusedLayers.Kernels;
 using FusedLayers.Reference;
 using FusedLayers.Tests.Numerics;
@@ -44,6 +45,55 @@ public sealed class NormKernelTests(ITestOutputHelper output)
             Forward(run, context, c, inPlace, inPlace, mean, invStd, default);
             Assert.True(inPlace.AsSpan().SequenceEqual(y), $"{run.Label} {c}: the in-place output differs");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Grid))]
+    public void Forward_with_a_skip_in_the_epilogue_is_normalise_then_add_then_activate(KernelIsa isa, int threads, int index)
+    {
+        // The fused residual add (LayerNorm / GroupNorm / InstanceNorm followed by an identity skip): the reference output
+        // plus the skip, then ReLU, from one pass; the pre-activation (normalised + skip) lands in y.
+        NormKernelCase c = NormKernelCase.Get(index);
+        float[] skip = RandomData.Uniform(new Random(index + 101), c.Input.Length, 1.0, 0.0);
+        double[] preActivation = c.Output.Select((v, i) => v + skip[i]).ToArray();
+        double[] expected = preActivation.Select(v => Math.Max(v, 0.0)).ToArray();
+        foreach (KernelRun run in KernelPaths.Runs(isa, threads, out KernelContext context))
+        {
+            var y = new float[c.Input.Length];
+            var activated = new float[c.Input.Length];
+            var mean = new float[c.Rows];
+            var invStd = new float[c.Rows];
+            if (run.Forced)
+            {
+                GroupNormKernels.ForwardOn(run.Isa, context.Threads, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, y, mean, invStd, default, Activation.ReLU, activated, skip);
+            }
+            else
+            {
+                GroupNormKernels.Forward(context, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, skip, y, mean, invStd, default, Activation.ReLU, activated);
+            }
+
+            NormTolerance.Close(output, $"{run.Label} {c}: pre-activation", preActivation, y);
+            NormTolerance.Close(output, $"{run.Label} {c}: activated", expected, activated);
+            NormTolerance.Close(output, $"{run.Label} {c}: mean", c.Mean, mean);
+
+            // Without an activation y is the output; the activation may also write over y in place.
+            var plain = new float[c.Input.Length];
+            GroupNormKernels.Forward(context, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, skip, plain, mean, invStd, default, Activation.Identity, default);
+            NormTolerance.Close(output, $"{run.Label} {c}: no activation", preActivation, plain);
+            GroupNormKernels.Forward(context, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, skip, plain, mean, invStd, default, Activation.ReLU, plain);
+            Assert.True(plain.AsSpan().SequenceEqual(activated), $"{run.Label} {c}: the in-place activation differs");
+        }
+    }
+
+    [Fact]
+    public void A_skip_that_overlaps_the_output_is_rejected()
+    {
+        var x = new float[2 * 4 * 3];
+        var mean = new float[2];
+        var invStd = new float[2];
+        ArgumentException e = Assert.Throws<ArgumentException>(() =>
+            GroupNormKernels.Forward(KernelContext.Default, 2, 4, 3, 1, x, default, default, 1e-5, x, x, mean, invStd, default, Activation.Identity, default));
+        Assert.Equal("skip", e.ParamName);
     }
 
     [Theory]

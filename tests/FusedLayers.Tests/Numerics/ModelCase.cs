@@ -276,6 +276,22 @@ public sealed record ModelCase(string Name, Func<int, IFusedModel> Create, Func<
             new ReferenceBatchRenorm("Br2", 8, momentum: 0.2, affine: false) { RMax = 2, DMax = 1 },
             new ReferenceActivation("Act", Activation.SiLU),
             new ReferenceLinear("Fc2", 8, 4)), 5),
+        new(nameof(RowNormResidualModel), s => new RowNormResidualModel(s), () => new ReferenceSequential(
+            "rownormresidual",
+            new ReferenceConv2d("Conv1", 4, 4, 3, 1, 1),
+            new ReferenceGroupNorm("Gn1", 2, 4),
+            new ReferenceResidual("Add1", ResidualAttribute.ModelInput),
+            new ReferenceReLU("Relu1"),
+            new ReferenceConv2d("Conv2", 4, 4, 3, 1, 1),
+            new ReferenceInstanceNorm("In2", 4, 2, affine: true),
+            new ReferenceResidual("Add2", "Relu1"),
+            new ReferenceActivation("Act2", Activation.SiLU),
+            new ReferenceFlatten("Flat"),
+            new ReferenceLinear("Fc1", 144, 16),
+            new ReferenceLinear("Fc2", 16, 16),
+            new ReferenceLayerNorm("Ln", [16]),
+            new ReferenceResidual("Add3", "Fc1"),
+            new ReferenceLinear("Fc3", 16, 5)), 3),
     ];
 
     /// <summary>The case names, for <c>[MemberData]</c>.</summary>
