@@ -803,25 +803,6 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public void FL0110_dropout_probability_outside_zero_one()
-    {
-        GeneratorRunOutput run = Check(
-            """
-            using FusedLayers;
-            namespace Demo;
-            [FusedModel(InputShape = new[] { 16 })]
-            public partial class Net
-            {
-                [Dropout([|1.5|])] public partial DropoutLayer Drop { get; }
-            }
-            """,
-            ("FL0110", 0));
-
-        Assert.Equal("Dropout 'Drop': dropout probability has to be between 0 and 1, but got 1.5", Message(run, "FL0110"));
-        AssertStubsCompile(run, "Demo.Net.g.cs");
-    }
-
-    [Fact]
     public void FL0111_group_norm_channels_not_divisible_by_groups()
     {
         GeneratorRunOutput run = Check(
@@ -940,6 +921,25 @@ public sealed class DiagnosticTests
         Assert.Equal(
             "InstanceNorm1d 'In' normalises each (sample, channel) plane with its own statistics, which needs more than 1 spatial element, but its input (the model input) has shape [4, 1]",
             Message(run, "FL0114"));
+        AssertStubsCompile(run, "Demo.Net.g.cs");
+    }
+
+    [Fact]
+    public void FL0115_dropout_probability_outside_zero_one()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 16 })]
+            public partial class Net
+            {
+                [Dropout([|1.5|])] public partial DropoutLayer Drop { get; }
+            }
+            """,
+            ("FL0115", 0));
+
+        Assert.Equal("Dropout 'Drop': dropout probability has to be between 0 and 1, but got 1.5", Message(run, "FL0115"));
         AssertStubsCompile(run, "Demo.Net.g.cs");
     }
 
@@ -1848,7 +1848,7 @@ public sealed class DiagnosticTests
             [
                 "FL0001", "FL0002", "FL0003", "FL0004", "FL0005", "FL0006", "FL0007", "FL0008", "FL0009", "FL0010",
                 "FL0101", "FL0102", "FL0103", "FL0104", "FL0105", "FL0106", "FL0107", "FL0108", "FL0109", "FL0110",
-                "FL0111", "FL0112", "FL0113", "FL0114", "FL0120", "FL0121",
+                "FL0111", "FL0112", "FL0113", "FL0114", "FL0115", "FL0120", "FL0121",
                 "FL0201", "FL0202", "FL0203", "FL0204", "FL0205", "FL0206", "FL0207", "FL0301",
             ],
             ids);

@@ -279,7 +279,7 @@ public sealed class FuzzFindingsTests
             " [ReLU] public partial BatchNorm2dLayer Act { get; } }");
 
         AssertNoThrow(run);
-        Assert.Equal(["FL0006", "FL0110", "FL0201"], run.FlIds);
+        Assert.Equal(["FL0006", "FL0115", "FL0201"], run.FlIds);
     }
 
     [Fact]

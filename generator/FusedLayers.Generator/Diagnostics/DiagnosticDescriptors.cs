@@ -136,8 +136,13 @@ internal static class DiagnosticDescriptors
 
     /// <summary>FL0110: {0} '{1}': {2}.</summary>
     public static readonly DiagnosticDescriptor InvalidPoolingArgument = Error(
-        "FL0110", Arguments, "Invalid pooling or dropout argument",
+        "FL0110", Arguments, "Invalid pooling argument",
         "{0} '{1}': {2}");
+
+    /// <summary>FL0115: Dropout '{0}': {1}.</summary>
+    public static readonly DiagnosticDescriptor InvalidDropoutProbability = Error(
+        "FL0115", Arguments, "Invalid dropout probability",
+        "Dropout '{0}': {1}");
 
     /// <summary>FL0120: Conv2d '{0}': groups = {1} must divide in_channels = {2} and out_channels = {3}.</summary>
     public static readonly DiagnosticDescriptor GroupsDoNotDivide = Error(
@@ -242,7 +247,7 @@ internal static class DiagnosticDescriptors
         ModelNotPartial, UnsupportedModelClass, MissingInputShape, NoLayers, LayerNotPartialProperty, LayerTypeMismatch,
         LayersInSeveralDeclarations, SeveralLayerAttributes, GeneratorFailure, NonPositiveArgument, NegativePadding, InvalidEps,
         InvalidMomentum, ContradictoryMomentum, MissingKernelSize, InvalidInputShape, ContradictoryRunningStats, GroupsDoNotDivide, InvalidActivationArgument, InvalidPoolingArgument,
-        GroupsDoNotDivideChannels, InvalidNormalizationArgument, NormalizedShapeMismatch, InstanceNormSingleElement, ChannelMismatch, BadSkipSource, SkipShapeMismatch,
+        InvalidDropoutProbability, GroupsDoNotDivideChannels, InvalidNormalizationArgument, NormalizedShapeMismatch, InstanceNormSingleElement, ChannelMismatch, BadSkipSource, SkipShapeMismatch,
         RankMismatch, KernelTooLarge, ActivationTooLarge, LayerNotFused, ReservedMemberName, LayersWithoutModel, WeightsTooLarge,
         WinogradDoesNotApply, NotABlock, RecursiveBlock, BlockUseNotPartialProperty, UnsupportedBlockClass, BadStateName,
         MissingBlockParameter, SkipOutsideBlock, BlockDoesNotFit,

@@ -77,7 +77,7 @@ internal static class ArgumentChecks
                 break;
             case LayerKind.Dropout when !(layer.P >= 0 && layer.P <= 1):
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.InvalidPoolingArgument, layer.LocationOf("P"), "Dropout", layer.Name,
+                    DiagnosticDescriptors.InvalidDropoutProbability, layer.LocationOf("P"), layer.Name,
                     "dropout probability has to be between 0 and 1, but got " + Number(layer.P)));
                 break;
             case LayerKind.Residual:
