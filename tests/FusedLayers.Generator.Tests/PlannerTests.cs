@@ -165,9 +165,9 @@ public sealed class PlannerTests
             [InstanceNorm2d(4, TrackRunningStats = true)] public partial InstanceNorm2dLayer Norm { get; }
             """, "3, 6, 6");
 
-        Assert.Equal(["Conv2dKernels.Forward", "GroupNormKernels.Forward"], k.TrainingForward.Select(p => p.Call));
+        Assert.Equal(["Conv2dKernels.Forward", "RowNormKernels.Forward"], k.TrainingForward.Select(p => p.Call));
         Assert.True(k.Folds);
-        Assert.Equal(["GroupNormKernels.ThrowIfNotFinite", "GroupNormKernels.UpdateInstanceRunningStatistics"], k.Commit.Select(p => p.Call));
+        Assert.Equal(["RowNormKernels.ThrowIfNotFinite", "RowNormKernels.UpdateInstanceRunningStatistics"], k.Commit.Select(p => p.Call));
     }
 
     [Fact]
@@ -183,7 +183,7 @@ public sealed class PlannerTests
 
         KernelSchedule k = schedule.Kernels[1];
         Assert.Equal(2, schedule.Kernels.Count);
-        Assert.Equal(["LinearKernels.Forward", "GroupNormKernels.Forward"], k.TrainingForward.Select(p => p.Call));
+        Assert.Equal(["LinearKernels.Forward", "RowNormKernels.Forward"], k.TrainingForward.Select(p => p.Call));
         Assert.Contains(Buffers.Skip, k.TrainingForward[1].Reads);
         Assert.Equal([Buffers.Pre, Buffers.Y, Buffers.RowStats], k.TrainingForward[1].Writes); // the pre-activation is norm + skip
         Assert.Equal([Buffers.Da], k.Backward[0].Writes); // GELU's gradient is the add's, shared with the skip source

@@ -19,7 +19,7 @@ namespace FusedLayers.TorchParity.Tests;
 /// over several training steps, running statistics and <c>num_batches_tracked</c>, then inference.
 /// <see cref="ReferenceBatchRenorm"/> has no PyTorch counterpart; at <c>r_max = 1, d_max = 0</c> it must
 /// train exactly as <c>nn.BatchNorm1d/2d</c> (and its running mean, same update rule, must agree too).
-/// Tolerance: <see cref="Tolerance"/>. The float32 runtime kernels (<see cref="FusedLayers.Kernels.GroupNormKernels"/>)
+/// Tolerance: <see cref="Tolerance"/>. The float32 runtime kernels (<see cref="FusedLayers.Kernels.RowNormKernels"/>)
 /// are also compared with libtorch's float32 <c>layer_norm</c> and <c>group_norm</c> (tolerance <see cref="ParityAssert.Relative"/>).
 /// </summary>
 public class NormalizationReferenceParityTests(ITestOutputHelper output)
@@ -156,7 +156,7 @@ public class NormalizationReferenceParityTests(ITestOutputHelper output)
     [InlineData(4, 32, 323, 8)]
     [InlineData(3, 12, 35, 12)]
     [InlineData(64, 600, 1, 3)]
-    public void GroupNormKernels_match_pytorch_in_float32(int n, int c, int s, int g)
+    public void RowNormKernels_match_pytorch_in_float32(int n, int c, int s, int g)
     {
         // The runtime kernels (float32, best path, all cores) against libtorch's float32 layer_norm / group_norm.
         using DisposeScope scope = NewDisposeScope();
@@ -173,8 +173,8 @@ public class NormalizationReferenceParityTests(ITestOutputHelper output)
         var dGamma = new float[c];
         var dBeta = new float[c];
         FusedLayers.Kernels.KernelContext context = FusedLayers.Kernels.KernelContext.Default;
-        FusedLayers.Kernels.GroupNormKernels.Forward(context, n, c, s, groups, x, gamma, beta, 1e-5, y, mean, invStd, default);
-        FusedLayers.Kernels.GroupNormKernels.Backward(context, n, c, s, groups, dy, x, mean, invStd, gamma, dx, dGamma, dBeta);
+        FusedLayers.Kernels.RowNormKernels.Forward(context, n, c, s, groups, x, gamma, beta, 1e-5, y, mean, invStd, default);
+        FusedLayers.Kernels.RowNormKernels.Backward(context, n, c, s, groups, dy, x, mean, invStd, gamma, dx, dGamma, dBeta);
 
         long[] shape = s == 1 ? [n, c] : [n, c, s];
         TorchTensor tx = torch.tensor(x, shape).requires_grad_(true);

@@ -187,7 +187,7 @@ internal sealed class KernelNames
     /// <summary>As <see cref="Frozen"/>, for the projection's BatchNorm.</summary>
     public string ProjFrozen => Prefix + "ProjFrozen";
 
-    /// <summary>LayerNorm, GroupNorm or InstanceNorm: per-sample rows through <c>GroupNormKernels</c>.</summary>
+    /// <summary>LayerNorm, GroupNorm or InstanceNorm: per-sample rows through <c>RowNormKernels</c>.</summary>
     public bool IsRowNorm => Kernel.Norm is { } norm && LayerKinds.IsRowNorm(norm.Kind);
 
     /// <summary>BatchRenorm: BatchNorm's passes with r and d.</summary>
@@ -197,7 +197,7 @@ internal sealed class KernelNames
     public bool IsTrackedInstanceNorm => Kernel.Norm is { TrackRunningStats: true } norm && LayerKinds.IsInstanceNorm(norm.Kind);
 
     /// <summary>
-    /// Row geometry for <c>GroupNormKernels</c>: the batch multiplier, channels, spatial size and groups. LayerNorm
+    /// Row geometry for <c>RowNormKernels</c>: the batch multiplier, channels, spatial size and groups. LayerNorm
     /// over the last k dimensions is <c>[N * leading, D, 1]</c> with one group; GroupNorm and InstanceNorm are
     /// <c>[N, C, S]</c> with G or C groups.
     /// </summary>

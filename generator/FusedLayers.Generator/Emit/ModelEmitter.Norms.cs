@@ -8,7 +8,7 @@ namespace FusedLayers.Generator.Emit;
 
 /// <summary>
 /// LayerNorm, GroupNorm, InstanceNorm and BatchRenorm in a kernel's normalisation slot. The row normalisations
-/// (LayerNorm, GroupNorm, InstanceNorm with instance statistics) run through <c>GroupNormKernels</c>; InstanceNorm
+/// (LayerNorm, GroupNorm, InstanceNorm with instance statistics) run through <c>RowNormKernels</c>; InstanceNorm
 /// with running statistics in inference and BatchRenorm reuse BatchNorm's per-channel passes (folded into the
 /// anchor in inference), with BatchRenorm's r and d in the per-channel constants.
 /// </summary>
@@ -95,7 +95,7 @@ internal static partial class ModelEmitter
             : $"{Kernels}BatchNormKernels.ScaleShift({bn}.RunningMean!, {bn}.RunningVar!, {gamma}, {beta}, {eps}, default, {k.Scale}, {k.Shift});";
     }
 
-    /// <summary>The <c>GroupNormKernels.Forward</c> call of a row normalisation pass: rows normalised, the activation fused per row.</summary>
+    /// <summary>The <c>RowNormKernels.Forward</c> call of a row normalisation pass: rows normalised, the activation fused per row.</summary>
     private static string RowNormForward(PassOperands o, SchedulePass pass)
     {
         KernelNames k = o.K;
@@ -116,12 +116,12 @@ internal static partial class ModelEmitter
             activation = ", global::FusedLayers.Kernels.Activation.Identity, default";
         }
 
-        return $"{Kernels}GroupNormKernels.Forward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {o[pass.Reads[0]]}, {gamma}, {beta}, " +
+        return $"{Kernels}RowNormKernels.Forward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {o[pass.Reads[0]]}, {gamma}, {beta}, " +
                $"{Number(norm.Eps)}, {(skip ? o.Skip + ", " : "")}{normOutput}, {o.Scope.Get(k.RowMean, k.RowsPerSample)}, {o.Scope.Get(k.RowInvStd, k.RowsPerSample)}, {variance}{activation});";
     }
 
     /// <summary>
-    /// The <c>GroupNormKernels.Backward</c> call of a row normalisation: parameter gradients and the input gradient per row
+    /// The <c>RowNormKernels.Backward</c> call of a row normalisation: parameter gradients and the input gradient per row
     /// (into a scratch buffer when the first kernel's input gradient is not requested).
     /// </summary>
     private static string RowNormBackward(PassOperands o, SchedulePass pass)
@@ -136,7 +136,7 @@ internal static partial class ModelEmitter
         string gradBeta = beta == "default" ? "default" : $"{Field(norm)}.Bias!.GradTarget";
         (int factor, int channels, int spatial, int groups) = k.Rows;
         string rows = factor == 1 ? "batch" : $"batch * {Shapes.Inv(factor)}";
-        return $"{Kernels}GroupNormKernels.Backward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {o[pass.Reads[0]]}, {o[pass.Reads[1]]}, " +
+        return $"{Kernels}RowNormKernels.Backward(in context, {rows}, {Shapes.Inv(channels)}, {Shapes.Inv(spatial)}, {Shapes.Inv(groups)}, {o[pass.Reads[0]]}, {o[pass.Reads[1]]}, " +
                $"{o.Scope.Get(k.RowMean, k.RowsPerSample)}, {o.Scope.Get(k.RowInvStd, k.RowsPerSample)}, {gamma}, {target}, {gradGamma}, {gradBeta});";
     }
 }

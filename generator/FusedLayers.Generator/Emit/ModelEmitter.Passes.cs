@@ -206,7 +206,7 @@ internal static partial class ModelEmitter
                     : $"{R}PoolKernels.AvgForward(in context, in {k.Geometry}, batch, {Bool(kernel.Op!.CountIncludePad)}, {In(0)}, {o.Y});");
             case "PoolKernels.GlobalAvgForward":
                 return One($"{R}PoolKernels.GlobalAvgForward(in context, batch, {c}, {s}, {In(0)}, {o.Y});");
-            case "GroupNormKernels.Forward":
+            case "RowNormKernels.Forward":
                 return One(RowNormForward(o, pass));
             case "ResidualKernels.Forward":
                 return One($"{R}ResidualKernels.Forward(in context, {k.ActivationExpression}, batch, {c}, {s}, {In(0)}, " +
@@ -287,14 +287,14 @@ internal static partial class ModelEmitter
                            (Reads(B.ScaleShift) ? $"{k.Scale}, {k.Shift}" : "default, default") + $", {Out(0)});");
             case "ActivationKernels.ReluBackward":
                 return One($"{R}ActivationKernels.ReluBackward(in context, {In(0)}, {In(1)}, {Out(0)});");
-            case "GroupNormKernels.Backward":
+            case "RowNormKernels.Backward":
                 return One(RowNormBackward(o, pass));
             case "BatchNormKernels.ThrowIfNotFinite":
                 return One(Reads(B.ProjStats)
                     ? $"{R}BatchNormKernels.ThrowIfNotFinite(\"{kernel.Residual!.StateKey}.1\", {k.ProjMean}, {k.ProjVar});"
                     : $"{R}BatchNormKernels.ThrowIfNotFinite(\"{kernel.Norm!.Name}\", {k.Mean}, {k.Var});");
-            case "GroupNormKernels.ThrowIfNotFinite":
-                return One($"{R}GroupNormKernels.ThrowIfNotFinite(\"{kernel.Norm!.Name}\", {c}, {o.Scope.Get(k.RowMean, k.RowsPerSample)}, {o.Scope.Get(k.RowVar, k.RowsPerSample)});");
+            case "RowNormKernels.ThrowIfNotFinite":
+                return One($"{R}RowNormKernels.ThrowIfNotFinite(\"{kernel.Norm!.Name}\", {c}, {o.Scope.Get(k.RowMean, k.RowsPerSample)}, {o.Scope.Get(k.RowVar, k.RowsPerSample)});");
             case "BatchNormKernels.UpdateRunningStatistics" when Reads(B.ProjStats):
             {
                 string norm = residual + ".ProjectionNorm!";
@@ -318,10 +318,10 @@ internal static partial class ModelEmitter
                 };
             }
 
-            case "GroupNormKernels.UpdateInstanceRunningStatistics":
+            case "RowNormKernels.UpdateInstanceRunningStatistics":
             {
                 LayerSpec norm = kernel.Norm!;
-                return One($"{R}GroupNormKernels.UpdateInstanceRunningStatistics(batch, {c}, {s}, {o.Scope.Get(k.RowMean, k.RowsPerSample)}, {o.Scope.Get(k.RowVar, k.RowsPerSample)}, " +
+                return One($"{R}RowNormKernels.UpdateInstanceRunningStatistics(batch, {c}, {s}, {o.Scope.Get(k.RowMean, k.RowsPerSample)}, {o.Scope.Get(k.RowVar, k.RowsPerSample)}, " +
                            $"{Number(norm.Momentum)}, {Field(norm)}.RunningMean!, {Field(norm)}.RunningVar!);");
             }
 

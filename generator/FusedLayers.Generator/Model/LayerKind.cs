@@ -72,7 +72,7 @@ internal static class LayerKinds
     /// <summary>Any layer that takes a kernel's normalisation slot (after the anchor, before the activation).</summary>
     public static bool IsNorm(LayerKind kind) => IsBatchNorm(kind) || IsRowNorm(kind) || IsBatchRenorm(kind);
 
-    /// <summary>LayerNorm, GroupNorm and InstanceNorm: per-sample rows normalised by <c>GroupNormKernels</c>.</summary>
+    /// <summary>LayerNorm, GroupNorm and InstanceNorm: per-sample rows normalised by <c>RowNormKernels</c>.</summary>
     public static bool IsRowNorm(LayerKind kind) =>
         kind is LayerKind.LayerNorm or LayerKind.GroupNorm or LayerKind.InstanceNorm1d or LayerKind.InstanceNorm2d;
 

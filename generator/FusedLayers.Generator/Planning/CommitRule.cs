@@ -22,7 +22,7 @@ internal static class CommitRule
             if (c.IsTrackedInstanceNorm)
             {
                 c.Describe(B.RowVar, "per-row biased variance (for the running update)");
-                passes.Step("GroupNormKernels.ThrowIfNotFinite", new[] { B.RowStats, B.RowVar }, new string[0], "the per-instance statistics are finite", condition);
+                passes.Step("RowNormKernels.ThrowIfNotFinite", new[] { B.RowStats, B.RowVar }, new string[0], "the per-instance statistics are finite", condition);
             }
             else
             {
@@ -44,7 +44,7 @@ internal static class CommitRule
             }
             else if (c.IsTrackedInstanceNorm)
             {
-                passes.Step("GroupNormKernels.UpdateInstanceRunningStatistics", new[] { B.RowStats, B.RowVar }, new[] { B.Running },
+                passes.Step("RowNormKernels.UpdateInstanceRunningStatistics", new[] { B.RowStats, B.RowVar }, new[] { B.Running },
                     $"{norm.Name}: running statistics, momentum {Shapes.Number(norm.Momentum)}, the mean of the per-instance updates (unbiased variances)");
             }
             else

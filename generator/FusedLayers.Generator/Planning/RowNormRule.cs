@@ -51,7 +51,7 @@ internal static class RowNormRule
             c.Describe(B.Skip, $"the skip source {from} {Shapes.Format(c.Kernel.SkipShape)}");
         }
 
-        passes.Pass("GroupNormKernels.Forward", residual is null ? new[] { input, B.Weights } : new[] { input, B.Weights, B.Skip }, writes,
+        passes.Pass("RowNormKernels.Forward", residual is null ? new[] { input, B.Weights } : new[] { input, B.Weights, B.Skip }, writes,
             $"{norm.Name}, {rows}, each row normalised with its own mean and 1/sqrt(var + eps)" +
             (residual is null ? "" : $", then {(c.Kernel.SkipFromInput ? "the model input" : $"'{residual.From}'")} added ({residual.Name})") +
             (c.Activation is null ? "" : $", then {c.ActivationName}") + (residual is null && c.Activation is null ? "" : " on the row while it is in cache") +
@@ -84,7 +84,7 @@ internal static class RowNormRule
 
         string input = c.Anchor is not null ? B.Z : B.X;
         string target = c.Anchor is not null ? B.Dz : B.Dx;
-        passes.Pass("GroupNormKernels.Backward", new[] { gradient, input, B.RowStats, B.Weights }, new[] { target, B.Gradients },
+        passes.Pass("RowNormKernels.Backward", new[] { gradient, input, B.RowStats, B.Weights }, new[] { target, B.Gradients },
             $"{norm.Name}: {(norm.Affine ? "weight/bias gradients and " : "")}the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row");
         if (c.Anchor is not null)
         {

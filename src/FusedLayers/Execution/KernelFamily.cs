@@ -25,8 +25,8 @@ internal enum KernelFamily
     /// <summary><see cref="PoolKernels"/> (max, average, global average, and the fused BN-apply prologue).</summary>
     Pool,
 
-    /// <summary><see cref="GroupNormKernels"/> (GroupNorm, LayerNorm and InstanceNorm rows).</summary>
-    GroupNorm,
+    /// <summary><see cref="RowNormKernels"/> (LayerNorm, GroupNorm and InstanceNorm rows).</summary>
+    RowNorm,
 
     /// <summary><see cref="DropoutKernels"/>.</summary>
     Dropout,

@@ -14,12 +14,12 @@
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     training forward
 //        1. Conv2dKernels.Forward (x, weights -> z): Conv1; its output is Gn1's input
-//        2. GroupNormKernels.Forward (z, weights, skip -> y, row mean/invStd): Gn1, one row per (sample, group): 2 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then the model input added (Add1), then ReLU on the row while it is in cache
+//        2. RowNormKernels.Forward (z, weights, skip -> y, row mean/invStd): Gn1, one row per (sample, group): 2 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then the model input added (Add1), then ReLU on the row while it is in cache
 //     inference forward   as training (track_running_stats=False: batch statistics, no running updates)
 //     backward
 //        1. ResidualKernels.Accumulate (K1 da -> dy): 'Add2' also reads this kernel's output: its skip path's gradient is added to dy
 //        2. ActivationKernels.ReluBackward (dy, y -> da): Relu1: the mask of the kernel output
-//        3. GroupNormKernels.Backward (da, z, row mean/invStd, weights -> dz, parameter grads): Gn1: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        3. RowNormKernels.Backward (da, z, row mean/invStd, weights -> dz, parameter grads): Gn1: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
 //        4. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight and bias gradients
 //        5. Conv2dKernels.BackwardInput (dz, weights -> dx) [when the input gradient is requested]: Conv1: the gradient of its input
 //        6. ResidualKernels.Accumulate (K0 da -> dx) [when the input gradient is requested]: the model input also feeds 'Add1': its skip path's gradient joins the input gradient
@@ -36,13 +36,13 @@
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     training forward
 //        1. Conv2dKernels.Forward (x, weights -> z): Conv2; its output is In2's input
-//        2. GroupNormKernels.Forward (z, weights, skip -> pre, y, row mean/invStd): In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then 'Relu1' added (Add2), then SiLU on the row while it is in cache (the pre-activation rows are kept)
+//        2. RowNormKernels.Forward (z, weights, skip -> pre, y, row mean/invStd): In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then 'Relu1' added (Add2), then SiLU on the row while it is in cache (the pre-activation rows are kept)
 //     inference forward
 //        1. Conv2dKernels.Forward (x, weights -> z): Conv2; its output is In2's input
-//        2. GroupNormKernels.Forward (z, weights, skip -> y, row mean/invStd): In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then 'Relu1' added (Add2), then SiLU on the row while it is in cache
+//        2. RowNormKernels.Forward (z, weights, skip -> y, row mean/invStd): In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then 'Relu1' added (Add2), then SiLU on the row while it is in cache
 //     backward
 //        1. ActivationKernels.Backward (dy, pre -> da): Act2: dy * SiLU'(the kept pre-activation)
-//        2. GroupNormKernels.Backward (da, z, row mean/invStd, weights -> dz, parameter grads): In2: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        2. RowNormKernels.Backward (da, z, row mean/invStd, weights -> dz, parameter grads): In2: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
 //        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv2: weight and bias gradients
 //        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv2: the gradient of its input
 //     saved for backward  pre = In2's output [4, 6, 6], the pre-activation SiLU's backward needs
@@ -70,10 +70,10 @@
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
 //     training forward
 //        1. LinearKernels.Forward (x, weights -> z): Fc2; its output is Ln's input
-//        2. GroupNormKernels.Forward (z, weights, skip -> y, row mean/invStd): Ln, one row per sample and leading position over the trailing [16], each row normalised with its own mean and 1/sqrt(var + eps), then 'Fc1' added (Add3) on the row while it is in cache
+//        2. RowNormKernels.Forward (z, weights, skip -> y, row mean/invStd): Ln, one row per sample and leading position over the trailing [16], each row normalised with its own mean and 1/sqrt(var + eps), then 'Fc1' added (Add3) on the row while it is in cache
 //     inference forward   as training (track_running_stats=False: batch statistics, no running updates)
 //     backward
-//        1. GroupNormKernels.Backward (dy, z, row mean/invStd, weights -> dz, parameter grads): Ln: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        1. RowNormKernels.Backward (dy, z, row mean/invStd, weights -> dz, parameter grads): Ln: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
 //        2. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc2: weight and bias gradients
 //        3. LinearKernels.BackwardInput (dz, weights -> dx): Fc2: the gradient of its input
 //     saved for backward  z = Fc2's output [16]
@@ -367,13 +367,13 @@ namespace Snapshots
             // Pass 1: Conv1; its output is Gn1's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, savedInput, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, default, default);
             // Pass 2: Gn1, one row per (sample, group): 2 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then the model input added (Add1), then ReLU on the row while it is in cache.
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 36, 2, k0Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, savedInput, k0Y, k0RowMean, k0RowInvStd, default, global::FusedLayers.Kernels.Activation.ReLU, k0Y);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 4, 36, 2, k0Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, savedInput, k0Y, k0RowMean, k0RowInvStd, default, global::FusedLayers.Kernels.Activation.ReLU, k0Y);
 
             // Kernel 1: Conv2 -> In2 -> Add2 -> Act2.
             // Pass 1: Conv2; its output is In2's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k1Z, false, default, default);
             // Pass 2: In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then 'Relu1' added (Add2), then SiLU on the row while it is in cache (the pre-activation rows are kept).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 36, 4, k1Z, _flLayerIn2.Weight!.Data, _flLayerIn2.Bias!.Data, 1e-05, k0Y, k1Pre, k1RowMean, k1RowInvStd, default, _flLayerAct2.Activation, k1Y);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 4, 36, 4, k1Z, _flLayerIn2.Weight!.Data, _flLayerIn2.Bias!.Data, 1e-05, k0Y, k1Pre, k1RowMean, k1RowInvStd, default, _flLayerAct2.Activation, k1Y);
 
             // Kernel 2: Fc1.
             // Pass 1: Fc1.
@@ -383,7 +383,7 @@ namespace Snapshots
             // Pass 1: Fc2; its output is Ln's input.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK3Linear, batch, k2Y, _flLayerFc2.Weight.Data, _flLayerFc2.Bias!.Data, k3Z, false, default, default);
             // Pass 2: Ln, one row per sample and leading position over the trailing [16], each row normalised with its own mean and 1/sqrt(var + eps), then 'Fc1' added (Add3) on the row while it is in cache.
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 16, 1, 1, k3Z, _flLayerLn.Weight!.Data, _flLayerLn.Bias!.Data, 1e-05, k2Y, k3Y, k3RowMean, k3RowInvStd, default, global::FusedLayers.Kernels.Activation.Identity, default);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 16, 1, 1, k3Z, _flLayerLn.Weight!.Data, _flLayerLn.Bias!.Data, 1e-05, k2Y, k3Y, k3RowMean, k3RowInvStd, default, global::FusedLayers.Kernels.Activation.Identity, default);
 
             k3Y.CopyTo(output);
             _flSavedBatch = batch;
@@ -416,13 +416,13 @@ namespace Snapshots
             // Pass 1: Conv1; its output is Gn1's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK0Conv, batch, input, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k0Z, false, default, default);
             // Pass 2: Gn1, one row per (sample, group): 2 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then the model input added (Add1), then ReLU on the row while it is in cache.
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 36, 2, k0Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, input, k0Y, k0RowMean, k0RowInvStd, default, global::FusedLayers.Kernels.Activation.ReLU, k0Y);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 4, 36, 2, k0Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, input, k0Y, k0RowMean, k0RowInvStd, default, global::FusedLayers.Kernels.Activation.ReLU, k0Y);
 
             // Kernel 1: Conv2 -> In2 -> Add2 -> Act2.
             // Pass 1: Conv2; its output is In2's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k1Z, false, default, default);
             // Pass 2: In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then 'Relu1' added (Add2), then SiLU on the row while it is in cache.
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 36, 4, k1Z, _flLayerIn2.Weight!.Data, _flLayerIn2.Bias!.Data, 1e-05, k0Y, k1Y, k1RowMean, k1RowInvStd, default, _flLayerAct2.Activation, k1Y);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 4, 36, 4, k1Z, _flLayerIn2.Weight!.Data, _flLayerIn2.Bias!.Data, 1e-05, k0Y, k1Y, k1RowMean, k1RowInvStd, default, _flLayerAct2.Activation, k1Y);
 
             // Kernel 2: Fc1.
             // Pass 1: Fc1.
@@ -432,7 +432,7 @@ namespace Snapshots
             // Pass 1: Fc2; its output is Ln's input.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK3Linear, batch, k2Y, _flLayerFc2.Weight.Data, _flLayerFc2.Bias!.Data, k3Z, false, default, default);
             // Pass 2: Ln, one row per sample and leading position over the trailing [16], each row normalised with its own mean and 1/sqrt(var + eps), then 'Fc1' added (Add3) on the row while it is in cache.
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 16, 1, 1, k3Z, _flLayerLn.Weight!.Data, _flLayerLn.Bias!.Data, 1e-05, k2Y, output, k3RowMean, k3RowInvStd, default, global::FusedLayers.Kernels.Activation.Identity, default);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 16, 1, 1, k3Z, _flLayerLn.Weight!.Data, _flLayerLn.Bias!.Data, 1e-05, k2Y, output, k3RowMean, k3RowInvStd, default, global::FusedLayers.Kernels.Activation.Identity, default);
         }
 
         /// <inheritdoc />
@@ -507,7 +507,7 @@ namespace Snapshots
 
             // Kernel 3 backward: Add3 <- Ln <- Fc2.
             // Pass 1: Ln: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 16, 1, 1, gradOutput, k3Z, k3RowMean, k3RowInvStd, _flLayerLn.Weight!.Data, k3Dz, _flLayerLn.Weight!.GradTarget, _flLayerLn.Bias!.GradTarget);
+            global::FusedLayers.Kernels.RowNormKernels.Backward(in context, batch, 16, 1, 1, gradOutput, k3Z, k3RowMean, k3RowInvStd, _flLayerLn.Weight!.Data, k3Dz, _flLayerLn.Weight!.GradTarget, _flLayerLn.Bias!.GradTarget);
             // Pass 2: Fc2: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK3Linear, batch, k2Y, k3Dz, _flLayerFc2.Weight.GradTarget, _flLayerFc2.Bias!.GradTarget);
             // Pass 3: Fc2: the gradient of its input.
@@ -527,7 +527,7 @@ namespace Snapshots
             // Pass 1: Act2: dy * SiLU'(the kept pre-activation).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct2.Activation, batch, 4, 36, k1Dy, k1Pre, default, default, k1Da);
             // Pass 2: In2: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 4, 36, 4, k1Da, k1Z, k1RowMean, k1RowInvStd, _flLayerIn2.Weight!.Data, k1Dz, _flLayerIn2.Weight!.GradTarget, _flLayerIn2.Bias!.GradTarget);
+            global::FusedLayers.Kernels.RowNormKernels.Backward(in context, batch, 4, 36, 4, k1Da, k1Z, k1RowMean, k1RowInvStd, _flLayerIn2.Weight!.Data, k1Dz, _flLayerIn2.Weight!.GradTarget, _flLayerIn2.Bias!.GradTarget);
             // Pass 3: Conv2: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
             // Pass 4: Conv2: the gradient of its input.
@@ -540,7 +540,7 @@ namespace Snapshots
             // Pass 2: Relu1: the mask of the kernel output.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, k0Dy, k0Y, k0Da);
             // Pass 3: Gn1: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 4, 36, 2, k0Da, k0Z, k0RowMean, k0RowInvStd, _flLayerGn1.Weight!.Data, k0Dz, _flLayerGn1.Weight!.GradTarget, _flLayerGn1.Bias!.GradTarget);
+            global::FusedLayers.Kernels.RowNormKernels.Backward(in context, batch, 4, 36, 2, k0Da, k0Z, k0RowMean, k0RowInvStd, _flLayerGn1.Weight!.Data, k0Dz, _flLayerGn1.Weight!.GradTarget, _flLayerGn1.Bias!.GradTarget);
             // Pass 4: Conv1: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK0Conv, batch, savedInput, k0Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
             // Pass 5: Conv1: the gradient of its input.

@@ -9,10 +9,10 @@
 //   kernel 0  Ln0   [3, 8, 8] -> [3, 8, 8]
 //     Ln0        LayerNorm((3, 8, 8,), eps=1e-05, elementwise_affine=True, bias=True)
 //     training forward
-//        1. GroupNormKernels.Forward (x, weights -> y, row mean/invStd): Ln0, one row per sample and leading position over the trailing [3, 8, 8], each row normalised with its own mean and 1/sqrt(var + eps)
+//        1. RowNormKernels.Forward (x, weights -> y, row mean/invStd): Ln0, one row per sample and leading position over the trailing [3, 8, 8], each row normalised with its own mean and 1/sqrt(var + eps)
 //     inference forward   as training (track_running_stats=False: batch statistics, no running updates)
 //     backward
-//        1. GroupNormKernels.Backward (dy, x, row mean/invStd, weights -> dx, parameter grads): Ln0: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        1. RowNormKernels.Backward (dy, x, row mean/invStd, weights -> dx, parameter grads): Ln0: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
 //     saved for backward  x = kernel input [3, 8, 8]
 //                         row mean/invStd = per-row mean and 1/sqrt(var + eps)
 //
@@ -23,13 +23,13 @@
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     training forward
 //        1. Conv2dKernels.Forward (x, weights -> z): Conv1; its output is Gn1's input
-//        2. GroupNormKernels.Forward (z, weights -> pre, y, row mean/invStd): Gn1, one row per (sample, group): 4 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then SiLU on the row while it is in cache (the normalised rows are kept)
+//        2. RowNormKernels.Forward (z, weights -> pre, y, row mean/invStd): Gn1, one row per (sample, group): 4 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then SiLU on the row while it is in cache (the normalised rows are kept)
 //     inference forward
 //        1. Conv2dKernels.Forward (x, weights -> z): Conv1; its output is Gn1's input
-//        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd): Gn1, one row per (sample, group): 4 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then SiLU on the row while it is in cache
+//        2. RowNormKernels.Forward (z, weights -> y, row mean/invStd): Gn1, one row per (sample, group): 4 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then SiLU on the row while it is in cache
 //     backward
 //        1. ActivationKernels.Backward (dy, pre -> dpre): Act1: dy * SiLU'(the kept pre-activation)
-//        2. GroupNormKernels.Backward (dpre, z, row mean/invStd, weights -> dz, parameter grads): Gn1: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        2. RowNormKernels.Backward (dpre, z, row mean/invStd, weights -> dz, parameter grads): Gn1: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
 //        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv1: weight and bias gradients
 //        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv1: the gradient of its input
 //     saved for backward  pre = Gn1's output [8, 8, 8], the pre-activation SiLU's backward needs
@@ -44,19 +44,19 @@
 //     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
 //     training forward
 //        1. Conv2dKernels.Forward (x, weights -> z): Conv2; its output is In2's input
-//        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd, row var): In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then ReLU on the row while it is in cache
+//        2. RowNormKernels.Forward (z, weights -> y, row mean/invStd, row var): In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then ReLU on the row while it is in cache
 //     inference forward
 //         - BatchNormKernels.ScaleShift (running stats, weights -> scale/shift): scale and shift from the running statistics
 //         - BatchNormKernels.FoldIntoWeights (weights, scale/shift -> folded W/b): In2 folded into Conv2's weight and bias (refolded every call: later changes to weights or statistics are seen)
 //        1. Conv2dKernels.Forward (x, folded W/b -> y): Conv2 with In2 folded, ReLU epilogue on each tile while it is in cache
 //     backward
 //        1. ActivationKernels.ReluBackward (dy, y -> dpre): Relu2: the mask of the kernel output
-//        2. GroupNormKernels.Backward (dpre, z, row mean/invStd, weights -> dz, parameter grads): In2: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        2. RowNormKernels.Backward (dpre, z, row mean/invStd, weights -> dz, parameter grads): In2: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
 //        3. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv2: weight and bias gradients
 //        4. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv2: the gradient of its input
 //     once all succeeded
-//         - GroupNormKernels.ThrowIfNotFinite (row mean/invStd, row var -> nothing): the per-instance statistics are finite
-//         - GroupNormKernels.UpdateInstanceRunningStatistics (row mean/invStd, row var -> running stats): In2: running statistics, momentum 0.1, the mean of the per-instance updates (unbiased variances)
+//         - RowNormKernels.ThrowIfNotFinite (row mean/invStd, row var -> nothing): the per-instance statistics are finite
+//         - RowNormKernels.UpdateInstanceRunningStatistics (row mean/invStd, row var -> running stats): In2: running statistics, momentum 0.1, the mean of the per-instance updates (unbiased variances)
 //     saved for backward  y = kernel output [8, 4, 4]
 //                         z = Conv2's output [8, 4, 4]
 //                         row mean/invStd = per-row mean and 1/sqrt(var + eps)
@@ -68,10 +68,10 @@
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     training forward
 //        1. Conv2dKernels.Forward (x, weights -> z): Conv3; its output is In3's input
-//        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd): In3, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps)
+//        2. RowNormKernels.Forward (z, weights -> y, row mean/invStd): In3, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps)
 //     inference forward   as training (track_running_stats=False: batch statistics, no running updates)
 //     backward
-//        1. GroupNormKernels.Backward (dy, z, row mean/invStd, weights -> dz, parameter grads): In3: the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        1. RowNormKernels.Backward (dy, z, row mean/invStd, weights -> dz, parameter grads): In3: the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
 //        2. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv3: weight and bias gradients
 //        3. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv3: the gradient of its input
 //     saved for backward  z = Conv3's output [4, 4, 4]
@@ -84,10 +84,10 @@
 //     algorithm          implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy
 //     training forward
 //        1. Conv2dKernels.Forward (x, weights -> z): Conv4; its output is Ln4's input
-//        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd): Ln4, one row per sample and leading position over the trailing [4, 4], each row normalised with its own mean and 1/sqrt(var + eps)
+//        2. RowNormKernels.Forward (z, weights -> y, row mean/invStd): Ln4, one row per sample and leading position over the trailing [4, 4], each row normalised with its own mean and 1/sqrt(var + eps)
 //     inference forward   as training (track_running_stats=False: batch statistics, no running updates)
 //     backward
-//        1. GroupNormKernels.Backward (dy, z, row mean/invStd, weights -> dz, parameter grads): Ln4: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        1. RowNormKernels.Backward (dy, z, row mean/invStd, weights -> dz, parameter grads): Ln4: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
 //        2. Conv2dKernels.BackwardParameters (x, dz -> parameter grads): Conv4: weight and bias gradients
 //        3. Conv2dKernels.BackwardInput (dz, weights -> dx): Conv4: the gradient of its input
 //     saved for backward  z = Conv4's output [4, 4, 4]
@@ -102,13 +102,13 @@
 //     algorithm          GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))
 //     training forward
 //        1. LinearKernels.Forward (x, weights -> z): Fc; its output is Ln5's input
-//        2. GroupNormKernels.Forward (z, weights -> pre, y, row mean/invStd): Ln5, one row per sample and leading position over the trailing [10], each row normalised with its own mean and 1/sqrt(var + eps), then GELU on the row while it is in cache (the normalised rows are kept)
+//        2. RowNormKernels.Forward (z, weights -> pre, y, row mean/invStd): Ln5, one row per sample and leading position over the trailing [10], each row normalised with its own mean and 1/sqrt(var + eps), then GELU on the row while it is in cache (the normalised rows are kept)
 //     inference forward
 //        1. LinearKernels.Forward (x, weights -> z): Fc; its output is Ln5's input
-//        2. GroupNormKernels.Forward (z, weights -> y, row mean/invStd): Ln5, one row per sample and leading position over the trailing [10], each row normalised with its own mean and 1/sqrt(var + eps), then GELU on the row while it is in cache
+//        2. RowNormKernels.Forward (z, weights -> y, row mean/invStd): Ln5, one row per sample and leading position over the trailing [10], each row normalised with its own mean and 1/sqrt(var + eps), then GELU on the row while it is in cache
 //     backward
 //        1. ActivationKernels.Backward (dy, pre -> dpre): Act5: dy * GELU'(the kept pre-activation)
-//        2. GroupNormKernels.Backward (dpre, z, row mean/invStd, weights -> dz, parameter grads): Ln5: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
+//        2. RowNormKernels.Backward (dpre, z, row mean/invStd, weights -> dz, parameter grads): Ln5: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row
 //        3. LinearKernels.BackwardParameters (x, dz -> parameter grads): Fc: weight and bias gradients
 //        4. LinearKernels.BackwardInput (dz, weights -> dx): Fc: the gradient of its input
 //     saved for backward  pre = Ln5's output [10], the pre-activation GELU's backward needs
@@ -458,45 +458,45 @@ namespace Snapshots
 
             // Kernel 0: Ln0.
             // Pass 1: Ln0, one row per sample and leading position over the trailing [3, 8, 8], each row normalised with its own mean and 1/sqrt(var + eps).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 192, 1, 1, savedInput, _flLayerLn0.Weight!.Data, _flLayerLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 192, 1, 1, savedInput, _flLayerLn0.Weight!.Data, _flLayerLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
 
             // Kernel 1: Conv1 -> Gn1 -> Act1.
             // Pass 1: Conv1; its output is Gn1's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k1Z, false, default, default);
             // Pass 2: Gn1, one row per (sample, group): 4 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then SiLU on the row while it is in cache (the normalised rows are kept).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, k1Pre, k1RowMean, k1RowInvStd, default, _flLayerAct1.Activation, k1Y);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, k1Pre, k1RowMean, k1RowInvStd, default, _flLayerAct1.Activation, k1Y);
 
             // Kernel 2: Conv2 -> In2 -> Relu2.
             // Pass 1: Conv2; its output is In2's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK2Conv, batch, k1Y, _flLayerConv2.Weight.Data, _flLayerConv2.Bias!.Data, k2Z, false, default, default);
             // Pass 2: In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then ReLU on the row while it is in cache.
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 16, 8, k2Z, _flLayerIn2.Weight!.Data, _flLayerIn2.Bias!.Data, 1e-05, k2Y, k2RowMean, k2RowInvStd, k2RowVar, global::FusedLayers.Kernels.Activation.ReLU, k2Y);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 8, 16, 8, k2Z, _flLayerIn2.Weight!.Data, _flLayerIn2.Bias!.Data, 1e-05, k2Y, k2RowMean, k2RowInvStd, k2RowVar, global::FusedLayers.Kernels.Activation.ReLU, k2Y);
 
             // Kernel 3: Conv3 -> In3.
             // Pass 1: Conv3; its output is In3's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerConv3.Weight.Data, _flLayerConv3.Bias!.Data, k3Z, false, default, default);
             // Pass 2: In3, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 16, 4, k3Z, default, default, 1e-05, k3Y, k3RowMean, k3RowInvStd, default);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 4, 16, 4, k3Z, default, default, 1e-05, k3Y, k3RowMean, k3RowInvStd, default);
 
             // Kernel 4: Conv4 -> Ln4.
             // Pass 1: Conv4; its output is Ln4's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, _flLayerConv4.Bias!.Data, k4Z, false, default, default);
             // Pass 2: Ln4, one row per sample and leading position over the trailing [4, 4], each row normalised with its own mean and 1/sqrt(var + eps).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLayerLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLayerLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
 
             // Kernel 5: Fc -> Ln5 -> Act5.
             // Pass 1: Fc; its output is Ln5's input.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k5Z, false, default, default);
             // Pass 2: Ln5, one row per sample and leading position over the trailing [10], each row normalised with its own mean and 1/sqrt(var + eps), then GELU on the row while it is in cache (the normalised rows are kept).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLayerLn5.Weight!.Data, _flLayerLn5.Bias!.Data, 1e-05, k5Pre, k5RowMean, k5RowInvStd, default, _flLayerAct5.Activation, k5Y);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLayerLn5.Weight!.Data, _flLayerLn5.Bias!.Data, 1e-05, k5Pre, k5RowMean, k5RowInvStd, default, _flLayerAct5.Activation, k5Y);
 
             // Every kernel succeeded: check the batch statistics, then update the running statistics.
             // Nothing the user can observe (weights, running statistics) changed before this point.
             // A BatchNorm that ran on its running statistics (eval mode) neither checks nor updates them.
             // The per-instance statistics are finite.
-            global::FusedLayers.Kernels.GroupNormKernels.ThrowIfNotFinite("In2", 8, k2RowMean, k2RowVar);
+            global::FusedLayers.Kernels.RowNormKernels.ThrowIfNotFinite("In2", 8, k2RowMean, k2RowVar);
             // In2: running statistics, momentum 0.1, the mean of the per-instance updates (unbiased variances).
-            global::FusedLayers.Kernels.GroupNormKernels.UpdateInstanceRunningStatistics(batch, 8, 16, k2RowMean, k2RowVar, 0.1, _flLayerIn2.RunningMean!, _flLayerIn2.RunningVar!);
+            global::FusedLayers.Kernels.RowNormKernels.UpdateInstanceRunningStatistics(batch, 8, 16, k2RowMean, k2RowVar, 0.1, _flLayerIn2.RunningMean!, _flLayerIn2.RunningVar!);
 
             k5Y.CopyTo(output);
             _flSavedBatch = batch;
@@ -534,13 +534,13 @@ namespace Snapshots
 
             // Kernel 0: Ln0.
             // Pass 1: Ln0, one row per sample and leading position over the trailing [3, 8, 8], each row normalised with its own mean and 1/sqrt(var + eps).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 192, 1, 1, input, _flLayerLn0.Weight!.Data, _flLayerLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 192, 1, 1, input, _flLayerLn0.Weight!.Data, _flLayerLn0.Bias!.Data, 1e-05, k0Y, k0RowMean, k0RowInvStd, default);
 
             // Kernel 1: Conv1 -> Gn1 -> Act1.
             // Pass 1: Conv1; its output is Gn1's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK1Conv, batch, k0Y, _flLayerConv1.Weight.Data, _flLayerConv1.Bias!.Data, k1Z, false, default, default);
             // Pass 2: Gn1, one row per (sample, group): 4 groups of 2 channels, each row normalised with its own mean and 1/sqrt(var + eps), then SiLU on the row while it is in cache.
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, k1Y, k1RowMean, k1RowInvStd, default, _flLayerAct1.Activation, k1Y);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 8, 64, 4, k1Z, _flLayerGn1.Weight!.Data, _flLayerGn1.Bias!.Data, 1e-05, k1Y, k1RowMean, k1RowInvStd, default, _flLayerAct1.Activation, k1Y);
 
             // Kernel 2: Conv2 -> In2 -> Relu2.
             // Scale and shift from the running statistics.
@@ -554,19 +554,19 @@ namespace Snapshots
             // Pass 1: Conv3; its output is In3's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK3Conv, batch, k2Y, _flLayerConv3.Weight.Data, _flLayerConv3.Bias!.Data, k3Z, false, default, default);
             // Pass 2: In3, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 4, 16, 4, k3Z, default, default, 1e-05, k3Y, k3RowMean, k3RowInvStd, default);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 4, 16, 4, k3Z, default, default, 1e-05, k3Y, k3RowMean, k3RowInvStd, default);
 
             // Kernel 4: Conv4 -> Ln4.
             // Pass 1: Conv4; its output is Ln4's input.
             global::FusedLayers.Kernels.Conv2dKernels.Forward(in context, in s_flK4Conv, batch, k3Y, _flLayerConv4.Weight.Data, _flLayerConv4.Bias!.Data, k4Z, false, default, default);
             // Pass 2: Ln4, one row per sample and leading position over the trailing [4, 4], each row normalised with its own mean and 1/sqrt(var + eps).
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLayerLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch * 4, 16, 1, 1, k4Z, _flLayerLn4.Weight!.Data, default, 1e-05, k4Y, k4RowMean, k4RowInvStd, default);
 
             // Kernel 5: Fc -> Ln5 -> Act5.
             // Pass 1: Fc; its output is Ln5's input.
             global::FusedLayers.Kernels.LinearKernels.Forward(in context, in s_flK5Linear, batch, k4Y, _flLayerFc.Weight.Data, _flLayerFc.Bias!.Data, k5Z, false, default, default);
             // Pass 2: Ln5, one row per sample and leading position over the trailing [10], each row normalised with its own mean and 1/sqrt(var + eps), then GELU on the row while it is in cache.
-            global::FusedLayers.Kernels.GroupNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLayerLn5.Weight!.Data, _flLayerLn5.Bias!.Data, 1e-05, output, k5RowMean, k5RowInvStd, default, _flLayerAct5.Activation, output);
+            global::FusedLayers.Kernels.RowNormKernels.Forward(in context, batch, 10, 1, 1, k5Z, _flLayerLn5.Weight!.Data, _flLayerLn5.Bias!.Data, 1e-05, output, k5RowMean, k5RowInvStd, default, _flLayerAct5.Activation, output);
         }
 
         /// <inheritdoc />
@@ -660,7 +660,7 @@ namespace Snapshots
             // Pass 1: Act5: dy * GELU'(the kept pre-activation).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct5.Activation, batch, 10, 1, gradOutput, k5Pre, default, default, k5Dpre);
             // Pass 2: Ln5: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 10, 1, 1, k5Dpre, k5Z, k5RowMean, k5RowInvStd, _flLayerLn5.Weight!.Data, k5Dz, _flLayerLn5.Weight!.GradTarget, _flLayerLn5.Bias!.GradTarget);
+            global::FusedLayers.Kernels.RowNormKernels.Backward(in context, batch, 10, 1, 1, k5Dpre, k5Z, k5RowMean, k5RowInvStd, _flLayerLn5.Weight!.Data, k5Dz, _flLayerLn5.Weight!.GradTarget, _flLayerLn5.Bias!.GradTarget);
             // Pass 3: Fc: weight and bias gradients.
             global::FusedLayers.Kernels.LinearKernels.BackwardParameters(in context, in s_flK5Linear, batch, k4Y, k5Dz, _flLayerFc.Weight.GradTarget, _flLayerFc.Bias!.GradTarget);
             // Pass 4: Fc: the gradient of its input.
@@ -669,7 +669,7 @@ namespace Snapshots
 
             // Kernel 4 backward: Ln4 <- Conv4.
             // Pass 1: Ln4: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch * 4, 16, 1, 1, k4Dy, k4Z, k4RowMean, k4RowInvStd, _flLayerLn4.Weight!.Data, k4Dz, _flLayerLn4.Weight!.GradTarget, default);
+            global::FusedLayers.Kernels.RowNormKernels.Backward(in context, batch * 4, 16, 1, 1, k4Dy, k4Z, k4RowMean, k4RowInvStd, _flLayerLn4.Weight!.Data, k4Dz, _flLayerLn4.Weight!.GradTarget, default);
             // Pass 2: Conv4: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK4Conv, batch, k3Y, k4Dz, _flLayerConv4.Weight.GradTarget, _flLayerConv4.Bias!.GradTarget);
             // Pass 3: Conv4: the gradient of its input.
@@ -678,7 +678,7 @@ namespace Snapshots
 
             // Kernel 3 backward: In3 <- Conv3.
             // Pass 1: In3: the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 4, 16, 4, k3Dy, k3Z, k3RowMean, k3RowInvStd, default, k3Dz, default, default);
+            global::FusedLayers.Kernels.RowNormKernels.Backward(in context, batch, 4, 16, 4, k3Dy, k3Z, k3RowMean, k3RowInvStd, default, k3Dz, default, default);
             // Pass 2: Conv3: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK3Conv, batch, k2Y, k3Dz, _flLayerConv3.Weight.GradTarget, _flLayerConv3.Bias!.GradTarget);
             // Pass 3: Conv3: the gradient of its input.
@@ -689,7 +689,7 @@ namespace Snapshots
             // Pass 1: Relu2: the mask of the kernel output.
             global::FusedLayers.Kernels.ActivationKernels.ReluBackward(in context, k2Dy, k2Y, k2Dpre);
             // Pass 2: In2: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 16, 8, k2Dpre, k2Z, k2RowMean, k2RowInvStd, _flLayerIn2.Weight!.Data, k2Dz, _flLayerIn2.Weight!.GradTarget, _flLayerIn2.Bias!.GradTarget);
+            global::FusedLayers.Kernels.RowNormKernels.Backward(in context, batch, 8, 16, 8, k2Dpre, k2Z, k2RowMean, k2RowInvStd, _flLayerIn2.Weight!.Data, k2Dz, _flLayerIn2.Weight!.GradTarget, _flLayerIn2.Bias!.GradTarget);
             // Pass 3: Conv2: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK2Conv, batch, k1Y, k2Dz, _flLayerConv2.Weight.GradTarget, _flLayerConv2.Bias!.GradTarget);
             // Pass 4: Conv2: the gradient of its input.
@@ -700,7 +700,7 @@ namespace Snapshots
             // Pass 1: Act1: dy * SiLU'(the kept pre-activation).
             global::FusedLayers.Kernels.ActivationKernels.Backward(in context, _flLayerAct1.Activation, batch, 8, 64, k1Dy, k1Pre, default, default, k1Dpre);
             // Pass 2: Gn1: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 8, 64, 4, k1Dpre, k1Z, k1RowMean, k1RowInvStd, _flLayerGn1.Weight!.Data, k1Dz, _flLayerGn1.Weight!.GradTarget, _flLayerGn1.Bias!.GradTarget);
+            global::FusedLayers.Kernels.RowNormKernels.Backward(in context, batch, 8, 64, 4, k1Dpre, k1Z, k1RowMean, k1RowInvStd, _flLayerGn1.Weight!.Data, k1Dz, _flLayerGn1.Weight!.GradTarget, _flLayerGn1.Bias!.GradTarget);
             // Pass 3: Conv1: weight and bias gradients.
             global::FusedLayers.Kernels.Conv2dKernels.BackwardParameters(in context, in s_flK1Conv, batch, k0Y, k1Dz, _flLayerConv1.Weight.GradTarget, _flLayerConv1.Bias!.GradTarget);
             // Pass 4: Conv1: the gradient of its input.
@@ -709,7 +709,7 @@ namespace Snapshots
 
             // Kernel 0 backward: Ln0.
             // Pass 1: Ln0: weight/bias gradients and the input gradient invStd * (g - mean(g) - xhat * mean(g * xhat)), g = gamma * dy, per row.
-            global::FusedLayers.Kernels.GroupNormKernels.Backward(in context, batch, 192, 1, 1, k0Dy, savedInput, k0RowMean, k0RowInvStd, _flLayerLn0.Weight!.Data, inputGradient ? gradInput : k0Dz, _flLayerLn0.Weight!.GradTarget, _flLayerLn0.Bias!.GradTarget);
+            global::FusedLayers.Kernels.RowNormKernels.Backward(in context, batch, 192, 1, 1, k0Dy, savedInput, k0RowMean, k0RowInvStd, _flLayerLn0.Weight!.Data, inputGradient ? gradInput : k0Dz, _flLayerLn0.Weight!.GradTarget, _flLayerLn0.Bias!.GradTarget);
             context.GradientObserver?.GradientsReady(_flLayerLn0.Weight!); // gradients final from here on: a bucket may start its allreduce
         }
 

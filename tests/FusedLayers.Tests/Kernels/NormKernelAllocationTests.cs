@@ -4,7 +4,7 @@ using FusedLayers.Kernels;
 namespace FusedLayers.Tests.Kernels;
 
 /// <summary>
-/// After warm-up, <see cref="GroupNormKernels"/> and a BatchRenorm step through <see cref="BatchRenormKernels"/>
+/// After warm-up, <see cref="RowNormKernels"/> and a BatchRenorm step through <see cref="BatchRenormKernels"/>
 /// allocate nothing on the calling thread. Runs in the non-parallel allocation collection (the array pools
 /// are shared with concurrently running tests).
 /// </summary>
@@ -49,12 +49,12 @@ public sealed class NormKernelAllocationTests
 
         void Step()
         {
-            GroupNormKernels.Forward(context, n, c, s, g, x, gamma, beta, 1e-5, y, rows, inv, variance);
-            GroupNormKernels.Backward(context, n, c, s, g, dy, x, rows, inv, gamma, dx, dGamma, dBeta);
-            GroupNormKernels.Forward(context, ln, d, 1, 1, lx, lw, default, 1e-5, ly, lmean, linv, default);
-            GroupNormKernels.Backward(context, ln, d, 1, 1, lx, lx, lmean, linv, lw, ldx, ldw, default);
-            GroupNormKernels.Forward(context, n, c, s, c, x, default, default, 1e-5, y, instanceMean, instanceInv, instanceVar);
-            GroupNormKernels.UpdateInstanceRunningStatistics(n, c, s, instanceMean, instanceVar, 0.1, runningMean, runningVar);
+            RowNormKernels.Forward(context, n, c, s, g, x, gamma, beta, 1e-5, y, rows, inv, variance);
+            RowNormKernels.Backward(context, n, c, s, g, dy, x, rows, inv, gamma, dx, dGamma, dBeta);
+            RowNormKernels.Forward(context, ln, d, 1, 1, lx, lw, default, 1e-5, ly, lmean, linv, default);
+            RowNormKernels.Backward(context, ln, d, 1, 1, lx, lx, lmean, linv, lw, ldx, ldw, default);
+            RowNormKernels.Forward(context, n, c, s, c, x, default, default, 1e-5, y, instanceMean, instanceInv, instanceVar);
+            RowNormKernels.UpdateInstanceRunningStatistics(n, c, s, instanceMean, instanceVar, 0.1, runningMean, runningVar);
             RenormStep(context, n, c, s, x, dy, gamma, beta, y, dx, channelScratch);
         }
 

@@ -22,7 +22,7 @@ public enum NormKind
 }
 
 /// <summary>
-/// A <see cref="FusedLayers.Kernels.GroupNormKernels"/> test shape with float32 data and the float64
+/// A <see cref="FusedLayers.Kernels.RowNormKernels"/> test shape with float32 data and the float64
 /// results of the matching reference layer.
 /// </summary>
 public sealed class NormKernelCase

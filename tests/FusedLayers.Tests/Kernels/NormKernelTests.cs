@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace FusedLayers.Tests.Kernels;
 
 /// <summary>
-/// <see cref="GroupNormKernels"/> (LayerNorm, GroupNorm and InstanceNorm shapes) and the
+/// <see cref="RowNormKernels"/> (LayerNorm, GroupNorm and InstanceNorm shapes) and the
 /// <see cref="BatchRenormKernels"/> pipeline on every instruction-set path and 1 and 2 threads against the
 /// float64 reference layers, on odd sizes that leave vector remainders. Tolerance:
 /// <see cref="NormTolerance.Relative"/> of each tensor's largest magnitude; the observed errors are written
@@ -65,11 +65,11 @@ public sealed class NormKernelTests(ITestOutputHelper output)
             var invStd = new float[c.Rows];
             if (run.Forced)
             {
-                GroupNormKernels.ForwardOn(run.Isa, context.Threads, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, y, mean, invStd, default, Activation.ReLU, activated, skip);
+                RowNormKernels.ForwardOn(run.Isa, context.Threads, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, y, mean, invStd, default, Activation.ReLU, activated, skip);
             }
             else
             {
-                GroupNormKernels.Forward(context, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, skip, y, mean, invStd, default, Activation.ReLU, activated);
+                RowNormKernels.Forward(context, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, skip, y, mean, invStd, default, Activation.ReLU, activated);
             }
 
             NormTolerance.Close(output, $"{run.Label} {c}: pre-activation", preActivation, y);
@@ -78,9 +78,9 @@ public sealed class NormKernelTests(ITestOutputHelper output)
 
             // Without an activation y is the output; the activation may also write over y in place.
             var plain = new float[c.Input.Length];
-            GroupNormKernels.Forward(context, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, skip, plain, mean, invStd, default, Activation.Identity, default);
+            RowNormKernels.Forward(context, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, skip, plain, mean, invStd, default, Activation.Identity, default);
             NormTolerance.Close(output, $"{run.Label} {c}: no activation", preActivation, plain);
-            GroupNormKernels.Forward(context, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, skip, plain, mean, invStd, default, Activation.ReLU, plain);
+            RowNormKernels.Forward(context, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, skip, plain, mean, invStd, default, Activation.ReLU, plain);
             Assert.True(plain.AsSpan().SequenceEqual(activated), $"{run.Label} {c}: the in-place activation differs");
         }
     }
@@ -92,7 +92,7 @@ public sealed class NormKernelTests(ITestOutputHelper output)
         var mean = new float[2];
         var invStd = new float[2];
         ArgumentException e = Assert.Throws<ArgumentException>(() =>
-            GroupNormKernels.Forward(KernelContext.Default, 2, 4, 3, 1, x, default, default, 1e-5, x, x, mean, invStd, default, Activation.Identity, default));
+            RowNormKernels.Forward(KernelContext.Default, 2, 4, 3, 1, x, default, default, 1e-5, x, x, mean, invStd, default, Activation.Identity, default));
         Assert.Equal("skip", e.ParamName);
     }
 
@@ -140,10 +140,10 @@ public sealed class NormKernelTests(ITestOutputHelper output)
             var mean = new float[c.Rows];
             var invStd = new float[c.Rows];
             var variance = new float[c.Rows];
-            GroupNormKernels.Forward(KernelContext.Default, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, y, mean, invStd, variance);
+            RowNormKernels.Forward(KernelContext.Default, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, y, mean, invStd, variance);
             float[] runningMean = (float[])c.RunningMeanStart.Clone();
             float[] runningVar = (float[])c.RunningVarStart.Clone();
-            GroupNormKernels.UpdateInstanceRunningStatistics(c.Batch, c.Channels, c.Spatial, mean, variance, 0.1, runningMean, runningVar);
+            RowNormKernels.UpdateInstanceRunningStatistics(c.Batch, c.Channels, c.Spatial, mean, variance, 0.1, runningMean, runningVar);
             NormTolerance.Close(output, $"{c}: running mean", c.RunningMean, runningMean);
             NormTolerance.Close(output, $"{c}: running var", c.RunningVar, runningVar);
             checkedCases++;
@@ -207,10 +207,10 @@ public sealed class NormKernelTests(ITestOutputHelper output)
                 var y = new float[c.Input.Length];
                 var mean = new float[c.Rows];
                 var invStd = new float[c.Rows];
-                GroupNormKernels.ForwardOn(isa, threads, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, y, mean, invStd, default);
+                RowNormKernels.ForwardOn(isa, threads, c.Batch, c.Channels, c.Spatial, c.Groups, c.Input, c.Gamma, c.Beta, 1e-5, y, mean, invStd, default);
                 var dx = new float[c.Input.Length];
                 float[] dGamma = (float[])c.GradGammaStart.Clone(), dBeta = (float[])c.GradBetaStart.Clone();
-                GroupNormKernels.BackwardOn(isa, threads, c.Batch, c.Channels, c.Spatial, c.Groups, c.GradOutput, c.Input, mean, invStd, c.Gamma, dx, dGamma, dBeta);
+                RowNormKernels.BackwardOn(isa, threads, c.Batch, c.Channels, c.Spatial, c.Groups, c.GradOutput, c.Input, mean, invStd, c.Gamma, dx, dGamma, dBeta);
                 return (y, dx, dGamma, dBeta);
             }
 
@@ -230,16 +230,16 @@ public sealed class NormKernelTests(ITestOutputHelper output)
         var x = new float[2 * 6 * 4];
         var rows = new float[2 * 3];
         var channels = new float[6];
-        Assert.Throws<ArgumentException>(() => GroupNormKernels.Forward(context, 2, 6, 4, 4, x, default, default, 1e-5, x, rows, rows, default));  // 6 % 4
-        Assert.Throws<ArgumentException>(() => GroupNormKernels.Forward(context, 2, 6, 4, 3, x.AsSpan(1), default, default, 1e-5, x, rows, rows, default));
-        Assert.Throws<ArgumentException>(() => GroupNormKernels.Forward(context, 2, 6, 4, 3, x, default, default, 1e-5, x, rows.AsSpan(1), rows, default));
-        Assert.Throws<ArgumentException>(() => GroupNormKernels.Forward(context, 2, 6, 4, 3, x, new float[5], default, 1e-5, x, rows, rows, default));
-        Assert.Throws<ArgumentException>(() => GroupNormKernels.Forward(context, 2, 6, 4, 3, x, default, channels, 1e-5, x, rows, rows, default)); // beta without gamma
-        Assert.Throws<ArgumentOutOfRangeException>(() => GroupNormKernels.Forward(context, 2, 6, 0, 3, x, default, default, 1e-5, x, rows, rows, default));
-        Assert.Throws<ArgumentException>(() => GroupNormKernels.Backward(context, 2, 6, 4, 3, x, x, rows, rows, channels, new float[x.Length - 1], channels, channels));
-        Assert.Throws<ArgumentException>(() => GroupNormKernels.Backward(context, 2, 6, 4, 3, x, x, rows, rows, channels, (float[])x.Clone(), new float[3], channels));
-        Assert.Throws<ArgumentOutOfRangeException>(() => GroupNormKernels.UpdateInstanceRunningStatistics(2, 6, 1, new float[12], new float[12], 0.1, channels, channels));
-        Assert.Throws<ArgumentException>(() => GroupNormKernels.UpdateInstanceRunningStatistics(2, 6, 4, new float[11], new float[12], 0.1, channels, channels));
+        Assert.Throws<ArgumentException>(() => RowNormKernels.Forward(context, 2, 6, 4, 4, x, default, default, 1e-5, x, rows, rows, default));  // 6 % 4
+        Assert.Throws<ArgumentException>(() => RowNormKernels.Forward(context, 2, 6, 4, 3, x.AsSpan(1), default, default, 1e-5, x, rows, rows, default));
+        Assert.Throws<ArgumentException>(() => RowNormKernels.Forward(context, 2, 6, 4, 3, x, default, default, 1e-5, x, rows.AsSpan(1), rows, default));
+        Assert.Throws<ArgumentException>(() => RowNormKernels.Forward(context, 2, 6, 4, 3, x, new float[5], default, 1e-5, x, rows, rows, default));
+        Assert.Throws<ArgumentException>(() => RowNormKernels.Forward(context, 2, 6, 4, 3, x, default, channels, 1e-5, x, rows, rows, default)); // beta without gamma
+        Assert.Throws<ArgumentOutOfRangeException>(() => RowNormKernels.Forward(context, 2, 6, 0, 3, x, default, default, 1e-5, x, rows, rows, default));
+        Assert.Throws<ArgumentException>(() => RowNormKernels.Backward(context, 2, 6, 4, 3, x, x, rows, rows, channels, new float[x.Length - 1], channels, channels));
+        Assert.Throws<ArgumentException>(() => RowNormKernels.Backward(context, 2, 6, 4, 3, x, x, rows, rows, channels, (float[])x.Clone(), new float[3], channels));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RowNormKernels.UpdateInstanceRunningStatistics(2, 6, 1, new float[12], new float[12], 0.1, channels, channels));
+        Assert.Throws<ArgumentException>(() => RowNormKernels.UpdateInstanceRunningStatistics(2, 6, 4, new float[11], new float[12], 0.1, channels, channels));
         Assert.Throws<ArgumentOutOfRangeException>(() => BatchRenormKernels.TrainingScaleShift(
             channels, channels, channels, channels, default, default, 1e-5, 0.5, 0, channels, channels, channels, channels, channels));
     }
@@ -287,11 +287,11 @@ public sealed class NormKernelTests(ITestOutputHelper output)
     {
         if (run.Forced)
         {
-            GroupNormKernels.ForwardOn(run.Isa, context.Threads, c.Batch, c.Channels, c.Spatial, c.Groups, x, c.Gamma, c.Beta, 1e-5, y, mean, invStd, variance);
+            RowNormKernels.ForwardOn(run.Isa, context.Threads, c.Batch, c.Channels, c.Spatial, c.Groups, x, c.Gamma, c.Beta, 1e-5, y, mean, invStd, variance);
         }
         else
         {
-            GroupNormKernels.Forward(context, c.Batch, c.Channels, c.Spatial, c.Groups, x, c.Gamma, c.Beta, 1e-5, y, mean, invStd, variance);
+            RowNormKernels.Forward(context, c.Batch, c.Channels, c.Spatial, c.Groups, x, c.Gamma, c.Beta, 1e-5, y, mean, invStd, variance);
         }
     }
 
@@ -300,12 +300,12 @@ public sealed class NormKernelTests(ITestOutputHelper output)
     {
         if (run.Forced)
         {
-            GroupNormKernels.BackwardOn(
+            RowNormKernels.BackwardOn(
                 run.Isa, context.Threads, c.Batch, c.Channels, c.Spatial, c.Groups, c.GradOutput, c.Input, mean, invStd, c.Gamma, gradInput, gradGamma, gradBeta);
         }
         else
         {
-            GroupNormKernels.Backward(context, c.Batch, c.Channels, c.Spatial, c.Groups, c.GradOutput, c.Input, mean, invStd, c.Gamma, gradInput, gradGamma, gradBeta);
+            RowNormKernels.Backward(context, c.Batch, c.Channels, c.Spatial, c.Groups, c.GradOutput, c.Input, mean, invStd, c.Gamma, gradInput, gradGamma, gradBeta);
         }
     }
 }

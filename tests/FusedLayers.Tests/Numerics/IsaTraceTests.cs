@@ -16,7 +16,7 @@ public class IsaTraceTests
 {
     /// <summary>Families written with hardware intrinsics (GEMM micro-kernels, intrinsic loops): capped to the CPU.</summary>
     private static readonly KernelFamily[] NativeFamilies =
-        [KernelFamily.Conv2d, KernelFamily.Linear, KernelFamily.Pool, KernelFamily.GroupNorm, KernelFamily.Dropout];
+        [KernelFamily.Conv2d, KernelFamily.Linear, KernelFamily.Pool, KernelFamily.RowNorm, KernelFamily.Dropout];
 
     [Theory]
     [MemberData(nameof(ModelCase.Names), MemberType = typeof(ModelCase))]

@@ -30,7 +30,7 @@ namespace FusedLayers.Kernels;
 /// sample order afterwards, so results are bit-identical for any thread count. Scratch comes from the
 /// shared array pools: steady-state calls allocate nothing.
 /// </remarks>
-public static unsafe partial class GroupNormKernels
+public static unsafe partial class RowNormKernels
 {
     /// <summary>Tensors smaller than this (in values) run on the calling thread only.</summary>
     public const int ParallelThreshold = 32768;
@@ -77,7 +77,7 @@ public static unsafe partial class GroupNormKernels
         CheckLength(mean, rows, nameof(mean));
         CheckLength(invStd, rows, nameof(invStd));
         CheckOptional(variance, rows, nameof(variance));
-        ForwardOn(context.NativePathFor(KernelFamily.GroupNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance);
+        ForwardOn(context.NativePathFor(KernelFamily.RowNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance);
     }
 
     /// <summary>
@@ -126,7 +126,7 @@ public static unsafe partial class GroupNormKernels
         CheckOptional(gamma, channels, nameof(gamma));
         CheckOptional(gradGamma, channels, nameof(gradGamma));
         CheckOptional(gradBeta, channels, nameof(gradBeta));
-        BackwardOn(context.NativePathFor(KernelFamily.GroupNorm), context.Threads, batch, channels, spatial, groups, gradOutput, x, mean, invStd, gamma, gradInput, gradGamma, gradBeta);
+        BackwardOn(context.NativePathFor(KernelFamily.RowNorm), context.Threads, batch, channels, spatial, groups, gradOutput, x, mean, invStd, gamma, gradInput, gradGamma, gradBeta);
     }
 
     /// <summary>
@@ -286,7 +286,7 @@ public static unsafe partial class GroupNormKernels
         CheckLength(mean, rows, nameof(mean));
         CheckLength(invStd, rows, nameof(invStd));
         CheckOptional(variance, rows, nameof(variance));
-        ForwardOn(context.NativePathFor(KernelFamily.GroupNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance, activation, activated);
+        ForwardOn(context.NativePathFor(KernelFamily.RowNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance, activation, activated);
     }
 
     /// <summary>
@@ -333,7 +333,7 @@ public static unsafe partial class GroupNormKernels
             throw new ArgumentException("The skip connection must not overlap the output.", nameof(skip));
         }
 
-        ForwardOn(context.NativePathFor(KernelFamily.GroupNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance, activation, activated, skip);
+        ForwardOn(context.NativePathFor(KernelFamily.RowNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance, activation, activated, skip);
     }
 
     /// <summary>Backward on an explicit path, not capped to the CPU.</summary>

@@ -5,9 +5,9 @@ using System.Runtime.Intrinsics;
 
 namespace FusedLayers.Kernels;
 
-/// <summary>The element-wise and reduction loops of <see cref="GroupNormKernels"/>, one per ISA path.</summary>
+/// <summary>The element-wise and reduction loops of <see cref="RowNormKernels"/>, one per ISA path.</summary>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // for generated code; out of IntelliSense
-public static partial class GroupNormKernels
+public static partial class RowNormKernels
 {
     /// <summary>
     /// Loops over one row or plane with a Vector512 path, a Vector256 + FMA path and a scalar path; vector

@@ -3,12 +3,12 @@ using System;
 namespace FusedLayers.Kernels;
 
 /// <summary>
-/// The parallel loop bodies of <see cref="GroupNormKernels"/>: one index per chunk of consecutive rows (or,
+/// The parallel loop bodies of <see cref="RowNormKernels"/>: one index per chunk of consecutive rows (or,
 /// for the column sums, per block of channels). The calling method pins its spans for the duration of the
 /// region and hands the bodies raw pointers; each thread caches its own body instance, so a region
 /// allocates nothing.
 /// </summary>
-public static unsafe partial class GroupNormKernels
+public static unsafe partial class RowNormKernels
 {
     /// <summary>Rows per parallel index are chosen so that an index covers about this many values.</summary>
     private const int ChunkValues = 4096;
