@@ -1,5 +1,5 @@
 using System.Runtime.Intrinsics;
-using FusedLayers.Kernels;
+using FusedLayers.Execution;
 
 namespace FusedLayers.Benchmarks;
 

@@ -172,7 +172,7 @@ public class NormalizationReferenceParityTests(ITestOutputHelper output)
         var dx = new float[x.Length];
         var dGamma = new float[c];
         var dBeta = new float[c];
-        FusedLayers.Kernels.KernelContext context = FusedLayers.Kernels.KernelContext.Default;
+        FusedLayers.Execution.KernelContext context = FusedLayers.Execution.KernelContext.Default;
         FusedLayers.Kernels.RowNormKernels.Forward(context, n, c, s, groups, x, gamma, beta, 1e-5, y, mean, invStd, default);
         FusedLayers.Kernels.RowNormKernels.Backward(context, n, c, s, groups, dy, x, mean, invStd, gamma, dx, dGamma, dBeta);
 

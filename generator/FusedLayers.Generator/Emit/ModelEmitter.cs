@@ -154,7 +154,7 @@ internal static partial class ModelEmitter
         string text = inner.ToString();
         if (text.Contains("in context") || text.Contains("context.ForLayer("))
         {
-            w.Line("global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;");
+            w.Line("global::FusedLayers.Execution.KernelContext context = _flExecution.Context;");
         }
 
         scope.WriteDeclarations(w);

@@ -14,7 +14,7 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using FusedLayers.Benchmarks.Peers;
-using FusedLayers.Kernels;
+using FusedLayers.Execution;
 using Perfolizer.Horology;
 
 namespace FusedLayers.Benchmarks.Compare;

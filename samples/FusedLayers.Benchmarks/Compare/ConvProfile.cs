@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using FusedLayers.Benchmarks.Peers;
+using FusedLayers.Execution;
 using FusedLayers.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;

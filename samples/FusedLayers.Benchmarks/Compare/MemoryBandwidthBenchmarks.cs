@@ -2,7 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
-using FusedLayers.Kernels;
+using FusedLayers.Execution;
 
 namespace FusedLayers.Benchmarks.Compare;
 

@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using FusedLayers.Benchmarks.Peers;
+using FusedLayers.Execution;
 using FusedLayers.Kernels;
 using Microsoft.ML.OnnxRuntime;
 

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Text;
 
-namespace FusedLayers.Kernels;
+namespace FusedLayers.Execution;
 
 /// <summary>
 /// Tests only: counts, per kernel family, which instruction-set path the kernel entry points resolved on the

@@ -2,7 +2,7 @@ using System;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace FusedLayers.Kernels;
+namespace FusedLayers.Execution;
 
 /// <summary>
 /// What a kernel call may use: the instruction-set path (already resolved against the CPU), the

@@ -1,4 +1,6 @@
-namespace FusedLayers.Kernels;
+using FusedLayers.Kernels;
+
+namespace FusedLayers.Execution;
 
 /// <summary>
 /// The kernel families whose entry points resolve their instruction-set path through

@@ -2,7 +2,7 @@ using System;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 
-namespace FusedLayers.Kernels;
+namespace FusedLayers.Execution;
 
 /// <summary>
 /// A small pool of dedicated worker threads for kernel loops. The calling thread works too; indices are

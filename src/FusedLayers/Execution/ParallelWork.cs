@@ -1,4 +1,4 @@
-namespace FusedLayers.Kernels;
+namespace FusedLayers.Execution;
 
 /// <summary>
 /// A parallel loop body: <see cref="Execute"/> runs once for every index in <c>[0, count)</c>, on any

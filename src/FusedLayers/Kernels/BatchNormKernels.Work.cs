@@ -1,4 +1,5 @@
 using System;
+using FusedLayers.Execution;
 
 namespace FusedLayers.Kernels;
 

@@ -1,4 +1,5 @@
 using System;
+using FusedLayers.Execution;
 using FusedLayers.Kernels.Conv;
 using FusedLayers.Kernels.Conv.Winograd;
 using FusedLayers.Kernels.Gemm;

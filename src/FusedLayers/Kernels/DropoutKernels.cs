@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.Intrinsics;
+using FusedLayers.Execution;
 
 namespace FusedLayers.Kernels;
 

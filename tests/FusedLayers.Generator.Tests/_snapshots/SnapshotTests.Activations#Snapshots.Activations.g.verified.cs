@@ -619,7 +619,7 @@ namespace Snapshots
             _flSavedBatch = 0;
             _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 192);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 192);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 512);
@@ -764,7 +764,7 @@ namespace Snapshots
                 ? global::FusedLayers.ModelChecks.PassDiscarded
                 : global::FusedLayers.ModelChecks.PassInference;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 192);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 512);
             global::System.Span<float> k2Y = new(_flK2Y, 0, batch * 128);
@@ -871,7 +871,7 @@ namespace Snapshots
         private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k7Y = new(_flK7Y, 0, batch * 4);
             global::System.Span<float> k7Dy = new(_flK7Dy, 0, batch * 4);
             global::System.Span<float> k8Z = new(_flK8Z, 0, batch * 3);

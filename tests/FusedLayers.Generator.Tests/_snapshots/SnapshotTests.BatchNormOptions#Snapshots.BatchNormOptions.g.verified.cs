@@ -332,7 +332,7 @@ namespace Snapshots
             _flSavedBatch = 0;
             _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 192);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 512);
             global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 512);
@@ -406,7 +406,7 @@ namespace Snapshots
                 ? global::FusedLayers.ModelChecks.PassDiscarded
                 : global::FusedLayers.ModelChecks.PassInference;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 512);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 512);
             global::System.Span<float> k2Z = new(_flK2Z, 0, batch * 10);
@@ -482,7 +482,7 @@ namespace Snapshots
         private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 512);
             global::System.Span<float> k1Dy = new(_flK1Dy, 0, batch * 512);
             global::System.Span<float> k2Z = new(_flK2Z, 0, batch * 10);

@@ -306,7 +306,7 @@ namespace Snapshots
             _flSavedBatch = 0;
             _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 25088);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 25088);
             global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 25088);
@@ -375,7 +375,7 @@ namespace Snapshots
                 ? global::FusedLayers.ModelChecks.PassDiscarded
                 : global::FusedLayers.ModelChecks.PassInference;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 25088);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 50176);
 
@@ -446,7 +446,7 @@ namespace Snapshots
         private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 50176);
             global::System.Span<float> k1Dy = new(_flK1Dy, 0, batch * 50176);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 25088);

@@ -162,7 +162,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
         _flSavedBatch = 0;
         _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
         _flEnsureCapacity(batch);
-        global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+        global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
         global::System.Span<float> savedInput = new(_flInput, 0, batch * 16);
         global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 8);
         // The first kernel's backward reads the model input again: keep a copy.
@@ -184,7 +184,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
         _flSavedPass = _flSavedPass is global::FusedLayers.ModelChecks.PassSaved or global::FusedLayers.ModelChecks.PassDiscarded
             ? global::FusedLayers.ModelChecks.PassDiscarded
             : global::FusedLayers.ModelChecks.PassInference;
-        global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+        global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
 
         // Kernel 0: Fc -> Relu.
         // Pass 1: Fc with the ReLU epilogue on each tile while it is in cache.
@@ -237,7 +237,7 @@ partial class GlobalNamespaceModel : global::FusedLayers.IFusedModel
     private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
     {
         int batch = _flSavedBatch;
-        global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+        global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
         global::System.Span<float> savedInput = new(_flInput, 0, batch * 16);
         global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 8);
         global::System.Span<float> k0Dz = new(_flK0Dz, 0, batch * 8);

@@ -197,7 +197,7 @@ namespace Company.Vision.Models
             _flSavedBatch = 0;
             _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 50);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 48);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 4);
@@ -225,7 +225,7 @@ namespace Company.Vision.Models
                 ? global::FusedLayers.ModelChecks.PassDiscarded
                 : global::FusedLayers.ModelChecks.PassInference;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 48);
 
             // Kernel 0: Conv -> Relu.
@@ -283,7 +283,7 @@ namespace Company.Vision.Models
         private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 48);
             global::System.Span<float> k0Dy = new(_flK0Dy, 0, batch * 48);
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 50);

@@ -342,7 +342,7 @@ namespace Snapshots
             _flSavedBatch = 0;
             _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 432);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 288);
             global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 1152);
@@ -426,7 +426,7 @@ namespace Snapshots
                 ? global::FusedLayers.ModelChecks.PassDiscarded
                 : global::FusedLayers.ModelChecks.PassInference;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 288);
             global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 1152);
             global::System.Span<float> k1Y = new(_flK1Y, 0, batch * 288);
@@ -509,7 +509,7 @@ namespace Snapshots
         private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k4Y = new(_flK4Y, 0, batch * 8);
             global::System.Span<float> k4Dy = new(_flK4Dy, 0, batch * 8);
             global::System.Span<float> k3Y = new(_flK3Y, 0, batch * 8);

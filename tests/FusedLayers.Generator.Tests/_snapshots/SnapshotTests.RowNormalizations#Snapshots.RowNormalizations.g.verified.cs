@@ -425,7 +425,7 @@ namespace Snapshots
             _flSavedBatch = 0;
             _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 192);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 192);
             global::System.Span<float> k0RowMean = new(_flK0RowMean, 0, batch * 1);
@@ -511,7 +511,7 @@ namespace Snapshots
                 ? global::FusedLayers.ModelChecks.PassDiscarded
                 : global::FusedLayers.ModelChecks.PassInference;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 192);
             global::System.Span<float> k0RowMean = new(_flK0RowMean, 0, batch * 1);
             global::System.Span<float> k0RowInvStd = new(_flK0RowInvStd, 0, batch * 1);
@@ -615,7 +615,7 @@ namespace Snapshots
         private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k4Y = new(_flK4Y, 0, batch * 64);
             global::System.Span<float> k4Dy = new(_flK4Dy, 0, batch * 64);
             global::System.Span<float> k5Pre = new(_flK5Pre, 0, batch * 10);

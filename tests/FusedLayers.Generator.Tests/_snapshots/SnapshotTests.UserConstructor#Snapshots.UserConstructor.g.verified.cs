@@ -195,7 +195,7 @@ namespace Snapshots
             _flSavedBatch = 0;
             _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 64);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 144);
             global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 144);
@@ -237,7 +237,7 @@ namespace Snapshots
             _flSavedPass = _flSavedPass is global::FusedLayers.ModelChecks.PassSaved or global::FusedLayers.ModelChecks.PassDiscarded
                 ? global::FusedLayers.ModelChecks.PassDiscarded
                 : global::FusedLayers.ModelChecks.PassInference;
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
 
             // Kernel 0: Conv -> Bn -> Relu.
             // Scale and shift from the running statistics.
@@ -294,7 +294,7 @@ namespace Snapshots
         private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 64);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 144);
             global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 144);

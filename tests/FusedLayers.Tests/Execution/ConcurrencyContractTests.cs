@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Reflection;
 using System.Threading;
-using FusedLayers.Kernels;
+using FusedLayers.Execution;
 using FusedLayers.Tests.Training;
 using FusedLayers.Training;
 

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
-using FusedLayers.Kernels;
+using FusedLayers.Execution;
 using Xunit.Sdk;
 
 namespace FusedLayers.Tests.Execution;

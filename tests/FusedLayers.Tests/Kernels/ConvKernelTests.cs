@@ -1,4 +1,5 @@
 using System;
+using FusedLayers.Execution;
 using FusedLayers.Kernels;
 using FusedLayers.Tests.Numerics;
 

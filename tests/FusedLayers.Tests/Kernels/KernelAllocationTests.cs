@@ -1,4 +1,5 @@
 using System;
+using FusedLayers.Execution;
 using FusedLayers.Kernels;
 
 namespace FusedLayers.Tests.Kernels;

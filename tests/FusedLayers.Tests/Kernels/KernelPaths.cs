@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FusedLayers.Execution;
 using FusedLayers.Kernels;
 
 namespace FusedLayers.Tests.Kernels;

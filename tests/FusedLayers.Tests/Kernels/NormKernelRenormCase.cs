@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Threading;
+using FusedLayers.Execution;
 using FusedLayers.Kernels;
 using FusedLayers.Reference;
 using FusedLayers.Tests.Numerics;

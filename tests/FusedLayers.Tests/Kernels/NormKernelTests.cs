@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using FusedLayers.Execution;
 using FusedLayers.Kernels;
 using FusedLayers.Reference;
 using FusedLayers.Tests.Numerics;

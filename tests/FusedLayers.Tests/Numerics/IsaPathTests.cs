@@ -1,7 +1,7 @@
 using System;
 using System.Linq;
 using System.Runtime.Intrinsics.X86;
-using FusedLayers.Kernels;
+using FusedLayers.Execution;
 
 namespace FusedLayers.Tests.Numerics;
 

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using FusedLayers.Kernels;
+using FusedLayers.Execution;
 
 namespace FusedLayers.Tests.Numerics;
 

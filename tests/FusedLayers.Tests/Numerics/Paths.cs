@@ -1,4 +1,4 @@
-using FusedLayers.Kernels;
+using FusedLayers.Execution;
 
 namespace FusedLayers.Tests.Numerics;
 

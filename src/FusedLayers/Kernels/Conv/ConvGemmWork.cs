@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using FusedLayers.Execution;
 using FusedLayers.Kernels.Gemm;
 
 namespace FusedLayers.Kernels.Conv;

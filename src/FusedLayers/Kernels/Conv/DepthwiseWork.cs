@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Runtime.Intrinsics;
+using FusedLayers.Execution;
 using FusedLayers.Kernels.Gemm;
 
 namespace FusedLayers.Kernels.Conv;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using FusedLayers.Execution;
 using FusedLayers.Kernels;
 using FusedLayers.Tests.Numerics;
 

@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Runtime.Intrinsics;
 using System.Threading;
+using FusedLayers.Execution;
 using FusedLayers.Kernels.Gemm;
 
 namespace FusedLayers.Kernels.Conv.Winograd;

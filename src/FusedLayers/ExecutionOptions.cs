@@ -1,5 +1,5 @@
 using System;
-using FusedLayers.Kernels;
+using FusedLayers.Execution;
 
 namespace FusedLayers;
 
