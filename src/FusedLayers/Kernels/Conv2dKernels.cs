@@ -173,28 +173,6 @@ public static class Conv2dKernels
         BackwardParametersOn(context.NativePathFor(KernelFamily.Conv2d), context.Threads, g, batch, input, gradOutput, gradWeight, gradBias);
     }
 
-    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
-    /// <param name="geometry">Shapes.</param>
-    /// <param name="batch">Batch size N.</param>
-    /// <param name="input">Input, <c>N * Cin * H * W</c>.</param>
-    /// <param name="weight">Weight, <c>Cout * (Cin / groups) * k * k</c>.</param>
-    /// <param name="bias">Bias, <c>Cout</c>, or empty for none.</param>
-    /// <param name="output">Output, <c>N * Cout * H_out * W_out</c>.</param>
-    /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
-    /// <param name="mean">Per-channel batch mean (<c>Cout</c>), or empty to skip statistics.</param>
-    /// <param name="variance">Per-channel biased batch variance (<c>Cout</c>), or empty.</param>
-    public static void Forward(
-        in Conv2dGeometry geometry,
-        int batch,
-        ReadOnlySpan<float> input,
-        ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias,
-        Span<float> output,
-        bool relu,
-        Span<float> mean,
-        Span<float> variance) =>
-        Forward(KernelContext.Portable, geometry, batch, input, weight, bias, output, relu ? Activation.ReLU : Activation.Identity, mean, variance);
-
     /// <summary>The ReLU-or-nothing form of the forward pass (what generated code calls for ReLU models).</summary>
     /// <param name="context">Instruction-set path and threads.</param>
     /// <param name="geometry">Shapes.</param>
@@ -218,36 +196,6 @@ public static class Conv2dKernels
         Span<float> mean,
         Span<float> variance) =>
         Forward(context, geometry, batch, input, weight, bias, output, relu ? Activation.ReLU : Activation.Identity, mean, variance);
-
-    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
-    /// <param name="geometry">Shapes.</param>
-    /// <param name="batch">Batch size.</param>
-    /// <param name="gradOutput">Gradient of the output, <c>N * Cout * H_out * W_out</c>.</param>
-    /// <param name="weight">Weight.</param>
-    /// <param name="gradInput">Receives the input gradient, <c>N * Cin * H * W</c>.</param>
-    public static void BackwardInput(
-        in Conv2dGeometry geometry,
-        int batch,
-        ReadOnlySpan<float> gradOutput,
-        ReadOnlySpan<float> weight,
-        Span<float> gradInput) =>
-        BackwardInput(KernelContext.Portable, geometry, batch, gradOutput, weight, gradInput);
-
-    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
-    /// <param name="geometry">Shapes.</param>
-    /// <param name="batch">Batch size.</param>
-    /// <param name="input">The forward input.</param>
-    /// <param name="gradOutput">Gradient of the output.</param>
-    /// <param name="gradWeight">Weight gradient to accumulate into.</param>
-    /// <param name="gradBias">Bias gradient to accumulate into, or empty.</param>
-    public static void BackwardParameters(
-        in Conv2dGeometry geometry,
-        int batch,
-        ReadOnlySpan<float> input,
-        ReadOnlySpan<float> gradOutput,
-        Span<float> gradWeight,
-        Span<float> gradBias) =>
-        BackwardParameters(KernelContext.Portable, geometry, batch, input, gradOutput, gradWeight, gradBias);
 
     /// <summary>The algorithm <paramref name="requested"/> resolves to for <paramref name="g"/> on <paramref name="isa"/> (the shared rule).</summary>
     internal static ConvAlgorithmKind Choose(KernelIsa isa, ConvAlgorithm requested, in Conv2dGeometry g) =>
@@ -333,7 +281,6 @@ public static class Conv2dKernels
         }
     }
 
-    /// <summary>Parameter gradients on an explicit path (not capped to the CPU).</summary>
     /// <summary><c>gradBias[c] += sum over samples and positions of gradOutput[n, c, :]</c>, in float64, in order.</summary>
     internal static void BiasGradientOnly(ReadOnlySpan<float> gradOutput, int batch, int channels, int positions, Span<float> gradBias)
     {
@@ -353,6 +300,7 @@ public static class Conv2dKernels
         }
     }
 
+    /// <summary>Parameter gradients on an explicit path (not capped to the CPU).</summary>
     internal static void BackwardParametersOn(
         KernelIsa isa, int threads, in Conv2dGeometry g, int batch, ReadOnlySpan<float> input, ReadOnlySpan<float> gradOutput,
         Span<float> gradWeight, Span<float> gradBias)

@@ -135,28 +135,6 @@ public static class LinearKernels
         BackwardParametersOn(context.NativePathFor(KernelFamily.Linear), context.Threads, g, batch, input, gradOutput, gradWeight, gradBias);
     }
 
-    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
-    /// <param name="geometry">Shapes.</param>
-    /// <param name="batch">Batch size N.</param>
-    /// <param name="input">Input, <c>N * in</c>.</param>
-    /// <param name="weight">Weight, <c>out * in</c>.</param>
-    /// <param name="bias">Bias, <c>out</c>, or empty.</param>
-    /// <param name="output">Output, <c>N * out</c>.</param>
-    /// <param name="relu">Apply ReLU as the epilogue (not allowed together with statistics).</param>
-    /// <param name="mean">Per-feature batch mean, or empty to skip statistics.</param>
-    /// <param name="variance">Per-feature biased batch variance, or empty.</param>
-    public static void Forward(
-        in LinearGeometry geometry,
-        int batch,
-        ReadOnlySpan<float> input,
-        ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias,
-        Span<float> output,
-        bool relu,
-        Span<float> mean,
-        Span<float> variance) =>
-        Forward(KernelContext.Portable, geometry, batch, input, weight, bias, output, relu ? Activation.ReLU : Activation.Identity, mean, variance);
-
     /// <summary>The ReLU-or-nothing form of the forward pass (what generated code calls for ReLU models).</summary>
     /// <param name="context">Instruction-set path and threads.</param>
     /// <param name="geometry">Shapes.</param>
@@ -180,36 +158,6 @@ public static class LinearKernels
         Span<float> mean,
         Span<float> variance) =>
         Forward(context, geometry, batch, input, weight, bias, output, relu ? Activation.ReLU : Activation.Identity, mean, variance);
-
-    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
-    /// <param name="geometry">Shapes.</param>
-    /// <param name="batch">Batch size.</param>
-    /// <param name="gradOutput">Gradient of the output.</param>
-    /// <param name="weight">Weight.</param>
-    /// <param name="gradInput">Receives the input gradient.</param>
-    public static void BackwardInput(
-        in LinearGeometry geometry,
-        int batch,
-        ReadOnlySpan<float> gradOutput,
-        ReadOnlySpan<float> weight,
-        Span<float> gradInput) =>
-        BackwardInput(KernelContext.Portable, geometry, batch, gradOutput, weight, gradInput);
-
-    /// <summary>The portable path on one thread; see the overload taking a <see cref="KernelContext"/>.</summary>
-    /// <param name="geometry">Shapes.</param>
-    /// <param name="batch">Batch size.</param>
-    /// <param name="input">The forward input.</param>
-    /// <param name="gradOutput">Gradient of the output.</param>
-    /// <param name="gradWeight">Weight gradient to accumulate into.</param>
-    /// <param name="gradBias">Bias gradient to accumulate into, or empty.</param>
-    public static void BackwardParameters(
-        in LinearGeometry geometry,
-        int batch,
-        ReadOnlySpan<float> input,
-        ReadOnlySpan<float> gradOutput,
-        Span<float> gradWeight,
-        Span<float> gradBias) =>
-        BackwardParameters(KernelContext.Portable, geometry, batch, input, gradOutput, gradWeight, gradBias);
 
     /// <summary>Forward on an explicit path, without capping it to the CPU (tests use this to run the Vector512 code in software).</summary>
     internal static void ForwardOn(
