@@ -344,7 +344,7 @@ namespace Snapshots
             _flSavedBatch = 0;
             _flSavedPass = global::FusedLayers.ModelChecks.PassNone;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> savedInput = new(_flInput, 0, batch * 144);
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 144);
             global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 144);
@@ -398,7 +398,7 @@ namespace Snapshots
                 ? global::FusedLayers.ModelChecks.PassDiscarded
                 : global::FusedLayers.ModelChecks.PassInference;
             _flEnsureCapacity(batch);
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k0Y = new(_flK0Y, 0, batch * 144);
             global::System.Span<float> k0Z = new(_flK0Z, 0, batch * 144);
             global::System.Span<float> k0RowMean = new(_flK0RowMean, 0, batch * 2);
@@ -481,7 +481,7 @@ namespace Snapshots
         private void _flBackward(global::System.ReadOnlySpan<float> gradOutput, global::System.Span<float> gradInput, bool inputGradient)
         {
             int batch = _flSavedBatch;
-            global::FusedLayers.Kernels.KernelContext context = _flExecution.Context;
+            global::FusedLayers.Execution.KernelContext context = _flExecution.Context;
             global::System.Span<float> k2Y = new(_flK2Y, 0, batch * 16);
             global::System.Span<float> k2Dy = new(_flK2Dy, 0, batch * 16);
             global::System.Span<float> k3Dz = new(_flK3Dz, 0, batch * 16);
