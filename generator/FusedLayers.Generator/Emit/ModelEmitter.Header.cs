@@ -158,7 +158,11 @@ internal static partial class ModelEmitter
         return DirectAlgorithm(anchor) + (anchor.Kind == LayerKind.Conv2d && anchor.Algorithm == 1 ? " (Algorithm = Direct set on the layer)" : "");
     }
 
-    /// <summary>The direct lowering of a convolution or linear layer, and why.</summary>
+    /// <summary>
+    /// The direct lowering of a convolution or linear layer, and why: for a convolution from the shared
+    /// <see cref="FusedLayers.ConvLoweringRule"/> (linked into the runtime, whose engine dispatches on it), forward and
+    /// input gradient.
+    /// </summary>
     private static string DirectAlgorithm(LayerSpec anchor)
     {
         if (anchor.Kind == LayerKind.Linear)
@@ -166,26 +170,24 @@ internal static partial class ModelEmitter
             return "GEMM on a register-blocked micro-kernel (weight packed transposed per call: O(weights), small next to O(N * weights))";
         }
 
-        if (anchor.Groups > 1 && anchor.Groups == anchor.InChannels)
+        FusedLayers.ConvLoweringKind forward = FusedLayers.ConvLoweringRule.Forward(anchor.InChannels, anchor.Groups, anchor.Stride);
+        FusedLayers.ConvLoweringKind gradient = FusedLayers.ConvLoweringRule.InputGradient(anchor.InChannels, anchor.Groups, anchor.Stride);
+        string text = forward switch
         {
-            return "direct depthwise convolution (one input channel per group): each plane padded once, taps as FMAs vectorised over output columns, no GEMM";
-        }
-
-        if (anchor.Groups > 1)
-        {
-            return $"one GEMM per channel group ({Shapes.Inv(anchor.Groups)} groups of {Shapes.Inv(anchor.InChannels / anchor.Groups)} -> {Shapes.Inv(anchor.OutChannels / anchor.Groups)} channels)" +
-                   (anchor.Stride == 1 ? ", implicit (shifted planes)" : ", im2col");
-        }
-
-        if (anchor.Dilation > 1)
-        {
-            return anchor.Stride == 1
-                ? $"implicit GEMM with dilation {Shapes.Inv(anchor.Dilation)}: each (ci, ky, kx) row is the zero-padded input shifted by d*(ky*Wp + kx)"
-                : $"im2col + GEMM (stride {Shapes.Inv(anchor.Stride)}, dilation {Shapes.Inv(anchor.Dilation)})";
-        }
-
-        return anchor.Stride == 1
-            ? "implicit GEMM (M = Cout, K = Cin*k*k, N = positions): stride 1, so each (ci, ky, kx) row is the zero-padded input shifted by ky*Wp + kx, no im2col copy"
-            : $"im2col + GEMM: stride {Shapes.Inv(anchor.Stride)} breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel";
+            FusedLayers.ConvLoweringKind.Depthwise => FusedLayers.ConvLoweringRule.Describe(forward),
+            _ when anchor.Groups > 1 =>
+                $"one GEMM per channel group ({Shapes.Inv(anchor.Groups)} groups of {Shapes.Inv(anchor.InChannels / anchor.Groups)} -> {Shapes.Inv(anchor.OutChannels / anchor.Groups)} channels)" +
+                (forward == FusedLayers.ConvLoweringKind.ImplicitGemm ? ", implicit (shifted planes)" : ", im2col"),
+            FusedLayers.ConvLoweringKind.ImplicitGemm when anchor.Dilation > 1 =>
+                $"implicit GEMM with dilation {Shapes.Inv(anchor.Dilation)}: each (ci, ky, kx) row is the zero-padded input shifted by d*(ky*Wp + kx)",
+            FusedLayers.ConvLoweringKind.Im2colGemm => $"stride {Shapes.Inv(anchor.Stride)}" + (anchor.Dilation > 1 ? $", dilation {Shapes.Inv(anchor.Dilation)}" : "") +
+                                                       ": " + FusedLayers.ConvLoweringRule.Describe(forward),
+            _ => FusedLayers.ConvLoweringRule.Describe(forward),
+        };
+        return gradient == forward
+            ? text
+            : text + "; input gradient: " + (gradient == FusedLayers.ConvLoweringKind.ImplicitGemm
+                ? "a stride-1 implicit GEMM over the spread, padded output gradient with rotated weights"
+                : FusedLayers.ConvLoweringRule.Describe(gradient));
     }
 }

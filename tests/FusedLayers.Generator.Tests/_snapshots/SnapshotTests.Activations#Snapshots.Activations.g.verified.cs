@@ -66,7 +66,7 @@
 //     Conv2      Conv2d(8, 8, kernel_size=3, stride=2, padding=1, bias=True)
 //     Flat       Flatten() (a reshape; the GELU after it still runs in this kernel's epilogue)
 //     Act2       GELU(approximate='tanh')
-//     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
+//     algorithm          stride 2: im2col + GEMM: the stride breaks the shifted-plane trick, so the taps are gathered once per band into a buffer for the same micro-kernel; input gradient: GEMM W^T * dY into columns, then col2im (one add per column element, in a fixed order)
 //     training forward
 //        1. Conv2dKernels.Forward (x, weights -> z): Conv2; its output is kept for GELU's backward
 //        2. ActivationKernels.Forward (z -> y): Act2 (GELU)

@@ -45,7 +45,7 @@
 //     Down       Conv2d(4, 6, kernel_size=3, stride=2, padding=1, bias=False)
 //     DownBn     BatchNorm2d(6, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Skip       Residual(from='InputResidual', projection=Conv2d(1x1, stride=2, bias=False) -> BatchNorm2d)
-//     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
+//     algorithm          stride 2: im2col + GEMM: the stride breaks the shifted-plane trick, so the taps are gathered once per band into a buffer for the same micro-kernel; input gradient: GEMM W^T * dY into columns, then col2im (one add per column element, in a fixed order)
 //     training forward
 //        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Down, with DownBn's per-channel batch statistics in the epilogue (none when frozen)
 //         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics

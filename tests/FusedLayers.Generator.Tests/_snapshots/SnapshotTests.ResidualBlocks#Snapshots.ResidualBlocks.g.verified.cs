@@ -105,7 +105,7 @@
 //     Conv3      Conv2d(16, 32, kernel_size=3, stride=2, padding=1, bias=False)
 //     Bn3        BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu3      ReLU()
-//     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
+//     algorithm          stride 2: im2col + GEMM: the stride breaks the shifted-plane trick, so the taps are gathered once per band into a buffer for the same micro-kernel; input gradient: GEMM W^T * dY into columns, then col2im (one add per column element, in a fixed order)
 //     training forward
 //        1. Conv2dKernels.Forward (x, weights -> z, mean/var): Conv3, with Bn3's per-channel batch statistics in the epilogue (each output plane's mean and squared deviations while the plane is in cache, merged per channel in sample order); none when frozen
 //         - BatchNormKernels.UseRunningStatistics (running stats -> mean/var) [when frozen (eval mode)]: a BatchNorm in eval mode normalises with its running statistics

@@ -41,7 +41,7 @@
 //     Conv2      Conv2d(8, 8, kernel_size=3, stride=2, padding=1, bias=True)
 //     In2        InstanceNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
 //     Relu2      ReLU()
-//     algorithm          im2col + GEMM: stride 2 breaks the shifted-plane trick, so the taps are gathered once into a buffer for the same micro-kernel
+//     algorithm          stride 2: im2col + GEMM: the stride breaks the shifted-plane trick, so the taps are gathered once per band into a buffer for the same micro-kernel; input gradient: GEMM W^T * dY into columns, then col2im (one add per column element, in a fixed order)
 //     training forward
 //        1. Conv2dKernels.Forward (x, weights -> z): Conv2; its output is In2's input
 //        2. RowNormKernels.Forward (z, weights -> y, row mean/invStd, row var): In2, one row per (sample, channel) plane, each row normalised with its own mean and 1/sqrt(var + eps), then ReLU on the row while it is in cache

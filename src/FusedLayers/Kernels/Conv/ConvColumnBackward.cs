@@ -22,7 +22,7 @@ internal static unsafe class ConvColumnBackward<TPath>
     where TPath : struct, IGemmPath
 {
     /// <summary>Whether this form computes the input gradient of <paramref name="g"/>: stride above 1, one group.</summary>
-    public static bool Applies(in Conv2dGeometry g) => g.Stride > 1 && g.Groups == 1;
+    public static bool Applies(in Conv2dGeometry g) => ConvLoweringRule.InputGradient(g.InChannels, g.Groups, g.Stride) == ConvLoweringKind.ColumnGemm;
 
     /// <summary>
     /// Input gradient, overwriting <paramref name="gradInput"/> (see the type). With at least as many samples as threads

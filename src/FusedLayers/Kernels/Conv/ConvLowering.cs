@@ -191,7 +191,7 @@ internal readonly struct ConvLowering
     public static ConvLowering Forward(in Conv2dGeometry g, int vectorWidth, int threads)
     {
         int k = g.KernelSize, d = g.Dilation;
-        return g.Stride == 1
+        return ConvLoweringRule.ShiftedPlanes(g.Stride)
             ? new ConvLowering(
                 g.GroupInChannels, g.InHeight, g.InWidth, k, g.OutHeight, g.OutWidth, g.GroupOutChannels, columnMode: false, 1, g.Padding,
                 g.InWidth + (2 * g.Padding), g.Padding, 1, d, vectorWidth, threads)

@@ -23,7 +23,7 @@ internal static unsafe class DepthwiseConv<TPath>
     where TPath : struct, IGemmPath
 {
     /// <summary>Whether <paramref name="g"/> is depthwise (more than one group, one input channel per group).</summary>
-    public static bool Applies(in Conv2dGeometry g) => g.Groups > 1 && g.GroupInChannels == 1;
+    public static bool Applies(in Conv2dGeometry g) => ConvLoweringRule.Forward(g.InChannels, g.Groups, g.Stride) == ConvLoweringKind.Depthwise;
 
     /// <summary>Forward pass with the activation or statistics epilogue (arguments checked by <see cref="Conv2dKernels"/>).</summary>
     public static void Forward(
