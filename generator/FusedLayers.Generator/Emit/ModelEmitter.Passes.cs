@@ -53,10 +53,13 @@ internal static partial class ModelEmitter
             w.Line(numbered && !pass.PerChannel ? $"// Pass {Shapes.Inv(number++)}: {pass.Comment}." : "// " + comment);
             if (pass.Call == "DropoutKernels.Forward")
             {
+                o.Scope.UsesContext = true;
                 WriteDropoutForward(w, o);
                 continue;
             }
 
+            // Every pass over the batch's tensors takes the context (threads, ISA path), and so does folding the weights.
+            o.Scope.UsesContext |= pass.Call != "copy" && (!pass.PerChannel || pass.Call == "BatchNormKernels.FoldIntoWeights");
             IReadOnlyList<string> statements = Statements(o, pass);
             string? guard = Guard(o.K, pass.Condition);
             if (guard is null)

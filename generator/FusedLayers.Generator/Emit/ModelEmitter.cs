@@ -143,16 +143,15 @@ internal static partial class ModelEmitter
     private static string Modifiers(LayerSpec layer) => layer.Modifiers.Length == 0 ? "" : layer.Modifiers + " ";
 
     /// <summary>
-    /// Writes a method body through <paramref name="body"/>, then the declarations of the workspace views it
-    /// used, then the body itself.
+    /// Writes a method body through <paramref name="body"/>, then the kernel context (when one of its passes takes it)
+    /// and the declarations of the workspace views it used, then the body itself.
     /// </summary>
     private static void WriteBody(CodeWriter w, System.Action<CodeWriter, SliceScope> body)
     {
         var scope = new SliceScope();
         var inner = new CodeWriter(w.Indentation);
         body(inner, scope);
-        string text = inner.ToString();
-        if (text.Contains("in context") || text.Contains("context.ForLayer("))
+        if (scope.UsesContext)
         {
             w.Line("global::FusedLayers.Execution.KernelContext context = _flExecution.Context;");
         }

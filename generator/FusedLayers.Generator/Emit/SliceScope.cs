@@ -12,6 +12,9 @@ internal sealed class SliceScope
 {
     private readonly List<(string Local, string Field, int PerSample)> slices = new();
 
+    /// <summary>Whether a pass written in this method takes the kernel context (so the method declares it).</summary>
+    public bool UsesContext { get; set; }
+
     /// <summary>The local name of the view of <paramref name="field"/> holding <c>batch * perSample</c> values.</summary>
     public string Get(string field, int perSample)
     {
