@@ -1575,6 +1575,34 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void FL0301_a_projection_skip_after_GroupNorm_runs_as_its_own_kernel_and_an_identity_skip_joins_the_row_pass()
+    {
+        GeneratorRunOutput run = Check(
+            """
+            using FusedLayers;
+            namespace Demo;
+            [FusedModel(InputShape = new[] { 4, 6, 6 })]
+            public partial class Net
+            {
+                [Conv2d(4, 4, 3, Padding = 1)] public partial Conv2dLayer Conv1 { get; }
+                [GroupNorm(2, 4)] public partial GroupNormLayer Gn1 { get; }
+                [Residual(ResidualAttribute.ModelInput)] public partial ResidualLayer Add { get; }
+                [Conv2d(4, 8, 3, Stride = 2, Padding = 1)] public partial Conv2dLayer Conv2 { get; }
+                [GroupNorm(4, 8)] public partial GroupNormLayer Gn2 { get; }
+                [[|Residual(nameof(Add), Projection = true, ProjectionStride = 2)|]] public partial ResidualLayer Down { get; }
+            }
+            """,
+            ("FL0301", 0));
+
+        Assert.Equal(DiagnosticSeverity.Info, Assert.Single(run.GeneratorDiagnostics).Severity);
+        Assert.Equal(
+            "Layer 'Down' (Residual) runs as its own kernel: its projection needs BatchNorm's per-channel constants on the skip path, "
+            + "which GroupNorm 'Gn2''s row pass does not carry (an identity skip joins it)",
+            Message(run, "FL0301"));
+        AssertCompilerDiagnostics(run);
+    }
+
+    [Fact]
     public void FL0301_relu_after_flatten_behind_a_relu_kernel_runs_as_its_own_kernel()
     {
         GeneratorRunOutput run = Check(

@@ -210,6 +210,13 @@ internal static class FusionPlanner
                 : $"the layers before it ('{previous.Name}') end in a kernel that already has an activation epilogue, or there is no kernel to ride on";
         }
 
+        if (current.Kind == LayerKind.Residual && LayerKinds.IsRowNorm(previous.Kind))
+        {
+            return current.Projection
+                ? $"its projection needs BatchNorm's per-channel constants on the skip path, which {LayerKinds.AttributeName(previous.Kind)} '{previous.Name}''s row pass does not carry (an identity skip joins it)"
+                : $"InstanceNorm '{previous.Name}' keeps running statistics, so in inference it is a per-channel scale and shift, not a row pass (without TrackRunningStats the add joins it)";
+        }
+
         return previous.Kind switch
         {
             LayerKind.Flatten => $"it follows Flatten '{previous.Name}', which changes what a channel is, so it cannot ride on the previous kernel's epilogue",
