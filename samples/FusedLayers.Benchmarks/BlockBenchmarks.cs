@@ -5,8 +5,9 @@ using BenchmarkDotNet.Configs;
 namespace FusedLayers.Benchmarks;
 
 /// <summary>
-/// The generated code on blocks S, R, L, ResNet and ResNet18 (see <see cref="BlockShapes"/>), in three modes: training forward, a training step (forward +
-/// backward with input and parameter gradients) and inference forward; at 1 thread and at all cores.
+/// The generated code on blocks S, R, L, ResNet, ResNet18 and ResNet18b1 (see <see cref="BlockShapes"/>), in three modes: training forward, a training step (forward +
+/// backward with input and parameter gradients) and inference forward (also with the direct convolution forced); at 1 thread and at all cores.
+/// ResNet18b1 (batch 1) runs the inference modes only: <see cref="BlockModeFilter"/> drops its training cases.
 /// The FMA-peak microbenchmark runs in the same process at the same thread count for the "% of peak"
 /// column; <see cref="ReferenceBenchmarks"/> gives the naive reference's time for the speed-up column.
 /// </summary>
@@ -22,20 +23,22 @@ public class BlockBenchmarks
     private float[] gradInput = [];
     private readonly FmaPeak peak = new();
 
-    /// <summary>Block: S, R or L (DESIGN.md), or ResNet or ResNet18 (samples/ResNet).</summary>
+    /// <summary>Block: S, R or L (DESIGN.md), or ResNet, ResNet18 or ResNet18b1 (samples/ResNet).</summary>
     [ParamsSource(nameof(Blocks))]
     public string Block { get; set; } = "S";
 
     /// <summary>
-    /// Set by <c>--smoke</c> (CI): only blocks S and L, whose naive-reference rows take seconds; block R's
-    /// reference takes minutes. The generated code for R is the same kernels at other sizes. The ResNet
-    /// and ResNet18 blocks (seconds per training step) are left out of the smoke run too; their generated code is
+    /// Set by <c>--smoke</c> (CI): blocks S and L, whose naive-reference rows take seconds (block R's
+    /// reference takes minutes; the generated code for R is the same kernels at other sizes), and ResNet18b1,
+    /// torchvision's ResNet-18 at batch 1, inference only: its setups build the model, torchvision's resnet18 and
+    /// the ONNX Runtime session of the export and cross-check their outputs (about 10 s on 2 cores). The ResNet
+    /// and ResNet18 blocks (seconds per training step) are left out of the smoke run; their generated code is
     /// tested in the test projects (ResidualCnn, ResNet18ParityTests).
     /// </summary>
     public static bool Smoke { get; set; }
 
     /// <summary>Every block of a full run, in table order.</summary>
-    public static string[] AllBlocks { get; } = ["S", "R", "L", "ResNet", "ResNet18"];
+    public static string[] AllBlocks { get; } = ["S", "R", "L", "ResNet", "ResNet18", "ResNet18b1"];
 
     /// <summary>
     /// Set by <c>--blocks</c> (a comma list of <see cref="AllBlocks"/>, see <see cref="BlockSelection"/>): only
@@ -44,7 +47,10 @@ public class BlockBenchmarks
     public static string[]? Selection { get; set; }
 
     /// <summary>The blocks of this run.</summary>
-    public static string[] Blocks => Selection ?? (Smoke ? ["S", "L"] : AllBlocks);
+    public static string[] Blocks => Selection ?? (Smoke ? SmokeBlocks : AllBlocks);
+
+    /// <summary>The blocks of a <c>--smoke</c> run without <c>--blocks</c> (see <see cref="Smoke"/>).</summary>
+    public static string[] SmokeBlocks { get; } = ["S", "L", "ResNet18b1"];
 
     /// <summary>Threads for the generated kernels (the reference is single-threaded).</summary>
     [ParamsSource(nameof(ThreadCounts))]

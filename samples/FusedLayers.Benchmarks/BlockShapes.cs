@@ -8,7 +8,8 @@ namespace FusedLayers.Benchmarks;
 /// The benchmark blocks: S, R and L of DESIGN.md (one fused Conv/Linear -> BatchNorm -> ReLU kernel each)
 /// and "ResNet", the whole <see cref="ResNetStage"/> network of samples/ResNet (ResNet-18's stem and two basic
 /// blocks at 64 channels, 56x56, 3x224x224 input), and "ResNet18", torchvision's whole ResNet-18 (<see cref="ResNet.ResNet18"/>
-/// of samples/ResNet, 1000 classes). Names, batch sizes, FLOP counts, model and reference factories.
+/// of samples/ResNet, 1000 classes) at batch 16, and "ResNet18b1", the same network at batch 1, inference only (see
+/// <see cref="InferenceOnly"/>). Names, batch sizes, FLOP counts, model and reference factories.
 /// </summary>
 public static class BlockShapes
 {
@@ -24,6 +25,30 @@ public static class BlockShapes
     /// </summary>
     public const int ResNet18Batch = 16;
 
+    /// <summary>
+    /// The modes of a training step or a training forward (batch statistics), which <see cref="InferenceOnly"/> blocks
+    /// do not run.
+    /// </summary>
+    public static readonly string[] TrainingModes = ["TrainForward", "TrainStep"];
+
+    /// <summary>
+    /// Whether the block is torchvision's whole ResNet-18 (<see cref="ResNet18"/>), at batch 16 ("ResNet18") or 1
+    /// ("ResNet18b1"): the same model, peers and ONNX graph.
+    /// </summary>
+    public static bool IsResNet18(string block) => block is "ResNet18" or "ResNet18b1";
+
+    /// <summary>
+    /// Whether only the inference modes (InferForward, InferForwardDirect) run for the block: "ResNet18b1", ResNet-18
+    /// at batch 1, the single-image latency case. A training forward or step at batch 1 is no meaningful benchmark for a
+    /// BatchNorm network (each BatchNorm normalises over one image's plane; nobody trains that way), so its
+    /// <see cref="TrainingModes"/> cases are not created at all (<see cref="BlockModeFilter"/>), as ONNX Runtime has no
+    /// training cases, and the <c>compare</c> table has no rows for them.
+    /// </summary>
+    public static bool InferenceOnly(string block) => block == "ResNet18b1";
+
+    /// <summary>Whether the benchmark mode (a <c>BenchmarkCategory</c>) runs for the block (see <see cref="InferenceOnly"/>).</summary>
+    public static bool RunsMode(string block, string mode) => !InferenceOnly(block) || Array.IndexOf(TrainingModes, mode) < 0;
+
     /// <summary>Batch size of a block.</summary>
     public static int Batch(string block) => block switch
     {
@@ -32,6 +57,7 @@ public static class BlockShapes
         "L" => 256,
         "ResNet" => ResNetBatch,
         "ResNet18" => ResNet18Batch,
+        "ResNet18b1" => 1,
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
@@ -39,7 +65,7 @@ public static class BlockShapes
     /// Multiply-add FLOPs (2 per MAC) of the convolution or linear layer's forward pass for the whole
     /// batch; for the ResNet block, of all its convolutions and its linear layer
     /// (<see cref="ResNetStage.ForwardFlopsPerImage"/>, 1.16 GFLOP per image), and likewise for ResNet18
-    /// (<see cref="ResNet18.ForwardFlopsPerImage"/>, 3.64 GFLOP per image, from its layer shapes). BatchNorm, ReLU, pooling and
+    /// and ResNet18b1 (<see cref="ResNet18.ForwardFlopsPerImage"/>, 3.64 GFLOP per image, from its layer shapes). BatchNorm, ReLU, pooling and
     /// the adds are not counted (they are a few FLOPs per element, memory-bound).
     /// </summary>
     public static double ForwardFlops(string block) => block switch
@@ -48,7 +74,7 @@ public static class BlockShapes
         "R" => 2.0 * 32 * 64 * 64 * 9 * 56 * 56,
         "L" => 2.0 * 256 * 784 * 256,
         "ResNet" => ResNetBatch * ResNetStage.ForwardFlopsPerImage,
-        "ResNet18" => ResNet18Batch * ResNet18.ForwardFlopsPerImage,
+        "ResNet18" or "ResNet18b1" => Batch(block) * ResNet18.ForwardFlopsPerImage,
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
@@ -66,16 +92,16 @@ public static class BlockShapes
         "R" => new BlockR(1),
         "L" => new BlockL(1),
         "ResNet" => new ResNetStage(1),
-        "ResNet18" => new ResNet18(1),
+        "ResNet18" or "ResNet18b1" => new ResNet18(1),
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
     /// <summary>
-    /// Whether the suite runs the naive float64 reference of the block: not for the ResNet and ResNet18 blocks,
+    /// Whether the suite runs the naive float64 reference of the block: not for the ResNet and ResNet18(b1) blocks,
     /// whose training steps would take minutes per invocation in plain loops (their layers are checked against the
     /// reference and PyTorch in the test projects).
     /// </summary>
-    public static bool HasReference(string block) => block is not ("ResNet" or "ResNet18");
+    public static bool HasReference(string block) => block is not ("ResNet" or "ResNet18" or "ResNet18b1");
 
     /// <summary>The naive float64 reference of the block, with the model's weights copied in.</summary>
     public static ReferenceSequential CreateReference(string block, IFusedModel model)

@@ -39,6 +39,7 @@ if (Array.IndexOf(args, "--smoke") >= 0)
 bool explicitJob = Array.Exists(args, a => a == "--job" || a.StartsWith("--job=", StringComparison.Ordinal));
 IConfig config = DefaultConfig.Instance
     .AddColumn(PerformanceColumn.SpeedUpOverReference, PerformanceColumn.Gflops, PerformanceColumn.PeakFraction)
+    .AddFilter(BlockModeFilter.Instance)
     .WithOptions(ConfigOptions.JoinSummary);
 if (!explicitJob)
 {

@@ -75,6 +75,7 @@ public static class CompareCommand
             .AddAnalyser(DefaultConfig.Instance.GetAnalysers().ToArray())
             .AddValidator(DefaultConfig.Instance.GetValidators().ToArray())
             .AddJob(job)
+            .AddFilter(BlockModeFilter.Instance)
             .WithOrderer(new InterleavedOrderer())
             .WithOptions(ConfigOptions.DisableLogFile)
             .WithArtifactsPath(Path.Combine(outDir, "bdn"));
@@ -130,7 +131,8 @@ public static class CompareCommand
         var rows = new List<CompareRow>();
         foreach (string block in BlockBenchmarks.Blocks)
         {
-            foreach (string mode in Modes)
+            // An inference-only block (ResNet18b1) has no training cases (BlockModeFilter), so no training rows either.
+            foreach (string mode in Modes.Where(mode => BlockShapes.RunsMode(block, mode)))
             {
                 foreach (int threads in BlockBenchmarks.ThreadCounts)
                 {
@@ -183,6 +185,11 @@ public static class CompareCommand
         foreach ((string block, string graph) in OnnxRuntimeBenchmarks.OptimizedGraphs.OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"- ONNX Runtime's optimised graph, block {block}: {graph}");
+        }
+
+        if (BlockBenchmarks.Blocks.Any(BlockShapes.InferenceOnly))
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- Block ResNet18b1: torchvision's ResNet-18 at batch 1 (same model, peers and ONNX graph as ResNet18 at batch {BlockShapes.ResNet18Batch}), inference rows only: a training forward or step at batch 1 is no meaningful case for a BatchNorm network, so those cases are not run.");
         }
 
         sb.AppendLine("- Modes: InferForward runs every convolution with ConvAlgorithm.Auto (Winograd where the shared rule picks it); InferForwardDirect is the same inference with ConvAlgorithm.Direct forced, in the same run, against the same peer figures. % of FMA peak counts direct-convolution FLOPs, so Winograd can exceed 100%.");

@@ -22,7 +22,8 @@ namespace FusedLayers.Benchmarks.Compare;
 /// the kernels' in, out and W (the formulas are linear in them), with the skip read by each add counted
 /// as a second input and the max pool, global average pool and classifier treated like the other
 /// kernels: an estimate rather than a strict bound, about a hundred times below the compute bound anyway. The
-/// ResNet18 block (torchvision's whole ResNet-18) is counted the same way, layer by layer.
+/// ResNet18 block (torchvision's whole ResNet-18) is counted the same way, layer by layer; ResNet18b1 likewise at batch 1,
+/// where the weights (11.7 M floats) outweigh the activations.
 /// </remarks>
 public static class Roofline
 {
@@ -33,7 +34,7 @@ public static class Roofline
         "R" => (32.0 * 64 * 56 * 56, 32.0 * 64 * 56 * 56, (64 * 64 * 9) + (4 * 64)),
         "L" => (256.0 * 784, 256.0 * 256, (256 * 784) + 256 + (4 * 256)),
         "ResNet" => ResNetElements(),
-        "ResNet18" => ResNet18Elements(),
+        "ResNet18" or "ResNet18b1" => ResNet18Elements(BlockShapes.Batch(block)),
         _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
     };
 
@@ -53,12 +54,12 @@ public static class Roofline
     }
 
     /// <summary>
-    /// The ResNet18 block's kernels, per image: the stem conv and max pool as in the ResNet block; per stage of
+    /// The ResNet18 (batch <paramref name="batch"/>: 16, or 1 for ResNet18b1) block's kernels, per image: the stem conv and max pool as in the ResNet block; per stage of
     /// <c>p</c> planes at <c>s x s</c> after an input of <c>q</c> planes at <c>t x t</c>: four 3x3 convs (the first reads
     /// the stage input), the two adds' skips, and for stages 2-4 the 1x1 downsample conv; global average pool (512x7x7
     /// -> 512) and fc (-> 1000). Weights: the 11,689,512 parameters and 9,600 running statistics (4,800 BatchNorm channels).
     /// </summary>
-    private static (double Input, double Output, double Weights) ResNet18Elements()
+    private static (double Input, double Output, double Weights) ResNet18Elements(int batch)
     {
         double input = (3 * 224 * 224) + (64 * 112 * 112);
         double output = (64 * 112 * 112) + (64 * 56 * 56);
@@ -79,7 +80,7 @@ public static class Roofline
         input += (512 * 7 * 7) + 512;
         output += 512 + ResNet.ResNet18.Classes;
         weights += (512.0 * ResNet.ResNet18.Classes) + ResNet.ResNet18.Classes;
-        return (BlockShapes.ResNet18Batch * input, BlockShapes.ResNet18Batch * output, weights);
+        return (batch * input, batch * output, weights);
     }
 
     /// <summary>Estimated minimum bytes read + written by one run of the mode (see remarks).</summary>

@@ -12,7 +12,7 @@ namespace FusedLayers.Benchmarks.Peers;
 /// linear block) -> <c>BatchNormalization</c> (inference form: FusedLayers' running statistics) ->
 /// <c>Relu</c>, weights as float initializers, fixed batch size. The messages are OnnxSharp 0.3.2's
 /// generated ONNX protobuf types (namespace <c>Onnx</c>), serialised by Google.Protobuf 3.36.2. The ResNet
-/// block's graph is built by <see cref="OnnxResNetModel"/> with the helpers here. The ResNet18 block's is FusedLayers'
+/// block's graph is built by <see cref="OnnxResNetModel"/> with the helpers here. The ResNet18 (and ResNet18b1) block's is FusedLayers'
 /// own export (<see cref="OnnxExport.ToOnnx"/>: BatchNormalization nodes on the running statistics, which ONNX
 /// Runtime folds itself; input <c>input</c> and output <c>output</c>, symbolic batch), so it is not built here.
 /// </summary>
@@ -44,9 +44,9 @@ internal static class OnnxBlockModel
             return Serialise(OnnxResNetModel.Graph(data));
         }
 
-        if (data.Block == "ResNet18")
+        if (BlockShapes.IsResNet18(data.Block))
         {
-            // The exporter copies the weights and running statistics as they are now (after PeerBlock's training forward).
+            // ResNet18 and ResNet18b1 (batch 1; the export's batch dimension is symbolic). The exporter copies the weights and running statistics as they are now (after PeerBlock's training forward).
             return data.Model.ToOnnx();
         }
 

@@ -17,7 +17,7 @@ namespace FusedLayers.Benchmarks.Peers;
 /// ReLU), <c>Threads</c> intra-op threads, one inter-op thread, sequential execution, and input and
 /// output bound to preallocated arrays (no copies, no allocations per run). <see cref="Setup"/> checks the
 /// output against FusedLayers' inference output and, for blocks S and L, the naive float64 reference. The
-/// ResNet block's graph is <see cref="OnnxResNetModel"/>; the ResNet18 block's is FusedLayers' ONNX export of the
+/// ResNet block's graph is <see cref="OnnxResNetModel"/>; the ResNet18 and ResNet18b1 blocks' is FusedLayers' ONNX export of the
 /// model, whose input and output names are read from the session.
 /// </summary>
 [MemoryDiagnoser]
@@ -38,7 +38,7 @@ public class OnnxRuntimeBenchmarks
     /// <summary>Operators of ONNX Runtime's optimised graph per block, as seen by the setups of this process.</summary>
     public static ConcurrentDictionary<string, string> OptimizedGraphs { get; } = new();
 
-    /// <summary>Block: S, R or L (DESIGN.md), or ResNet or ResNet18 (samples/ResNet).</summary>
+    /// <summary>Block: S, R or L (DESIGN.md), or ResNet, ResNet18 or ResNet18b1 (samples/ResNet).</summary>
     [ParamsSource(nameof(Blocks))]
     public string Block { get; set; } = "S";
 

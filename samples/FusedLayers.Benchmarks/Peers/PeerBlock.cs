@@ -20,7 +20,7 @@ internal sealed class PeerBlock
         GradOutput = gradOutput;
     }
 
-    /// <summary>S, R, L or ResNet.</summary>
+    /// <summary>A block of <see cref="BlockBenchmarks.AllBlocks"/> (S, R, L, ResNet, ResNet18 or ResNet18b1).</summary>
     public string Block { get; }
 
     /// <summary>The FusedLayers model whose parameters and buffers the peer copies.</summary>
@@ -41,7 +41,10 @@ internal sealed class PeerBlock
     /// <summary><c>[N, ...OutputShape]</c> as longs.</summary>
     public long[] OutputShape => [Batch, .. Model.OutputShape.Select(d => (long)d)];
 
-    /// <summary>Builds the block's model and data, and runs one training forward.</summary>
+    /// <summary>
+    /// Builds the block's model and data, and runs one training forward (at the block's batch: for ResNet18b1 the
+    /// running statistics come from one image, which only has to make them non-trivial).
+    /// </summary>
     public static PeerBlock Create(string block, int threads)
     {
         IFusedModel model = BlockShapes.CreateModel(block);
