@@ -10,8 +10,11 @@ public static class CompareChart
 {
     private static readonly Color[] Palette = [Color.FromHex("#4C72B0"), Color.FromHex("#DD8452"), Color.FromHex("#55A868"), Color.FromHex("#C44E52")];
 
-    /// <summary>Renders <paramref name="rows"/> to a PNG at <paramref name="path"/>.</summary>
-    public static void Render(IReadOnlyList<CompareRow> rows, string path, bool quick)
+    /// <summary>
+    /// Renders <paramref name="rows"/> to a PNG at <paramref name="path"/>; <paramref name="variant"/> is the run's
+    /// option (<c>--quick</c>, <c>--smoke</c>) for the title, or empty.
+    /// </summary>
+    public static void Render(IReadOnlyList<CompareRow> rows, string path, string variant)
     {
         var plot = new Plot();
         plot.Font.Set("DejaVu Sans"); // falls back to the default font where it is missing
@@ -63,7 +66,7 @@ public static class CompareChart
 
         plot.Legend.Alignment = Alignment.UpperRight;
         plot.ShowLegend();
-        plot.Title($"FusedLayers speed-up over the best peer (PyTorch via TorchSharp, ONNX Runtime){(quick ? ", compare --quick" : string.Empty)}");
+        plot.Title($"FusedLayers speed-up over the best peer (PyTorch via TorchSharp, ONNX Runtime){(string.IsNullOrEmpty(variant) ? string.Empty : ", compare " + variant)}");
         plot.YLabel("best peer time / FusedLayers time (dashed: parity)");
         plot.SavePng(path, 1200, 600);
     }

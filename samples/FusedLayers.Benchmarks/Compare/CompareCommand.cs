@@ -44,13 +44,17 @@ public static class CompareCommand
     private static readonly string[] Modes = ["TrainForward", "TrainStep", "InferForward", "InferForwardDirect"];
 
     /// <summary>
-    /// Runs the comparison; <c>--quick</c> for fewer iterations, <c>--out DIR</c> for the output folder (the
-    /// <c>--blocks</c> option, taken out by <see cref="BlockSelection"/> before this, picks the blocks).
+    /// Runs the comparison; <c>--quick</c> for fewer iterations, <c>--smoke</c> for one cold invocation per case and one
+    /// pass (a check that every case's setup, cross-check and the table, CSV and chart work; its times are no
+    /// measurement), <c>--out DIR</c> for the output folder (the <c>--blocks</c> option, taken out by
+    /// <see cref="BlockSelection"/> before this, picks the blocks).
     /// </summary>
     public static int Run(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        bool quick = args.Contains("--quick");
+        bool smoke = args.Contains("--smoke");
+        bool quick = !smoke && args.Contains("--quick");
+        string variant = smoke ? "--smoke" : quick ? "--quick" : string.Empty;
         int outIndex = Array.IndexOf(args, "--out");
         string outDir = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : Path.Combine("BenchmarkDotNet.Artifacts", "compare"));
         Directory.CreateDirectory(outDir);
@@ -58,15 +62,21 @@ public static class CompareCommand
 
         // Quick: two warm-ups and nine measured iterations of ~100 ms (one invocation each for cases longer
         // than that), about 4 minutes here for both passes; full: three warm-ups and fifteen iterations of
-        // ~250 ms, about 11 minutes.
-        Job job = Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithWarmupCount(quick ? 2 : 3)
-            .WithIterationCount(quick ? 9 : 15)
-            .WithIterationTime(TimeInterval.FromMilliseconds(quick ? 100 : 250))
-            .WithEvaluateOverhead(false)
-            .WithId(quick ? "CompareQuick" : "Compare")
-            .AsDefault();
+        // ~250 ms, about 11 minutes. Smoke: BenchmarkDotNet's dry job (one cold invocation, no pilot or
+        // warm-up) in one pass.
+        Job job = smoke
+            ? Job.Dry
+                .WithToolchain(InProcessEmitToolchain.Instance)
+                .WithId("CompareSmoke")
+                .AsDefault()
+            : Job.Default
+                .WithToolchain(InProcessEmitToolchain.Instance)
+                .WithWarmupCount(quick ? 2 : 3)
+                .WithIterationCount(quick ? 9 : 15)
+                .WithIterationTime(TimeInterval.FromMilliseconds(quick ? 100 : 250))
+                .WithEvaluateOverhead(false)
+                .WithId(quick ? "CompareQuick" : "Compare")
+                .AsDefault();
         // The default config's loggers, columns, analysers and validators, without its exporters: compare
         // writes its own table, and BenchmarkDotNet's per-run reports would overwrite each other.
         IConfig config = ManualConfig.CreateEmpty()
@@ -97,7 +107,7 @@ public static class CompareCommand
         // from the host only ever slows a case down, and a slow spell rarely hits both passes).
         DateTime started = DateTime.UtcNow;
         var summaries = new List<Summary>();
-        for (int pass = 0; pass < Passes; pass++)
+        for (int pass = 0; pass < (smoke ? 1 : Passes); pass++)
         {
             foreach (var group in groups)
             {
@@ -109,7 +119,7 @@ public static class CompareCommand
         TimeSpan elapsed = DateTime.UtcNow - started;
         var measurements = Measurements.From(summaries);
         List<CompareRow> rows = BuildRows(measurements);
-        string markdown = Markdown(rows, measurements, quick, started, elapsed);
+        string markdown = Markdown(rows, measurements, variant, started, elapsed);
         Console.WriteLine();
         Console.WriteLine(markdown);
 
@@ -118,7 +128,7 @@ public static class CompareCommand
         string chartPath = Path.Combine(outDir, "compare.png");
         File.WriteAllText(csvPath, Csv(rows));
         File.WriteAllText(markdownPath, markdown);
-        CompareChart.Render(rows, chartPath, quick);
+        CompareChart.Render(rows, chartPath, variant);
         Console.WriteLine($"CSV:      {csvPath}");
         Console.WriteLine($"Markdown: {markdownPath}");
         Console.WriteLine($"Chart:    {chartPath}");
@@ -169,10 +179,16 @@ public static class CompareCommand
         return rows;
     }
 
-    private static string Markdown(List<CompareRow> rows, Measurements m, bool quick, DateTime started, TimeSpan elapsed)
+    private static string Markdown(List<CompareRow> rows, Measurements m, string variant, DateTime started, TimeSpan elapsed)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"## FusedLayers vs PyTorch (TorchSharp) and ONNX Runtime{(quick ? " (--quick)" : string.Empty)}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"## FusedLayers vs PyTorch (TorchSharp) and ONNX Runtime{(variant.Length > 0 ? $" ({variant})" : string.Empty)}");
+        if (variant == "--smoke")
+        {
+            sb.AppendLine();
+            sb.AppendLine("**Smoke run: one cold invocation per case, one pass. The times below show that every case ran; they are not measurements.**");
+        }
+
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Run: {started:yyyy-MM-dd HH:mm} UTC, {elapsed.TotalMinutes:F1} min; {Machine()}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- {RuntimeInformation.FrameworkDescription}; TorchSharp-cpu 0.107.0 (libtorch 2.10 CPU); Microsoft.ML.OnnxRuntime 1.31.1 (CPU provider); FusedLayers kernels: {KernelContext.BestSupported}");
@@ -193,7 +209,7 @@ public static class CompareCommand
         }
 
         sb.AppendLine("- Modes: InferForward runs every convolution with ConvAlgorithm.Auto (Winograd where the shared rule picks it); InferForwardDirect is the same inference with ConvAlgorithm.Direct forced, in the same run, against the same peer figures. % of FMA peak counts direct-convolution FLOPs, so Winograd can exceed 100%.");
-        sb.AppendLine("- Times (µs): per case, the smaller of the BenchmarkDotNet medians of two passes. Speed-up = best peer's time / FusedLayers' time (> 1: FusedLayers faster). % of FMA peak: conv/linear FLOPs (training step = 3x forward) per second over the FMA peak at the same thread count. Roofline: the larger of FLOPs / peak and estimated minimum bytes moved / copy bandwidth (Compare/Roofline.cs), and the share of that bound FusedLayers reaches.");
+        sb.AppendLine((variant == "--smoke" ? "- Times (µs): per case, its one cold invocation (--smoke)." : "- Times (µs): per case, the smaller of the BenchmarkDotNet medians of two passes.") + " Speed-up = best peer's time / FusedLayers' time (> 1: FusedLayers faster). % of FMA peak: conv/linear FLOPs (training step = 3x forward) per second over the FMA peak at the same thread count. Roofline: the larger of FLOPs / peak and estimated minimum bytes moved / copy bandwidth (Compare/Roofline.cs), and the share of that bound FusedLayers reaches.");
         sb.AppendLine();
         sb.AppendLine("| Block | Mode | Threads | FusedLayers µs | TorchSharp µs | ONNX Runtime µs | Speed-up vs best peer | % of FMA peak | Roofline |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
