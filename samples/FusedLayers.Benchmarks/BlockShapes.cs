@@ -85,6 +85,20 @@ public static class BlockShapes
         _ => ForwardFlops(block),
     };
 
+    /// <summary>
+    /// Per-sample input and output shapes of the block, without building its model (the <c>memory</c> verb's PyTorch child
+    /// must not hold a FusedLayers model; its FusedLayers child checks them against the model's).
+    /// </summary>
+    public static (int[] Input, int[] Output) SampleShapes(string block) => block switch
+    {
+        "S" => ([3, 32, 32], [64, 32, 32]),
+        "R" => ([64, 56, 56], [64, 56, 56]),
+        "L" => ([784], [256]),
+        "ResNet" => ([3, 224, 224], [ResNetStage.Classes]),
+        "ResNet18" or "ResNet18b1" => ([3, 224, 224], [ResNet18.Classes]),
+        _ => throw new ArgumentException("Unknown block " + block, nameof(block)),
+    };
+
     /// <summary>A new generated model for the block.</summary>
     public static IFusedModel CreateModel(string block) => block switch
     {

@@ -19,6 +19,17 @@ using Perfolizer.Horology;
 //     (the ResNet block's inference kernel by kernel, and per stage next to ONNX Runtime's own per-node profile)
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- profile --convs [--threads N] [--batch N]
 //     (each of ResNet-18's convolutions, forward and backward, against libtorch's conv2d)
+if (args.Length > 0 && args[0] == MemoryChild.Verb)
+{
+    // Hidden: one framework's training steps for the memory verb, in a process of its own.
+    return MemoryChild.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "memory")
+{
+    return MemoryCommand.Run(args[1..]);
+}
+
 args = BlockSelection.Apply(args);
 if (args.Length > 0 && args[0] == "compare")
 {

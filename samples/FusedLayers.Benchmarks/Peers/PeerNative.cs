@@ -61,11 +61,16 @@ internal static partial class PeerNative
     /// <summary>
     /// Loads libtorch: the libstdc++ shim first where the build made one (Debian 12 lacks GLIBCXX_3.4.32;
     /// see build/TorchSharpNativeFix.targets), then one inter-op thread (libtorch allows setting that only
-    /// once, before any parallel work). Also tunes malloc.
+    /// once, before any parallel work). Also tunes malloc (<see cref="TuneMalloc"/>) unless
+    /// <paramref name="tuneMalloc"/> is false (the <c>memory</c> verb's run with glibc's defaults).
     /// </summary>
-    public static void EnsureTorch()
+    public static void EnsureTorch(bool tuneMalloc = true)
     {
-        TuneMalloc();
+        if (tuneMalloc)
+        {
+            TuneMalloc();
+        }
+
         lock (Gate)
         {
             if (torchReady)
@@ -109,6 +114,32 @@ internal static partial class PeerNative
         }
     }
 
+    /// <summary>
+    /// glibc malloc's statistics (<c>mallinfo2</c>, glibc 2.33+, summed over all arenas) now, in bytes: held from the
+    /// OS (<c>arena + hblkhd</c>: the heaps and the mmapped chunks) and in use (<c>uordblks + hblkhd</c>); null off
+    /// Linux or where glibc lacks it. Current figures, not peaks.
+    /// </summary>
+    public static (long Held, long InUse)? MallocStatistics()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            MallInfo2 info = MallInfo2Native();
+            return ((long)(info.Arena + info.Hblkhd), (long)(info.Uordblks + info.Hblkhd));
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "mallinfo2")]
+    private static partial MallInfo2 MallInfo2Native();
+
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int Mallopt(int param, int value);
 
@@ -118,4 +149,20 @@ internal static partial class PeerNative
 
     [LibraryImport("libdl.so.2", EntryPoint = "dlerror")]
     private static partial IntPtr DlError();
+
+    /// <summary>glibc's <c>struct mallinfo2</c> (ten <c>size_t</c> fields).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly struct MallInfo2
+    {
+        public readonly nuint Arena;
+        public readonly nuint Ordblks;
+        public readonly nuint Smblks;
+        public readonly nuint Hblks;
+        public readonly nuint Hblkhd;
+        public readonly nuint Usmblks;
+        public readonly nuint Fsmblks;
+        public readonly nuint Uordblks;
+        public readonly nuint Fordblks;
+        public readonly nuint Keepcost;
+    }
 }
