@@ -46,8 +46,10 @@ public static class CompareCommand
     /// <summary>
     /// Runs the comparison; <c>--quick</c> for fewer iterations, <c>--smoke</c> for one cold invocation per case and one
     /// pass (a check that every case's setup, cross-check and the table, CSV and chart work; its times are no
-    /// measurement), <c>--out DIR</c> for the output folder (the <c>--blocks</c> option, taken out by
-    /// <see cref="BlockSelection"/> before this, picks the blocks).
+    /// measurement), <c>--memory</c> to add the peak memory of a training step, FusedLayers against PyTorch, per block
+    /// with a training step and thread count (<see cref="MemoryCommand"/>: child processes, after the timed runs),
+    /// <c>--out DIR</c> for the output folder (the <c>--blocks</c> option, taken out by <see cref="BlockSelection"/>
+    /// before this, picks the blocks).
     /// </summary>
     public static int Run(string[] args)
     {
@@ -120,6 +122,16 @@ public static class CompareCommand
         var measurements = Measurements.From(summaries);
         List<CompareRow> rows = BuildRows(measurements);
         string markdown = Markdown(rows, measurements, variant, started, elapsed);
+        if (args.Contains("--memory"))
+        {
+            // After the timed runs, one child process per framework and thread count (MemoryCommand), nothing timed.
+            foreach (string block in BlockBenchmarks.Blocks.Where(b => !BlockShapes.InferenceOnly(b)))
+            {
+                IReadOnlyList<MemoryResult> memory = MemoryCommand.Measure(block, BlockShapes.Batch(block), BlockBenchmarks.ThreadCounts, steps: 3, torchMalloc: "both");
+                markdown += Environment.NewLine + MemoryCommand.Markdown(memory);
+            }
+        }
+
         Console.WriteLine();
         Console.WriteLine(markdown);
 
