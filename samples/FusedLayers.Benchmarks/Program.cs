@@ -10,11 +10,18 @@ using Perfolizer.Horology;
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --filter '*BlockBenchmarks*'
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --filter '*' --job dry --inProcess   (smoke run)
 // Without --job, a job tuned for the mix of millisecond and multi-second cases is used.
-//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --smoke   (CI: every benchmark once, blocks S and L, in process)
-//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- compare [--quick] [--out DIR] [--blocks S,R,L,ResNet,ResNet18]
-//     (FusedLayers vs PyTorch/TorchSharp and ONNX Runtime on every block, mode and thread count: markdown table, CSV, PNG chart)
-// --blocks NAME[,NAME...] restricts any run (compare or BenchmarkDotNet's) to those blocks, e.g. only torchvision's ResNet-18:
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --smoke   (CI: every benchmark once, blocks S, L and ResNet18b1, in process)
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- compare [--quick | --smoke] [--memory] [--out DIR] [--blocks S,R,L,ResNet,ResNet18,ResNet18b1]
+//     (FusedLayers vs PyTorch/TorchSharp and ONNX Runtime on every block, mode and thread count: markdown table, CSV, PNG chart;
+//      --smoke: one cold invocation per case, checks setups and the table, times are no measurement;
+//      --memory: adds the memory verb's table for every block with a training step, after the timed runs)
+// --blocks NAME[,NAME...] restricts any run (compare or BenchmarkDotNet's) to those blocks, e.g. only torchvision's ResNet-18
+// (ResNet18: batch 16, every mode; ResNet18b1: batch 1, inference modes only):
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- compare --quick --blocks ResNet18
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- compare --quick --blocks ResNet18b1
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- --smoke --blocks ResNet18b1   (setups and cross-checks only)
+//   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- memory [--block ResNet18] [--batch N] [--threads N] [--steps 3] [--torch-malloc tuned|glibc|both]
+//     (peak memory of a training step, FusedLayers vs PyTorch, each framework in its own child process; nothing is timed)
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- profile [--threads N] [--reps N]
 //     (the ResNet block's inference kernel by kernel, and per stage next to ONNX Runtime's own per-node profile)
 //   dotnet run -c Release --project samples/FusedLayers.Benchmarks -- profile --convs [--threads N] [--batch N]
