@@ -113,20 +113,20 @@ public static class MemoryChild
         add("model_rss", ProcStatus().Rss);
 
         long[] stepRss = new long[steps + 1];
+        long stepsAllocated = 0;
         for (int step = 0; step <= steps; step++)
         {
-            if (step == 1)
-            {
-                AddGc("warm", add);
-            }
-
+            long allocated = GC.GetTotalAllocatedBytes(precise: true);
             model.Train();
             model.Forward(input, output);
             model.ZeroGrad();
             model.Backward(gradOutput, gradInput);
             optimizer.Step();
+            stepsAllocated += step > 0 ? GC.GetTotalAllocatedBytes(precise: true) - allocated : 0;
             stepRss[step] = ProcStatus().Rss;
         }
+
+        add("steps_gc_allocated", stepsAllocated);
 
         GC.KeepAlive(model);
         return stepRss;
@@ -155,13 +155,10 @@ public static class MemoryChild
         add("model_rss", ProcStatus().Rss);
 
         long[] stepRss = new long[steps + 1];
+        long stepsAllocated = 0;
         for (int step = 0; step <= steps; step++)
         {
-            if (step == 1)
-            {
-                AddGc("warm", add);
-            }
-
+            long allocated = GC.GetTotalAllocatedBytes(precise: true);
             module.train();
             module.zero_grad(set_to_none: true);
             using (DisposeScope scope = torch.NewDisposeScope())
@@ -172,8 +169,11 @@ public static class MemoryChild
                 optimizer.step();
             }
 
+            stepsAllocated += step > 0 ? GC.GetTotalAllocatedBytes(precise: true) - allocated : 0;
             stepRss[step] = ProcStatus().Rss;
         }
+
+        add("steps_gc_allocated", stepsAllocated);
 
         return stepRss;
     }

@@ -122,7 +122,7 @@ public static class MemoryCommand
         sb.AppendLine(CultureInfo.InvariantCulture, $"### Peak memory of a training step{(first is null ? string.Empty : $": block {first.Block}, batch {first.Batch}, 1 warm-up + {first.Steps} steps")}");
         sb.AppendLine();
         sb.AppendLine("- A training step: forward, backward (input gradient and every parameter gradient), SGD update with momentum 0.9 (the TrainStep benchmark plus the optimizer). Each row is its own child process of this program (only that framework loaded; the FusedLayers child maps no libtorch).");
-        sb.AppendLine("- Peak: the process's peak resident set, VmHWM of /proc/self/status (= Process.PeakWorkingSet64 on Linux), over the whole child: model construction, data and the steps. Baseline: VmRSS after the .NET runtime and the framework are loaded (PyTorch: libtorch loaded, threads set), before the model is built. Peak - baseline: what the model, its gradients and optimizer state, the data and the steps added.");
+        sb.AppendLine("- Peak: the process's peak resident set, VmHWM of /proc/self/status (= Process.PeakWorkingSet64 on Linux), over the whole child: model construction, data and the steps. Baseline: VmRSS after the .NET runtime and the framework are loaded (PyTorch: libtorch loaded, threads set), before the model is built. Peak - baseline: what the model, its gradients and optimizer state, the data and the steps added. Linux updates these counters lazily (per thread), so readings are good to a fraction of a MiB.");
         sb.AppendLine("- PyTorch's memory is native (libtorch's CPU allocator, glibc malloc) and is in the resident set; \"tuned\" is the malloc setting of the timed benchmarks (never trim, mmap threshold 32 MiB, Peers/PeerNative.cs), \"glibc\" glibc's defaults. FusedLayers' tensors are managed arrays in the .NET GC heap (workstation GC), so its resident set includes GC heap not yet collected or returned to the OS.");
         sb.AppendLine();
         sb.AppendLine("| Framework | Threads | Baseline MiB | Peak MiB | Peak - baseline MiB | FusedLayers / this, peak - baseline | FusedLayers / this, peak |");
@@ -149,7 +149,7 @@ public static class MemoryCommand
                 ? string.Empty
                 : string.Create(CultureInfo.InvariantCulture, $"; glibc malloc after the steps: {r.MallocInUse / MiB:F1} in use, {r.MallocHeld / MiB:F1} held");
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"- {r.Label}, {r.Threads} thread(s): at process start {r.StartRss / MiB:F1} resident; baseline {r.BaselineRss / MiB:F1} (peak so far {r.BaselineHwm / MiB:F1}); after building the model and data {r.ModelRss / MiB:F1}; after each step (warm-up first) {steps}; peak VmHWM {r.PeakHwm / MiB:F1}, Process.PeakWorkingSet64 {r.PeakWorkingSet64 / MiB:F1} (read just after); .NET GC: {(r.EndGcAllocated - r.BaselineGcAllocated) / MiB:F1} allocated after the baseline, {(r.EndGcAllocated - r.WarmGcAllocated) / 1024.0:F1} KiB during the {r.Steps} measured steps, {gc}{malloc}; libtorch mapped: {(r.LibTorchMapped ? "yes" : "no")}");
+                $"- {r.Label}, {r.Threads} thread(s): at process start {r.StartRss / MiB:F1} resident; baseline {r.BaselineRss / MiB:F1} (peak so far {r.BaselineHwm / MiB:F1}); after building the model and data {r.ModelRss / MiB:F1}; after each step (warm-up first) {steps}; peak VmHWM {r.PeakHwm / MiB:F1}, Process.PeakWorkingSet64 {r.PeakWorkingSet64 / MiB:F1} (read just after); .NET GC: {(r.EndGcAllocated - r.BaselineGcAllocated) / MiB:F1} allocated after the baseline, {r.StepsGcAllocated / 1024.0:F1} KiB by the {r.Steps} measured steps' calls, {gc}{malloc}; libtorch mapped: {(r.LibTorchMapped ? "yes" : "no")}");
         }
 
         return sb.ToString();
@@ -222,7 +222,7 @@ public static class MemoryCommand
             Get("peak_hwm"),
             Get("peak_working_set64"),
             Get("baseline_gc_allocated"),
-            Get("warm_gc_allocated"),
+            Get("steps_gc_allocated"),
             Get("end_gc_allocated"),
             Get("end_gc_heap"),
             Get("end_gc_committed"),
@@ -254,7 +254,7 @@ public static class MemoryCommand
 /// <param name="PeakHwm">VmHWM at the end: the peak resident set of the whole child.</param>
 /// <param name="PeakWorkingSet64"><see cref="Process.PeakWorkingSet64"/> at the end.</param>
 /// <param name="BaselineGcAllocated">GC bytes allocated (precise) at the baseline.</param>
-/// <param name="WarmGcAllocated">GC bytes allocated after the warm-up step.</param>
+/// <param name="StepsGcAllocated">GC bytes allocated by the measured steps' calls (not by the measurement's own reads).</param>
 /// <param name="EndGcAllocated">GC bytes allocated at the end.</param>
 /// <param name="EndGcHeap">GC heap size at the last GC before the end.</param>
 /// <param name="EndGcCommitted">GC committed bytes at the last GC before the end.</param>
@@ -277,7 +277,7 @@ public sealed record MemoryResult(
     long PeakHwm,
     long PeakWorkingSet64,
     long BaselineGcAllocated,
-    long WarmGcAllocated,
+    long StepsGcAllocated,
     long EndGcAllocated,
     long EndGcHeap,
     long EndGcCommitted,
