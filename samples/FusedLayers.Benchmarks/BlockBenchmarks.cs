@@ -17,6 +17,7 @@ namespace FusedLayers.Benchmarks;
 public class BlockBenchmarks
 {
     private IFusedModel model = null!;
+    private FusedLayers.Training.Sgd optimizer = null!;
     private float[] input = [];
     private float[] output = [];
     private float[] gradOutput = [];
@@ -81,6 +82,10 @@ public class BlockBenchmarks
 
         output = new float[gradOutput.Length];
         gradInput = new float[input.Length];
+
+        // The training step's update: plain SGD at learning rate 0, so the weights (and every iteration's work) stay the
+        // same while the update's arithmetic over every parameter still runs, as in TorchSharpBenchmarks.TorchTrainStep.
+        optimizer = new FusedLayers.Training.Sgd(model.Parameters, lr: 0.0);
     }
 
     /// <summary>Generated code, training forward.</summary>
@@ -93,14 +98,20 @@ public class BlockBenchmarks
         return output;
     }
 
-    /// <summary>Generated code, forward + backward (input and parameter gradients).</summary>
+    /// <summary>
+    /// Generated code, a training step: zero the gradients, forward, backward (input and parameter gradients), SGD update
+    /// (learning rate 0: the update runs over every parameter, the weights stay put), as a PyTorch loop's
+    /// <c>zero_grad(); loss.backward(); optimizer.step()</c>.
+    /// </summary>
     [Benchmark]
     [BenchmarkCategory("TrainStep")]
     public float[] FusedTrainStep()
     {
         model.Train();
+        optimizer.ZeroGrad();
         model.Forward(input, output);
         model.Backward(gradOutput, gradInput);
+        optimizer.Step();
         return gradInput;
     }
 

@@ -29,6 +29,7 @@ public class TorchSharpBenchmarks
 {
     private PeerBlock data = null!;
     private nn.Module<TorchTensor, TorchTensor> module = null!;
+    private torch.optim.Optimizer optimizer = null!;
     private TorchTensor input = null!;
     private TorchTensor gradOutput = null!;
 
@@ -55,6 +56,9 @@ public class TorchSharpBenchmarks
         data = PeerBlock.Create(Block, Threads);
         module = CreateModule(Block);
         CopyState(data, module);
+
+        // The training step's update, as BlockBenchmarks.FusedTrainStep's: plain SGD at learning rate 0.
+        optimizer = torch.optim.SGD(module.parameters(), 0.0);
 
         input = torch.tensor(data.Input, data.InputShape);
         gradOutput = torch.tensor(data.GradOutput, data.OutputShape);
@@ -103,21 +107,22 @@ public class TorchSharpBenchmarks
     }
 
     /// <summary>
-    /// PyTorch, forward + backward with the input gradient and every parameter gradient, like
-    /// <see cref="BlockBenchmarks.FusedTrainStep"/>. The input is a fresh leaf view that requires grad (so
-    /// its gradient is computed, not accumulated), and <c>zero_grad()</c> (set_to_none) starts every step,
-    /// as <c>optimizer.zero_grad()</c> does in a PyTorch training loop.
+    /// PyTorch, a training step like <see cref="BlockBenchmarks.FusedTrainStep"/>: <c>zero_grad()</c> (set_to_none, as
+    /// <c>optimizer.zero_grad()</c> does by default), forward + backward with the input gradient and every parameter
+    /// gradient, then <c>optimizer.step()</c> (SGD, learning rate 0). The input is a fresh leaf view that requires grad (so
+    /// its gradient is computed, not accumulated).
     /// </summary>
     [Benchmark]
     [BenchmarkCategory("TrainStep")]
     public void TorchTrainStep()
     {
         module.train();
-        module.zero_grad(set_to_none: true);
+        optimizer.zero_grad();
         using DisposeScope scope = torch.NewDisposeScope();
         TorchTensor x = input.detach().requires_grad_(true);
         TorchTensor y = module.forward(x);
         y.backward([gradOutput]);
+        optimizer.step();
     }
 
     /// <summary>PyTorch, inference forward under <c>torch.inference_mode()</c>.</summary>
