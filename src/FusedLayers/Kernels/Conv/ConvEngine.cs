@@ -28,8 +28,12 @@ internal static unsafe class ConvEngine<TPath>
             return;
         }
 
-        ConvLowering lowering = ConvLowering.Forward(g, TPath.Width, threads);
+        // Fewer (sample, group) units than threads and no statistics: bands of output rows are the parallel work
+        // (ConvGemmWork.BandSplit), so ask for at least enough bands to give every thread one.
         bool statistics = !mean.IsEmpty;
+        int units = batch * g.Groups;
+        int minBands = ConvGemmWork<TPath>.BandSplit(threads, units, statistics) ? (threads + units - 1) / units : 1;
+        ConvLowering lowering = ConvLowering.Forward(g, TPath.Width, threads, minBands);
         int planes = batch * g.OutChannels;
         int[] offsetArray = ArrayPool<int>.Shared.Rent(lowering.Depth);
         double[] momentArray = ArrayPool<double>.Shared.Rent(statistics ? 2 * planes : 0);

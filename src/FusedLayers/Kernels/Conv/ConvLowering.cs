@@ -50,7 +50,8 @@ internal readonly struct ConvLowering
 
     private ConvLowering(
         int channels, int sourceHeight, int sourceWidth, int kernel, int totalOutHeight, int outWidth, int outChannels,
-        bool columnMode, int stride, int padding, int planeWidth, int origin, int sourceSpacing, int tapSpacing, int vectorWidth, int threads)
+        bool columnMode, int stride, int padding, int planeWidth, int origin, int sourceSpacing, int tapSpacing, int vectorWidth, int threads,
+        int minBands = 1)
     {
         Channels = channels;
         SourceHeight = sourceHeight;
@@ -74,6 +75,7 @@ internal readonly struct ConvLowering
         long perRow = 4L * ((columnMode ? (long)Depth * outWidth : (long)channels * planeWidth) + ((long)((outChannels + 7) & ~7) * RowWidth));
         int budget = threads > 1 ? SharedBandBudget : SingleBandBudget;
         int maxRows = (int)Math.Clamp(budget / perRow, 1, totalOutHeight);
+        maxRows = Math.Max(1, Math.Min(maxRows, (totalOutHeight + minBands - 1) / minBands));
         int bands = (totalOutHeight + maxRows - 1) / maxRows;
         BandRows = (totalOutHeight + bands - 1) / bands;
         RowStart = 0;
@@ -188,16 +190,20 @@ internal readonly struct ConvLowering
     /// The lowering of the forward convolution (and of the weight gradient) of one channel group for a thread
     /// count: the group's <c>Cin / groups</c> input channels, dilated taps.
     /// </summary>
-    public static ConvLowering Forward(in Conv2dGeometry g, int vectorWidth, int threads)
+    /// <remarks>
+    /// <paramref name="minBands"/> asks for at least that many bands (output rows split further than the cache budget
+    /// needs): <see cref="ConvGemmWork{TPath}"/> runs bands in parallel when a batch has fewer samples than threads.
+    /// </remarks>
+    public static ConvLowering Forward(in Conv2dGeometry g, int vectorWidth, int threads, int minBands = 1)
     {
         int k = g.KernelSize, d = g.Dilation;
         return ConvLoweringRule.ShiftedPlanes(g.Stride)
             ? new ConvLowering(
                 g.GroupInChannels, g.InHeight, g.InWidth, k, g.OutHeight, g.OutWidth, g.GroupOutChannels, columnMode: false, 1, g.Padding,
-                g.InWidth + (2 * g.Padding), g.Padding, 1, d, vectorWidth, threads)
+                g.InWidth + (2 * g.Padding), g.Padding, 1, d, vectorWidth, threads, minBands)
             : new ConvLowering(
                 g.GroupInChannels, g.InHeight, g.InWidth, k, g.OutHeight, g.OutWidth, g.GroupOutChannels, columnMode: true, g.Stride, g.Padding,
-                0, 0, 1, d, vectorWidth, threads);
+                0, 0, 1, d, vectorWidth, threads, minBands);
     }
 
     /// <summary>
