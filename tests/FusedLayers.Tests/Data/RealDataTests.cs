@@ -70,18 +70,28 @@ public sealed class RealFashionMnistFactAttribute : FactAttribute
             return null;
         }
 
-        // Any folder under /usr/share whose name mentions fashion and mnist, one or two levels deep.
+        // Any folder one or two levels under /usr/share whose name mentions fashion and mnist (Debian's
+        // dataset-fashion-mnist: /usr/share/datasets/fashion-mnist). The parent's name need not mention either.
         foreach (string top in System.IO.Directory.EnumerateDirectories("/usr/share"))
         {
-            string name = Path.GetFileName(top);
-            if (!name.Contains("mnist", StringComparison.OrdinalIgnoreCase))
+            if (IsFashionMnist(top) && HasFiles(top))
+            {
+                return top;
+            }
+
+            System.Collections.Generic.List<string> children;
+            try
+            {
+                children = System.IO.Directory.EnumerateDirectories(top).ToList();
+            }
+            catch (UnauthorizedAccessException)
             {
                 continue;
             }
 
-            foreach (string candidate in System.IO.Directory.EnumerateDirectories(top, "*", SearchOption.AllDirectories).Prepend(top))
+            foreach (string candidate in children)
             {
-                if (candidate.Contains("fashion", StringComparison.OrdinalIgnoreCase) && HasFiles(candidate))
+                if (IsFashionMnist(candidate) && HasFiles(candidate))
                 {
                     return candidate;
                 }
@@ -89,6 +99,12 @@ public sealed class RealFashionMnistFactAttribute : FactAttribute
         }
 
         return null;
+    }
+
+    private static bool IsFashionMnist(string dir)
+    {
+        string name = Path.GetFileName(dir);
+        return name.Contains("fashion", StringComparison.OrdinalIgnoreCase) && name.Contains("mnist", StringComparison.OrdinalIgnoreCase);
     }
 
     private static bool HasFiles(string dir) => Files.All(f => File.Exists(Path.Combine(dir, f)));
