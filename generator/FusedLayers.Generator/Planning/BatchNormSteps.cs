@@ -7,6 +7,14 @@ namespace FusedLayers.Generator.Planning;
 /// <summary>The per-channel BatchNorm / BatchRenorm steps the kernel rules share, forward and backward.</summary>
 internal static class BatchNormSteps
 {
+    /// <summary>
+    /// The per-channel batch statistics of a BatchNorm with no anchor in front (whose epilogue would take them), skipped
+    /// by a frozen BatchNorm in a training-style pass.
+    /// </summary>
+    public static void Statistics(RuleContext c, PassBuilder passes, bool train) =>
+        passes.Pass("BatchNormKernels.Statistics", new[] { B.X }, new[] { B.Stats },
+            $"{c.Norm!.Name}'s per-channel batch statistics (two passes per plane, merged in sample order)", train && c.CanFreeze ? RuleContext.UnlessFrozen : null);
+
     /// <summary>A frozen BatchNorm's statistics buffers take its running statistics (training-style passes only).</summary>
     public static void Freeze(RuleContext c, PassBuilder passes, bool train)
     {

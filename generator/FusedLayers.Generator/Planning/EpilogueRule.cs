@@ -65,8 +65,7 @@ internal static class EpilogueRule
         {
             if (batchStatistics)
             {
-                passes.Pass("BatchNormKernels.Statistics", new[] { B.X }, new[] { B.Stats },
-                    $"{norm.Name}'s per-channel batch statistics (two passes per plane, merged in sample order)", train && c.CanFreeze ? RuleContext.UnlessFrozen : null);
+                BatchNormSteps.Statistics(c, passes, train);
                 BatchNormSteps.Freeze(c, passes, train);
                 BatchNormSteps.BatchScaleShift(c, passes);
             }

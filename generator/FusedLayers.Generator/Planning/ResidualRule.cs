@@ -36,8 +36,7 @@ internal static class ResidualRule
             {
                 if (anchor is null)
                 {
-                    passes.Pass("BatchNormKernels.Statistics", new[] { B.X }, new[] { B.Stats },
-                        $"{norm.Name}'s per-channel batch statistics (two passes per plane, merged in sample order)", train && c.CanFreeze ? RuleContext.UnlessFrozen : null);
+                    BatchNormSteps.Statistics(c, passes, train);
                 }
 
                 BatchNormSteps.Freeze(c, passes, train);

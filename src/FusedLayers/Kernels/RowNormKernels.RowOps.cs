@@ -16,34 +16,6 @@ public static partial class RowNormKernels
     /// </summary>
     private static class RowOps
     {
-        /// <summary><c>y += skip</c> element-wise (a residual add in the row's epilogue, while the row is in cache).</summary>
-        public static void AddInPlace(KernelIsa isa, ReadOnlySpan<float> skip, Span<float> y)
-        {
-            ref float sr = ref MemoryMarshal.GetReference(skip);
-            ref float yr = ref MemoryMarshal.GetReference(y);
-            int n = y.Length;
-            int i = 0;
-            if (isa == KernelIsa.Avx512)
-            {
-                for (; i <= n - 16; i += 16)
-                {
-                    (Vector512.LoadUnsafe(ref yr, (nuint)i) + Vector512.LoadUnsafe(ref sr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-                }
-            }
-            else if (isa == KernelIsa.Avx2)
-            {
-                for (; i <= n - 8; i += 8)
-                {
-                    (Vector256.LoadUnsafe(ref yr, (nuint)i) + Vector256.LoadUnsafe(ref sr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-                }
-            }
-
-            for (; i < n; i++)
-            {
-                Unsafe.Add(ref yr, i) += Unsafe.Add(ref sr, i);
-            }
-        }
-
         /// <summary><c>y = (x - mu) * s + t</c>. <paramref name="y"/> may alias <paramref name="x"/>.</summary>
         public static void NormalizePlane(KernelIsa isa, ReadOnlySpan<float> x, float mu, float s, float t, Span<float> y)
         {

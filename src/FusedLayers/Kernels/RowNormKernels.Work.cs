@@ -164,7 +164,8 @@ public static unsafe partial class RowNormKernels
         {
             if (skip != null)
             {
-                RowOps.AddInPlace(isa, new ReadOnlySpan<float>(skip + offset, length), new Span<float>(y + offset, length));
+                var row = new Span<float>(y + offset, length);
+                ResidualMath.Run(isa, Activation.Identity, default, row, default, new ReadOnlySpan<float>(skip + offset, length), default, row);
             }
         }
 

@@ -69,15 +69,7 @@ public static unsafe partial class RowNormKernels
         Span<float> invStd,
         Span<float> variance)
     {
-        CheckShape(batch, channels, spatial, groups);
-        long values = (long)batch * channels * spatial;
-        int rows = batch * groups;
-        CheckLength(x, values, nameof(x));
-        CheckLength(y, values, nameof(y));
-        CheckAffine(gamma, beta, channels);
-        CheckLength(mean, rows, nameof(mean));
-        CheckLength(invStd, rows, nameof(invStd));
-        CheckOptional(variance, rows, nameof(variance));
+        CheckForward(batch, channels, spatial, groups, x, gamma, beta, y, mean, invStd, variance);
         ForwardOn(context.NativePathFor(KernelFamily.RowNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance);
     }
 
@@ -277,16 +269,8 @@ public static unsafe partial class RowNormKernels
         ReadOnlySpan<float> beta, double eps, Span<float> y, Span<float> mean, Span<float> invStd, Span<float> variance, Activation activation,
         Span<float> activated)
     {
-        CheckShape(batch, channels, spatial, groups);
-        long values = (long)batch * channels * spatial;
-        int rows = batch * groups;
-        CheckLength(x, values, nameof(x));
-        CheckLength(y, values, nameof(y));
-        CheckLength(activated, values, nameof(activated));
-        CheckAffine(gamma, beta, channels);
-        CheckLength(mean, rows, nameof(mean));
-        CheckLength(invStd, rows, nameof(invStd));
-        CheckOptional(variance, rows, nameof(variance));
+        CheckForward(batch, channels, spatial, groups, x, gamma, beta, y, mean, invStd, variance);
+        CheckLength(activated, (long)batch * channels * spatial, nameof(activated));
         ForwardOn(context.NativePathFor(KernelFamily.RowNorm), context.Threads, batch, channels, spatial, groups, x, gamma, beta, eps, y, mean, invStd, variance, activation, activated);
     }
 
@@ -318,17 +302,10 @@ public static unsafe partial class RowNormKernels
         ReadOnlySpan<float> beta, double eps, ReadOnlySpan<float> skip, Span<float> y, Span<float> mean, Span<float> invStd, Span<float> variance,
         Activation activation, Span<float> activated)
     {
-        CheckShape(batch, channels, spatial, groups);
+        CheckForward(batch, channels, spatial, groups, x, gamma, beta, y, mean, invStd, variance);
         long values = (long)batch * channels * spatial;
-        int rows = batch * groups;
-        CheckLength(x, values, nameof(x));
         CheckLength(skip, values, nameof(skip));
-        CheckLength(y, values, nameof(y));
         CheckOptional(activated, values, nameof(activated));
-        CheckAffine(gamma, beta, channels);
-        CheckLength(mean, rows, nameof(mean));
-        CheckLength(invStd, rows, nameof(invStd));
-        CheckOptional(variance, rows, nameof(variance));
         if (skip.Overlaps(y))
         {
             throw new ArgumentException("The skip connection must not overlap the output.", nameof(skip));
@@ -479,6 +456,22 @@ public static unsafe partial class RowNormKernels
         {
             throw new ArgumentException("beta needs gamma: a bias without a weight is not a PyTorch normalisation layer.", nameof(beta));
         }
+    }
+
+    /// <summary>The checks every forward overload shares: shape, input, output, affine and the row statistics.</summary>
+    private static void CheckForward(
+        int batch, int channels, int spatial, int groups, ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+        ReadOnlySpan<float> y, ReadOnlySpan<float> mean, ReadOnlySpan<float> invStd, ReadOnlySpan<float> variance)
+    {
+        CheckShape(batch, channels, spatial, groups);
+        long values = (long)batch * channels * spatial;
+        int rows = batch * groups;
+        CheckLength(x, values, nameof(x));
+        CheckLength(y, values, nameof(y));
+        CheckAffine(gamma, beta, channels);
+        CheckLength(mean, rows, nameof(mean));
+        CheckLength(invStd, rows, nameof(invStd));
+        CheckOptional(variance, rows, nameof(variance));
     }
 
     private static void CheckLength(ReadOnlySpan<float> span, long required, string name)
